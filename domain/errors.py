@@ -1,0 +1,15 @@
+"""Errors the domain raises for input it cannot accept."""
+
+from __future__ import annotations
+
+
+class InvalidItem(ValueError):
+    """A source item that breaks the reference domain's rules (a permanent failure)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ConcurrentChange(RuntimeError):
+    """Another writer changed an item or aggregate between our read and our write."""

@@ -1,0 +1,73 @@
+"""Source mappers: one per table kind, each turning a change into domain events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.aggregate import SourceAggregate
+from domain.changes import SourceChange
+from domain.errors import InvalidItem
+from domain.identity import aggregate_id
+from domain.images import Image
+from domain.items import parse_item
+from domain.kinds import TableKind
+from domain.likes import Like
+from domain.payments import Payment
+from domain.users import User
+
+
+@dataclass(frozen=True)
+class SourceMapper:
+    """Folds one source table's changes into its aggregates.
+
+    >>> mapper = MAPPERS[TableKind.USERS]
+    >>> user = mapper.apply(change, current=None)   # a User holding UserRegistered
+    """
+
+    kind: TableKind
+    aggregate_class: type[SourceAggregate]
+
+    def aggregate_id(self, key: tuple[str, ...]) -> UUID:
+        return aggregate_id(self.kind, key)
+
+    def apply(
+        self, change: SourceChange, current: SourceAggregate | None
+    ) -> SourceAggregate | None:
+        """Return the aggregate with the events this change implies pending on it.
+
+        Raises InvalidItem when the change's item breaks the domain's rules.
+        """
+        if change.item is None:
+            if current is not None and not current.deleted:
+                current.delete(expired=change.expired)
+            return current
+        item = parse_item(self.kind, change.item)
+        self._check_key(change, item)
+        if current is None:
+            return self.aggregate_class.from_item(item)
+        if current.deleted:
+            current.restore(item)
+        else:
+            current.revise(item)
+        return current
+
+    def _check_key(self, change: SourceChange, item: object) -> None:
+        stated = tuple(getattr(item, _snake(name)) for name in self.kind.key_attributes)
+        if stated != change.key:
+            raise InvalidItem(
+                f"{self.kind.value} item: its key {stated} differs from the record's Keys "
+                f"{change.key}"
+            )
+
+
+def _snake(name: str) -> str:
+    return {"userId": "user_id", "imageId": "image_id", "paymentId": "payment_id"}[name]
+
+
+MAPPERS: dict[TableKind, SourceMapper] = {
+    TableKind.USERS: SourceMapper(TableKind.USERS, User),
+    TableKind.IMAGES: SourceMapper(TableKind.IMAGES, Image),
+    TableKind.LIKES: SourceMapper(TableKind.LIKES, Like),
+    TableKind.PAYMENTS: SourceMapper(TableKind.PAYMENTS, Payment),
+}

@@ -1,0 +1,1 @@
+"""Adapters, the composition root and the entry points (Lambda, CLI, HTTP)."""

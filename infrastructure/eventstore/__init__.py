@@ -1,0 +1,1 @@
+"""The event store: the eventsourcing library on SQLite (embedded) or PostgreSQL."""

@@ -1,0 +1,80 @@
+"""The few places where SQLite and PostgreSQL SQL differ."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from infrastructure.eventstore.store import EventStore
+
+# A fixed key for PostgreSQL's advisory lock of the document projection.
+_PROJECTION_LOCK_KEY = 0x5F_D0C5
+
+
+class Cursor(Protocol):
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def executemany(self, sql: Any, params: Any) -> Any: ...
+    def fetchall(self) -> Any: ...
+    def fetchone(self) -> Any: ...
+
+
+class Dialect:
+    """SQL written with ``?`` placeholders and ``{any}`` for "is one of these values"."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._datastore: Any = store.app.factory.datastore  # type: ignore[attr-defined]
+        self._cache: dict[str, str] = {}
+
+    def sql(self, statement: str) -> str:
+        cached = self._cache.get(statement)
+        if cached is None:
+            cached = self._cache[statement] = self._translate(statement)
+        return cached
+
+    def _translate(self, statement: str) -> str:
+        raise NotImplementedError
+
+    def values(self, items: Collection[Any]) -> Any:
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def lock_projection(self, cursor: Cursor) -> None:
+        raise NotImplementedError
+
+
+class SQLiteDialect(Dialect):
+    def _translate(self, statement: str) -> str:
+        return statement.replace("{any}", "IN (SELECT value FROM json_each(?))")
+
+    def values(self, items: Collection[Any]) -> Any:
+        return json.dumps(list(items))
+
+    def lock_projection(self, cursor: Cursor) -> None:
+        # Writing first makes SQLite take the write lock now, waiting for other writers,
+        # instead of failing later when a read snapshot would have to be upgraded.
+        cursor.execute(
+            "INSERT INTO streamfold_projection_locks (name, taken) VALUES ('documents', 1) "
+            "ON CONFLICT (name) DO UPDATE SET taken = taken + 1"
+        )
+
+
+class PostgresDialect(Dialect):
+    def _translate(self, statement: str) -> str:
+        return statement.replace("{any}", "= ANY(?)").replace("?", "%s")
+
+    def values(self, items: Collection[Any]) -> Any:
+        return list(items)
+
+    def lock_projection(self, cursor: Cursor) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PROJECTION_LOCK_KEY,))
+
+
+def dialect_for(store: EventStore) -> Dialect:
+    return PostgresDialect(store) if store.is_postgres else SQLiteDialect(store)

@@ -1,0 +1,365 @@
+"""The document projection's state, outbox and tracking, in the event-store database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
+from infrastructure.eventstore.schema import PROJECTION_TABLES
+from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from projections.documents import DocumentChange, DocumentKind
+from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
+from projections.state import (
+    ImageRow,
+    LikeRow,
+    PaymentRow,
+    Row,
+    StateTable,
+    UserRow,
+    UserStats,
+)
+
+PROJECTION_NAME = "documents"
+
+_TABLE_NAMES = {
+    StateTable.USERS: "streamfold_user_state",
+    StateTable.IMAGES: "streamfold_image_state",
+    StateTable.LIKES: "streamfold_like_state",
+    StateTable.PAYMENTS: "streamfold_payment_state",
+}
+_COLUMNS = {
+    StateTable.USERS: (
+        "user_id", "email", "name", "plan", "country", "created_at", "marketing_opt_in",
+        "tags", "bio",
+    ),
+    StateTable.IMAGES: (
+        "image_id", "owner_id", "title", "description", "tags", "image_url", "created_at",
+        "uploaded_instant", "status", "size_bytes",
+    ),
+    StateTable.LIKES: ("image_id", "user_id"),
+    StateTable.PAYMENTS: ("user_id", "payment_id", "amount_cents", "status"),
+}  # fmt: skip
+
+
+def _encode(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+def _row_values(table: StateTable, row: Row) -> tuple[Any, ...]:
+    return tuple(_encode(getattr(row, column)) for column in _COLUMNS[table])
+
+
+def _user_row(record: Any) -> UserRow:
+    return UserRow(
+        user_id=record["user_id"],
+        email=record["email"],
+        name=record["name"],
+        plan=record["plan"],
+        country=record["country"],
+        created_at=record["created_at"],
+        marketing_opt_in=bool(record["marketing_opt_in"]),
+        tags=json.loads(record["tags"]) if record["tags"] is not None else None,
+        bio=record["bio"],
+    )
+
+
+def _image_row(record: Any) -> ImageRow:
+    return ImageRow(
+        image_id=record["image_id"],
+        owner_id=record["owner_id"],
+        title=record["title"],
+        description=record["description"],
+        tags=json.loads(record["tags"]) if record["tags"] is not None else None,
+        image_url=record["image_url"],
+        created_at=record["created_at"],
+        status=record["status"],
+        size_bytes=int(record["size_bytes"]),
+    )
+
+
+def _row(table: StateTable, record: Any) -> Row:
+    if table is StateTable.USERS:
+        return _user_row(record)
+    if table is StateTable.IMAGES:
+        return _image_row(record)
+    if table is StateTable.LIKES:
+        return LikeRow(image_id=record["image_id"], user_id=record["user_id"])
+    return PaymentRow(
+        user_id=record["user_id"],
+        payment_id=record["payment_id"],
+        amount_cents=int(record["amount_cents"]),
+        status=record["status"],
+    )
+
+
+class SqlProjectionSession(ProjectionSession):
+    def __init__(self, store: EventStore, dialect: Dialect, cursor: Cursor) -> None:
+        self._store = store
+        self._dialect = dialect
+        self._cursor = cursor
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self._cursor.execute(self._dialect.sql(statement), params)
+        return list(self._cursor.fetchall())
+
+    def position(self) -> int:
+        rows = self._query(
+            "SELECT position FROM streamfold_tracking WHERE projection = ?", (PROJECTION_NAME,)
+        )
+        return int(rows[0]["position"]) if rows else 0
+
+    def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
+        notifications = self._store.recorder.select_notifications(start=position + 1, limit=limit)
+        mapper = self._store.app.mapper
+        return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+
+    def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
+        if not keys:
+            return {}
+        records = self._query(
+            f"SELECT * FROM {_TABLE_NAMES[table]} WHERE aggregate_id {{any}}",
+            (self._dialect.values(keys),),
+        )
+        return {record["aggregate_id"]: _row(table, record) for record in records}
+
+    def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
+        name, columns = _TABLE_NAMES[table], _COLUMNS[table]
+        deletes = [key for key, row in rows.items() if row is None]
+        upserts = [(key, *_row_values(table, row)) for key, row in rows.items() if row is not None]
+        if deletes:
+            self._cursor.execute(
+                self._dialect.sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
+                (self._dialect.values(deletes),),
+            )
+        if upserts:
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
+            placeholders = ", ".join("?" * (len(columns) + 1))
+            self._cursor.executemany(
+                self._dialect.sql(
+                    f"INSERT INTO {name} (aggregate_id, {', '.join(columns)}) "
+                    f"VALUES ({placeholders}) "
+                    f"ON CONFLICT (aggregate_id) DO UPDATE SET {assignments}"
+                ),
+                upserts,
+            )
+
+    def images_owned_by(self, user_ids: Collection[str]) -> set[str]:
+        if not user_ids:
+            return set()
+        records = self._query(
+            "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}",
+            (self._dialect.values(user_ids),),
+        )
+        return {record["image_id"] for record in records}
+
+    def owners_of(self, image_ids: Collection[str]) -> dict[str, str]:
+        if not image_ids:
+            return {}
+        records = self._query(
+            "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}",
+            (self._dialect.values(image_ids),),
+        )
+        return {record["image_id"]: record["owner_id"] for record in records}
+
+    def _users(self, user_ids: Collection[str]) -> dict[str, UserRow]:
+        if not user_ids:
+            return {}
+        records = self._query(
+            "SELECT * FROM streamfold_user_state WHERE user_id {any}",
+            (self._dialect.values(user_ids),),
+        )
+        return {record["user_id"]: _user_row(record) for record in records}
+
+    def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
+        if not user_ids:
+            return {}
+        ids = (self._dialect.values(user_ids),)
+        rows = self._users(user_ids)
+        uploads = {
+            r["owner_id"]: (int(r["n"]), r["latest"])
+            for r in self._query(
+                "SELECT i.owner_id, MAX(i.created_at) AS latest, MAX(c.n) AS n "
+                "FROM streamfold_image_state i JOIN ("
+                " SELECT owner_id, MAX(uploaded_instant) AS newest, COUNT(*) AS n"
+                " FROM streamfold_image_state WHERE owner_id {any} GROUP BY owner_id"
+                ") c ON c.owner_id = i.owner_id AND c.newest = i.uploaded_instant "
+                "GROUP BY i.owner_id",
+                ids,
+            )
+        }
+        received = self._counts(
+            "SELECT i.owner_id AS id, COUNT(*) AS n FROM streamfold_like_state l "
+            "JOIN streamfold_image_state i ON i.image_id = l.image_id "
+            "WHERE i.owner_id {any} GROUP BY i.owner_id",
+            ids,
+        )
+        given = self._counts(
+            "SELECT user_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+            "WHERE user_id {any} GROUP BY user_id",
+            ids,
+        )
+        paid = {
+            r["user_id"]: (int(r["total"]), int(r["n"]))
+            for r in self._query(
+                "SELECT user_id, SUM(amount_cents) AS total, COUNT(*) AS n "
+                "FROM streamfold_payment_state WHERE status = 'paid' AND user_id {any} "
+                "GROUP BY user_id",
+                ids,
+            )
+        }
+        views = {}
+        for user_id in user_ids:
+            image_count, last_upload = uploads.get(user_id, (0, None))
+            total, payments = paid.get(user_id, (0, 0))
+            stats = UserStats(
+                image_count=image_count,
+                likes_received=received.get(user_id, 0),
+                likes_given=given.get(user_id, 0),
+                last_upload_at=last_upload,
+                lifetime_value_cents=total,
+                payment_count=payments,
+            )
+            views[user_id] = (rows.get(user_id), stats)
+        return views
+
+    def _counts(self, statement: str, params: Sequence[Any]) -> dict[str, int]:
+        return {r["id"]: int(r["n"]) for r in self._query(statement, params)}
+
+    def image_views(
+        self, image_ids: Collection[str]
+    ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
+        if not image_ids:
+            return {}
+        ids = (self._dialect.values(image_ids),)
+        rows = {
+            r["image_id"]: _image_row(r)
+            for r in self._query("SELECT * FROM streamfold_image_state WHERE image_id {any}", ids)
+        }
+        likes = self._counts(
+            "SELECT image_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+            "WHERE image_id {any} GROUP BY image_id",
+            ids,
+        )
+        owners = self._users({row.owner_id for row in rows.values()})
+        views: dict[str, tuple[ImageRow | None, int, UserRow | None]] = {}
+        for image_id in image_ids:
+            row = rows.get(image_id)
+            owner = owners.get(row.owner_id) if row is not None else None
+            views[image_id] = (row, likes.get(image_id, 0), owner)
+        return views
+
+    def stored_documents(
+        self, kind: DocumentKind, doc_ids: Collection[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        if not doc_ids:
+            return {}
+        records = self._query(
+            "SELECT doc_id, body FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
+            (kind.value, self._dialect.values(doc_ids)),
+        )
+        return {
+            r["doc_id"]: (json.loads(r["body"]) if r["body"] is not None else None) for r in records
+        }
+
+    def save_documents(self, changes: Sequence[DocumentChange]) -> None:
+        if not changes:
+            return
+        self._cursor.executemany(
+            self._dialect.sql(
+                "INSERT INTO streamfold_documents (kind, doc_id, version, body) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE "
+                "SET version = excluded.version, body = excluded.body"
+            ),
+            [
+                (c.kind.value, c.doc_id, c.version, None if c.body is None else json.dumps(c.body))
+                for c in changes
+            ],
+        )
+
+    def advance(self, position: int) -> None:
+        self._cursor.execute(
+            self._dialect.sql(
+                "INSERT INTO streamfold_tracking (projection, position) VALUES (?, ?) "
+                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
+            ),
+            (PROJECTION_NAME, position),
+        )
+
+
+class SqlProjectionStore(ProjectionStore):
+    """The projection store on the event store's own database (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._dialect = dialect_for(store)
+        with self._guard(), self._dialect.transaction() as cursor:
+            for statement in PROJECTION_TABLES:
+                cursor.execute(statement)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (InterfaceError, OperationalError) as error:
+            raise EventStoreUnavailable(self._store._unreachable(error)) from None
+
+    @contextmanager
+    def session(self) -> Iterator[ProjectionSession]:
+        with self._guard(), self._dialect.transaction() as cursor:
+            self._dialect.lock_projection(cursor)
+            yield SqlProjectionSession(self._store, self._dialect, cursor)
+
+    def head(self) -> int:
+        return self._store.head()
+
+    def pending_documents(self, limit: int) -> list[DocumentChange]:
+        with self._guard(), self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    "SELECT kind, doc_id, version, body FROM streamfold_documents "
+                    "WHERE version > synced_version ORDER BY version LIMIT ?"
+                ),
+                (limit,),
+            )
+            records = cursor.fetchall()
+        return [
+            DocumentChange(
+                DocumentKind(r["kind"]),
+                r["doc_id"],
+                int(r["version"]),
+                json.loads(r["body"]) if r["body"] is not None else None,
+            )
+            for r in records
+        ]
+
+    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
+        if not changes:
+            return
+        with self._guard(), self._dialect.transaction() as cursor:
+            cursor.executemany(
+                self._dialect.sql(
+                    "UPDATE streamfold_documents SET synced_version = ? "
+                    "WHERE kind = ? AND doc_id = ? AND synced_version < ?"
+                ),
+                [(c.version, c.kind.value, c.doc_id, c.version) for c in changes],
+            )
+
+    def stored_document(self, kind: DocumentKind, doc_id: str) -> DocumentChange | None:
+        """The last rendered version of one document (for verify and debugging)."""
+        with self._guard(), self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    "SELECT version, body FROM streamfold_documents WHERE kind = ? AND doc_id = ?"
+                ),
+                (kind.value, doc_id),
+            )
+            record = cursor.fetchone()
+        if record is None:
+            return None
+        body = json.loads(record["body"]) if record["body"] is not None else None
+        return DocumentChange(kind, doc_id, int(record["version"]), body)

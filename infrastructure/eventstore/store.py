@@ -1,0 +1,160 @@
+"""The event store: an eventsourcing application on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
+
+from domain.aggregate import SourceAggregate
+from domain.changes import StreamPosition
+from domain.errors import ConcurrentChange
+from domain.intake import ItemLedger, PositionMove
+from infrastructure.eventstore.postgres_recorder import PostgresSourceRecorder
+from infrastructure.eventstore.sqlite_recorder import SQLiteSourceRecorder
+from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
+from projections.ports import TransientFailure
+
+_QUERY_CHUNK = 5000
+
+
+class EventStoreUnavailable(TransientFailure):
+    """The event-store database cannot be reached or is overloaded."""
+
+
+class SourceEventLog(Application[UUID]):
+    """The domain events of every source item, in one global order."""
+
+    name = "streamfold"
+
+
+def application_environment(target: EventStoreTarget) -> dict[str, str]:
+    if isinstance(target, SQLiteStore):
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(target.path),
+            "SQLITE_LOCK_TIMEOUT": "60",
+            "APPLICATION_RECORDER_TOPIC": (
+                "infrastructure.eventstore.sqlite_recorder:SQLiteSourceRecorder"
+            ),
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": target.dbname,
+        "POSTGRES_HOST": target.host,
+        "POSTGRES_PORT": str(target.port),
+        "POSTGRES_USER": target.user,
+        "POSTGRES_PASSWORD": target.password,
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": (
+            "infrastructure.eventstore.postgres_recorder:PostgresSourceRecorder"
+        ),
+    }
+
+
+class EventStore:
+    """Opens the event store named by a target and gives access to its parts."""
+
+    def __init__(self, target: EventStoreTarget) -> None:
+        self.target = target
+        try:
+            self.app = SourceEventLog(env=application_environment(target))
+        except (InterfaceError, OperationalError) as error:
+            raise EventStoreUnavailable(self._unreachable(error)) from None
+        self.recorder = cast(SQLiteSourceRecorder | PostgresSourceRecorder, self.app.recorder)
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.target, PostgresStore)
+
+    def describe(self) -> str:
+        if isinstance(self.target, PostgresStore):
+            return self.target.describe()
+        return f"sqlite:///{self.target.path}"
+
+    def _unreachable(self, error: Exception) -> str:
+        return f"cannot reach the event store {self.describe()}: {str(error).splitlines()[0]}"
+
+    def head(self) -> int:
+        try:
+            return self.recorder.max_notification_id() or 0
+        except (InterfaceError, OperationalError) as error:
+            raise EventStoreUnavailable(self._unreachable(error)) from None
+
+    def close(self) -> None:
+        self.app.close()
+
+
+class EventSourcedItemLedger(ItemLedger):
+    """The intake's port onto the event store."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
+        keys = list(item_keys)
+        found: dict[str, StreamPosition] = {}
+        with _transient(self._store):
+            for start in range(0, len(keys), _QUERY_CHUNK):
+                found.update(
+                    self._store.recorder.select_positions(keys[start : start + _QUERY_CHUNK])
+                )
+        return found
+
+    def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
+        id_list = list(ids)
+        by_id: dict[UUID, list[Any]] = defaultdict(list)
+        mapper = self._store.app.mapper
+        with _transient(self._store):
+            for start in range(0, len(id_list), _QUERY_CHUNK):
+                for stored in self._store.recorder.select_events_of(
+                    id_list[start : start + _QUERY_CHUNK]
+                ):
+                    by_id[UUID(str(stored.originator_id))].append(mapper.to_domain_event(stored))
+        aggregates: dict[UUID, SourceAggregate] = {}
+        for aggregate_id, events in by_id.items():
+            aggregate = None
+            for event in events:
+                aggregate = event.mutate(aggregate)
+            aggregates[aggregate_id] = cast(SourceAggregate, aggregate)
+        return aggregates
+
+    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+        if not aggregates and not moves:
+            return
+        with _transient(self._store):
+            try:
+                self._store.app.save(*aggregates, position_moves=moves)
+            except IntegrityError as conflict:
+                raise ConcurrentChange(str(conflict)) from None
+
+
+class _transient:
+    """Turns connection-level database errors into EventStoreUnavailable."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, _: Any
+    ) -> None:
+        if isinstance(exc, InterfaceError | OperationalError) or (
+            isinstance(exc, PersistenceError) and not isinstance(exc, IntegrityError)
+        ):
+            raise EventStoreUnavailable(self._store._unreachable(exc)) from None

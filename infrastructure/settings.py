@@ -1,0 +1,167 @@
+"""Configuration from the environment: every variable name lives here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from domain.kinds import TableKind
+
+EVENT_STORE = "STREAMFOLD_EVENT_STORE"
+SEARCH = "STREAMFOLD_SEARCH"
+OPENSEARCH_AUTH = "STREAMFOLD_OPENSEARCH_AUTH"
+TABLES = "STREAMFOLD_TABLES"
+INDEX_PREFIX = "STREAMFOLD_INDEX_PREFIX"
+DATA_DIR = "STREAMFOLD_DATA_DIR"
+
+DEFAULT_DATA_DIR = ".streamfold"
+DEFAULT_INDEX_PREFIX = "streamfold"
+
+
+class ConfigError(ValueError):
+    """A setting a person must correct; the message says how."""
+
+
+@dataclass(frozen=True)
+class SQLiteStore:
+    path: Path
+
+
+@dataclass(frozen=True)
+class PostgresStore:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    dbname: str
+
+    def describe(self) -> str:
+        """The URL without its password, safe for logs and errors."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+@dataclass(frozen=True)
+class EmbeddedSearch:
+    directory: Path
+
+
+@dataclass(frozen=True)
+class OpenSearchTarget:
+    url: str
+    auth: str  # none | basic | sigv4
+
+
+EventStoreTarget = SQLiteStore | PostgresStore
+SearchTarget = EmbeddedSearch | OpenSearchTarget
+
+
+@dataclass(frozen=True)
+class Settings:
+    event_store: EventStoreTarget
+    search: SearchTarget
+    tables: Mapping[str, TableKind]
+    index_prefix: str
+
+    def kind_of_table(self, table_name: str) -> TableKind | None:
+        """The kind a real table name is mapped to; by default a table's kind is its name."""
+        if table_name in self.tables:
+            return self.tables[table_name]
+        try:
+            return TableKind(table_name)
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get(DATA_DIR) or DEFAULT_DATA_DIR)
+        return cls(
+            event_store=parse_event_store(env.get(EVENT_STORE) or "", data_dir),
+            search=parse_search(env.get(SEARCH) or "", env.get(OPENSEARCH_AUTH) or "", data_dir),
+            tables=parse_tables(env.get(TABLES) or ""),
+            index_prefix=_index_prefix(env.get(INDEX_PREFIX) or DEFAULT_INDEX_PREFIX),
+        )
+
+
+def _file_path(url: str, scheme: str, variable: str, example: str) -> Path:
+    # SQLAlchemy's convention: three slashes then a relative path, four for an absolute one.
+    rest = url[len(scheme) + len("://") :]
+    if not rest.startswith("/") or len(rest) < 2:
+        raise ConfigError(f"{variable}={url!r} has no path; use e.g. {example}")
+    return Path(unquote(rest[1:]))
+
+
+def parse_event_store(url: str, data_dir: Path) -> EventStoreTarget:
+    if not url:
+        return SQLiteStore(data_dir / "events.db")
+    if url.startswith("sqlite://"):
+        return SQLiteStore(_file_path(url, "sqlite", EVENT_STORE, "sqlite:///events.db"))
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(
+                f"{EVENT_STORE} needs a host and a database, "
+                "e.g. postgresql://user:password@127.0.0.1:5432/streamfold"
+            )
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            raise ConfigError(f"{EVENT_STORE} has a port that is not a number") from None
+        return PostgresStore(
+            host=parts.hostname,
+            port=port,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=parts.path.strip("/"),
+        )
+    shown = url.split("@")[-1] if "@" in url else url
+    raise ConfigError(
+        f"{EVENT_STORE}: unsupported URL {shown!r}; use sqlite:///path.db "
+        "or postgresql://user:password@host:port/database"
+    )
+
+
+def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
+    if not url:
+        return EmbeddedSearch(data_dir / "index")
+    if url.startswith("embedded://"):
+        return EmbeddedSearch(_file_path(url, "embedded", SEARCH, "embedded:///index-dir"))
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        mode = (auth or ("sigv4" if parts.hostname.endswith(".amazonaws.com") else "none")).lower()
+        if mode not in ("none", "basic", "sigv4"):
+            raise ConfigError(f"{OPENSEARCH_AUTH}={auth!r}: use none, basic or sigv4")
+        return OpenSearchTarget(url=url.rstrip("/"), auth=mode)
+    raise ConfigError(
+        f"{SEARCH}: unsupported value {url.split('@')[-1]!r}; use embedded:///path/to/dir "
+        "or an OpenSearch URL such as https://search-domain.eu-west-1.es.amazonaws.com"
+    )
+
+
+def parse_tables(spec: str) -> dict[str, TableKind]:
+    """``users=prod-users,images=prod-images`` -> {"prod-users": USERS, ...}."""
+    mapping: dict[str, TableKind] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        kind_name, sep, table_name = entry.partition("=")
+        try:
+            kind = TableKind(kind_name.strip())
+        except ValueError:
+            kind = None
+        if not sep or not table_name.strip() or kind is None:
+            kinds = ", ".join(k.value for k in TableKind)
+            raise ConfigError(
+                f"{TABLES}: {entry!r} should be KIND=TABLE_NAME with KIND one of {kinds}"
+            )
+        mapping[table_name.strip()] = kind
+    return mapping
+
+
+def _index_prefix(prefix: str) -> str:
+    if not prefix.replace("-", "").replace("_", "").isalnum() or prefix != prefix.lower():
+        raise ConfigError(
+            f"{INDEX_PREFIX}={prefix!r}: use lowercase letters, digits, '-' and '_' only"
+        )
+    return prefix

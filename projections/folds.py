@@ -1,0 +1,92 @@
+"""Pure folds: (state row, domain event) -> state row. ``None`` means the item is gone."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any, TypeVar
+
+from domain.images import Image
+from domain.likes import Like
+from domain.payments import Payment
+from domain.users import User
+from projections.state import ImageRow, LikeRow, PaymentRow, Row, StateTable, UserRow
+
+R = TypeVar("R", bound=Row)
+
+_FIELDS: dict[type[Any], frozenset[str]] = {
+    row_class: frozenset(f.name for f in fields(row_class))
+    for row_class in (UserRow, ImageRow, LikeRow, PaymentRow)
+}
+
+
+def _whole(row_class: type[R], event: object) -> R:
+    return row_class(**{name: getattr(event, name) for name in _FIELDS[row_class]})
+
+
+def _changed(row: R | None, event: object) -> R | None:
+    if row is None:  # a change of an item the projection never saw: nothing to change
+        return None
+    updates = {k: v for k, v in vars(event).items() if k in _FIELDS[type(row)]}
+    return replace(row, **updates)
+
+
+def fold_user_event(row: UserRow | None, event: User.Event) -> UserRow | None:
+    if isinstance(event, User.Registered | User.Restored):
+        return _whole(UserRow, event)
+    if isinstance(event, User.Deleted):
+        return None
+    return _changed(row, event)
+
+
+def fold_image_event(row: ImageRow | None, event: Image.Event) -> ImageRow | None:
+    if isinstance(event, Image.Uploaded | Image.Restored):
+        return _whole(ImageRow, event)
+    if isinstance(event, Image.Deleted):
+        return None
+    return _changed(row, event)
+
+
+def fold_like_event(row: LikeRow | None, event: Like.Event) -> LikeRow | None:
+    if isinstance(event, Like.Liked | Like.LikedAgain):
+        return _whole(LikeRow, event)
+    if isinstance(event, Like.Unliked):
+        return None
+    return row
+
+
+def fold_payment_event(row: PaymentRow | None, event: Payment.Event) -> PaymentRow | None:
+    if isinstance(event, Payment.Recorded | Payment.Restored):
+        return _whole(PaymentRow, event)
+    if isinstance(event, Payment.Deleted):
+        return None
+    if row is not None and isinstance(event, Payment.Refunded):
+        return replace(row, status="refunded")
+    if row is not None and isinstance(event, Payment.Reinstated):
+        return replace(row, status="paid")
+    return _changed(row, event)
+
+
+def state_table_of(event: object) -> StateTable | None:
+    """Which state table an event folds into, or None for events of no interest."""
+    for aggregate_class, table in _TABLES:
+        if isinstance(event, aggregate_class.Event):
+            return table
+    return None
+
+
+def fold_event(table: StateTable, row: Any, event: Any) -> Any:
+    return _FOLDS[table](row, event)
+
+
+_TABLES = (
+    (User, StateTable.USERS),
+    (Image, StateTable.IMAGES),
+    (Like, StateTable.LIKES),
+    (Payment, StateTable.PAYMENTS),
+)
+_FOLDS: dict[StateTable, Any] = {
+    StateTable.USERS: fold_user_event,
+    StateTable.IMAGES: fold_image_event,
+    StateTable.LIKES: fold_like_event,
+    StateTable.PAYMENTS: fold_payment_event,
+}

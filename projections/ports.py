@@ -1,0 +1,141 @@
+"""The ports the read side works through; adapters live in ``infrastructure``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.documents import DocumentChange, DocumentKind
+from projections.query import SearchPage, SearchRequest
+from projections.state import ImageRow, Row, StateTable, UserRow, UserStats
+
+
+class TransientFailure(RuntimeError):
+    """A component is unreachable or overloaded; the same work may succeed later."""
+
+
+class SearchUnavailable(TransientFailure):
+    """The search backend cannot take or answer requests right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionedEvent:
+    position: int
+    event: Any
+
+
+class ProjectionSession(ABC):
+    """One locked transaction of the document projection."""
+
+    @abstractmethod
+    def position(self) -> int:
+        """The global position of the last event this projection has folded (0 if none)."""
+
+    @abstractmethod
+    def events_after(self, position: int, limit: int) -> list[PositionedEvent]: ...
+
+    @abstractmethod
+    def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
+        """State rows by aggregate id (hex); absent keys have no row."""
+
+    @abstractmethod
+    def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
+        """Upsert rows; a key mapped to None is deleted."""
+
+    @abstractmethod
+    def images_owned_by(self, user_ids: Collection[str]) -> set[str]: ...
+
+    @abstractmethod
+    def owners_of(self, image_ids: Collection[str]) -> dict[str, str]: ...
+
+    @abstractmethod
+    def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
+        """Each user's row (None if absent) and the counts over its images, likes, payments."""
+
+    @abstractmethod
+    def image_views(
+        self, image_ids: Collection[str]
+    ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
+        """Each image's row, its like count, and its owner's row."""
+
+    @abstractmethod
+    def stored_documents(
+        self, kind: DocumentKind, doc_ids: Collection[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """Last rendered body of each document ever rendered (None for a deleted one)."""
+
+    @abstractmethod
+    def save_documents(self, changes: Sequence[DocumentChange]) -> None:
+        """Store rendered documents; they stay pending until marked synced."""
+
+    @abstractmethod
+    def advance(self, position: int) -> None:
+        """Move the projection's tracking position, in this same transaction."""
+
+
+class ProjectionStore(ABC):
+    """Projection state, rendered documents and tracking, all in the event-store database."""
+
+    @abstractmethod
+    def session(self) -> AbstractContextManager[ProjectionSession]:
+        """A transaction holding the projection's lock; commits on success."""
+
+    @abstractmethod
+    def head(self) -> int:
+        """The global position of the newest recorded event (0 if none)."""
+
+    @abstractmethod
+    def pending_documents(self, limit: int) -> list[DocumentChange]:
+        """Rendered documents not yet confirmed by the search backend, oldest first."""
+
+    @abstractmethod
+    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
+        """Record that the backend holds these versions (or newer ones)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFailure:
+    change: DocumentChange
+    reason: str
+
+
+@dataclass
+class WriteOutcome:
+    written: int = 0
+    stale: int = 0  # a newer version was already there: success, not an error
+    failed: list[DocumentFailure] = field(default_factory=list)  # permanent failures
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedDocument:
+    kind: DocumentKind
+    doc_id: str
+    version: int
+    body: dict[str, Any] | None  # None: a tombstone
+
+
+class SearchIndex(ABC):
+    """A search backend holding user and image documents behind stable names."""
+
+    @abstractmethod
+    def write(self, changes: Sequence[DocumentChange]) -> WriteOutcome:
+        """Apply the changes, keeping the higher version of each document.
+
+        On return the written documents are durable and searchable. Raises
+        SearchUnavailable when the backend cannot take the writes right now.
+        """
+
+    @abstractmethod
+    def get(self, kind: DocumentKind, doc_id: str) -> IndexedDocument | None: ...
+
+    @abstractmethod
+    def search(self, kind: DocumentKind, request: SearchRequest) -> SearchPage: ...
+
+    @abstractmethod
+    def count(self, kind: DocumentKind, request: SearchRequest) -> int: ...
+
+    def close(self) -> None:  # noqa: B027 - optional for adapters without resources
+        """Release connections and file handles."""

@@ -1,0 +1,81 @@
+"""The projection's state: a normalized mirror of the source items, folded from events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class StateTable(StrEnum):
+    USERS = "users"
+    IMAGES = "images"
+    LIKES = "likes"
+    PAYMENTS = "payments"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    user_id: str
+    email: str
+    name: str
+    plan: str
+    country: str
+    created_at: str
+    marketing_opt_in: bool
+    tags: list[str] | None
+    bio: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRow:
+    image_id: str
+    owner_id: str
+    title: str
+    description: str | None
+    tags: list[str] | None
+    image_url: str
+    created_at: str
+    status: str
+    size_bytes: int
+
+    @property
+    def uploaded_instant(self) -> str:
+        return sortable_instant(self.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class LikeRow:
+    image_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    user_id: str
+    payment_id: str
+    amount_cents: int
+    status: str
+
+
+Row = UserRow | ImageRow | LikeRow | PaymentRow
+
+
+@dataclass(frozen=True, slots=True)
+class UserStats:
+    """What a user document counts over other items."""
+
+    image_count: int = 0
+    likes_received: int = 0
+    likes_given: int = 0
+    last_upload_at: str | None = None
+    lifetime_value_cents: int = 0
+    payment_count: int = 0
+
+
+def sortable_instant(timestamp: str) -> str:
+    """An ISO-8601 timestamp as UTC text that sorts by instant (naive means UTC)."""
+    moment = datetime.fromisoformat(timestamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,44 @@
+"""Search sync: the projection's pending documents go to the search backend in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from projections.ports import DocumentFailure, ProjectionStore, SearchIndex
+
+
+@dataclass
+class SyncReport:
+    written: int = 0
+    stale: int = 0
+    failed: list[DocumentFailure] = field(default_factory=list)
+
+
+class SearchSync:
+    """Writes every pending document, then marks it synced.
+
+    A version conflict means the backend already holds a newer version: that counts as
+    synced. Permanent failures are reported to the caller (who dead-letters them) and
+    marked synced so that one bad document cannot block the others. A transient failure
+    raises before anything is marked, so the next flush writes the same documents again.
+
+    >>> SearchSync(store, index).flush()
+    """
+
+    def __init__(self, store: ProjectionStore, index: SearchIndex, batch_size: int = 2000) -> None:
+        self._store = store
+        self._index = index
+        self._batch_size = batch_size
+
+    def flush(self, max_rounds: int = 10_000) -> SyncReport:
+        report = SyncReport()
+        for _ in range(max_rounds):
+            pending = self._store.pending_documents(self._batch_size)
+            if not pending:
+                break
+            outcome = self._index.write(pending)
+            report.written += outcome.written
+            report.stale += outcome.stale
+            report.failed += outcome.failed
+            self._store.mark_synced(pending)
+        return report

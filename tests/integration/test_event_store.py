@@ -1,0 +1,148 @@
+"""One contract for both event-store backends: SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from domain.changes import ChangeType, SourceChange, StreamPosition
+from domain.errors import ConcurrentChange
+from domain.intake import ChangeIntake, PositionMove
+from domain.kinds import TableKind
+from domain.users import User
+from infrastructure.eventstore.dead_letters import DeadLetterStore, LetterStatus, NewDeadLetter
+from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.settings import PostgresStore, SQLiteStore
+from projections.documents import DocumentKind
+from projections.projector import DocumentProjector
+
+USER = {
+    "userId": "u-1",
+    "email": "ada@example.com",
+    "name": "Ada",
+    "plan": "free",
+    "country": "GB",
+    "createdAt": "2024-01-02T03:04:05Z",
+    "marketingOptIn": True,
+    "tags": {"b", "a"},
+}
+
+
+def user_change(position: int, **attributes: object) -> SourceChange:
+    return SourceChange(
+        TableKind.USERS,
+        ("u-1",),
+        ChangeType.MODIFY,
+        {**USER, **attributes},
+        StreamPosition.of(position),
+        f"r{position}",
+    )
+
+
+@pytest.fixture
+def store(event_store_target: SQLiteStore | PostgresStore) -> Iterator[EventStore]:
+    event_store = EventStore(event_store_target)
+    yield event_store
+    event_store.close()
+
+
+def test_recorded_events_rebuild_the_same_aggregate(store: EventStore) -> None:
+    ledger = EventSourcedItemLedger(store)
+    ChangeIntake(ledger).record([user_change(1), user_change(2, plan="pro")])
+    [user] = ledger.load([User.create_id("u-1")]).values()
+    assert (user.version, user.plan, user.tags) == (2, "pro", ["a", "b"])
+    assert store.head() == 2
+
+
+def test_positions_are_kept_per_item_across_connections(
+    store: EventStore, event_store_target: SQLiteStore | PostgresStore
+) -> None:
+    ChangeIntake(EventSourcedItemLedger(store)).record([user_change(7)])
+    reopened = EventStore(event_store_target)
+    try:
+        positions = EventSourcedItemLedger(reopened).positions(["users\x1fu-1", "users\x1fu-2"])
+    finally:
+        reopened.close()
+    assert positions == {"users\x1fu-1": StreamPosition.of(7)}
+
+
+def test_a_position_moved_by_someone_else_refuses_the_whole_write(store: EventStore) -> None:
+    ledger = EventSourcedItemLedger(store)
+    ChangeIntake(ledger).record([user_change(1)])
+    [user] = ledger.load([User.create_id("u-1")]).values()
+    user.change_plan("team")  # type: ignore[attr-defined]
+    stale = PositionMove("users\x1fu-1", StreamPosition.of(0), StreamPosition.of(5))
+    with pytest.raises(ConcurrentChange):
+        ledger.record([user], [stale])
+    assert store.head() == 1  # the event was not stored either
+
+
+def test_two_writers_of_the_same_aggregate_version_conflict(store: EventStore) -> None:
+    ledger = EventSourcedItemLedger(store)
+    ChangeIntake(ledger).record([user_change(1)])
+    first = ledger.load([User.create_id("u-1")])[User.create_id("u-1")]
+    second = ledger.load([User.create_id("u-1")])[User.create_id("u-1")]
+    first.change_plan("pro")  # type: ignore[attr-defined]
+    second.change_plan("team")  # type: ignore[attr-defined]
+    ledger.record([first], [])
+    with pytest.raises(ConcurrentChange):
+        ledger.record([second], [])
+
+
+def test_projection_state_documents_and_tracking_commit_together(store: EventStore) -> None:
+    ChangeIntake(EventSourcedItemLedger(store)).record([user_change(1)])
+    projections = SqlProjectionStore(store)
+    report = DocumentProjector(projections).catch_up()
+    assert report.position == store.head() == 1
+    [pending] = projections.pending_documents(10)
+    assert (pending.kind, pending.doc_id, pending.version) == (DocumentKind.USERS, "u-1", 1)
+    assert pending.body is not None and pending.body["tags"] == ["a", "b"]
+    projections.mark_synced([pending])
+    assert projections.pending_documents(10) == []
+
+
+def test_a_failed_projection_batch_leaves_no_trace(store: EventStore) -> None:
+    ChangeIntake(EventSourcedItemLedger(store)).record([user_change(1)])
+    projections = SqlProjectionStore(store)
+    with pytest.raises(RuntimeError), projections.session() as session:
+        DocumentProjector(projections).project(session, session.events_after(0, 10))
+        session.advance(1)
+        raise RuntimeError("crash before commit")
+    with projections.session() as session:
+        assert session.position() == 0
+    assert projections.pending_documents(10) == []
+
+
+def test_a_dead_letter_seen_twice_is_counted_not_copied(store: EventStore) -> None:
+    letters = DeadLetterStore(store)
+    letter = NewDeadLetter("dynamodb-streams", "users", "plan is missing", {"eventID": "e1"}, "e1")
+    letters.put([letter])
+    letters.put([letter])
+    [stored] = letters.list()
+    assert (stored.letter_id, stored.attempts, stored.raw) == ("e1", 2, {"eventID": "e1"})
+    letters.mark(["e1"], LetterStatus.DISCARDED)
+    assert letters.count() == 0
+    assert letters.list(status=None, table_name="users")[0].status is LetterStatus.DISCARDED
+
+
+def test_numbers_arrive_as_decimals_and_are_stored_as_integers(store: EventStore) -> None:
+    image = {
+        "imageId": "i-1",
+        "userId": "u-1",
+        "title": "t",
+        "imageUrl": "u",
+        "createdAt": "2024-01-01T00:00:00Z",
+        "status": "active",
+        "sizeBytes": Decimal("12345678901"),
+    }
+    change = SourceChange(
+        TableKind.IMAGES, ("i-1",), ChangeType.INSERT, image, StreamPosition.of(1), "r"
+    )
+    ChangeIntake(EventSourcedItemLedger(store)).record([change])
+    projections = SqlProjectionStore(store)
+    DocumentProjector(projections).catch_up()
+    [doc] = projections.pending_documents(10)
+    assert doc.body is not None and doc.body["size_bytes"] == 12345678901
