@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from domain.kinds import TableKind
@@ -15,6 +16,7 @@ def item_key(kind: TableKind, key: tuple[str, ...]) -> str:
     return _SEPARATOR.join((kind.value, *key))
 
 
+@lru_cache(maxsize=1 << 16)
 def aggregate_id(kind: TableKind, key: tuple[str, ...]) -> UUID:
     """>>> aggregate_id(TableKind.USERS, ("u-1")) == aggregate_id(TableKind.USERS, ("u-1"))"""
     return uuid5(STREAMFOLD_NAMESPACE, item_key(kind, key))

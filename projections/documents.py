@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
+
+DELETED = "deleted"
 
 
 class DocumentKind(StrEnum):
@@ -70,3 +74,12 @@ class DocumentChange:
     @property
     def is_delete(self) -> bool:
         return self.body is None
+
+
+def fingerprint(body: dict[str, Any] | None) -> str:
+    """A short digest of a rendered body, to tell whether a document changed."""
+    if body is None:
+        return DELETED
+    return hashlib.blake2b(
+        orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()

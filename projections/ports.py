@@ -62,10 +62,8 @@ class ProjectionSession(ABC):
         """Each image's row, its like count, and its owner's row."""
 
     @abstractmethod
-    def stored_documents(
-        self, kind: DocumentKind, doc_ids: Collection[str]
-    ) -> dict[str, dict[str, Any] | None]:
-        """Last rendered body of each document ever rendered (None for a deleted one)."""
+    def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
+        """The fingerprint of the last rendered body of each document ever rendered."""
 
     @abstractmethod
     def save_documents(self, changes: Sequence[DocumentChange]) -> None:

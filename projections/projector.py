@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.folds import fold_event, state_table_of
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
@@ -120,13 +120,14 @@ def _changes(
     version: int,
 ) -> list[DocumentChange]:
     """Only documents whose body differs from the last rendered one need writing."""
-    stored = session.stored_documents(kind, bodies.keys())
+    stored = session.fingerprints(kind, bodies.keys())
     changes = []
     for doc_id, body in bodies.items():
-        if doc_id in stored and stored[doc_id] == body:
-            continue
-        if doc_id not in stored and body is None:
+        previous = stored.get(doc_id)
+        if previous is None and body is None:
             continue  # never written, nothing to delete
+        if previous is not None and previous == fingerprint(body):
+            continue
         changes.append(DocumentChange(kind, doc_id, version, body))
     return changes
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.schema import PROJECTION_TABLES
 from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.state import (
     ImageRow,
@@ -47,7 +47,15 @@ _COLUMNS = {
 
 
 def _encode(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list) else value
+    return orjson.dumps(value).decode() if isinstance(value, list) else value
+
+
+def _dump(body: dict[str, Any] | None) -> str | None:
+    return None if body is None else orjson.dumps(body).decode()
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
 
 
 def _row_values(table: StateTable, row: Row) -> tuple[Any, ...]:
@@ -63,7 +71,7 @@ def _user_row(record: Any) -> UserRow:
         country=record["country"],
         created_at=record["created_at"],
         marketing_opt_in=bool(record["marketing_opt_in"]),
-        tags=json.loads(record["tags"]) if record["tags"] is not None else None,
+        tags=_load(record["tags"]),
         bio=record["bio"],
     )
 
@@ -74,7 +82,7 @@ def _image_row(record: Any) -> ImageRow:
         owner_id=record["owner_id"],
         title=record["title"],
         description=record["description"],
-        tags=json.loads(record["tags"]) if record["tags"] is not None else None,
+        tags=_load(record["tags"]),
         image_url=record["image_url"],
         created_at=record["created_at"],
         status=record["status"],
@@ -253,30 +261,27 @@ class SqlProjectionSession(ProjectionSession):
             views[image_id] = (row, likes.get(image_id, 0), owner)
         return views
 
-    def stored_documents(
-        self, kind: DocumentKind, doc_ids: Collection[str]
-    ) -> dict[str, dict[str, Any] | None]:
+    def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
         if not doc_ids:
             return {}
         records = self._query(
-            "SELECT doc_id, body FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
+            "SELECT doc_id, fingerprint FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
             (kind.value, self._dialect.values(doc_ids)),
         )
-        return {
-            r["doc_id"]: (json.loads(r["body"]) if r["body"] is not None else None) for r in records
-        }
+        return {r["doc_id"]: r["fingerprint"] for r in records}
 
     def save_documents(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
         self._cursor.executemany(
             self._dialect.sql(
-                "INSERT INTO streamfold_documents (kind, doc_id, version, body) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE "
-                "SET version = excluded.version, body = excluded.body"
+                "INSERT INTO streamfold_documents (kind, doc_id, version, body, fingerprint) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE SET"
+                " version = excluded.version, body = excluded.body,"
+                " fingerprint = excluded.fingerprint"
             ),
             [
-                (c.kind.value, c.doc_id, c.version, None if c.body is None else json.dumps(c.body))
+                (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
                 for c in changes
             ],
         )
@@ -332,7 +337,7 @@ class SqlProjectionStore(ProjectionStore):
                 DocumentKind(r["kind"]),
                 r["doc_id"],
                 int(r["version"]),
-                json.loads(r["body"]) if r["body"] is not None else None,
+                _load(r["body"]),
             )
             for r in records
         ]
@@ -361,5 +366,5 @@ class SqlProjectionStore(ProjectionStore):
             record = cursor.fetchone()
         if record is None:
             return None
-        body = json.loads(record["body"]) if record["body"] is not None else None
+        body = _load(record["body"])
         return DocumentChange(kind, doc_id, int(record["version"]), body)

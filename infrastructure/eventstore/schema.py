@@ -25,6 +25,7 @@ PROJECTION_TABLES = [
     " ON streamfold_payment_state (user_id)",
     "CREATE TABLE IF NOT EXISTS streamfold_documents ("
     " kind TEXT NOT NULL, doc_id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT,"
+    " fingerprint TEXT NOT NULL,"
     " synced_version BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (kind, doc_id))",
     "CREATE INDEX IF NOT EXISTS streamfold_documents_pending"
     " ON streamfold_documents (version) WHERE version > synced_version",

@@ -12,7 +12,7 @@ from domain.aggregate import SourceAggregate
 from domain.changes import StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ItemLedger, PositionMove
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.state import ImageRow, Row, StateTable, UserRow, UserStats, sortable_instant
 
@@ -157,11 +157,9 @@ class FakeProjectionSession(ProjectionSession):
             views[image_id] = (row, count, self._user(row.owner_id) if row else None)
         return views
 
-    def stored_documents(
-        self, kind: DocumentKind, doc_ids: Collection[str]
-    ) -> dict[str, dict[str, Any] | None]:
+    def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
         return {
-            doc_id: self.store.documents[(kind, doc_id)].body
+            doc_id: fingerprint(self.store.documents[(kind, doc_id)].body)
             for doc_id in doc_ids
             if (kind, doc_id) in self.store.documents
         }
