@@ -50,8 +50,15 @@ class EmbeddedSearch:
 
 @dataclass(frozen=True)
 class OpenSearchTarget:
-    url: str
-    auth: str  # none | basic | sigv4
+    url: str = field(repr=False)  # may carry basic-auth credentials
+    auth: str = "none"  # none | basic | sigv4
+
+    def describe(self) -> str:
+        """The URL without credentials, safe for logs and errors."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 EventStoreTarget = SQLiteStore | PostgresStore

@@ -135,5 +135,8 @@ class SearchIndex(ABC):
     @abstractmethod
     def count(self, kind: DocumentKind, request: SearchRequest) -> int: ...
 
+    def set_deadline(self, deadline: float | None) -> None:  # noqa: B027 - optional
+        """Bound retries of transient failures by a ``time.monotonic()`` deadline."""
+
     def close(self) -> None:  # noqa: B027 - optional for adapters without resources
         """Release connections and file handles."""

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from infrastructure.settings import PostgresStore, SQLiteStore
+from tests.support.fixtures import moto_endpoint, reference_tables  # noqa: F401 - fixtures
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -36,3 +37,9 @@ def event_store_target(request: pytest.FixtureRequest) -> SQLiteStore | Postgres
     fixture = "sqlite_store" if request.param == "sqlite" else "postgres_store"
     target: SQLiteStore | PostgresStore = request.getfixturevalue(fixture)
     return target
+
+
+def event_store_url(target: SQLiteStore | PostgresStore) -> str:
+    if isinstance(target, SQLiteStore):
+        return f"sqlite:///{target.path}"  # an absolute path gives the four-slash form
+    return f"postgresql://{target.user}@{target.host}:{target.port}/{target.dbname}"

@@ -65,8 +65,7 @@ class DeadLetterStore:
         self._store = store
         self._dialect = dialect_for(store)
         with self._transaction() as cursor:
-            for statement in DEAD_LETTER_TABLES:
-                cursor.execute(statement)
+            self._dialect.create_tables(cursor, DEAD_LETTER_TABLES)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

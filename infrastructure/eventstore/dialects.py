@@ -11,6 +11,7 @@ from infrastructure.eventstore.store import EventStore
 
 # A fixed key for PostgreSQL's advisory lock of the document projection.
 _PROJECTION_LOCK_KEY = 0x5F_D0C5
+_SCHEMA_LOCK_KEY = 0x5F_5C4E
 
 
 class Cursor(Protocol):
@@ -48,6 +49,10 @@ class Dialect:
     def lock_projection(self, cursor: Cursor) -> None:
         raise NotImplementedError
 
+    def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
+        for statement in statements:
+            cursor.execute(statement)
+
 
 class SQLiteDialect(Dialect):
     def _translate(self, statement: str) -> str:
@@ -74,6 +79,11 @@ class PostgresDialect(Dialect):
 
     def lock_projection(self, cursor: Cursor) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PROJECTION_LOCK_KEY,))
+
+    def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
+        # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        super().create_tables(cursor, statements)
 
 
 def dialect_for(store: EventStore) -> Dialect:

@@ -30,29 +30,43 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         moves: Sequence[PositionMove] = kwargs.get("position_moves", ())
-        updates = sorted((m for m in moves if m.expected is not None), key=lambda m: m.item_key)
-        inserts = sorted((m for m in moves if m.expected is None), key=lambda m: m.item_key)
+        if moves:
+            self._move_positions(curs, sorted(moves, key=lambda m: m.item_key))
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _move_positions(self, curs: Cursor[DictRow], moves: list[PositionMove]) -> None:
         table = SQL("{schema}.streamfold_item_positions").format(
             schema=Identifier(self.datastore.schema)
         )
+        keys = [m.item_key for m in moves]
+        # Lock the rows in key order first: concurrent batches touching the same items
+        # then queue behind each other instead of deadlocking.
+        curs.execute(
+            SQL(
+                "SELECT item_key, position FROM {table} WHERE item_key = ANY(%s) "
+                "ORDER BY item_key FOR UPDATE"
+            ).format(table=table),
+            (keys,),
+        )
+        current = {row["item_key"]: row["position"] for row in curs.fetchall()}
+        for move in moves:
+            expected = None if move.expected is None else move.expected.value
+            if current.get(move.item_key) != expected:
+                raise IntegrityError(f"stream position of {move.item_key!r} moved concurrently")
+        updates = [m for m in moves if m.expected is not None]
         if updates:
             curs.execute(
                 SQL(
                     "UPDATE {table} AS p SET position = m.position "
-                    "FROM unnest(%s::text[], %s::text[], %s::text[]) "
-                    "AS m(item_key, expected, position) "
-                    "WHERE p.item_key = m.item_key AND p.position = m.expected "
-                    "RETURNING p.item_key"
+                    "FROM unnest(%s::text[], %s::text[]) AS m(item_key, position) "
+                    "WHERE p.item_key = m.item_key"
                 ).format(table=table),
-                (
-                    [m.item_key for m in updates],
-                    [m.expected.value for m in updates if m.expected is not None],
-                    [m.position.value for m in updates],
-                ),
+                ([m.item_key for m in updates], [m.position.value for m in updates]),
             )
-            if len(curs.fetchall()) != len(updates):
-                raise IntegrityError("a stream position moved concurrently")
+        inserts = [m for m in moves if m.expected is None]
         if inserts:
+            # A concurrent first writer of the same item makes DO NOTHING skip the row:
+            # fewer rows back means someone else was first.
             curs.execute(
                 SQL(
                     "INSERT INTO {table} (item_key, position) "
@@ -63,7 +77,6 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
             )
             if len(curs.fetchall()) != len(inserts):
                 raise IntegrityError("a stream position was recorded concurrently")
-        super()._insert_events(curs, stored_events, **kwargs)
 
     def select_positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

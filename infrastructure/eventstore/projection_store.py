@@ -50,6 +50,11 @@ def _encode(value: Any) -> Any:
     return orjson.dumps(value).decode() if isinstance(value, list) else value
 
 
+def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
+    # Writers of the same document rows take their locks in one order: no deadlocks.
+    return sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
+
+
 def _dump(body: dict[str, Any] | None) -> str | None:
     return None if body is None else orjson.dumps(body).decode()
 
@@ -137,8 +142,9 @@ class SqlProjectionSession(ProjectionSession):
 
     def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
         name, columns = _TABLE_NAMES[table], _COLUMNS[table]
-        deletes = [key for key, row in rows.items() if row is None]
-        upserts = [(key, *_row_values(table, row)) for key, row in rows.items() if row is not None]
+        ordered = sorted(rows.items())
+        deletes = [key for key, row in ordered if row is None]
+        upserts = [(key, *_row_values(table, row)) for key, row in ordered if row is not None]
         if deletes:
             self._cursor.execute(
                 self._dialect.sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
@@ -282,7 +288,7 @@ class SqlProjectionSession(ProjectionSession):
             ),
             [
                 (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
-                for c in changes
+                for c in _in_lock_order(changes)
             ],
         )
 
@@ -303,8 +309,7 @@ class SqlProjectionStore(ProjectionStore):
         self._store = store
         self._dialect = dialect_for(store)
         with self._guard(), self._dialect.transaction() as cursor:
-            for statement in PROJECTION_TABLES:
-                cursor.execute(statement)
+            self._dialect.create_tables(cursor, PROJECTION_TABLES)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -351,7 +356,7 @@ class SqlProjectionStore(ProjectionStore):
                     "UPDATE streamfold_documents SET synced_version = ? "
                     "WHERE kind = ? AND doc_id = ? AND synced_version < ?"
                 ),
-                [(c.version, c.kind.value, c.doc_id, c.version) for c in changes],
+                [(c.version, c.kind.value, c.doc_id, c.version) for c in _in_lock_order(changes)],
             )
 
     def stored_document(self, kind: DocumentKind, doc_id: str) -> DocumentChange | None:

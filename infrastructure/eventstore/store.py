@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
 
+import psycopg
+import psycopg.errors
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
@@ -72,13 +75,51 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
     }
 
 
+_SCHEMA_LOCK_KEY = 0x5F_5C4E  # the same key as the dialects' DDL lock
+
+
+@contextmanager
+def schema_lock(target: EventStoreTarget) -> Iterator[None]:
+    """Serialize schema creation across processes.
+
+    PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe against a concurrent twin: two
+    cold Lambda containers can both fail on the catalog's unique index. SQLite serializes
+    DDL by its write lock already.
+    """
+    if not isinstance(target, PostgresStore):
+        yield
+        return
+    try:
+        connection = psycopg.connect(
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password,
+            dbname=target.dbname,
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except psycopg.Error as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EventStoreUnavailable(
+            f"cannot reach the event store {target.describe()}: {message}"
+        ) from None
+    with connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
+
+
 class EventStore:
     """Opens the event store named by a target and gives access to its parts."""
 
     def __init__(self, target: EventStoreTarget) -> None:
         self.target = target
         try:
-            self.app = SourceEventLog(env=application_environment(target))
+            with schema_lock(target):
+                self.app = SourceEventLog(env=application_environment(target))
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
         self.recorder = cast(SQLiteSourceRecorder | PostgresSourceRecorder, self.app.recorder)
@@ -150,6 +191,15 @@ class EventSourcedItemLedger(ItemLedger):
                 self._store.app.events.put(events, position_moves=moves)
             except IntegrityError as conflict:
                 raise ConcurrentChange(str(conflict)) from None
+            except OperationalError as error:
+                if _is_deadlock(error):
+                    raise ConcurrentChange(str(error)) from None
+                raise
+
+
+def _is_deadlock(error: Exception) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, psycopg.errors.DeadlockDetected) or "deadlock detected" in str(error)
 
 
 class _transient:

@@ -146,3 +146,14 @@ def test_numbers_arrive_as_decimals_and_are_stored_as_integers(store: EventStore
     DocumentProjector(projections).catch_up()
     [doc] = projections.pending_documents(10)
     assert doc.body is not None and doc.body["size_bytes"] == 12345678901
+
+
+def test_a_second_first_writer_of_an_item_is_refused(store: EventStore) -> None:
+    ledger = EventSourcedItemLedger(store)
+    ledger.record([], [PositionMove("likes\x1fi-1\x1fu-1", None, StreamPosition.of(9))])
+    late_first = PositionMove("likes\x1fi-1\x1fu-1", None, StreamPosition.of(3))
+    with pytest.raises(ConcurrentChange):
+        ledger.record([], [late_first])
+    assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {
+        "likes\x1fi-1\x1fu-1": StreamPosition.of(9)
+    }

@@ -1,0 +1,1 @@
+"""The ``streamfold`` command line."""

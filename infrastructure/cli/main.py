@@ -1,0 +1,60 @@
+"""``streamfold``: the command line entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from infrastructure.cli.dead_letters import add_dlq_commands
+from infrastructure.cli.demo import add_demo_command
+from infrastructure.cli.ingest import add_ingest_command
+from infrastructure.cli.output import errors
+from infrastructure.cli.parser import OneLineParser, UsageError
+from infrastructure.cli.queries import add_query_commands
+from infrastructure.composition import Streamfold
+from infrastructure.settings import ConfigError, Settings
+from projections.ports import TransientFailure
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="streamfold",
+        description="DynamoDB change streams folded into versioned search documents.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
+    add_demo_command(commands)
+    add_ingest_command(commands)
+    add_query_commands(commands)
+    add_dlq_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; user mistakes print one line and exit 2.
+
+    >>> main(["count", "users", "--json"])
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        app = Streamfold.from_settings(Settings.from_environment())
+        try:
+            return int(args.run(app, args))
+        finally:
+            app.close()
+    except (UsageError, ConfigError) as mistake:
+        errors.print(f"streamfold: {mistake}", markup=False, soft_wrap=True)
+        return 2
+    except TransientFailure as failure:
+        errors.print(f"streamfold: {failure}", markup=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

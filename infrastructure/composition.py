@@ -1,0 +1,74 @@
+"""The composition root: the only place that picks adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.intake import ChangeIntake
+from infrastructure.eventstore.dead_letters import DeadLetterStore
+from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.ingestion import StreamIngestion
+from infrastructure.settings import EmbeddedSearch, SearchTarget, Settings
+from projections.ports import SearchIndex
+from projections.projector import DocumentProjector
+from projections.search import SearchService
+from projections.sync import SearchSync
+
+
+def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
+    # Imported here so that a Lambda using OpenSearch never loads the embedded engine.
+    if isinstance(target, EmbeddedSearch):
+        from infrastructure.embedded import EmbeddedSearchIndex
+
+        return EmbeddedSearchIndex(target.directory, index_prefix=index_prefix)
+    from infrastructure.opensearch import OpenSearchIndex
+
+    return OpenSearchIndex(target, index_prefix=index_prefix)
+
+
+@dataclass
+class Streamfold:
+    """Everything wired for one configuration; a Lambda container builds it once.
+
+    >>> app = Streamfold.from_settings(Settings.from_environment())
+    >>> app.ingestion.handle(lambda_event).batch_item_failures()
+    """
+
+    settings: Settings
+    event_store: EventStore
+    projection_store: SqlProjectionStore
+    dead_letters: DeadLetterStore
+    index: SearchIndex
+    intake: ChangeIntake
+    projector: DocumentProjector
+    sync: SearchSync
+    ingestion: StreamIngestion
+    search: SearchService
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Streamfold:
+        event_store = EventStore(settings.event_store)
+        projection_store = SqlProjectionStore(event_store)
+        dead_letters = DeadLetterStore(event_store)
+        index = open_search_index(settings.search, settings.index_prefix)
+        intake = ChangeIntake(EventSourcedItemLedger(event_store))
+        projector = DocumentProjector(projection_store)
+        sync = SearchSync(projection_store, index)
+        ingestion = StreamIngestion(intake, projector, sync, dead_letters, settings.kind_of_table)
+        return cls(
+            settings=settings,
+            event_store=event_store,
+            projection_store=projection_store,
+            dead_letters=dead_letters,
+            index=index,
+            intake=intake,
+            projector=projector,
+            sync=sync,
+            ingestion=ingestion,
+            search=SearchService(index),
+        )
+
+    def close(self) -> None:
+        self.index.close()
+        self.event_store.close()

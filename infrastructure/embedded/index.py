@@ -1,0 +1,127 @@
+"""The embedded search backend: tantivy indexes in a local directory, behind aliases.
+
+Layout of the directory::
+
+    aliases.json               {"streamfold-users": "streamfold-users-v1", ...}
+    write.lock                 held by whoever checks versions, writes and commits
+    streamfold-users-v1/       one tantivy index per kind and schema version
+    streamfold-images-v1/
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from infrastructure.embedded.batches import newest_per_document
+from infrastructure.embedded.catalog import IndexCatalog
+from infrastructure.embedded.codec import UnindexableDocument, decode, encode
+from infrastructure.embedded.errors import unavailable_on_failure
+from infrastructure.embedded.locking import directory_lock
+from infrastructure.embedded.physical import VersionedDocument
+from infrastructure.embedded.search import count, search
+from projections.documents import DocumentChange, DocumentKind
+from projections.ports import DocumentFailure, IndexedDocument, SearchIndex, WriteOutcome
+from projections.query import SearchPage, SearchRequest
+
+
+class EmbeddedSearchIndex(SearchIndex):
+    """User and image documents in tantivy indexes under ``directory``, created on first use.
+
+    Safe to use from several threads and several processes on the same directory: writes
+    are serialized by a file lock, and every call sees the latest commit of any writer.
+
+    >>> index = EmbeddedSearchIndex(Path(".streamfold/index"))
+    >>> index.write([DocumentChange(DocumentKind.USERS, "u-1", 7, body)]).written
+    1
+    >>> index.search(DocumentKind.USERS, SearchRequest(text="ada")).hits[0].id
+    'u-1'
+    """
+
+    def __init__(self, directory: Path, index_prefix: str = "streamfold") -> None:
+        self._directory = Path(directory)
+        self._catalog = IndexCatalog(self._directory, index_prefix)
+
+    # -- aliases and physical indexes ---------------------------------------------------
+
+    def alias_name(self, kind: DocumentKind) -> str:
+        """The stable name reads and writes go through, e.g. ``streamfold-users``."""
+        return self._catalog.alias_name(kind)
+
+    def alias_target(self, kind: DocumentKind) -> str | None:
+        """The physical index the kind's alias points to (None before first use).
+
+        >>> index.alias_target(DocumentKind.USERS)
+        'streamfold-users-v1'
+        """
+        with unavailable_on_failure(self._directory, "read the aliases"):
+            return self._catalog.alias_target(kind)
+
+    def create_physical_index(self, kind: DocumentKind, name: str) -> None:
+        """Create an empty physical index for the kind (nothing happens if it exists).
+
+        >>> index.create_physical_index(DocumentKind.USERS, "streamfold-users-v2")
+        """
+        with unavailable_on_failure(self._directory, f"create index {name}"):
+            self._catalog.create_physical_index(kind, name)
+
+    def swap_alias(self, kind: DocumentKind, physical_name: str) -> str | None:
+        """Point the kind's alias at an existing physical index; returns the previous one.
+
+        >>> previous = index.swap_alias(DocumentKind.USERS, "streamfold-users-v2")
+        >>> index.swap_alias(DocumentKind.USERS, previous)  # roll back
+        'streamfold-users-v2'
+        """
+        with unavailable_on_failure(self._directory, f"point the alias at {physical_name}"):
+            return self._catalog.swap_alias(kind, physical_name)
+
+    # -- the SearchIndex port -----------------------------------------------------------
+
+    def write(self, changes: Sequence[DocumentChange]) -> WriteOutcome:
+        """Write the newest change of each document, unless the index holds a newer one.
+
+        Changes superseded within the batch or by the index count as stale; bodies that can
+        never be indexed are reported in ``failed``. One commit per kind, under the
+        directory lock; on return the commits are durable and searchable.
+        """
+        newest, superseded = newest_per_document(changes)
+        outcome = WriteOutcome(stale=superseded)
+        batches: dict[DocumentKind, list[VersionedDocument]] = defaultdict(list)
+        for change in newest:
+            try:
+                json = encode(change)
+            except UnindexableDocument as error:
+                outcome.failed.append(DocumentFailure(change, str(error)))
+                continue
+            batches[change.kind].append(VersionedDocument(change.doc_id, change.version, json))
+        if not batches:
+            return outcome
+        with unavailable_on_failure(self._directory, "write"):
+            self._catalog.ensure_ready()
+            with directory_lock(self._directory):
+                for kind, batch in batches.items():
+                    written = self._catalog.behind_alias(kind).write_newer(batch)
+                    outcome.written += written
+                    outcome.stale += len(batch) - written
+        return outcome
+
+    def get(self, kind: DocumentKind, doc_id: str) -> IndexedDocument | None:
+        """The stored document, a tombstone (``body`` None) included, or None."""
+        with unavailable_on_failure(self._directory, "read"):
+            stored = self._catalog.resolve(kind).stored(doc_id)
+            return None if stored is None else decode(kind, stored)
+
+    def search(self, kind: DocumentKind, request: SearchRequest) -> SearchPage:
+        """Live documents matching the request; see `infrastructure.embedded.search`."""
+        with unavailable_on_failure(self._directory, "search"):
+            return search(self._catalog.resolve(kind), request)
+
+    def count(self, kind: DocumentKind, request: SearchRequest) -> int:
+        """The exact number of live documents matching the request."""
+        with unavailable_on_failure(self._directory, "count"):
+            return count(self._catalog.resolve(kind), request)
+
+    def close(self) -> None:
+        """Let go of the opened indexes; a later call opens them again."""
+        self._catalog.close()

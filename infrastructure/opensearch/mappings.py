@@ -1,0 +1,232 @@
+"""What each kind's OpenSearch index holds: settings, strict mappings and the searched fields.
+
+The mappings are explicit and ``dynamic: strict``: a body with a field that is not declared
+here is refused (a permanent failure of that one document) instead of silently adding a
+field to the mapping. Values of the wrong shape for a date or number are kept in
+``_source`` but left out of the index (``ignore_malformed``), so one odd attribute cannot
+hide a whole document.
+
+Text is analyzed by ``words``: every character that is not a letter or digit separates
+words, so ``ada@example.com`` is found by ``example``. Names, titles, emails and
+descriptions are text with a ``keyword`` sub-field (sort, facets); ids and enumerations are
+keywords with a ``text`` sub-field (full-text search).
+
+Deletes are soft: a tombstone is a document holding only ``tombstone: true`` and
+``tombstoned_at``, at the version of the delete (see docs/adr/0006-opensearch-deletes.md).
+
+>>> mapping = kind_mapping(DocumentKind.USERS)
+>>> mapping.id_field, [field.indexed for field in mapping.searched][:2]
+('user_id', ['name', 'email'])
+>>> index_body(DocumentKind.USERS)["mappings"]["dynamic"]
+'strict'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from projections.documents import DocumentKind
+from projections.query import MAX_PAGE_SIZE
+
+SCHEMA_VERSION = 1  # bump when the mappings change: a rebuild fills a new physical index
+
+TOMBSTONE = "tombstone"
+TOMBSTONED_AT = "tombstoned_at"
+
+WORDS_ANALYZER = "words"
+MAX_OFFSET = 10_000  # the bound of `SearchRequest.offset`
+# Deep pages must stay answerable: from + size may reach the largest offset plus a page.
+MAX_RESULT_WINDOW = MAX_OFFSET + MAX_PAGE_SIZE
+KEYWORD_LIMIT = 256  # longer values are not kept in the keyword sub-field
+
+ANALYSIS: dict[str, Any] = {
+    "char_filter": {
+        "non_word_to_space": {
+            "type": "pattern_replace",
+            "pattern": "[^\\p{L}\\p{N}]",
+            "replacement": " ",
+        }
+    },
+    "analyzer": {
+        WORDS_ANALYZER: {
+            "type": "custom",
+            "char_filter": ["non_word_to_space"],
+            "tokenizer": "standard",
+            "filter": ["lowercase"],
+        }
+    },
+}
+
+DATE_FORMAT = "strict_date_optional_time||epoch_millis"
+
+
+def _text() -> dict[str, Any]:
+    return {
+        "type": "text",
+        "analyzer": WORDS_ANALYZER,
+        "fields": {"keyword": {"type": "keyword", "ignore_above": KEYWORD_LIMIT}},
+    }
+
+
+def _keyword() -> dict[str, Any]:
+    return {
+        "type": "keyword",
+        "fields": {"text": {"type": "text", "analyzer": WORDS_ANALYZER}},
+    }
+
+
+def _id() -> dict[str, Any]:
+    return {"type": "keyword"}
+
+
+def _date() -> dict[str, Any]:
+    return {"type": "date", "format": DATE_FORMAT, "ignore_malformed": True}
+
+
+def _number(kind: str) -> dict[str, Any]:
+    return {"type": kind, "ignore_malformed": True}
+
+
+TOMBSTONE_PROPERTIES: dict[str, Any] = {
+    TOMBSTONE: {"type": "boolean"},
+    TOMBSTONED_AT: {"type": "date", "format": DATE_FORMAT},
+}
+
+USER_PROPERTIES: dict[str, Any] = {
+    "user_id": _id(),
+    "email": _text(),
+    "name": _text(),
+    "plan": _keyword(),
+    "country": _keyword(),
+    "created_at": _date(),
+    "marketing_opt_in": {"type": "boolean"},
+    "tags": _keyword(),
+    "bio": _text(),
+    "image_count": _number("integer"),
+    "likes_received": _number("integer"),
+    "likes_given": _number("integer"),
+    "last_upload_at": _date(),
+    "lifetime_value_cents": _number("long"),
+    "payment_count": _number("integer"),
+}
+
+OWNER_PROPERTIES: dict[str, Any] = {
+    "user_id": _id(),
+    "name": _text(),
+    "email": _text(),
+    "plan": _keyword(),
+    "country": _keyword(),
+}
+
+IMAGE_PROPERTIES: dict[str, Any] = {
+    "image_id": _id(),
+    "owner_id": _id(),
+    "title": _text(),
+    "description": _text(),
+    "tags": _keyword(),
+    "image_url": {"type": "keyword", "ignore_above": 2048},
+    "created_at": _date(),
+    "status": _keyword(),
+    "size_bytes": _number("long"),
+    "like_count": _number("integer"),
+    "owner": {"type": "object", "dynamic": "strict", "properties": OWNER_PROPERTIES},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchedField:
+    """A field the CRM's search text is matched against."""
+
+    source: str  # the dotted path in the body, used as the key of highlights
+    indexed: str  # the analyzed field queried, e.g. ``tags.text``
+    boost: float = 1.0
+
+    @property
+    def weighted(self) -> str:
+        """The field as ``multi_match`` takes it, e.g. ``name^3``."""
+        return self.indexed if self.boost == 1.0 else f"{self.indexed}^{self.boost:g}"
+
+
+def _searched(source: str, boost: float = 1.0, *, sub_field: str | None = None) -> SearchedField:
+    indexed = f"{source}.{sub_field}" if sub_field else source
+    return SearchedField(source, indexed, boost)
+
+
+@dataclass(frozen=True)
+class KindMapping:
+    """The mapping of one kind and how its documents are searched and ordered."""
+
+    kind: DocumentKind
+    id_field: str  # the body field holding the document id: the stable sort key
+    properties: dict[str, Any]
+    searched: tuple[SearchedField, ...]
+
+    def source_of(self, indexed: str) -> str:
+        """The body path of a queried field (how highlights are keyed)."""
+        return next((f.source for f in self.searched if f.indexed == indexed), indexed)
+
+
+# Names and titles weigh most, then emails and tags, then the longer prose and the enums.
+USER_SEARCH = (
+    _searched("name", 3),
+    _searched("email", 2),
+    _searched("tags", 2, sub_field="text"),
+    _searched("bio"),
+    _searched("country", sub_field="text"),
+    _searched("plan", sub_field="text"),
+)
+IMAGE_SEARCH = (
+    _searched("title", 3),
+    _searched("tags", 2, sub_field="text"),
+    _searched("owner.name", 2),
+    _searched("owner.email", 2),
+    _searched("description"),
+    _searched("status", sub_field="text"),
+)
+
+
+@cache
+def kind_mapping(kind: DocumentKind) -> KindMapping:
+    """The (cached) mapping of one document kind."""
+    if kind is DocumentKind.USERS:
+        return KindMapping(kind, "user_id", USER_PROPERTIES, USER_SEARCH)
+    return KindMapping(kind, "image_id", IMAGE_PROPERTIES, IMAGE_SEARCH)
+
+
+def index_body(kind: DocumentKind) -> dict[str, Any]:
+    """Settings and mappings of a physical index of the kind."""
+    return {
+        "settings": {"index": {"max_result_window": MAX_RESULT_WINDOW}, "analysis": ANALYSIS},
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"kind": kind.value, "schema_version": SCHEMA_VERSION},
+            "properties": {**kind_mapping(kind).properties, **TOMBSTONE_PROPERTIES},
+        },
+    }
+
+
+def index_template(kind: DocumentKind, pattern: str) -> dict[str, Any]:
+    """A composable index template giving every physical index of the kind its mapping."""
+    return {
+        "index_patterns": [pattern],
+        # Above the default 0 so that a catch-all template cannot take these indices.
+        "priority": 200,
+        "template": index_body(kind),
+        "_meta": {"managed_by": "streamfold", "schema_version": SCHEMA_VERSION},
+    }
+
+
+def live_documents() -> dict[str, Any]:
+    """A filter matching every document that is not a tombstone."""
+    return {"bool": {"must_not": [{"term": {TOMBSTONE: True}}]}}
+
+
+def tombstone_body(deleted_at: str) -> dict[str, Any]:
+    """The body stored for a deleted document."""
+    return {TOMBSTONE: True, TOMBSTONED_AT: deleted_at}
+
+
+def is_tombstone(source: dict[str, Any]) -> bool:
+    return source.get(TOMBSTONE) is True

@@ -1,0 +1,158 @@
+"""Answering the CRM's requests from a kind's alias: pages, exports and counts.
+
+A page is one ``from``/``size`` search with the exact total. An export (``every_document``)
+never asks for a huge page: it reads chunks in id order, each after the previous chunk's
+last id (``search_after``), inside a point in time when the cluster offers one so that
+every chunk sees the same snapshot, then orders a search's matches by relevance (ties by
+id), like the embedded backend. Without a point in time (Elasticsearch, or a cluster that
+refuses it) the chunks read the live index.
+
+Every request goes through ``run``, which retries transient failures within the index's
+time budget.
+
+>>> read_page(client, "crm-users", kind_mapping(USERS), SearchRequest(text="ada"), run).total
+1
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from opensearchpy import OpenSearch, TransportError
+
+from infrastructure.opensearch.errors import describe_error
+from infrastructure.opensearch.mappings import KindMapping
+from infrastructure.opensearch.queries import count_body, export_body, is_ranked, page_body
+from projections.ports import SearchUnavailable
+from projections.query import SearchHit, SearchPage, SearchRequest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Response = dict[str, Any]
+
+EXPORT_CHUNK = 1_000
+PIT_KEEP_ALIVE = "2m"  # between two chunks, not for the whole export
+# How a cluster without point-in-time search answers the request to open one.
+_NO_PIT_STATUSES = (400, 404, 405)
+
+
+class Run(Protocol):
+    """Runs one request (given its timeout), retrying transient failures."""
+
+    def __call__(self, request: Callable[[float], T]) -> T: ...
+
+
+def read_page(
+    client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
+) -> SearchPage:
+    body = page_body(mapping, request)
+    response = run(_search(client, body, alias))
+    ranked = is_ranked(request.text)
+    return SearchPage(
+        total=_total(response),
+        hits=[_hit(raw, mapping, ranked) for raw in response["hits"]["hits"]],
+    )
+
+
+def read_count(
+    client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
+) -> int:
+    body = count_body(mapping, request.text)
+    response: Response = run(
+        lambda timeout: client.count(index=alias, body=body, request_timeout=timeout)
+    )
+    return int(response["count"])
+
+
+def read_export(
+    client: OpenSearch,
+    alias: str,
+    mapping: KindMapping,
+    text: str,
+    run: Run,
+) -> SearchPage:
+    """Every live document matching the text, in chunks, as one unpaged result."""
+    chunk = EXPORT_CHUNK
+    ranked = is_ranked(text)
+    pit = _open_point_in_time(client, alias, run)
+    hits: list[SearchHit] = []
+    after: list[Any] | None = None
+    try:
+        while True:
+            body = export_body(mapping, text, chunk, after)
+            if pit is not None:
+                body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+            response = run(_search(client, body, None if pit is not None else alias))
+            pit = response.get("pit_id", pit)
+            found = response["hits"]["hits"]
+            hits += [_hit(raw, mapping, ranked) for raw in found]
+            if len(found) < chunk:
+                break
+            if found[-1]["sort"] == after:
+                # A cluster ignoring search_after would otherwise be read forever.
+                raise SearchUnavailable(f"{alias}: search_after did not move past {after}")
+            after = found[-1]["sort"]
+    finally:
+        if pit is not None:
+            _close_point_in_time(client, pit)
+    if ranked:
+        hits.sort(key=lambda hit: (-(hit.score or 0.0), hit.id))
+    return SearchPage(total=len(hits), hits=hits)
+
+
+def _search(client: OpenSearch, body: dict[str, Any], index: str | None) -> Callable[[float], Any]:
+    def request(timeout: float) -> Any:
+        if index is None:  # a point-in-time search names no index
+            return client.search(body=body, request_timeout=timeout)
+        return client.search(index=index, body=body, request_timeout=timeout)
+
+    return request
+
+
+def _open_point_in_time(client: OpenSearch, alias: str, run: Run) -> str | None:
+    def request(timeout: float) -> Any:
+        try:
+            return client.create_pit(
+                index=alias, params={"keep_alive": PIT_KEEP_ALIVE}, request_timeout=timeout
+            )
+        except TransportError as error:
+            unsupported = error.status_code in _NO_PIT_STATUSES
+            if not unsupported or error.error == "index_not_found_exception":
+                raise
+            log.info("no point in time (%s); exporting without", describe_error(error.info))
+            return None
+
+    response: Response | None = run(request)
+    pit = response.get("pit_id") if response else None
+    return pit if isinstance(pit, str) else None
+
+
+def _close_point_in_time(client: OpenSearch, pit: str) -> None:
+    # The point in time expires by itself after its keep-alive; closing early frees the
+    # resources it pins, and a failure to close is no reason to fail the export.
+    try:
+        client.delete_pit(body={"pit_id": [pit]}, request_timeout=5.0)
+    except Exception as error:  # noqa: BLE001
+        log.debug("could not close a point in time: %s", error)
+
+
+def _total(response: Response) -> int:
+    total = response["hits"]["total"]
+    return int(total["value"] if isinstance(total, dict) else total)
+
+
+def _hit(raw: Response, mapping: KindMapping, ranked: bool) -> SearchHit:
+    highlight = {
+        mapping.source_of(field): list(fragments)
+        for field, fragments in (raw.get("highlight") or {}).items()
+    }
+    score = raw.get("_score")
+    return SearchHit(
+        id=raw["_id"],
+        score=float(score) if ranked and score is not None else None,
+        source=raw["_source"],
+        highlight=highlight,
+    )

@@ -1,0 +1,84 @@
+"""Several handler processes at once, on PostgreSQL and OpenSearch, still converge."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pytest
+
+from infrastructure import lambda_handlers
+from infrastructure.composition import Streamfold
+from infrastructure.settings import PostgresStore, Settings
+from projections.documents import DocumentKind
+from projections.query import SearchRequest
+from tests.conftest import event_store_url
+from tests.e2e.documents import assert_same_documents
+from tests.support.delivery import Turbulence, unreliable_delivery
+from tests.support.fixtures import ReferenceTables
+from tests.support.moto_server import read_stream_records, scan_items
+from tests.support.random_workload import apply_random_workload
+from tests.support.reference import expected_documents
+
+HANDLERS = 4
+ROUGH = Turbulence(
+    max_batch_size=30, duplicate_record_rate=0.1, retry_batch_rate=0.15, late_replay_rate=0.1
+)
+
+
+def handle_share(environment: Mapping[str, str], events: list[dict[str, Any]]) -> list[Any]:
+    """One handler process: a Lambda container receiving its share of the batches."""
+    os.environ.update(environment)
+    lambda_handlers.reset()
+    return [lambda_handlers.stream_handler(event, None) for event in events]
+
+
+def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
+    reference_tables: ReferenceTables,
+    postgres_store: PostgresStore,
+    osmem_clone: Any,
+) -> None:
+    dynamodb = reference_tables.endpoint.dynamodb()
+    apply_random_workload(dynamodb, reference_tables.names, seed=23, operations=400)
+    records = [
+        record
+        for arn in reference_tables.stream_arns.values()
+        for record in read_stream_records(reference_tables.endpoint.streams(), arn)
+    ]
+    events = unreliable_delivery(records, seed=23, turbulence=ROUGH)
+    environment = {
+        "STREAMFOLD_EVENT_STORE": event_store_url(postgres_store),
+        "STREAMFOLD_SEARCH": osmem_clone.url,
+        "STREAMFOLD_TABLES": reference_tables.streamfold_tables_setting(),
+        "STREAMFOLD_INDEX_PREFIX": "crm",
+    }
+    shares = [events[n::HANDLERS] for n in range(HANDLERS)]
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=HANDLERS, mp_context=spawn) as pool:
+        answers = list(pool.map(handle_share, [environment] * HANDLERS, shares))
+    assert all(a == {"batchItemFailures": []} for share in answers for a in share)
+
+    settings = Settings.from_environment(environment)
+    app = Streamfold.from_settings(settings)
+    try:
+        found = {
+            kind.value: {
+                hit.id: hit.source
+                for hit in app.search.search(kind, SearchRequest(every_document=True)).hits
+            }
+            for kind in DocumentKind
+        }
+    finally:
+        app.close()
+    tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
+    assert_same_documents(found, expected_documents(tables))
+
+
+@pytest.fixture(autouse=True)
+def _forget_composition_root() -> Any:
+    lambda_handlers.reset()
+    yield
+    lambda_handlers.reset()

@@ -1,0 +1,1 @@
+"""Test support: reference documents, a moto DynamoDB server, workloads and bad delivery."""
