@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ class BatchOutcome:
     failed: list[str] = field(default_factory=list)
     error: str | None = None
     lag_seconds: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
 
     def batch_item_failures(self) -> dict[str, list[dict[str, str]]]:
         return {"batchItemFailures": [{"itemIdentifier": i} for i in self.failed]}
@@ -66,8 +68,10 @@ class StreamIngestion:
         self._kind_of_table = kind_of_table
 
     def handle(self, event: Mapping[str, Any]) -> BatchOutcome:
+        started = time.perf_counter()
         records = parse_lambda_event(event, self._kind_of_table)
         outcome = BatchOutcome(records=len(records))
+        outcome.seconds["parse"] = time.perf_counter() - started
         try:
             self._process(records, outcome)
         except (TransientFailure, ConcurrentChange) as failure:
@@ -78,6 +82,7 @@ class StreamIngestion:
         return outcome
 
     def _process(self, records: Sequence[StreamRecord], outcome: BatchOutcome) -> None:
+        clock = _StageClock(outcome.seconds)
         letters = [_record_letter(r, r.error or "") for r in records if r.change is None]
         self._dead_letters.put(letters)
         changes = [r.change for r in records if r.change is not None]
@@ -85,9 +90,12 @@ class StreamIngestion:
         by_change = {id(r.change): r for r in records if r.change is not None}
         rejected = [_record_letter(by_change[id(c)], reason) for c, reason in report.rejected]
         self._dead_letters.put(rejected)
+        clock.lap("intake")
         self._projector.catch_up()
+        clock.lap("projection")
         synced = self._sync.flush()
         self._dead_letters.put([_document_letter(f) for f in synced.failed])
+        clock.lap("search")
         outcome.events_recorded = report.events_recorded
         outcome.duplicates = len(report.duplicates)
         outcome.dead_lettered = len(letters) + len(rejected) + len(synced.failed)
@@ -100,6 +108,17 @@ class StreamIngestion:
         outcome.failed = [r.item_identifier for r in records]
         outcome.error = reason
         logger.warning("batch of %d records will be retried: %s", len(records), reason)
+
+
+class _StageClock:
+    def __init__(self, laps: dict[str, float]) -> None:
+        self._laps = laps
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self._laps[stage] = self._laps.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:

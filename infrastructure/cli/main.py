@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from infrastructure.cli.bench import add_bench_commands
 from infrastructure.cli.dead_letters import add_dlq_commands
 from infrastructure.cli.demo import add_demo_command
 from infrastructure.cli.ingest import add_ingest_command
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_command(commands)
     add_query_commands(commands)
     add_dlq_commands(commands)
+    add_bench_commands(commands)
     return parser
 
 
@@ -41,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
+        if not getattr(args, "needs_app", True):
+            return int(args.run(None, args))
         app = Streamfold.from_settings(Settings.from_environment())
         try:
             return int(args.run(app, args))

@@ -127,6 +127,9 @@ class SqlProjectionSession(ProjectionSession):
         return int(rows[0]["position"]) if rows else 0
 
     def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
+        recent = self._store.recent.after(position, limit)
+        if recent:
+            return recent
         notifications = self._store.recorder.select_notifications(start=position + 1, limit=limit)
         mapper = self._store.app.mapper
         return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]

@@ -24,6 +24,7 @@ from domain.changes import StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ItemLedger, PositionMove
 from infrastructure.eventstore.postgres_recorder import PostgresSourceRecorder
+from infrastructure.eventstore.recent_events import RecentEvents
 from infrastructure.eventstore.sqlite_recorder import SQLiteSourceRecorder
 from infrastructure.eventstore.transcoder import OrjsonTranscoder
 from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
@@ -123,6 +124,7 @@ class EventStore:
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
         self.recorder = cast(SQLiteSourceRecorder | PostgresSourceRecorder, self.app.recorder)
+        self.recent = RecentEvents()
 
     @property
     def is_postgres(self) -> bool:
@@ -188,13 +190,14 @@ class EventSourcedItemLedger(ItemLedger):
             # against runtime protocols, which costs more than the rest of the write.
             events = [event for aggregate in aggregates for event in aggregate.collect_events()]
             try:
-                self._store.app.events.put(events, position_moves=moves)
+                recordings = self._store.app.events.put(events, position_moves=moves)
             except IntegrityError as conflict:
                 raise ConcurrentChange(str(conflict)) from None
             except OperationalError as error:
                 if _is_deadlock(error):
                     raise ConcurrentChange(str(error)) from None
                 raise
+        self._store.recent.add((r.notification.id, r.domain_event) for r in recordings)
 
 
 def _is_deadlock(error: Exception) -> bool:

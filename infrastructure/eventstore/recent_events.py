@@ -1,0 +1,42 @@
+"""Events this process has just recorded, kept so the projection need not read them back."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from threading import Lock
+from typing import Any
+
+from projections.ports import PositionedEvent
+
+
+class RecentEvents:
+    """A bounded map of global position -> event, filled right after each commit.
+
+    Serving from it is only done for an unbroken run of positions: a position recorded by
+    another process is missing here, so the projection reads from that point on from the
+    database instead, and can never skip an event.
+    """
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._events: OrderedDict[int, Any] = OrderedDict()
+        self._capacity = capacity
+        self._lock = Lock()
+
+    def add(self, positioned: Iterable[tuple[int, Any]]) -> None:
+        with self._lock:
+            for position, event in positioned:
+                self._events[position] = event
+            while len(self._events) > self._capacity:
+                self._events.popitem(last=False)
+
+    def after(self, position: int, limit: int) -> list[PositionedEvent]:
+        """The events right after ``position``, as far as they run without a gap."""
+        found = []
+        with self._lock:
+            for next_position in range(position + 1, position + 1 + limit):
+                event = self._events.get(next_position)
+                if event is None:
+                    break
+                found.append(PositionedEvent(next_position, event))
+        return found

@@ -1,0 +1,129 @@
+"""The command line: what users type, what they read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infrastructure.cli.main import main
+from infrastructure.demo import SimulatedTables
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+
+
+@pytest.fixture(autouse=True)
+def embedded_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for variable in ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_TABLES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_event(path: Path) -> Path:
+    tables = SimulatedTables()
+    tables.put("users", {"userId": "u-1", "email": "ada@example.com", "name": "Ada Lovelace",
+                         "plan": "pro", "country": "GB", "createdAt": "2024-01-01T00:00:00Z",
+                         "marketingOptIn": True})  # fmt: skip
+    tables.put("images", {"imageId": "i-1", "userId": "u-1", "title": "Mountains at dawn",
+                          "imageUrl": "https://img/1", "createdAt": "2024-02-01T00:00:00Z",
+                          "status": "active", "sizeBytes": 10})  # fmt: skip
+    tables.put("users", {"userId": "u-2", "email": "bad", "name": "Bad Plan", "plan": "gold",
+                         "country": "DE", "createdAt": "2024-01-01T00:00:00Z",
+                         "marketingOptIn": False})  # fmt: skip
+    path.write_text(json.dumps({"Records": tables.records}))
+    return path
+
+
+def test_ingest_then_search_and_count_print_the_documented_json(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    event_file = write_event(embedded_home / "event.json")
+    code, out, _ = run(capsys, "ingest", str(event_file), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["records"] == 3 and summary["dead_lettered"] == 1
+
+    code, out, _ = run(capsys, "search", "images", "montains", "--json")
+    page = json.loads(out)
+    assert page["total"] == 1
+    [hit] = page["hits"]
+    assert set(hit) == {"id", "score", "source", "highlight"}
+    assert hit["source"]["owner"]["name"] == "Ada Lovelace"
+
+    code, out, _ = run(capsys, "search", "users", "", "--all", "--json")
+    assert [h["id"] for h in json.loads(out)["hits"]] == ["u-1"]
+    code, out, _ = run(capsys, "count", "users", "--json")
+    assert json.loads(out) == {"count": 1}
+
+
+def test_a_bad_record_is_listed_in_the_dead_letter_store_with_its_reason(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
+    code, out, _ = run(capsys, "dlq", "list", "--json")
+    [letter] = json.loads(out)
+    assert letter["table"] == "users" and "plan" in letter["reason"]
+    code, out, _ = run(capsys, "dlq", "show", letter["id"], "--json")
+    assert json.loads(out)["raw"]["eventName"] == "INSERT"
+
+
+def test_ingesting_the_same_file_twice_changes_nothing(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    event_file = write_event(embedded_home / "event.json")
+    run(capsys, "ingest", str(event_file))
+    code, out, _ = run(capsys, "ingest", str(event_file), "--json")
+    summary = json.loads(out)
+    assert (summary["events_recorded"], summary["documents_written"]) == (0, 0)
+    assert summary["duplicates"] == 2
+
+
+def test_both_event_shapes_from_files_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("dynamodb_streams_event.json", "kinesis_event.json"):
+        code, out, err = run(capsys, "ingest", str(FIXTURES / name), "--json")
+        assert code == 0, err
+        assert json.loads(out)["batch_item_failures"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["search", "users", "--bogus"], "unrecognized arguments: --bogus"),
+        (["search", "pets", "x"], "invalid choice: 'pets'"),
+        (["search", "users", "x", "--size", "500"], "--size"),
+        (["ingest", "/no/such/file.json"], "/no/such/file.json: no such file"),
+        (["dlq", "show", "nope"], "no dead letter 'nope'"),
+    ],
+)
+def test_user_mistakes_get_one_line_that_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert expected in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_a_wrong_event_store_url_is_one_line_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", "mysql://root:secret@db/crm")
+    code, _, err = run(capsys, "count", "users")
+    assert code == 2 and "STREAMFOLD_EVENT_STORE" in err and "secret" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", "postgresql://crm:hunter2@127.0.0.1:1/crm")
+    code, _, err = run(capsys, "count", "users")
+    assert code == 1 and "cannot reach the event store" in err and "hunter2" not in err
+    assert len(err.strip().splitlines()) == 1
