@@ -52,14 +52,14 @@ def test_ingest_then_search_and_count_print_the_documented_json(
 
     code, out, _ = run(capsys, "search", "images", "montains", "--json")
     page = json.loads(out)
-    assert page["total"] == 1
+    assert code == 0 and page["total"] == 1
     [hit] = page["hits"]
     assert set(hit) == {"id", "score", "source", "highlight"}
     assert hit["source"]["owner"]["name"] == "Ada Lovelace"
 
-    code, out, _ = run(capsys, "search", "users", "", "--all", "--json")
+    _, out, _ = run(capsys, "search", "users", "", "--all", "--json")
     assert [h["id"] for h in json.loads(out)["hits"]] == ["u-1"]
-    code, out, _ = run(capsys, "count", "users", "--json")
+    _, out, _ = run(capsys, "count", "users", "--json")
     assert json.loads(out) == {"count": 1}
 
 
@@ -67,11 +67,11 @@ def test_a_bad_record_is_listed_in_the_dead_letter_store_with_its_reason(
     capsys: pytest.CaptureFixture[str], embedded_home: Path
 ) -> None:
     run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
-    code, out, _ = run(capsys, "dlq", "list", "--json")
+    _, out, _ = run(capsys, "dlq", "list", "--json")
     [letter] = json.loads(out)
     assert letter["table"] == "users" and "plan" in letter["reason"]
     code, out, _ = run(capsys, "dlq", "show", letter["id"], "--json")
-    assert json.loads(out)["raw"]["eventName"] == "INSERT"
+    assert code == 0 and json.loads(out)["raw"]["eventName"] == "INSERT"
 
 
 def test_ingesting_the_same_file_twice_changes_nothing(
@@ -81,7 +81,7 @@ def test_ingesting_the_same_file_twice_changes_nothing(
     run(capsys, "ingest", str(event_file))
     code, out, _ = run(capsys, "ingest", str(event_file), "--json")
     summary = json.loads(out)
-    assert (summary["events_recorded"], summary["documents_written"]) == (0, 0)
+    assert code == 0 and (summary["events_recorded"], summary["documents_written"]) == (0, 0)
     assert summary["duplicates"] == 2
 
 
