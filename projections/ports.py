@@ -135,6 +135,9 @@ class SearchIndex(ABC):
     @abstractmethod
     def count(self, kind: DocumentKind, request: SearchRequest) -> int: ...
 
+    def prepare(self) -> None:  # noqa: B027 - backends that create indices lazily may skip it
+        """Create the indices and aliases if they are missing (idempotent)."""
+
     def set_deadline(self, deadline: float | None) -> None:  # noqa: B027 - optional
         """Bound retries of transient failures by a ``time.monotonic()`` deadline."""
 

@@ -175,6 +175,9 @@ class OpenSearchIndex(SearchIndex):
     def set_deadline(self, deadline: float | None) -> None:
         self.deadline = deadline
 
+    def prepare(self) -> None:
+        self.ensure_indices()
+
     def close(self) -> None:
         self._client.close()
         self._forget_ready()
