@@ -72,3 +72,9 @@ class Streamfold:
     def close(self) -> None:
         self.index.close()
         self.event_store.close()
+
+    def __enter__(self) -> Streamfold:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

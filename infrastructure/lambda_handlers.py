@@ -8,15 +8,19 @@ warm.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.composition import Streamfold
+from infrastructure.observability import BatchTelemetry
 from infrastructure.settings import Settings
 from projections.ports import TransientFailure
 
 logger = logging.getLogger("streamfold.lambda")
+# JSON logs with a correlation id and EMF metrics, set up once per container.
+_telemetry = BatchTelemetry.from_environment()
 
 _streamfold: Streamfold | None = None
 _ANSWER_MARGIN_SECONDS = 5.0
@@ -29,6 +33,7 @@ def _app() -> Streamfold:
     return _streamfold
 
 
+@_telemetry.observe_lambda_batches
 def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """Process a DynamoDB Streams or Kinesis batch; returns a partial batch response.
 
@@ -44,7 +49,9 @@ def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # Leave a margin to answer Lambda before it times out the invocation.
         seconds = context.get_remaining_time_in_millis() / 1000 - _ANSWER_MARGIN_SECONDS
         app.index.set_deadline(time.monotonic() + max(seconds, 0.0))
-    return app.ingestion.handle(event).batch_item_failures()
+    outcome = app.ingestion.handle(event)
+    _telemetry.record(outcome)
+    return outcome.batch_item_failures()
 
 
 def _every_record(event: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -61,7 +68,29 @@ def _every_record(event: Mapping[str, Any]) -> list[dict[str, str]]:
 
 def reset() -> None:
     """Forget the composition root (tests and configuration changes)."""
-    global _streamfold
+    global _streamfold, _http
     if _streamfold is not None:
         _streamfold.close()
     _streamfold = None
+    _http = None
+
+
+_http: Any = None
+
+
+def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Serve the CRM search API behind API Gateway (HTTP API events, payload format 2.0).
+
+    Authentication defaults to API Gateway's authorizer (``STREAMFOLD_API_AUTH``).
+
+    >>> http_handler({"version": "2.0", "rawPath": "/v1/users/count", ...}, context)
+    {'statusCode': 200, 'body': '{"count":3}', ...}
+    """
+    global _http
+    if _http is None:
+        # Imported here so that the stream handler's cold start never loads the web stack.
+        from infrastructure.http.lambda_adapter import api_gateway_handler
+
+        _http = api_gateway_handler(lambda: _app().search, os.environ)
+    response: dict[str, Any] = _http(event, context)
+    return response

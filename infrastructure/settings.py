@@ -172,3 +172,24 @@ def _index_prefix(prefix: str) -> str:
             f"{INDEX_PREFIX}={prefix!r}: use lowercase letters, digits, '-' and '_' only"
         )
     return prefix
+
+
+# Observability: Powertools reads these too; streamfold falls back to its own defaults.
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+DEFAULT_SERVICE_NAME = "streamfold"
+DEFAULT_METRICS_NAMESPACE = "Streamfold"
+
+# `streamfold poll`: how many records one GetRecords call asks for, how long to wait when
+# every shard is drained, and how long to back off after a batch that must be retried.
+POLL_BATCH_SIZE = "STREAMFOLD_POLL_BATCH_SIZE"
+POLL_IDLE_SECONDS = "STREAMFOLD_POLL_IDLE_SECONDS"
+POLL_RETRY_SECONDS = "STREAMFOLD_POLL_RETRY_SECONDS"
+DEFAULT_POLL_BATCH_SIZE = 1000
+DEFAULT_POLL_IDLE_SECONDS = 1.0
+DEFAULT_POLL_RETRY_SECONDS = 5.0
+
+# The CRM search HTTP API: how callers authenticate (none, token or apigateway), and the
+# bearer token when it is ``token``.
+API_AUTH = "STREAMFOLD_API_AUTH"
+API_TOKEN = "STREAMFOLD_API_TOKEN"  # noqa: S105 - the variable's name, not a secret

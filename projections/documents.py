@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -11,6 +12,11 @@ import orjson
 from pydantic import BaseModel
 
 DELETED = "deleted"
+
+# A document's version is the global position of the event batch that rendered it, times
+# VERSION_STEP. The steps between two positions leave room for rewrites (a repair, a
+# resync) that must beat what is indexed now yet lose to every later event.
+VERSION_STEP = 1000
 
 
 class DocumentKind(StrEnum):
@@ -83,3 +89,22 @@ def fingerprint(body: dict[str, Any] | None) -> str:
     return hashlib.blake2b(
         orjson.dumps(body, option=orjson.OPT_SORT_KEYS), digest_size=16
     ).hexdigest()
+
+
+def newest_per_document(changes: Sequence[DocumentChange]) -> tuple[list[DocumentChange], int]:
+    """The highest version of each (kind, id), in first-seen order, and how many lost.
+
+    A backend applies one change per document per write: two changes of one document in a
+    batch would be applied in order, and only the higher version counts anyway.
+
+    >>> newest, superseded = newest_per_document([user_v3, user_v5, image_v2])
+    >>> [c.version for c in newest], superseded
+    ([5, 2], 1)
+    """
+    newest: dict[tuple[DocumentKind, str], DocumentChange] = {}
+    for change in changes:
+        key = (change.kind, change.doc_id)
+        kept = newest.get(key)
+        if kept is None or change.version > kept.version:
+            newest[key] = change
+    return list(newest.values()), len(changes) - len(newest)

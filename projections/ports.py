@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,11 +119,17 @@ class SearchIndex(ABC):
     """A search backend holding user and image documents behind stable names."""
 
     @abstractmethod
-    def write(self, changes: Sequence[DocumentChange]) -> WriteOutcome:
+    def write(
+        self,
+        changes: Sequence[DocumentChange],
+        into: Mapping[DocumentKind, str] | None = None,
+    ) -> WriteOutcome:
         """Apply the changes, keeping the higher version of each document.
 
-        On return the written documents are durable and searchable. Raises
-        SearchUnavailable when the backend cannot take the writes right now.
+        Writes go through each kind's alias, or into the named physical index of a kind in
+        ``into`` (a rebuild fills a new index that way). On return the written documents
+        are durable and searchable. Raises SearchUnavailable when the backend cannot take
+        the writes right now.
         """
 
     @abstractmethod
@@ -134,6 +140,26 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def count(self, kind: DocumentKind, request: SearchRequest) -> int: ...
+
+    @abstractmethod
+    def alias_name(self, kind: DocumentKind) -> str:
+        """The stable name queries read, e.g. ``streamfold-users``."""
+
+    @abstractmethod
+    def default_physical_name(self, kind: DocumentKind) -> str:
+        """The physical index created on first use, e.g. ``streamfold-users-v1``."""
+
+    @abstractmethod
+    def alias_target(self, kind: DocumentKind) -> str | None:
+        """The physical index the kind's alias points to (None before first use)."""
+
+    @abstractmethod
+    def create_physical_index(self, kind: DocumentKind, name: str) -> Any:
+        """Create an empty physical index for the kind (idempotent)."""
+
+    @abstractmethod
+    def swap_alias(self, kind: DocumentKind, physical_name: str) -> str | None:
+        """Point the kind's alias at a physical index atomically; returns the previous one."""
 
     def prepare(self) -> None:  # noqa: B027 - backends that create indices lazily may skip it
         """Create the indices and aliases if they are missing (idempotent)."""

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.documents import DocumentChange, DocumentKind, fingerprint
+from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fingerprint
 from projections.folds import fold_event, state_table_of
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
@@ -82,7 +82,7 @@ class DocumentProjector:
             session.save_rows(table, table_rows)
         dirty.images |= session.images_owned_by(dirty.fan_out_users)
         dirty.users |= set(session.owners_of(dirty.liked_images).values())
-        documents = self._render(session, dirty, version=events[-1].position)
+        documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
         session.save_documents(documents)
         return documents
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from projections.documents import DocumentChange, DocumentKind
 from projections.ports import DocumentFailure, ProjectionStore, SearchIndex
 
 
@@ -25,10 +27,19 @@ class SearchSync:
     >>> SearchSync(store, index).flush()
     """
 
-    def __init__(self, store: ProjectionStore, index: SearchIndex, batch_size: int = 2000) -> None:
+    def __init__(
+        self,
+        store: ProjectionStore,
+        index: SearchIndex,
+        batch_size: int = 2000,
+        into: Mapping[DocumentKind, str] | None = None,
+    ) -> None:
         self._store = store
         self._index = index
         self._batch_size = batch_size
+        # With ``into``, only those kinds are written, each into its named physical index;
+        # the others are marked synced as they are (a rebuild of some kinds only).
+        self._into = into
 
     def flush(self, max_rounds: int = 10_000) -> SyncReport:
         report = SyncReport()
@@ -36,9 +47,14 @@ class SearchSync:
             pending = self._store.pending_documents(self._batch_size)
             if not pending:
                 break
-            outcome = self._index.write(pending)
+            outcome = self._index.write(self._to_write(pending), self._into)
             report.written += outcome.written
             report.stale += outcome.stale
             report.failed += outcome.failed
             self._store.mark_synced(pending)
         return report
+
+    def _to_write(self, pending: list[DocumentChange]) -> list[DocumentChange]:
+        if self._into is None:
+            return pending
+        return [change for change in pending if change.kind in self._into]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from infrastructure.benchmarks import cold_start
 from infrastructure.benchmarks.pipeline import describe, measure_pipeline
+from infrastructure.benchmarks.queries import measure_queries
 from infrastructure.cli.output import console, print_json
 
 
 def add_bench_commands(commands: Any) -> None:
     bench = commands.add_parser("bench", help="measure throughput and latency")
     which = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    add_cold_start_bench(which)
     pipeline = which.add_parser(
         "pipeline", help="records/s through the embedded pipeline vs. decoding alone"
     )
@@ -19,6 +22,22 @@ def add_bench_commands(commands: Any) -> None:
     pipeline.add_argument("--batch-size", type=int, default=1000)
     pipeline.add_argument("--json", action="store_true")
     pipeline.set_defaults(run=run_pipeline_bench, needs_app=False)
+
+    queries = which.add_parser(
+        "queries", help="p50/p95 query latency on a generated embedded index"
+    )
+    queries.add_argument("--images", type=int, default=1_000_000)
+    queries.add_argument("--users", type=int, default=200_000)
+    queries.add_argument("--runs", type=int, default=200, help="timed runs per query type")
+    queries.add_argument("--json", action="store_true")
+    queries.set_defaults(run=run_queries_bench, needs_app=False)
+
+    rebuild = which.add_parser(
+        "rebuild", help="events/s and peak memory of a full rebuild, at two sizes"
+    )
+    rebuild.add_argument("--events", type=int, nargs="+", default=[100_000, 1_000_000])
+    rebuild.add_argument("--json", action="store_true")
+    rebuild.set_defaults(run=run_rebuild_bench, needs_app=False)
 
     versus = which.add_parser(
         "opensearch", help="streamfold on PostgreSQL + OpenSearch vs. one index call per record"
@@ -74,4 +93,78 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
         f"  speedup                                {result['speedup']:>7}x\n"
         f"  streamfold seconds per stage           {result['streamfold_stage_seconds']}"
     )
+    return 0
+
+
+def add_cold_start_bench(which: Any) -> None:
+    cold = which.add_parser(
+        "cold-start", help="Lambda handler import time vs. importing its libraries alone"
+    )
+    cold.add_argument("--runs", type=int, default=9, help="fresh interpreters per side")
+    cold.add_argument("--json", action="store_true")
+    cold.set_defaults(run=run_cold_start_bench, needs_app=False)
+
+
+def run_cold_start_bench(_: Any, args: argparse.Namespace) -> int:
+    figures = cold_start.describe(cold_start.measure_cold_start(runs=max(args.runs, 1)))
+    if args.json:
+        print_json(figures)
+        return 0
+    console.print(
+        f"median of {figures['runs']} fresh interpreters each:\n"
+        f"  handler import path  {figures['handler_median_seconds']:>6.3f} s "
+        f"({', '.join(figures['handler_modules'])})\n"
+        f"  libraries alone      {figures['libraries_median_seconds']:>6.3f} s "
+        f"({', '.join(figures['library_modules'])})\n"
+        f"  ratio                {figures['ratio']:>6.2f}x\n"
+        f"  left-out modules loaded: {figures['excluded_modules_loaded'] or 'none'}"
+    )
+    return 0
+
+
+def run_rebuild_bench(_: Any, args: argparse.Namespace) -> int:
+    from infrastructure.benchmarks.rebuild import measure_rebuild
+
+    rows = []
+    for size in args.events:
+        figures = measure_rebuild(size)
+        rows.append(
+            {
+                "events": figures.events,
+                "events_per_second": round(figures.events_per_second),
+                "peak_memory_mib": round(figures.peak_memory_mib, 1),
+            }
+        )
+        if not args.json:
+            console.print(
+                f"rebuild of {figures.events:,} events: {figures.events_per_second:,.0f} "
+                f"events/s, peak memory {figures.peak_memory_mib:,.1f} MiB"
+            )
+    if len(rows) > 1 and not args.json:
+        ratio = rows[-1]["peak_memory_mib"] / rows[0]["peak_memory_mib"]
+        console.print(f"peak memory, largest / smallest: {ratio:.2f}x")
+    if args.json:
+        print_json(rows)
+    return 0
+
+
+def run_queries_bench(_: Any, args: argparse.Namespace) -> int:
+    console.print(
+        f"Writing {args.images:,} images and {args.users:,} users into a fresh embedded index ..."
+    )
+    corpus, figures = measure_queries(images=args.images, users=args.users, runs=args.runs)
+    if args.json:
+        print_json(
+            {
+                "images": corpus.images,
+                "users": corpus.users,
+                "build_seconds": round(corpus.seconds, 1),
+                "latency_ms": {f.name: {"p50": f.p50_ms, "p95": f.p95_ms} for f in figures},
+                "runs": args.runs,
+            }
+        )
+        return 0
+    console.print(f"built in {corpus.seconds:.0f} s; {args.runs} timed runs per query type:")
+    for f in figures:
+        console.print(f"  {f.name:<16} p50 {f.p50_ms:>6.1f} ms   p95 {f.p95_ms:>6.1f} ms")
     return 0

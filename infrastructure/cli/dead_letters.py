@@ -29,6 +29,7 @@ def add_dlq_commands(commands: Any) -> None:
     show.add_argument("letter_id", metavar="ID")
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=run_show)
+    add_dlq_actions(actions)
 
 
 def _as_dict(letter: DeadLetter) -> dict[str, Any]:
@@ -68,4 +69,82 @@ def run_show(app: Streamfold, args: argparse.Namespace) -> int:
         print_json(_as_dict(letter))
     else:
         console.print_json(data=_as_dict(letter))
+    return 0
+
+
+_REPLAYABLE = ("dynamodb-streams", "kinesis")
+
+
+def add_dlq_actions(actions: Any) -> None:
+    replay = actions.add_parser("replay", help="process dead letters again (after a fix)")
+    replay.add_argument("letter_ids", nargs="*", metavar="ID")
+    replay.add_argument("--all", action="store_true", help="every open letter (with filters)")
+    replay.add_argument("--table", help="only letters of this table")
+    replay.add_argument("--reason", help="only letters whose reason contains this text")
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(run=run_replay)
+
+    discard = actions.add_parser("discard", help="mark dead letters as dealt with")
+    discard.add_argument("letter_ids", nargs="*", metavar="ID")
+    discard.add_argument("--all", action="store_true", help="every open letter (with filters)")
+    discard.add_argument("--table", help="only letters of this table")
+    discard.add_argument("--reason", help="only letters whose reason contains this text")
+    discard.add_argument("--json", action="store_true")
+    discard.set_defaults(run=run_discard)
+
+
+def _chosen(app: Streamfold, args: argparse.Namespace) -> list[DeadLetter]:
+    if args.letter_ids and args.all:
+        raise UsageError("name letters or use --all, not both")
+    if args.letter_ids:
+        letters = [app.dead_letters.get(letter_id) for letter_id in args.letter_ids]
+        missing = [i for i, letter in zip(args.letter_ids, letters, strict=True) if letter is None]
+        if missing:
+            raise UsageError(f"no dead letter {missing[0]!r}; `streamfold dlq list` shows them")
+        return [letter for letter in letters if letter is not None]
+    if not args.all:
+        raise UsageError("name the letters to act on, or use --all (with --table/--reason)")
+    return app.dead_letters.list(LetterStatus.OPEN, args.table, args.reason, limit=1_000_000)
+
+
+def run_replay(app: Streamfold, args: argparse.Namespace) -> int:
+    """Replay each letter through the same path as the stream handler, one at a time."""
+    replayed, still_failing, not_replayable = [], [], []
+    for letter in _chosen(app, args):
+        if letter.source not in _REPLAYABLE:
+            not_replayable.append(letter.letter_id)
+            continue
+        outcome = app.ingestion.handle({"Records": [letter.raw]})
+        if outcome.failed:
+            raise UsageError(f"replay stopped, the pipeline is unavailable: {outcome.error}")
+        if outcome.dead_lettered:
+            still_failing.append(letter.letter_id)  # its reason and attempts were updated
+        else:
+            app.dead_letters.mark([letter.letter_id], LetterStatus.REPLAYED)
+            replayed.append(letter.letter_id)
+    summary = {"replayed": replayed, "still_failing": still_failing,
+               "not_replayable": not_replayable}  # fmt: skip
+    if args.json:
+        print_json(summary)
+    else:
+        console.print(
+            f"{len(replayed)} replayed, {len(still_failing)} still failing"
+            f" (see `streamfold dlq list`), {len(not_replayable)} not replayable"
+            + (
+                " (bootstrap and document letters: fix the source or mapping, then run "
+                "`streamfold bootstrap` or `streamfold verify --repair`)"
+                if not_replayable
+                else ""
+            )
+        )
+    return 0 if not still_failing else 1
+
+
+def run_discard(app: Streamfold, args: argparse.Namespace) -> int:
+    letters = _chosen(app, args)
+    app.dead_letters.mark([letter.letter_id for letter in letters], LetterStatus.DISCARDED)
+    if args.json:
+        print_json({"discarded": [letter.letter_id for letter in letters]})
+    else:
+        console.print(f"{len(letters)} dead letters discarded")
     return 0

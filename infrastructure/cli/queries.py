@@ -1,67 +1,221 @@
-"""``streamfold search`` and ``streamfold count``."""
+"""``streamfold search`` and ``streamfold count``: the query model on the command line.
+
+    streamfold search images "photgraphy montains" --filter status=active \\
+        --filter like_count>=10 --facet status --facet created_at:month \\
+        --sort created_at:desc --highlight
+    streamfold count users --filter plan=pro --filter "created_at>=2024-01-01" --json
+
+Filters are ``FIELD=VALUE`` (``=A,B`` any of, ``=*`` has a value), ``FIELD!=VALUE`` and
+``FIELD>=VALUE`` (also ``>``, ``<=``, ``<``); several are combined with AND, and ``--where``
+takes any filter as JSON (with ``or`` and ``not``). See docs/query-api.md.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
+from rich.markup import escape
 
 from infrastructure.cli.output import console, print_json, print_table
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
 from projections.documents import DocumentKind
-from projections.query import SearchRequest
+from projections.query import (
+    MAX_PAGE_SIZE,
+    BucketFacet,
+    Filter,
+    FilterType,
+    Highlight,
+    QueryError,
+    SearchPage,
+    SearchRequest,
+    SortKey,
+    StatsResult,
+    parse_facet,
+    parse_filter,
+)
+from projections.query.filters import every
 
 _COLUMNS = {
     DocumentKind.USERS: ["name", "email", "plan", "country", "image_count", "lifetime_value_cents"],
     DocumentKind.IMAGES: ["title", "status", "like_count", "owner_id", "created_at"],
 }
+_FLAGS = {"facets": "--facet", "filter": "--filter", "sort": "--sort", "text": "TEXT"}
+_MARKED = re.compile(r"\x00(.*?)\x01", re.DOTALL)
 
 
 def add_query_commands(commands: Any) -> None:
     search = commands.add_parser("search", help="full-text search over users or images")
-    search.add_argument("kind", choices=[k.value for k in DocumentKind])
-    search.add_argument("text", nargs="?", default="", help='words to look for ("" for all)')
-    search.add_argument("--size", type=int, default=10, help="hits per page (at most 100)")
+    _add_matching_options(search)
+    search.add_argument(
+        "--sort",
+        action="append",
+        default=[],
+        metavar="FIELD[:asc|desc]",
+        help="order by a field (repeatable; the id breaks ties)",
+    )
+    search.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="FIELD, FIELD:SIZE, FIELD:day|week|month|year, FIELD:stats, "
+        "FIELD:0-10,10- (repeatable)",
+    )
+    search.add_argument(
+        "--size", type=int, default=10, help=f"hits per page (at most {MAX_PAGE_SIZE})"
+    )
     search.add_argument("--offset", type=int, default=0, help="hits to skip")
+    search.add_argument(
+        "--search-after", metavar="CURSOR", help="the next_cursor of the previous page"
+    )
+    search.add_argument("--highlight", action="store_true", help="show the matched fragments")
+    search.add_argument(
+        "--tags",
+        default="<em>,</em>",
+        metavar="PRE,POST",
+        help="the highlight tags (default <em>,</em>)",
+    )
     search.add_argument("--all", action="store_true", help="every match, unpaged")
-    search.add_argument("--json", action="store_true", help="print JSON")
     search.set_defaults(run=run_search)
 
     count = commands.add_parser("count", help="count users or images matching a query")
-    count.add_argument("kind", choices=[k.value for k in DocumentKind])
-    count.add_argument("text", nargs="?", default="")
-    count.add_argument("--json", action="store_true", help="print JSON")
+    _add_matching_options(count)
     count.set_defaults(run=run_count)
 
 
-def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
-    try:
-        return SearchRequest(text=args.text, **extra)
-    except ValidationError as error:
-        problem = error.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in problem["loc"])
-        raise UsageError(f"--{field}: {problem['msg']}") from None
+def _add_matching_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=[k.value for k in DocumentKind])
+    parser.add_argument("text", nargs="?", default="", help='words to look for ("" for all)')
+    parser.add_argument("--fields", help="search only these text fields (comma-separated)")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="FIELD=VALUE, FIELD!=VALUE, FIELD>=VALUE, ... (repeatable, AND)",
+    )
+    parser.add_argument("--where", metavar="JSON", help="a filter as JSON (with or / not)")
+    parser.add_argument("--prefix", action="store_true", help="the last word may be unfinished")
+    parser.add_argument("--no-fuzzy", dest="fuzzy", action="store_false", help="no typo tolerance")
+    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run_search(app: Streamfold, args: argparse.Namespace) -> int:
-    request = _request(args, size=args.size, offset=args.offset, every_document=args.all)
-    page = app.search.search(args.kind, request)
+    pre, _, post = args.tags.partition(",")
+    request = _request(
+        args,
+        sort=[SortKey.parse(spec) for spec in args.sort],
+        facets={spec: parse_facet(args.kind, spec) for spec in args.facet},
+        size=args.size,
+        offset=args.offset,
+        search_after=args.search_after,
+        highlight=Highlight(pre_tag=pre, post_tag=post),
+        every_document=args.all,
+    )
+    page = _answer(lambda: app.search.search(args.kind, request))
     if args.json:
-        print_json(page.model_dump())
-        return 0
-    kind = DocumentKind(args.kind)
-    columns = _COLUMNS[kind]
-    rows = [[hit.id, *(hit.source.get(c) for c in columns)] for hit in page.hits]
-    print_table(f"{page.total} {kind.value} match {args.text!r}", ["id", *columns], rows)
+        print_json(page.model_dump(mode="json"))
+    else:
+        _print_page(DocumentKind(args.kind), args, page, request)
     return 0
 
 
 def run_count(app: Streamfold, args: argparse.Namespace) -> int:
-    total = app.search.count(args.kind, _request(args))
+    total = _answer(lambda: app.search.count(args.kind, _request(args)))
     if args.json:
         print_json({"count": total})
     else:
         console.print(f"{total} {args.kind}")
     return 0
+
+
+def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
+    def build() -> SearchRequest:
+        filters: list[FilterType] = [parse_filter(expression) for expression in args.filter]
+        if args.where:
+            filters.append(Filter.validate_python(_json(args.where)))
+        fields = [f.strip() for f in args.fields.split(",")] if args.fields else []
+        return SearchRequest(
+            text=args.text,
+            fields=fields,
+            fuzzy=args.fuzzy,
+            prefix=args.prefix,
+            filter=every(filters),
+            **extra,
+        )
+
+    return _answer(build)
+
+
+def _answer(call: Any) -> Any:
+    """The call's result; a request the user must correct becomes one usage line."""
+    try:
+        return call()
+    except ValidationError as error:
+        raise UsageError(_described(QueryError.from_validation_error(error))) from None
+    except QueryError as error:
+        raise UsageError(_described(error)) from None
+
+
+def _described(error: QueryError) -> str:
+    problems = []
+    for problem in error.problems:
+        top, _, rest = problem.location.partition(".")
+        flag = _FLAGS.get(top, f"--{top.replace('_', '-')}") if top else ""
+        where = f"{flag} ({rest})" if rest and top != "facets" else flag
+        problems.append(f"{where}: {problem.message}" if where else problem.message)
+    return "; ".join(problems)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--where: not JSON ({error.msg} at column {error.colno})") from None
+
+
+def _print_page(
+    kind: DocumentKind, args: argparse.Namespace, page: SearchPage, request: SearchRequest
+) -> None:
+    columns = _COLUMNS[kind]
+    header = ["id", *columns] + (["score"] if request.ranked else [])
+    rows = []
+    for hit in page.hits:
+        row = [hit.id, *(hit.source.get(c) for c in columns)]
+        if request.ranked:
+            row.append(f"{hit.score or 0:.2f}")
+        if args.highlight:
+            row.append(_fragments(hit.highlight, request))
+        rows.append(row)
+    if args.highlight:
+        header.append("matched")
+    print_table(f"{page.total} {kind.value} match {args.text!r}", header, rows)
+    for name, facet in page.facets.items():
+        if isinstance(facet, BucketFacet):
+            buckets = [[bucket.key, bucket.count] for bucket in facet.buckets]
+            if facet.other_count:
+                buckets.append(["(other)", facet.other_count])
+            print_table(f"facet {name}", ["value", "count"], buckets)
+        elif isinstance(facet, StatsResult):
+            console.print(
+                f"facet {name}: count {facet.count}, min {facet.min}, max {facet.max}, "
+                f"avg {facet.avg}, sum {facet.sum}"
+            )
+    if page.next_cursor:
+        console.print(f"next page: --search-after {page.next_cursor}", soft_wrap=True)
+
+
+def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> str:
+    """The fragments with their tags shown in bold (and everything else taken literally)."""
+    tags = request.highlight or Highlight()
+    lines = []
+    for field, fragments in highlight.items():
+        text = " … ".join(fragments).replace(tags.pre_tag, "\x00").replace(tags.post_tag, "\x01")
+        marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
+        lines.append(f"{field}: {marked}")
+    return "\n".join(lines)

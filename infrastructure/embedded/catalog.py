@@ -109,6 +109,18 @@ class IndexCatalog:
                 self._opened[name] = PhysicalIndex(path, kind_schema(kind))
             return self._opened[name]
 
+    def named(self, kind: DocumentKind, name: str) -> PhysicalIndex:
+        """An existing physical index by name (for callers holding the directory lock)."""
+        with self._guard:
+            if name not in self._opened:
+                path = self.directory / name
+                if not PhysicalIndex.exists(path):
+                    raise SearchUnavailable(
+                        f"embedded search index at {self.directory}: no physical index {name!r}"
+                    )
+                self._opened[name] = PhysicalIndex(path, kind_schema(kind))
+            return self._opened[name]
+
     def close(self) -> None:
         """Let go of every opened index; they are opened again on the next call."""
         with self._guard:

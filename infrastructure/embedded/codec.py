@@ -1,19 +1,22 @@
 """Document changes to tantivy's JSON documents, and stored documents back to the port's types.
 
-A change with a body becomes a live document: the bookkeeping fields, the body as JSON and
-every indexed body value. A delete becomes a tombstone: id, version and ``deleted`` only, so
-that the version guard still sees it. Documents are handed to tantivy as one JSON line
-each, which costs a fraction of building them field by field from Python.
+A change with a body becomes a live document: the bookkeeping fields, the body as JSON,
+every indexed body value and the paths that have one. A delete becomes a tombstone: id,
+version and ``deleted`` only, so that the version guard still sees it. Documents are
+handed to tantivy as one JSON line each, which costs a fraction of building them field by
+field from Python.
 
 >>> change = DocumentChange(DocumentKind.USERS, "u-1", 7, {"user_id": "u-1", "name": "Ada"})
->>> encode(change)
-'{"id":"u-1","version":7,"deleted":false,"body":"eyJ1c2VyX2lkIjoidS0xIiwibmFtZSI6IkFkYSJ9","name":"Ada"}'
+>>> orjson.loads(encode(change))["present"]
+['name', 'user_id']
 """
 
 from __future__ import annotations
 
 import base64
+import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -22,9 +25,14 @@ import orjson
 import tantivy
 
 from infrastructure.embedded.schema import (
+    ABSENT,
     BODY,
     DELETED,
     ID,
+    ID_ORDER,
+    ORDER_PART_BYTES,
+    ORDER_PARTS,
+    PRESENT,
     VERSION,
     FieldRole,
     IndexedField,
@@ -34,7 +42,10 @@ from projections.documents import DocumentChange, DocumentKind
 from projections.ports import IndexedDocument
 
 _U64 = range(2**64)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _I64 = range(-(2**63), 2**63)
+_ORDERED_BYTES = ORDER_PARTS * ORDER_PART_BYTES
+_ORDER_LAYOUT = struct.Struct(f">{ORDER_PARTS}Q")
 
 
 class UnindexableDocument(ValueError):
@@ -49,6 +60,7 @@ def encode(change: DocumentChange) -> str:
         ID: change.doc_id,
         VERSION: change.version,
         DELETED: change.body is None,
+        **dict(zip(ID_ORDER, order_parts(change.doc_id), strict=True)),
     }
     body = change.body
     if body is not None:
@@ -56,11 +68,45 @@ def encode(change: DocumentChange) -> str:
             document[BODY] = base64.b64encode(orjson.dumps(body)).decode("ascii")
         except orjson.JSONEncodeError as error:
             raise UnindexableDocument(f"body is not JSON-serializable: {error}") from None
-        for name, field, convert in _plan(change.kind):
-            value = convert(field.value_in(body))
-            if value is not None:
-                document[name] = value
+        present, absent = [], []
+        for source in _plan(change.kind):
+            value = _value_at(body, source.keys)
+            if value is None or value == []:
+                absent.append(source.path)
+                continue
+            present.append(source.path)
+            for name, convert in source.writers:
+                converted = convert(value)
+                if converted is not None:
+                    document[name] = converted
+            if source.order and isinstance(value, str):
+                document.update(zip(source.order, order_parts(value), strict=True))
+        document[PRESENT] = present
+        document[ABSENT] = absent
     return orjson.dumps(document).decode()
+
+
+def order_parts(value: str) -> tuple[int, ...]:
+    """The first 32 UTF-8 bytes as four big-endian integers (zero-padded): byte order kept."""
+    return _ORDER_LAYOUT.unpack(value.encode()[:_ORDERED_BYTES].ljust(_ORDERED_BYTES, b"\0"))
+
+
+def instant_millis(value: Any) -> int | None:
+    """An ISO-8601 timestamp as epoch milliseconds (naive means UTC), or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        since = moment - _EPOCH
+    except (ValueError, OverflowError):
+        return None
+    return since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
+
+
+def indexed_value(field: IndexedField, body: dict[str, Any]) -> Any:
+    """The value the index holds for the field of this body (None when it holds none)."""
+    return _converter(field)(field.value_in(body))
 
 
 def decode(kind: DocumentKind, document: tantivy.Document) -> IndexedDocument:
@@ -93,9 +139,42 @@ def stored_body(document: tantivy.Document) -> dict[str, Any]:
 Converter = Callable[[Any], Any]
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One allowlisted body value and the tantivy fields it fills."""
+
+    path: str
+    keys: tuple[str, ...]
+    writers: tuple[tuple[str, Converter], ...]
+    order: tuple[str, ...]  # the byte-order parts of a sortable keyword
+
+
 @cache
-def _plan(kind: DocumentKind) -> tuple[tuple[str, IndexedField, Converter], ...]:
-    return tuple((field.name, field, _CONVERTERS[field.role]) for field in kind_schema(kind).fields)
+def _plan(kind: DocumentKind) -> tuple[_Source, ...]:
+    schema = kind_schema(kind)
+    plan = []
+    for queryable in schema.queryable:
+        fields = [f for f in schema.fields if f.source == queryable.path]
+        writers = tuple((f.name, _CONVERTERS[f.role]) for f in fields if f.role in _CONVERTERS)
+        order = tuple(f.name for f in fields if f.role is FieldRole.ORDER)
+        plan.append(_Source(queryable.path, tuple(queryable.path.split(".")), writers, order))
+    return tuple(plan)
+
+
+def _value_at(body: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    value: Any = body
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _converter(field: IndexedField) -> Converter:
+    if field.role is FieldRole.ORDER:
+        part = field.part
+        return lambda value: order_parts(value)[part] if isinstance(value, str) else None
+    return _CONVERTERS[field.role]
 
 
 # Each converter returns what tantivy accepts for its field type, or None to leave the value
@@ -125,22 +204,10 @@ def _boolean(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _instant(value: Any) -> str | None:
-    """An ISO-8601 timestamp as RFC 3339 in UTC (naive means UTC), or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-    return moment.isoformat()
-
-
 _CONVERTERS: dict[FieldRole, Converter] = {
     FieldRole.TEXT: _many(_text),
     FieldRole.KEYWORD: _many(_text),
     FieldRole.INTEGER: _many(_integer),
     FieldRole.BOOLEAN: _many(_boolean),
-    FieldRole.DATE: _many(_instant),
+    FieldRole.DATE: _many(instant_millis),
 }

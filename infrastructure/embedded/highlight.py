@@ -1,13 +1,14 @@
-"""Highlights: where the query's terms occur in a hit's text fields, wrapped in ``<em>`` tags.
+"""Highlights: where the query's terms occur in a hit's searched fields, between tags.
 
 Tantivy's snippet generator only knows the terms written in the query, not the indexed
-words a fuzzy term matched, so the hit's text is re-analyzed here with the indexing
-analyzer and every word within a term's edit distance is marked. Text is HTML-escaped
-(the markup is the only HTML in a fragment). Short values come back whole; long ones as up
-to five fragments of about a hundred characters around the matches, like OpenSearch.
+words a fuzzy or prefix term matched, so the hit's text is re-analyzed here with the
+indexing analyzer and every word within a term's edit distance is marked (and, in a
+prefix field, every word the last term begins). Text is HTML-escaped (the tags are the
+only markup in a fragment). Short values come back whole; long ones as up to five
+fragments of about a hundred characters around the matches, like OpenSearch.
 
 >>> marker = TermMarker(query_terms("photgraphy"))
->>> highlight({"title": "Street photography"}, images.text_fields, marker)
+>>> highlight({"title": "Street photography"}, searched, marker, Tags("<em>", "</em>"))
 {'title': ['Street <em>photography</em>']}
 """
 
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-from infrastructure.embedded.queries import TEXT_ANALYZER, QueryTerm
-from infrastructure.embedded.schema import IndexedField
+from rapidfuzz.distance import OSA
 
-PRE_TAG, POST_TAG = "<em>", "</em>"
+from infrastructure.embedded.queries import TEXT_ANALYZER, QueryTerm, SearchedField
+
 FRAGMENT_CHARS = 100
 MAX_FRAGMENTS = 5
 _CONTEXT_CHARS = 30  # shown before the first match of a fragment
@@ -29,48 +30,57 @@ _SNAP_CHARS = 20  # how far a fragment edge may move to fall between words
 Span = tuple[int, int]
 
 
+class Tags(NamedTuple):
+    pre: str
+    post: str
+
+
 class TermMarker:
     """Decides whether an indexed word matches one of the query terms."""
 
     def __init__(self, terms: Iterable[QueryTerm]) -> None:
         self._terms = tuple(terms)
-        self._seen: dict[str, bool] = {}
+        self._seen: dict[tuple[str, bool], bool] = {}
 
-    def __call__(self, word: str) -> bool:
-        matched = self._seen.get(word)
+    def __call__(self, word: str, prefix_field: bool = False) -> bool:
+        matched = self._seen.get((word, prefix_field))
         if matched is None:
-            matched = any(_within(word, term.text, term.distance) for term in self._terms)
-            self._seen[word] = matched
+            matched = any(
+                _within(word, term.text, term.distance)
+                or (prefix_field and term.prefix and word.startswith(term.text))
+                for term in self._terms
+            )
+            self._seen[word, prefix_field] = matched
         return matched
 
 
 def highlight(
-    body: dict[str, Any], fields: Iterable[IndexedField], marker: TermMarker
+    body: dict[str, Any], fields: Iterable[SearchedField], marker: TermMarker, tags: Tags
 ) -> dict[str, list[str]]:
     """Fragments per body field (dotted path) in which a query term matched."""
     found: dict[str, list[str]] = {}
-    for field in fields:
+    for searched in fields:
         fragments = [
             fragment
-            for text in _texts(field.value_in(body))
-            for fragment in _fragments(text, marker)
+            for text in _texts(searched.field.value_in(body))
+            for fragment in _fragments(text, marker, searched.prefix, tags)
         ]
         if fragments:
-            found[field.source] = fragments[:MAX_FRAGMENTS]
+            found[searched.field.source] = fragments[:MAX_FRAGMENTS]
     return found
 
 
-def _fragments(text: str, marker: TermMarker) -> list[str]:
+def _fragments(text: str, marker: TermMarker, prefix_field: bool, tags: Tags) -> list[str]:
     spans = [
         (token.char_offset_from, token.char_offset_to)
         for token in TEXT_ANALYZER.pre_tokenize(text).tokens
-        if marker(token.text)
+        if marker(token.text, prefix_field)
     ]
     if not spans:
         return []
     if len(text) <= FRAGMENT_CHARS:
-        return [_marked(text, (0, len(text)), spans)]
-    return [_marked(text, window, spans) for window in _windows(text, spans)]
+        return [_marked(text, (0, len(text)), spans, tags)]
+    return [_marked(text, window, spans, tags) for window in _windows(text, spans)]
 
 
 def _windows(text: str, spans: list[Span]) -> list[Span]:
@@ -105,15 +115,15 @@ def _snap_forward(text: str, index: int) -> int:
     return moved
 
 
-def _marked(text: str, window: Span, spans: list[Span]) -> str:
+def _marked(text: str, window: Span, spans: list[Span], tags: Tags) -> str:
     start, end = window
     pieces: list[str] = []
     cursor = start
     for span_start, span_end in spans:
         if span_start < start or span_end > end:
             continue
-        pieces += [html.escape(text[cursor:span_start]), PRE_TAG]
-        pieces += [html.escape(text[span_start:span_end]), POST_TAG]
+        pieces += [html.escape(text[cursor:span_start]), tags.pre]
+        pieces += [html.escape(text[span_start:span_end]), tags.post]
         cursor = span_end
     pieces.append(html.escape(text[cursor:end]))
     return "".join(pieces).strip()
@@ -131,19 +141,6 @@ def _within(word: str, term: str, distance: int) -> bool:
         return True
     if distance == 0 or abs(len(word) - len(term)) > distance:
         return False
-    return _restricted_edit_distance(word, term) <= distance
-
-
-def _restricted_edit_distance(a: str, b: str) -> int:
-    # Levenshtein distance in which swapping two adjacent characters is one edit, as
-    # tantivy's fuzzy query counts it.
-    two_back: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, other in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
-                current[j] = min(current[j], two_back[j - 2] + 1)
-        two_back, previous = previous, current
-    return previous[-1]
+    # Optimal string alignment: Levenshtein where swapping two adjacent characters is one
+    # edit, as tantivy's fuzzy query counts it.
+    return bool(OSA.distance(word, term, score_cutoff=distance) <= distance)

@@ -11,17 +11,16 @@ Layout of the directory::
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from infrastructure.embedded.batches import newest_per_document
 from infrastructure.embedded.catalog import IndexCatalog
 from infrastructure.embedded.codec import UnindexableDocument, decode, encode
 from infrastructure.embedded.errors import unavailable_on_failure
 from infrastructure.embedded.locking import directory_lock
 from infrastructure.embedded.physical import VersionedDocument
 from infrastructure.embedded.search import count, search
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentChange, DocumentKind, newest_per_document
 from projections.ports import DocumentFailure, IndexedDocument, SearchIndex, WriteOutcome
 from projections.query import SearchPage, SearchRequest
 
@@ -48,6 +47,10 @@ class EmbeddedSearchIndex(SearchIndex):
     def alias_name(self, kind: DocumentKind) -> str:
         """The stable name reads and writes go through, e.g. ``streamfold-users``."""
         return self._catalog.alias_name(kind)
+
+    def default_physical_name(self, kind: DocumentKind) -> str:
+        """The physical index created on first use, e.g. ``streamfold-users-v1``."""
+        return self._catalog.default_physical_name(kind)
 
     def alias_target(self, kind: DocumentKind) -> str | None:
         """The physical index the kind's alias points to (None before first use).
@@ -78,7 +81,11 @@ class EmbeddedSearchIndex(SearchIndex):
 
     # -- the SearchIndex port -----------------------------------------------------------
 
-    def write(self, changes: Sequence[DocumentChange]) -> WriteOutcome:
+    def write(
+        self,
+        changes: Sequence[DocumentChange],
+        into: Mapping[DocumentKind, str] | None = None,
+    ) -> WriteOutcome:
         """Write the newest change of each document, unless the index holds a newer one.
 
         Changes superseded within the batch or by the index count as stale; bodies that can
@@ -101,7 +108,12 @@ class EmbeddedSearchIndex(SearchIndex):
             self._catalog.ensure_ready()
             with directory_lock(self._directory):
                 for kind, batch in batches.items():
-                    written = self._catalog.behind_alias(kind).write_newer(batch)
+                    target = (
+                        self._catalog.named(kind, into[kind])
+                        if into and kind in into
+                        else self._catalog.behind_alias(kind)
+                    )
+                    written = target.write_newer(batch)
                     outcome.written += written
                     outcome.stale += len(batch) - written
         return outcome

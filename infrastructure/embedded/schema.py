@@ -1,13 +1,24 @@
 """What each kind's tantivy index holds: bookkeeping fields plus fields derived from the body.
 
 Every index has the same bookkeeping fields: ``id``, ``version`` (the guard against stale
-writes), ``deleted`` (tombstones) and ``body`` (the document as JSON, stored only). The body
-fields are declared once per kind as `IndexedField` values: where a value sits in the body
-and how it is indexed (full text, exact keyword, integer, date or boolean).
+writes), ``deleted`` (tombstones), ``body`` (the document as JSON, stored only),
+``present`` and ``absent`` (the paths of the queryable fields that have a value, or not:
+``exists`` filters, and missing sort values, which are few, found without scanning the
+many present ones) and ``id_order0..3`` (the id in byte order, see below). The body fields follow
+the query allowlist (`projections.query.fields`): a searched field is analyzed full text,
+a keyword is also kept whole (filters, facets, sorting), numbers, dates (as epoch
+milliseconds, OpenSearch's precision) and booleans are fast fields.
+
+Tantivy's range queries do not take strings, yet a ``search_after`` cursor must find the
+documents after a name or an id. So every sortable keyword (and the id) is also indexed as
+four unsigned integers holding its first 32 UTF-8 bytes, big-endian: comparing them in
+order compares the strings byte by byte, as OpenSearch sorts keywords.
 
 >>> schema = kind_schema(DocumentKind.IMAGES)
 >>> schema.field("owner.name", FieldRole.TEXT).name
 'owner_name'
+>>> [f.name for f in schema.order_fields("title")]
+['title_order0', 'title_order1', 'title_order2', 'title_order3']
 """
 
 from __future__ import annotations
@@ -20,13 +31,21 @@ from typing import Any
 import tantivy
 
 from projections.documents import DocumentKind
+from projections.query import FieldType, QueryField, query_fields
 
-SCHEMA_VERSION = 1  # bump when the fields change: a new physical index is built behind the alias
+# Bump when the fields change: a new physical index is built behind the alias. Version 2:
+# the query allowlist's fields, dates in milliseconds, presence and byte-order fields.
+SCHEMA_VERSION = 2
 
 ID = "id"
 VERSION = "version"
 DELETED = "deleted"
 BODY = "body"
+PRESENT = "present"
+ABSENT = "absent"
+ORDER_PARTS = 4
+ORDER_PART_BYTES = 8
+ID_ORDER = tuple(f"{ID}_order{part}" for part in range(ORDER_PARTS))
 
 # The "default" tokenizer splits on non-alphanumerics, drops tokens over 40 bytes and
 # lowercases; `queries.TEXT_ANALYZER` mirrors it for query terms and highlighting.
@@ -37,8 +56,9 @@ class FieldRole(Enum):
     TEXT = "text"  # analyzed, scored full text
     KEYWORD = "keyword"  # the exact value, for filters, facets and sorting
     INTEGER = "integer"
-    DATE = "date"
+    DATE = "date"  # epoch milliseconds
     BOOLEAN = "boolean"
+    ORDER = "order"  # one 8-byte part of a keyword, for ranges in byte order
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,7 @@ class IndexedField:
 
     path: tuple[str, ...]
     role: FieldRole
+    part: int = 0  # which 8 bytes, for an ORDER field
 
     @cached_property
     def source(self) -> str:
@@ -55,9 +76,13 @@ class IndexedField:
 
     @cached_property
     def name(self) -> str:
-        """The tantivy field, e.g. ``owner_name``, or ``owner_plan_keyword`` for a keyword."""
+        """The tantivy field, e.g. ``owner_name``, ``owner_plan_keyword``, ``title_order0``."""
         base = "_".join(self.path)
-        return f"{base}_keyword" if self.role is FieldRole.KEYWORD else base
+        if self.role is FieldRole.KEYWORD:
+            return f"{base}_keyword"
+        if self.role is FieldRole.ORDER:
+            return f"{base}_order{self.part}"
+        return base
 
     def value_in(self, body: dict[str, Any]) -> Any:
         """The value at this field's path in a body (None where the path is missing)."""
@@ -69,31 +94,25 @@ class IndexedField:
         return value
 
 
-def _fields(role: FieldRole, *sources: str) -> tuple[IndexedField, ...]:
-    return tuple(IndexedField(tuple(source.split(".")), role) for source in sources)
+_ROLES = {
+    FieldType.KEYWORD: FieldRole.KEYWORD,
+    FieldType.INTEGER: FieldRole.INTEGER,
+    FieldType.DATE: FieldRole.DATE,
+    FieldType.BOOLEAN: FieldRole.BOOLEAN,
+}
 
 
-USER_FIELDS = (
-    *_fields(FieldRole.TEXT, "name", "email", "bio", "tags", "country", "plan"),
-    *_fields(FieldRole.KEYWORD, "email", "plan", "country", "tags"),
-    *_fields(FieldRole.BOOLEAN, "marketing_opt_in"),
-    *_fields(FieldRole.DATE, "created_at", "last_upload_at"),
-    *_fields(
-        FieldRole.INTEGER,
-        "image_count",
-        "likes_received",
-        "likes_given",
-        "lifetime_value_cents",
-        "payment_count",
-    ),
-)
-
-IMAGE_FIELDS = (
-    *_fields(FieldRole.TEXT, "title", "description", "tags", "owner.name", "owner.email", "status"),
-    *_fields(FieldRole.KEYWORD, "status", "tags", "owner_id", "owner.plan", "owner.country"),
-    *_fields(FieldRole.DATE, "created_at"),
-    *_fields(FieldRole.INTEGER, "size_bytes", "like_count"),
-)
+def indexed_fields(field: QueryField) -> tuple[IndexedField, ...]:
+    """The tantivy fields one allowlisted field is indexed into."""
+    path = tuple(field.path.split("."))
+    fields: list[IndexedField] = []
+    if field.searched:
+        fields.append(IndexedField(path, FieldRole.TEXT))
+    if field.type in _ROLES:
+        fields.append(IndexedField(path, _ROLES[field.type]))
+    if field.type is FieldType.KEYWORD and field.sortable:
+        fields += [IndexedField(path, FieldRole.ORDER, part) for part in range(ORDER_PARTS)]
+    return tuple(fields)
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,7 @@ class KindSchema:
 
     kind: DocumentKind
     fields: tuple[IndexedField, ...]
+    queryable: tuple[QueryField, ...]
     tantivy_schema: tantivy.Schema
 
     @property
@@ -112,12 +132,28 @@ class KindSchema:
         """The field indexing the body value at ``source`` in the given role, if any."""
         return next((f for f in self.fields if f.source == source and f.role is role), None)
 
+    def exact(self, source: str) -> IndexedField:
+        """The field holding the whole value (keyword, number, date or boolean)."""
+        found = next(
+            (f for f in self.fields if f.source == source and f.role in _EXACT_ROLES), None
+        )
+        if found is None:
+            raise KeyError(f"{self.kind.value} has no exact field {source!r}")
+        return found
+
+    def order_fields(self, source: str) -> tuple[IndexedField, ...]:
+        return tuple(f for f in self.fields if f.source == source and f.role is FieldRole.ORDER)
+
+
+_EXACT_ROLES = (FieldRole.KEYWORD, FieldRole.INTEGER, FieldRole.DATE, FieldRole.BOOLEAN)
+
 
 @cache
 def kind_schema(kind: DocumentKind) -> KindSchema:
     """The (cached) schema of one document kind."""
-    fields = USER_FIELDS if kind is DocumentKind.USERS else IMAGE_FIELDS
-    return KindSchema(kind, fields, _build(fields))
+    queryable = query_fields(kind).fields
+    fields = tuple(indexed for field in queryable for indexed in indexed_fields(field))
+    return KindSchema(kind, fields, queryable, _build(fields))
 
 
 def _build(fields: tuple[IndexedField, ...]) -> tantivy.Schema:
@@ -126,6 +162,10 @@ def _build(fields: tuple[IndexedField, ...]) -> tantivy.Schema:
     builder.add_unsigned_field(VERSION, stored=True, indexed=True, fast=True)
     builder.add_boolean_field(DELETED, stored=True, indexed=True, fast=True)
     builder.add_bytes_field(BODY, stored=True)
+    builder.add_text_field(PRESENT, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(ABSENT, tokenizer_name="raw", index_option="basic")
+    for name in ID_ORDER:
+        builder.add_unsigned_field(name, fast=True)
     for field in fields:
         _add(builder, field)
     return builder.build()
@@ -136,9 +176,9 @@ def _add(builder: tantivy.SchemaBuilder, field: IndexedField) -> None:
         builder.add_text_field(field.name, tokenizer_name=TEXT_TOKENIZER, index_option="position")
     elif field.role is FieldRole.KEYWORD:
         builder.add_text_field(field.name, fast=True, tokenizer_name="raw", index_option="basic")
-    elif field.role is FieldRole.INTEGER:
+    elif field.role in (FieldRole.INTEGER, FieldRole.DATE):
         builder.add_integer_field(field.name, indexed=True, fast=True)
-    elif field.role is FieldRole.DATE:
-        builder.add_date_field(field.name, indexed=True, fast=True)
+    elif field.role is FieldRole.ORDER:
+        builder.add_unsigned_field(field.name, fast=True)
     else:
         builder.add_boolean_field(field.name, indexed=True, fast=True)

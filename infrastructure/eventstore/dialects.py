@@ -46,7 +46,7 @@ class Dialect:
         with self._datastore.transaction(commit=True) as cursor:
             yield cursor
 
-    def lock_projection(self, cursor: Cursor) -> None:
+    def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
         raise NotImplementedError
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
@@ -61,12 +61,13 @@ class SQLiteDialect(Dialect):
     def values(self, items: Collection[Any]) -> Any:
         return json.dumps(list(items))
 
-    def lock_projection(self, cursor: Cursor) -> None:
+    def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
         # Writing first makes SQLite take the write lock now, waiting for other writers,
         # instead of failing later when a read snapshot would have to be upgraded.
         cursor.execute(
-            "INSERT INTO streamfold_projection_locks (name, taken) VALUES ('documents', 1) "
-            "ON CONFLICT (name) DO UPDATE SET taken = taken + 1"
+            "INSERT INTO streamfold_projection_locks (name, taken) VALUES (?, 1) "
+            "ON CONFLICT (name) DO UPDATE SET taken = taken + 1",
+            (name,),
         )
 
 
@@ -77,8 +78,10 @@ class PostgresDialect(Dialect):
     def values(self, items: Collection[Any]) -> Any:
         return list(items)
 
-    def lock_projection(self, cursor: Cursor) -> None:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PROJECTION_LOCK_KEY,))
+    def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_PROJECTION_LOCK_KEY, name)
+        )
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog.

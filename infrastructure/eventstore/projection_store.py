@@ -10,6 +10,7 @@ import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
+from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.schema import PROJECTION_TABLES
 from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
 from projections.documents import DocumentChange, DocumentKind, fingerprint
@@ -111,13 +112,19 @@ def _row(table: StateTable, record: Any) -> Row:
 
 
 class SqlProjectionSession(ProjectionSession):
-    def __init__(self, store: EventStore, dialect: Dialect, cursor: Cursor) -> None:
+    def __init__(
+        self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
+    ) -> None:
         self._store = store
         self._dialect = dialect
         self._cursor = cursor
+        self.generation = generation
+
+    def _sql(self, statement: str) -> str:
+        return self._dialect.sql(for_generation(statement, self.generation))
 
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        self._cursor.execute(self._dialect.sql(statement), params)
+        self._cursor.execute(self._sql(statement), params)
         return list(self._cursor.fetchall())
 
     def position(self) -> int:
@@ -150,14 +157,14 @@ class SqlProjectionSession(ProjectionSession):
         upserts = [(key, *_row_values(table, row)) for key, row in ordered if row is not None]
         if deletes:
             self._cursor.execute(
-                self._dialect.sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
+                self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
                 (self._dialect.values(deletes),),
             )
         if upserts:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
             placeholders = ", ".join("?" * (len(columns) + 1))
             self._cursor.executemany(
-                self._dialect.sql(
+                self._sql(
                     f"INSERT INTO {name} (aggregate_id, {', '.join(columns)}) "
                     f"VALUES ({placeholders}) "
                     f"ON CONFLICT (aggregate_id) DO UPDATE SET {assignments}"
@@ -283,7 +290,7 @@ class SqlProjectionSession(ProjectionSession):
         if not changes:
             return
         self._cursor.executemany(
-            self._dialect.sql(
+            self._sql(
                 "INSERT INTO streamfold_documents (kind, doc_id, version, body, fingerprint) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE SET"
                 " version = excluded.version, body = excluded.body,"
@@ -297,7 +304,7 @@ class SqlProjectionSession(ProjectionSession):
 
     def advance(self, position: int) -> None:
         self._cursor.execute(
-            self._dialect.sql(
+            self._sql(
                 "INSERT INTO streamfold_tracking (projection, position) VALUES (?, ?) "
                 "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
             ),
@@ -306,13 +313,24 @@ class SqlProjectionSession(ProjectionSession):
 
 
 class SqlProjectionStore(ProjectionStore):
-    """The projection store on the event store's own database (SQLite or PostgreSQL)."""
+    """The projection store on the event store's own database (SQLite or PostgreSQL).
 
-    def __init__(self, store: EventStore) -> None:
+    Without ``generation`` it follows the live generation (what the handlers use); with
+    one, it works on that generation alone, under a lock of its own (what a rebuild uses).
+    """
+
+    def __init__(self, store: EventStore, generation: int | None = None) -> None:
         self._store = store
         self._dialect = dialect_for(store)
-        with self._guard(), self._dialect.transaction() as cursor:
-            self._dialect.create_tables(cursor, PROJECTION_TABLES)
+        self._fixed = generation
+        with self._guard():
+            self.registry = GenerationRegistry(self._dialect)
+            with self._dialect.transaction() as cursor:
+                self.create_tables(cursor, generation or self.registry.live_number(cursor))
+
+    def create_tables(self, cursor: Cursor, generation: int) -> None:
+        statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
+        self._dialect.create_tables(cursor, statements)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -321,58 +339,105 @@ class SqlProjectionStore(ProjectionStore):
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._store._unreachable(error)) from None
 
+    def generation(self, cursor: Cursor) -> int:
+        return self._fixed if self._fixed is not None else self.registry.live_number(cursor)
+
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
         with self._guard(), self._dialect.transaction() as cursor:
+            if self._fixed is None:
+                self._dialect.lock_projection(cursor)
+            else:
+                self._dialect.lock_projection(cursor, f"generation-{self._fixed}")
+            yield self.session_on(cursor, self.generation(cursor))
+
+    @contextmanager
+    def locked_live(self) -> Iterator[Cursor]:
+        """A transaction holding the live projection's lock, for switching generations."""
+        with self._guard(), self._dialect.transaction() as cursor:
             self._dialect.lock_projection(cursor)
-            yield SqlProjectionSession(self._store, self._dialect, cursor)
+            yield cursor
+
+    def session_on(self, cursor: Cursor, generation: int) -> SqlProjectionSession:
+        return SqlProjectionSession(self._store, self._dialect, cursor, generation)
 
     def head(self) -> int:
         return self._store.head()
 
     def pending_documents(self, limit: int) -> list[DocumentChange]:
         with self._guard(), self._dialect.transaction() as cursor:
-            cursor.execute(
-                self._dialect.sql(
+            return self.pending_on(cursor, self.generation(cursor), limit)
+
+    def pending_on(self, cursor: Cursor, generation: int, limit: int) -> list[DocumentChange]:
+        cursor.execute(
+            self._dialect.sql(
+                for_generation(
                     "SELECT kind, doc_id, version, body FROM streamfold_documents "
-                    "WHERE version > synced_version ORDER BY version LIMIT ?"
-                ),
-                (limit,),
-            )
-            records = cursor.fetchall()
+                    "WHERE version > synced_version ORDER BY version LIMIT ?",
+                    generation,
+                )
+            ),
+            (limit,),
+        )
         return [
             DocumentChange(
-                DocumentKind(r["kind"]),
-                r["doc_id"],
-                int(r["version"]),
-                _load(r["body"]),
+                DocumentKind(r["kind"]), r["doc_id"], int(r["version"]), _load(r["body"])
             )
-            for r in records
+            for r in cursor.fetchall()
         ]
 
     def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
         with self._guard(), self._dialect.transaction() as cursor:
-            cursor.executemany(
-                self._dialect.sql(
+            self.mark_synced_on(cursor, self.generation(cursor), changes)
+
+    def mark_synced_on(
+        self, cursor: Cursor, generation: int, changes: Sequence[DocumentChange]
+    ) -> None:
+        cursor.executemany(
+            self._dialect.sql(
+                for_generation(
                     "UPDATE streamfold_documents SET synced_version = ? "
-                    "WHERE kind = ? AND doc_id = ? AND synced_version < ?"
+                    "WHERE kind = ? AND doc_id = ? AND synced_version < ?",
+                    generation,
+                )
+            ),
+            [(c.version, c.kind.value, c.doc_id, c.version) for c in _in_lock_order(changes)],
+        )
+
+    def documents_page(self, kind: DocumentKind, after_id: str, limit: int) -> list[DocumentChange]:
+        """Rendered documents of a kind (tombstones included) in id order, for verify."""
+        with self._guard(), self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    for_generation(
+                        "SELECT doc_id, version, body FROM streamfold_documents"
+                        " WHERE kind = ? AND doc_id > ? ORDER BY doc_id LIMIT ?",
+                        self.generation(cursor),
+                    )
                 ),
-                [(c.version, c.kind.value, c.doc_id, c.version) for c in _in_lock_order(changes)],
+                (kind.value, after_id, limit),
             )
+            records = cursor.fetchall()
+        return [
+            DocumentChange(kind, r["doc_id"], int(r["version"]), _load(r["body"])) for r in records
+        ]
 
     def stored_document(self, kind: DocumentKind, doc_id: str) -> DocumentChange | None:
         """The last rendered version of one document (for verify and debugging)."""
         with self._guard(), self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
-                    "SELECT version, body FROM streamfold_documents WHERE kind = ? AND doc_id = ?"
+                    for_generation(
+                        "SELECT version, body FROM streamfold_documents"
+                        " WHERE kind = ? AND doc_id = ?",
+                        self.generation(cursor),
+                    )
                 ),
                 (kind.value, doc_id),
             )
             record = cursor.fetchone()
         if record is None:
             return None
-        body = _load(record["body"])
-        return DocumentChange(kind, doc_id, int(record["version"]), body)
+        return DocumentChange(kind, doc_id, int(record["version"]), _load(record["body"]))

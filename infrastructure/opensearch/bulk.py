@@ -24,7 +24,7 @@ import orjson
 
 from infrastructure.opensearch.errors import describe_error, is_transient_status
 from infrastructure.opensearch.mappings import TOMBSTONE, TOMBSTONED_AT, tombstone_body
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentChange
 
 MAX_ACTIONS_PER_REQUEST = 1_000
 MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024  # well below the 10 MiB of small AWS instance types
@@ -55,21 +55,6 @@ class ItemResult:
     outcome: ItemOutcome
     reason: str = ""
     missing_index: bool = False
-
-
-def newest_per_document(changes: Sequence[DocumentChange]) -> tuple[list[DocumentChange], int]:
-    """The highest version of each (kind, id), in first-seen order, and how many lost.
-
-    One bulk request must not carry two actions for a document: they would be applied in
-    request order, and only the higher version would count anyway.
-    """
-    newest: dict[tuple[DocumentKind, str], DocumentChange] = {}
-    for change in changes:
-        key = (change.kind, change.doc_id)
-        kept = newest.get(key)
-        if kept is None or change.version > kept.version:
-            newest[key] = change
-    return list(newest.values()), len(changes) - len(newest)
 
 
 def encode(change: DocumentChange, index: str, deleted_at: str) -> BulkAction:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from opensearchpy import NotFoundError, OpenSearch, TransportError
@@ -135,10 +135,14 @@ class OpenSearchIndex(SearchIndex):
 
     # -- the SearchIndex port -----------------------------------------------------------
 
-    def write(self, changes: Sequence[DocumentChange]) -> WriteOutcome:
+    def write(
+        self,
+        changes: Sequence[DocumentChange],
+        into: Mapping[DocumentKind, str] | None = None,
+    ) -> WriteOutcome:
         if not changes:
             return WriteOutcome()
-        return self._writer.write(changes, self._window())
+        return self._writer.write(changes, self._window(), into)
 
     def get(self, kind: DocumentKind, doc_id: str) -> IndexedDocument | None:
         alias = self.alias_name(kind)

@@ -1,4 +1,4 @@
-"""What each kind's OpenSearch index holds: settings, strict mappings and the searched fields.
+"""What each kind's OpenSearch index holds: settings, strict mappings, and where each field is.
 
 The mappings are explicit and ``dynamic: strict``: a body with a field that is not declared
 here is refused (a permanent failure of that one document) instead of silently adding a
@@ -9,7 +9,9 @@ hide a whole document.
 Text is analyzed by ``words``: every character that is not a letter or digit separates
 words, so ``ada@example.com`` is found by ``example``. Names, titles, emails and
 descriptions are text with a ``keyword`` sub-field (sort, facets); ids and enumerations are
-keywords with a ``text`` sub-field (full-text search).
+keywords with a ``text`` sub-field (full-text search). Which fields the CRM may query, and
+how much each weighs, is the query allowlist's (`projections.query.fields`); `KindMapping`
+says where each of them lives.
 
 Deletes are soft: a tombstone is a document holding only ``tombstone: true`` and
 ``tombstoned_at``, at the version of the delete (see docs/adr/0006-opensearch-deletes.md).
@@ -28,7 +30,7 @@ from functools import cache
 from typing import Any
 
 from projections.documents import DocumentKind
-from projections.query import MAX_PAGE_SIZE
+from projections.query import MAX_PAGE_SIZE, query_fields
 
 SCHEMA_VERSION = 1  # bump when the mappings change: a rebuild fills a new physical index
 
@@ -136,12 +138,22 @@ IMAGE_PROPERTIES: dict[str, Any] = {
 
 
 @dataclass(frozen=True, slots=True)
-class SearchedField:
-    """A field the CRM's search text is matched against."""
+class MappedField:
+    """Where an allowlisted field lives in the mapping."""
 
-    source: str  # the dotted path in the body, used as the key of highlights
-    indexed: str  # the analyzed field queried, e.g. ``tags.text``
+    source: str  # the dotted path in the body (how highlights and facets are keyed)
+    searched: str | None  # the analyzed field the search text matches, e.g. ``tags.text``
+    exact: str | None  # the field holding the whole value, e.g. ``name.keyword``
+
+
+@dataclass(frozen=True, slots=True)
+class SearchedField:
+    """A field the CRM's search text is matched against by default."""
+
+    source: str
+    indexed: str
     boost: float = 1.0
+    prefix: bool = False
 
     @property
     def weighted(self) -> str:
@@ -149,50 +161,66 @@ class SearchedField:
         return self.indexed if self.boost == 1.0 else f"{self.indexed}^{self.boost:g}"
 
 
-def _searched(source: str, boost: float = 1.0, *, sub_field: str | None = None) -> SearchedField:
-    indexed = f"{source}.{sub_field}" if sub_field else source
-    return SearchedField(source, indexed, boost)
-
-
 @dataclass(frozen=True)
 class KindMapping:
-    """The mapping of one kind and how its documents are searched and ordered."""
+    """The mapping of one kind and where each allowlisted field lives in it."""
 
     kind: DocumentKind
     id_field: str  # the body field holding the document id: the stable sort key
     properties: dict[str, Any]
-    searched: tuple[SearchedField, ...]
+    fields: dict[str, MappedField]
+
+    @property
+    def searched(self) -> tuple[SearchedField, ...]:
+        """The fields the search text matches by default, with their boosts."""
+        return tuple(
+            SearchedField(f.path, self.searched_name(f.path), f.boost, f.prefix)
+            for f in query_fields(self.kind).searched
+            if f.boost is not None
+        )
+
+    def searched_name(self, source: str) -> str:
+        found = self.fields[source].searched
+        if found is None:
+            raise KeyError(f"{self.kind.value} does not search {source!r}")
+        return found
+
+    def exact_name(self, source: str) -> str:
+        found = self.fields[source].exact
+        if found is None:
+            raise KeyError(f"{self.kind.value} has no exact field for {source!r}")
+        return found
 
     def source_of(self, indexed: str) -> str:
         """The body path of a queried field (how highlights are keyed)."""
-        return next((f.source for f in self.searched if f.indexed == indexed), indexed)
+        return next((f.source for f in self.fields.values() if f.searched == indexed), indexed)
 
 
-# Names and titles weigh most, then emails and tags, then the longer prose and the enums.
-USER_SEARCH = (
-    _searched("name", 3),
-    _searched("email", 2),
-    _searched("tags", 2, sub_field="text"),
-    _searched("bio"),
-    _searched("country", sub_field="text"),
-    _searched("plan", sub_field="text"),
-)
-IMAGE_SEARCH = (
-    _searched("title", 3),
-    _searched("tags", 2, sub_field="text"),
-    _searched("owner.name", 2),
-    _searched("owner.email", 2),
-    _searched("description"),
-    _searched("status", sub_field="text"),
-)
+def _mapped(properties: dict[str, Any], path: str) -> MappedField:
+    # Text is searched as is and kept whole in ``.keyword``; keywords are kept whole and
+    # searched through ``.text``; ids, numbers, dates and booleans are only kept whole.
+    node: dict[str, Any] = {"properties": properties}
+    for key in path.split("."):
+        node = node["properties"][key]
+    sub_fields = node.get("fields", {})
+    if node["type"] == "text":
+        return MappedField(path, path, f"{path}.keyword" if "keyword" in sub_fields else None)
+    if node["type"] == "object":
+        return MappedField(path, None, None)
+    return MappedField(path, f"{path}.text" if "text" in sub_fields else None, path)
+
+
+def _kind_mapping(kind: DocumentKind, id_field: str, properties: dict[str, Any]) -> KindMapping:
+    fields = {f.path: _mapped(properties, f.path) for f in query_fields(kind).fields}
+    return KindMapping(kind, id_field, properties, fields)
 
 
 @cache
 def kind_mapping(kind: DocumentKind) -> KindMapping:
     """The (cached) mapping of one document kind."""
     if kind is DocumentKind.USERS:
-        return KindMapping(kind, "user_id", USER_PROPERTIES, USER_SEARCH)
-    return KindMapping(kind, "image_id", IMAGE_PROPERTIES, IMAGE_SEARCH)
+        return _kind_mapping(kind, "user_id", USER_PROPERTIES)
+    return _kind_mapping(kind, "image_id", IMAGE_PROPERTIES)
 
 
 def index_body(kind: DocumentKind) -> dict[str, Any]:

@@ -1,94 +1,190 @@
 """The CRM's `SearchRequest` as OpenSearch query bodies.
 
-Without search text every live document matches, in id order, without a score. With text,
-a ``multi_match`` over the kind's text fields (names and titles weigh most) tolerates typos
-like the embedded backend (``fuzziness: AUTO``), ranks by relevance (ties by id), and
-returns ``<em>``-tagged highlights per field. Tombstones are filtered out of every query.
+The search text is a ``multi_match`` over the searched fields with their boosts (names and
+titles weigh most), ``best_fields`` with a tie breaker, tolerating typos with
+``fuzziness: AUTO`` like the embedded backend; with ``prefix`` the last word also matches
+the beginning of a word in names and titles. Filters go to the ``filter`` context, so they
+never change relevance, and tombstones are filtered out of every query. Hits come by
+relevance then id, or by the sort keys (missing values last) then id, which makes
+``search_after`` pages follow each other exactly.
 
 >>> body = page_body(kind_mapping(DocumentKind.USERS), SearchRequest(text="ada", size=5))
 >>> body["query"]["bool"]["filter"]
 [{'bool': {'must_not': [{'term': {'tombstone': True}}]}}]
->>> body["size"], body["from"]
-(5, 0)
+>>> body["size"], body["sort"]
+(5, [{'_score': {'order': 'desc'}}, {'user_id': {'order': 'asc'}}])
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from infrastructure.opensearch.mappings import KindMapping, live_documents
-from projections.query import SearchRequest
+from infrastructure.opensearch.facets import aggregations
+from infrastructure.opensearch.mappings import KindMapping, SearchedField, live_documents
+from projections.query import (
+    And,
+    Exists,
+    FilterType,
+    Not,
+    Or,
+    Range,
+    SearchRequest,
+    SortValue,
+    Term,
+    Terms,
+    query_words,
+)
 
-PRE_TAG, POST_TAG = "<em>", "</em>"
 # A match in a second field adds a little to the best field's score.
 TIE_BREAKER = 0.3
 
+Body = dict[str, Any]
+
 
 def is_ranked(text: str) -> bool:
-    """Whether the request is a full-text search (ranked) rather than a listing by id."""
+    """Whether a text is a full-text search (ranked) rather than a listing by id."""
     return bool(text.strip())
 
 
-def match(mapping: KindMapping, text: str) -> dict[str, Any]:
-    """The live documents matching the text (every live document for blank text)."""
-    if not is_ranked(text):
-        matching: dict[str, Any] = {"match_all": {}}
-    else:
-        matching = {
-            "multi_match": {
-                "query": text,
-                "fields": [field.weighted for field in mapping.searched],
-                "type": "best_fields",
-                "tie_breaker": TIE_BREAKER,
-                "fuzziness": "AUTO",
-            }
+def match(mapping: KindMapping, request: SearchRequest) -> Body:
+    """The live documents matching the request's text and filter."""
+    filters = [live_documents()]
+    if request.filter is not None:
+        filters.append(compile_filter(mapping, request.filter))
+    matching = text_query(mapping, request) if request.has_text else {"match_all": {}}
+    return {"bool": {"must": [matching], "filter": filters}}
+
+
+def searched_fields(mapping: KindMapping, request: SearchRequest) -> list[SearchedField]:
+    chosen = set(request.fields)
+    return [
+        SearchedField(f.source, f.indexed, request.boosts.get(f.source, f.boost), f.prefix)
+        for f in mapping.searched
+        if not chosen or f.source in chosen
+    ]
+
+
+def text_query(mapping: KindMapping, request: SearchRequest) -> Body:
+    fields = searched_fields(mapping, request)
+    words: Body = {
+        "multi_match": {
+            "query": request.text,
+            "fields": [field.weighted for field in fields],
+            "type": "best_fields",
+            "tie_breaker": TIE_BREAKER,
         }
-    return {"bool": {"must": [matching], "filter": [live_documents()]}}
+    }
+    if request.fuzzy:
+        words["multi_match"]["fuzziness"] = "AUTO"
+    last = query_words(request.text)[-1:] if request.prefix else []
+    beginnings = [
+        {"prefix": {field.indexed: {"value": last[0], "boost": field.boost}}}
+        for field in fields
+        if field.prefix and last
+    ]
+    if not beginnings:
+        return words
+    return {"bool": {"should": [words, *beginnings], "minimum_should_match": 1}}
 
 
-def order(mapping: KindMapping, text: str) -> list[dict[str, Any]]:
-    """Relevance then id for a search, id alone for a listing: a total, repeatable order."""
-    by_id = {mapping.id_field: {"order": "asc"}}
-    return [{"_score": {"order": "desc"}}, by_id] if is_ranked(text) else [by_id]
+def compile_filter(mapping: KindMapping, spec: FilterType) -> Body:
+    if isinstance(spec, And):
+        return {"bool": {"filter": [compile_filter(mapping, inner) for inner in spec.filters]}}
+    if isinstance(spec, Or):
+        inner = [compile_filter(mapping, one) for one in spec.filters]
+        return {"bool": {"should": inner, "minimum_should_match": 1}}
+    if isinstance(spec, Not):
+        return {"bool": {"must_not": [compile_filter(mapping, spec.filter)]}}
+    if isinstance(spec, Exists):
+        return {"exists": {"field": spec.field}}
+    field = mapping.exact_name(spec.field)
+    if isinstance(spec, Term):
+        return {"term": {field: spec.value}}
+    if isinstance(spec, Terms):
+        return {"terms": {field: list(spec.values)}}
+    return {"range": {field: _bounds(spec)}}
 
 
-def highlight(mapping: KindMapping) -> dict[str, Any]:
+def _bounds(spec: Range) -> Body:
     return {
-        "pre_tags": [PRE_TAG],
-        "post_tags": [POST_TAG],
+        side: getattr(spec, side)
+        for side in ("gt", "gte", "lt", "lte")
+        if getattr(spec, side) is not None
+    }
+
+
+def order(mapping: KindMapping, request: SearchRequest) -> list[Body]:
+    """Relevance then id, or the sort keys then id: a total, repeatable order."""
+    by_id = {mapping.id_field: {"order": "asc"}}
+    if request.ranked:
+        return [{"_score": {"order": "desc"}}, by_id]
+    keys = [
+        {mapping.exact_name(key.field): {"order": key.order, "missing": "_last"}}
+        for key in request.sort
+    ]
+    return [*keys, by_id]
+
+
+def highlight(mapping: KindMapping, request: SearchRequest) -> Body | None:
+    options = request.highlight
+    if options is None or not request.has_text:
+        return None
+    wanted = set(options.fields)
+    fields = [f for f in searched_fields(mapping, request) if not wanted or f.source in wanted]
+    return {
+        "pre_tags": [options.pre_tag],
+        "post_tags": [options.post_tag],
         "encoder": "html",
         "require_field_match": True,
-        "fields": {field.indexed: {} for field in mapping.searched},
+        "highlight_query": text_query(mapping, request),
+        "fields": {field.indexed: {} for field in fields},
     }
 
 
-def page_body(mapping: KindMapping, request: SearchRequest) -> dict[str, Any]:
-    """One page of hits with the exact total."""
-    body: dict[str, Any] = {
-        "query": match(mapping, request.text),
-        "sort": order(mapping, request.text),
-        "from": request.offset,
+def page_body(
+    mapping: KindMapping,
+    request: SearchRequest,
+    after: list[SortValue] | None = None,
+    position: int | None = None,
+) -> Body:
+    """One page of hits with the exact total, facets and highlights.
+
+    The page starts after the sort values ``after``, or ``position`` hits in (by default
+    the request's ``offset``).
+    """
+    body: Body = {
+        "query": match(mapping, request),
+        "sort": order(mapping, request),
         "size": request.size,
         "track_total_hits": True,
+        "track_scores": request.ranked,
     }
-    if is_ranked(request.text):
-        body["highlight"] = highlight(mapping)
+    if after is not None:
+        body["search_after"] = after
+    else:
+        body["from"] = request.offset if position is None else position
+    marked = highlight(mapping, request)
+    if marked is not None:
+        body["highlight"] = marked
+    if request.facets:
+        body["aggs"] = aggregations(mapping, request.facets)
     return body
 
 
 def export_body(
-    mapping: KindMapping, text: str, chunk: int, after: list[Any] | None
-) -> dict[str, Any]:
-    """The next chunk of an export, in id order, following the previous chunk's last id.
+    mapping: KindMapping, request: SearchRequest, chunk: int, after: list[Any] | None
+) -> Body:
+    """The next chunk of an export, after the previous chunk's last hit.
 
-    Chunks follow each other by id alone, a unique key that never changes between chunks;
-    for a search the scores are still computed (``track_scores``) and the caller orders
-    the complete result by relevance.
+    Chunks come in the request's order, except for a search by relevance: scores do not
+    survive a round trip exactly enough to search after them, so its chunks come by id
+    (a key that never changes between chunks) with their scores, for the caller to order.
     """
-    body: dict[str, Any] = {
-        "query": match(mapping, text),
-        "sort": [{mapping.id_field: {"order": "asc"}}],
-        "track_scores": is_ranked(text),
+    by_id = [{mapping.id_field: {"order": "asc"}}]
+    body: Body = {
+        "query": match(mapping, request),
+        "sort": by_id if request.ranked else order(mapping, request),
+        "track_scores": request.ranked,
         "size": chunk,
         "track_total_hits": False,
     }
@@ -97,5 +193,5 @@ def export_body(
     return body
 
 
-def count_body(mapping: KindMapping, text: str) -> dict[str, Any]:
-    return {"query": match(mapping, text)}
+def count_body(mapping: KindMapping, request: SearchRequest) -> Body:
+    return {"query": match(mapping, request)}

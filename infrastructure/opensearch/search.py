@@ -1,10 +1,13 @@
 """Answering the CRM's requests from a kind's alias: pages, exports and counts.
 
-A page is one ``from``/``size`` search with the exact total. An export (``every_document``)
-never asks for a huge page: it reads chunks in id order, each after the previous chunk's
-last id (``search_after``), inside a point in time when the cluster offers one so that
-every chunk sees the same snapshot, then orders a search's matches by relevance (ties by
-id), like the embedded backend. Without a point in time (Elasticsearch, or a cluster that
+A page is one search with the exact total, its highlights and facets, after ``offset``
+hits or after the sort values a ``search_after`` cursor carries (the last hit's ``sort``).
+Pages by relevance continue by position instead, within ``max_result_window``: a score
+does not survive the round trip through JSON exactly enough to search after it.
+An export (``every_document``) never asks for a huge page: it reads chunks in the
+request's order (by id for relevance, ordered here), each after the previous chunk's last
+hit (``search_after``), inside a point in time when the cluster offers one so that every
+chunk sees the same snapshot. Without a point in time (Elasticsearch, or a cluster that
 refuses it) the chunks read the live index.
 
 Every request goes through ``run``, which retries transient failures within the index's
@@ -23,10 +26,21 @@ from typing import Any, Protocol, TypeVar
 from opensearchpy import OpenSearch, TransportError
 
 from infrastructure.opensearch.errors import describe_error
-from infrastructure.opensearch.mappings import KindMapping
-from infrastructure.opensearch.queries import count_body, export_body, is_ranked, page_body
+from infrastructure.opensearch.facets import facet_results
+from infrastructure.opensearch.mappings import MAX_RESULT_WINDOW, KindMapping
+from infrastructure.opensearch.queries import count_body, export_body, page_body
 from projections.ports import SearchUnavailable
-from projections.query import SearchHit, SearchPage, SearchRequest
+from projections.query import (
+    QueryError,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+    SortValue,
+    decode_cursor,
+    encode_cursor,
+    relevance_cursor,
+    relevance_position,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +62,58 @@ class Run(Protocol):
 def read_page(
     client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
 ) -> SearchPage:
-    body = page_body(mapping, request)
-    response = run(_search(client, body, alias))
-    ranked = is_ranked(request.text)
+    position, after = _continuation(request)
+    response = run(_search(client, page_body(mapping, request, after, position), alias))
+    found = response["hits"]["hits"]
+    total = _total(response)
     return SearchPage(
-        total=_total(response),
-        hits=[_hit(raw, mapping, ranked) for raw in response["hits"]["hits"]],
+        total=total,
+        hits=[_hit(raw, mapping, request.ranked) for raw in found],
+        facets=facet_results(request.facets, response.get("aggregations") or {}),
+        next_cursor=_next_cursor(request, found, total, position, after),
     )
+
+
+def _continuation(request: SearchRequest) -> tuple[int, list[SortValue] | None]:
+    """Where the page starts: a position, or the sort values to search after."""
+    if request.search_after is None:
+        return request.offset, None
+    if not request.ranked:
+        return 0, decode_cursor(request, request.search_after)
+    position = relevance_position(request, request.search_after)
+    if position + request.size > MAX_RESULT_WINDOW:
+        raise QueryError.single(
+            "search_after",
+            f"pages by relevance reach at most {MAX_RESULT_WINDOW:,} hits deep; "
+            "narrow the query, or sort by a field to page deeper",
+        )
+    return position, None
+
+
+def _next_cursor(
+    request: SearchRequest,
+    found: list[Response],
+    total: int,
+    position: int,
+    after: list[SortValue] | None,
+) -> str | None:
+    if not found or len(found) < request.size:
+        return None
+    reached = position + len(found)
+    if request.ranked:
+        if reached >= total:
+            return None
+        last = found[-1]
+        return relevance_cursor(request, last.get("_score"), last["_id"], reached)
+    if after is None and reached >= total:
+        return None
+    return encode_cursor(request, found[-1]["sort"])
 
 
 def read_count(
     client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
 ) -> int:
-    body = count_body(mapping, request.text)
+    body = count_body(mapping, request)
     response: Response = run(
         lambda timeout: client.count(index=alias, body=body, request_timeout=timeout)
     )
@@ -71,24 +124,28 @@ def read_export(
     client: OpenSearch,
     alias: str,
     mapping: KindMapping,
-    text: str,
+    request: SearchRequest | str,
     run: Run,
 ) -> SearchPage:
-    """Every live document matching the text, in chunks, as one unpaged result."""
+    """Every live document matching the request, in its order, as one unpaged result.
+
+    A bare text stands for a request with that text and nothing else.
+    """
+    if isinstance(request, str):
+        request = SearchRequest(text=request, every_document=True)
     chunk = EXPORT_CHUNK
-    ranked = is_ranked(text)
     pit = _open_point_in_time(client, alias, run)
     hits: list[SearchHit] = []
     after: list[Any] | None = None
     try:
         while True:
-            body = export_body(mapping, text, chunk, after)
+            body = export_body(mapping, request, chunk, after)
             if pit is not None:
                 body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
             response = run(_search(client, body, None if pit is not None else alias))
             pit = response.get("pit_id", pit)
             found = response["hits"]["hits"]
-            hits += [_hit(raw, mapping, ranked) for raw in found]
+            hits += [_hit(raw, mapping, request.ranked) for raw in found]
             if len(found) < chunk:
                 break
             if found[-1]["sort"] == after:
@@ -98,7 +155,7 @@ def read_export(
     finally:
         if pit is not None:
             _close_point_in_time(client, pit)
-    if ranked:
+    if request.ranked:
         hits.sort(key=lambda hit: (-(hit.score or 0.0), hit.id))
     return SearchPage(total=len(hits), hits=hits)
 

@@ -16,7 +16,7 @@ as stale when the caller writes them again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from opensearchpy import OpenSearch, TransportError
@@ -27,7 +27,6 @@ from infrastructure.opensearch.bulk import (
     Unindexable,
     encode,
     item_result,
-    newest_per_document,
     request_body,
     request_chunks,
 )
@@ -40,7 +39,7 @@ from infrastructure.opensearch.errors import (
 from infrastructure.opensearch.indices import LayoutConflict
 from infrastructure.opensearch.names import IndexNames
 from infrastructure.opensearch.retry import RetryWindow
-from projections.documents import DocumentChange
+from projections.documents import DocumentChange, DocumentKind, newest_per_document
 from projections.ports import DocumentFailure, SearchUnavailable, WriteOutcome
 
 log = logging.getLogger(__name__)
@@ -70,10 +69,15 @@ class VersionedWriter:
         self._url = url
         self._clock = clock
 
-    def write(self, changes: Sequence[DocumentChange], window: RetryWindow) -> WriteOutcome:
+    def write(
+        self,
+        changes: Sequence[DocumentChange],
+        window: RetryWindow,
+        into: Mapping[DocumentKind, str] | None = None,
+    ) -> WriteOutcome:
         newest, superseded = newest_per_document(changes)
         outcome = WriteOutcome(stale=superseded)
-        pending = self._encode(newest, outcome)
+        pending = self._encode(newest, outcome, into or {})
         while pending:
             pending, reason = self._round(pending, outcome, window)
             if not pending:
@@ -92,12 +96,18 @@ class VersionedWriter:
                 )
         return outcome
 
-    def _encode(self, changes: Sequence[DocumentChange], outcome: WriteOutcome) -> list[BulkAction]:
+    def _encode(
+        self,
+        changes: Sequence[DocumentChange],
+        outcome: WriteOutcome,
+        into: Mapping[DocumentKind, str],
+    ) -> list[BulkAction]:
         deleted_at = self._clock()
         actions = []
         for change in changes:
+            index = into.get(change.kind) or self._names.alias(change.kind)
             try:
-                actions.append(encode(change, self._names.alias(change.kind), deleted_at))
+                actions.append(encode(change, index, deleted_at))
             except Unindexable as error:
                 outcome.failed.append(DocumentFailure(change, str(error)))
         return actions

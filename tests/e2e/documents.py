@@ -32,3 +32,17 @@ def differences(found: Documents, expected: Documents, limit: int = 10) -> list[
 def assert_same_documents(found: Documents, expected: Documents) -> None:
     problems = differences(found, expected)
     assert not problems, "documents differ from the fold of the tables:\n" + "\n".join(problems)
+
+
+def searchable_documents(app: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every live document of each kind, as the CRM's ``search KIND "" --all`` sees it."""
+    from projections.documents import DocumentKind
+    from projections.query import SearchRequest
+
+    return {
+        kind.value: {
+            hit.id: hit.source
+            for hit in app.search.search(kind, SearchRequest(every_document=True)).hits
+        }
+        for kind in DocumentKind
+    }

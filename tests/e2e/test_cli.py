@@ -127,3 +127,43 @@ def test_an_unreachable_database_is_one_line_without_the_password(
     code, _, err = run(capsys, "count", "users")
     assert code == 1 and "cannot reach the event store" in err and "hunter2" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_letter_for_an_unmapped_table_replays_once_the_table_is_mapped(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = SimulatedTables(table_names={"users": "crm-users-v2"})
+    tables.put("users", {"userId": "u-9", "email": "grace@example.com", "name": "Grace Hopper",
+                         "plan": "team", "country": "US", "createdAt": "2024-01-01T00:00:00Z",
+                         "marketingOptIn": False})  # fmt: skip
+    event_file = embedded_home / "unmapped.json"
+    event_file.write_text(json.dumps({"Records": tables.records}))
+    run(capsys, "ingest", str(event_file))
+    _, out, _ = run(capsys, "dlq", "list", "--json")
+    [letter] = json.loads(out)
+    assert "not mapped" in letter["reason"]
+
+    code, out, _ = run(capsys, "dlq", "replay", "--all", "--json")
+    assert code == 1 and json.loads(out)["still_failing"] == [letter["id"]]
+
+    monkeypatch.setenv("STREAMFOLD_TABLES", "users=crm-users-v2")
+    code, out, _ = run(capsys, "dlq", "replay", "--all", "--json")
+    assert code == 0 and json.loads(out)["replayed"] == [letter["id"]]
+    _, out, _ = run(capsys, "count", "users", "--json")
+    assert json.loads(out) == {"count": 1}
+    code, out, _ = run(capsys, "dlq", "replay", letter["id"], "--json")  # twice: no harm
+    assert code == 0
+    _, out, _ = run(capsys, "count", "users", "--json")
+    assert json.loads(out) == {"count": 1}
+    _, out, _ = run(capsys, "dlq", "list", "--json")
+    assert json.loads(out) == []
+
+
+def test_discarded_letters_leave_the_open_list(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
+    code, out, _ = run(capsys, "dlq", "discard", "--all", "--table", "users", "--json")
+    assert code == 0 and len(json.loads(out)["discarded"]) == 1
+    _, out, _ = run(capsys, "dlq", "list", "--json")
+    assert json.loads(out) == []

@@ -13,10 +13,8 @@ import pytest
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
 from infrastructure.settings import PostgresStore, Settings
-from projections.documents import DocumentKind
-from projections.query import SearchRequest
 from tests.conftest import event_store_url
-from tests.e2e.documents import assert_same_documents
+from tests.e2e.documents import assert_same_documents, searchable_documents
 from tests.support.delivery import Turbulence, unreliable_delivery
 from tests.support.fixtures import ReferenceTables
 from tests.support.moto_server import read_stream_records, scan_items
@@ -61,18 +59,8 @@ def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
         answers = list(pool.map(handle_share, [environment] * HANDLERS, shares))
     assert all(a == {"batchItemFailures": []} for share in answers for a in share)
 
-    settings = Settings.from_environment(environment)
-    app = Streamfold.from_settings(settings)
-    try:
-        found = {
-            kind.value: {
-                hit.id: hit.source
-                for hit in app.search.search(kind, SearchRequest(every_document=True)).hits
-            }
-            for kind in DocumentKind
-        }
-    finally:
-        app.close()
+    with Streamfold.from_settings(Settings.from_environment(environment)) as app:
+        found = searchable_documents(app)
     tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
     assert_same_documents(found, expected_documents(tables))
 

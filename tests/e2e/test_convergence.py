@@ -13,10 +13,8 @@ from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, kinesis_lambda_events
 from infrastructure.settings import PostgresStore, Settings, SQLiteStore
-from projections.documents import DocumentKind
-from projections.query import SearchRequest
 from tests.conftest import event_store_url
-from tests.e2e.documents import assert_same_documents
+from tests.e2e.documents import assert_same_documents, searchable_documents
 from tests.support.delivery import Turbulence, unreliable_delivery
 from tests.support.fixtures import ReferenceTables
 from tests.support.moto_server import read_stream_records, scan_items
@@ -41,18 +39,9 @@ def configured(
     lambda_handlers.reset()
 
 
-def searchable_documents() -> dict[str, dict[str, Any]]:
-    app = Streamfold.from_settings(Settings.from_environment())
-    try:
-        return {
-            kind.value: {
-                hit.id: hit.source
-                for hit in app.search.search(kind, SearchRequest(every_document=True)).hits
-            }
-            for kind in DocumentKind
-        }
-    finally:
-        app.close()
+def found_documents() -> dict[str, dict[str, Any]]:
+    with Streamfold.from_settings(Settings.from_environment()) as app:
+        return searchable_documents(app)
 
 
 def deliver(events: list[Mapping[str, Any]]) -> None:
@@ -81,7 +70,7 @@ def test_documents_equal_the_fold_of_the_tables_after_a_rough_delivery(
     deliver(unreliable_delivery(records, seed, ROUGH))
 
     tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
-    assert_same_documents(searchable_documents(), expected_documents(tables))
+    assert_same_documents(found_documents(), expected_documents(tables))
 
 
 def test_kinesis_records_in_any_order_with_duplicates_converge(configured: None) -> None:
@@ -95,4 +84,4 @@ def test_kinesis_records_in_any_order_with_duplicates_converge(configured: None)
     batches = [delivered[i : i + 50] for i in range(0, len(delivered), 50)]
     deliver([{"Records": batch} for batch in batches])
 
-    assert_same_documents(searchable_documents(), expected_documents(workload.final_items()))
+    assert_same_documents(found_documents(), expected_documents(workload.final_items()))

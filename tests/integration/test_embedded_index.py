@@ -11,6 +11,7 @@ import pytest
 
 from infrastructure.embedded import EmbeddedSearchIndex
 from infrastructure.embedded import search as embedded_search
+from infrastructure.embedded.schema import SCHEMA_VERSION
 from projections.documents import DocumentChange
 from projections.ports import SearchUnavailable
 from projections.query import SearchRequest
@@ -44,9 +45,12 @@ def test_each_kind_lives_in_a_versioned_index_behind_an_alias(tmp_path: Path) ->
     index.write([user(ADA, 1)])
 
     aliases = json.loads((tmp_path / "search" / "aliases.json").read_text())
-    assert aliases == {"crm-users": "crm-users-v1", "crm-images": "crm-images-v1"}
-    assert (tmp_path / "search" / "crm-users-v1" / "meta.json").is_file()
-    assert index.alias_target(USERS) == "crm-users-v1"
+    assert aliases == {
+        "crm-users": f"crm-users-v{SCHEMA_VERSION}",
+        "crm-images": f"crm-images-v{SCHEMA_VERSION}",
+    }
+    assert (tmp_path / "search" / f"crm-users-v{SCHEMA_VERSION}" / "meta.json").is_file()
+    assert index.alias_target(USERS) == f"crm-users-v{SCHEMA_VERSION}"
 
 
 def test_swapping_the_alias_redirects_every_instance_and_can_be_rolled_back(
@@ -55,18 +59,18 @@ def test_swapping_the_alias_redirects_every_instance_and_can_be_rolled_back(
     index = EmbeddedSearchIndex(tmp_path / "search")
     other = EmbeddedSearchIndex(tmp_path / "search")
     index.write([user(ADA, 1)])
-    index.create_physical_index(USERS, "streamfold-users-v2")
+    index.create_physical_index(USERS, "streamfold-users-next")
 
-    previous = index.swap_alias(USERS, "streamfold-users-v2")
+    previous = index.swap_alias(USERS, "streamfold-users-next")
 
-    assert previous == "streamfold-users-v1"
+    assert previous == f"streamfold-users-v{SCHEMA_VERSION}"
     assert other.count(USERS, SearchRequest()) == 0
     other.write([user(ADA, 7, user_id="u-new")])
     assert index.get(USERS, "u-new") is not None
 
     index.swap_alias(USERS, previous)
 
-    assert other.alias_target(USERS) == "streamfold-users-v1"
+    assert other.alias_target(USERS) == f"streamfold-users-v{SCHEMA_VERSION}"
     assert [hit.id for hit in other.search(USERS, SearchRequest()).hits] == [ADA.user_id]
 
 
@@ -77,7 +81,7 @@ def test_the_alias_cannot_point_at_a_missing_index(tmp_path: Path) -> None:
     with pytest.raises(SearchUnavailable, match="streamfold-users-v9"):
         index.swap_alias(USERS, "streamfold-users-v9")
 
-    assert index.alias_target(USERS) == "streamfold-users-v1"
+    assert index.alias_target(USERS) == f"streamfold-users-v{SCHEMA_VERSION}"
 
 
 def test_an_export_reads_every_match_across_several_chunks(

@@ -98,7 +98,7 @@ def test_projection_state_documents_and_tracking_commit_together(store: EventSto
     report = DocumentProjector(projections).catch_up()
     assert report.position == store.head() == 1
     [pending] = projections.pending_documents(10)
-    assert (pending.kind, pending.doc_id, pending.version) == (DocumentKind.USERS, "u-1", 1)
+    assert (pending.kind, pending.doc_id, pending.version) == (DocumentKind.USERS, "u-1", 1000)
     assert pending.body is not None and pending.body["tags"] == ["a", "b"]
     projections.mark_synced([pending])
     assert projections.pending_documents(10) == []

@@ -177,7 +177,7 @@ def test_document_versions_grow_with_the_global_position() -> None:
 
 
 class _NullIndex:
-    def write(self, changes: Any) -> Any:
+    def write(self, changes: Any, into: Any = None) -> Any:
         from projections.ports import WriteOutcome
 
         return WriteOutcome(written=len(changes))

@@ -1,0 +1,121 @@
+"""``streamfold poll``: read the tables' DynamoDB streams until stopped (SIGTERM, Ctrl-C)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, NoRegionError
+
+from domain.kinds import TableKind
+from infrastructure.cli.output import console, print_json
+from infrastructure.cli.parser import UsageError
+from infrastructure.composition import Streamfold
+from infrastructure.observability import BatchTelemetry
+from infrastructure.poller import PassReport, PollSettings, ShardCheckpoints, StreamPoller
+from infrastructure.poller.stream_arns import stream_arns_of
+
+
+def add_poll_command(commands: Any) -> None:
+    poll = commands.add_parser(
+        "poll", help="read DynamoDB streams directly (containers, local development)"
+    )
+    poll.add_argument(
+        "--table", action="append", default=[], metavar="NAME",
+        help="a table to follow (repeatable; default: the tables of STREAMFOLD_TABLES)",
+    )  # fmt: skip
+    poll.add_argument(
+        "--stream-arn", action="append", default=[], metavar="ARN",
+        help="a stream to follow instead of looking tables up (repeatable)",
+    )  # fmt: skip
+    poll.add_argument("--batch-size", type=int, help="records per read, 1-1000")
+    poll.add_argument("--idle-seconds", type=float, help="wait when every shard is drained")
+    poll.add_argument(
+        "--until-idle", action="store_true", help="stop once a pass reads nothing (a summary)"
+    )
+    poll.add_argument("--json", action="store_true", help="print the --until-idle summary as JSON")
+    poll.set_defaults(run=run_poll)
+
+
+def run_poll(app: Streamfold, args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        streams = boto3.client("dynamodbstreams")
+        arns = args.stream_arn or list(
+            stream_arns_of(boto3.client("dynamodb"), _tables(app, args)).values()
+        )
+    except NoRegionError:
+        raise UsageError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)") from None
+    except BotoCoreError as error:
+        raise UsageError(f"cannot reach DynamoDB: {error}") from None
+    # Following a stream is a service: JSON logs and metrics. Draining it is a command: a summary.
+    telemetry = None if args.until_idle else BatchTelemetry.from_environment()
+    poller = StreamPoller(
+        app.ingestion, ShardCheckpoints(app.event_store), streams, arns, settings, telemetry
+    )
+    if args.until_idle:
+        report = poller.drain()
+        _summarize(report, as_json=args.json)
+        return 1 if report.retries else 0
+    stop = threading.Event()
+    with _stopped_by_signals(stop):
+        poller.run(stop)
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> PollSettings:
+    settings = PollSettings.from_environment()
+    if args.batch_size is not None:
+        if not 1 <= args.batch_size <= 1000:
+            raise UsageError("--batch-size must be from 1 to 1000")
+        settings = replace(settings, batch_size=args.batch_size)
+    if args.idle_seconds is not None:
+        settings = replace(settings, idle_seconds=max(args.idle_seconds, 0.0))
+    return settings
+
+
+def _tables(app: Streamfold, args: argparse.Namespace) -> list[str]:
+    if args.table:
+        return list(args.table)
+    return list(app.settings.tables) or [kind.value for kind in TableKind]
+
+
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
+    def request_stop(signum: int, _: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _summarize(report: PassReport, *, as_json: bool) -> None:
+    summary = {
+        "records": report.records,
+        "batches": report.batches,
+        "events_recorded": sum(o.events_recorded for o in report.outcomes),
+        "duplicates": sum(o.duplicates for o in report.outcomes),
+        "dead_lettered": sum(o.dead_lettered for o in report.outcomes),
+        "documents_written": sum(o.documents_written for o in report.outcomes),
+        "shards_finished": report.shards_finished,
+        "retries": report.retries,
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"{summary['records']} records in {summary['batches']} batches: "
+        f"{summary['events_recorded']} events, {summary['duplicates']} duplicates, "
+        f"{summary['dead_lettered']} dead-lettered, "
+        f"{summary['documents_written']} documents written"
+    )

@@ -1,0 +1,33 @@
+"""``streamfold serve``: the CRM search HTTP API on this machine (127.0.0.1 by default)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from infrastructure.cli.output import console
+from infrastructure.composition import Streamfold
+
+DEFAULT_PORT = 8000
+
+
+def add_serve_command(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve the search and count HTTP API locally")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.set_defaults(run=run_serve)
+
+
+def run_serve(app: Streamfold, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from infrastructure.http import authenticator_from_environment, create_app
+
+    api = create_app(lambda: app.search, authenticator_from_environment(os.environ))
+    console.print(
+        f"CRM search API on http://{args.host}:{args.port} "
+        f"(OpenAPI at /docs and /openapi.json); Ctrl-C stops it."
+    )
+    uvicorn.run(api, host=args.host, port=args.port, log_level="warning")
+    return 0

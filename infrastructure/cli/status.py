@@ -1,0 +1,76 @@
+"""``streamfold status``: how far each projection is behind, and where the aliases point."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.composition import Streamfold
+from infrastructure.observability.status import PipelineStatus, read_status
+
+
+def add_status_command(commands: Any) -> None:
+    status = commands.add_parser(
+        "status", help="projection positions, lag, dead letters, aliases and shard checkpoints"
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(run=run_status)
+
+
+def run_status(app: Streamfold, args: argparse.Namespace) -> int:
+    status = read_status(app)
+    if args.json:
+        print_json(status.as_json())
+    else:
+        _print(status)
+    return 0
+
+
+def _print(status: PipelineStatus) -> None:
+    print_table(
+        f"Projections (event store head: {status.head})",
+        ["projection", "state", "position", "behind", "pending docs", "lag", "dead letters"],
+        [
+            [p.name, p.state, p.position, p.behind, p.pending_documents, _duration(p.lag_seconds),
+             p.dead_letters]
+            for p in status.projections
+        ],
+    )  # fmt: skip
+    print_table(
+        "Aliases",
+        ["kind", "alias", "physical index"],
+        [[a.kind, a.alias, a.index or "(not created yet)"] for a in status.aliases],
+    )
+    if len(status.projections) > 1:  # a rebuild is under way or was made: say what writes where
+        print_table(
+            "Physical indices of each projection",
+            ["projection", "kind", "physical index"],
+            [
+                [p.name, kind, index]
+                for p in status.projections
+                for kind, index in p.indices.items()
+            ],
+        )
+    if not status.checkpoints:
+        console.print("No shard checkpoints: `streamfold poll` has not run against this store.")
+        return
+    print_table(
+        "Shard checkpoints of `streamfold poll`",
+        ["stream", "shard", "sequence number", "saved"],
+        [
+            [c.stream_arn.split(":")[-1], c.shard_id, c.sequence_number,
+             f"{_duration(c.age_seconds)} ago"]
+            for c in status.checkpoints
+        ],
+    )  # fmt: skip
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

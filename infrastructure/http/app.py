@@ -1,0 +1,133 @@
+"""The CRM search HTTP API: search and count users or images, with an OpenAPI document.
+
+    POST /v1/{kind}/search   a SearchRequest  -> a SearchPage
+    POST /v1/{kind}/count    a CountRequest   -> {"count": N}
+    GET  /v1/{kind}/fields   the fields a request may use, and how
+    GET  /health             {"status": "ok"}
+    GET  /openapi.json, /docs
+
+``kind`` is ``users`` or ``images``. The same app runs under ``streamfold serve`` and, via
+`infrastructure.lambda_handlers.http_handler`, behind API Gateway. See docs/query-api.md.
+
+>>> app = create_app(lambda: streamfold.search, NoAuthentication())
+>>> TestClient(app).post("/v1/images/count", json={"text": "sunset"}).json()
+{'count': 42}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from pydantic import BaseModel
+
+from infrastructure.http.auth import Authenticator
+from infrastructure.http.errors import install_error_handlers
+from projections.documents import DocumentKind
+from projections.query import CountRequest, SearchPage, SearchRequest, query_fields
+from projections.search import SearchService
+
+ServiceProvider = Callable[[], SearchService]
+
+SEARCH_EXAMPLES: dict[str, Any] = {
+    "typo-tolerant search with facets": {
+        "value": {
+            "text": "photgraphy montains",
+            "filter": {"type": "term", "field": "status", "value": "active"},
+            "facets": {
+                "status": {"type": "terms", "field": "status"},
+                "per_month": {"type": "date_histogram", "field": "created_at", "interval": "month"},
+            },
+            "size": 20,
+        }
+    },
+    "newest first, next page": {
+        "value": {
+            "sort": [{"field": "created_at", "order": "desc"}],
+            "size": 50,
+            "search_after": "<next_cursor of the previous page>",
+        }
+    },
+}
+COUNT_EXAMPLES: dict[str, Any] = {
+    "pro users who signed up this year": {
+        "value": {
+            "filter": {
+                "type": "and",
+                "filters": [
+                    {"type": "term", "field": "plan", "value": "pro"},
+                    {"type": "range", "field": "created_at", "gte": "2024-01-01"},
+                ],
+            }
+        }
+    }
+}
+
+
+class CountResponse(BaseModel):
+    count: int
+
+
+class QueryableField(BaseModel):
+    path: str
+    type: str
+    searched: bool
+    boost: float | None
+    prefix: bool
+    filterable: bool
+    sortable: bool
+
+
+def create_app(service: ServiceProvider, authenticate: Authenticator) -> FastAPI:
+    """The API over the search service ``service()`` returns, guarded by ``authenticate``."""
+    app = FastAPI(
+        title="streamfold CRM search API",
+        version="1",
+        description="Search and count the denormalized user and image documents. "
+        "Requests are checked against each kind's field allowlist (GET /v1/{kind}/fields); "
+        "errors are JSON with a 400 for a request to correct.",
+    )
+    install_error_handlers(app)
+
+    def authenticated(request: Request) -> None:
+        event: Mapping[str, Any] | None = request.scope.get("aws.event")
+        authenticate(headers=request.headers, event=event)
+
+    api = APIRouter(prefix="/v1", dependencies=[Depends(authenticated)])
+
+    @api.post("/{kind}/search", response_model=SearchPage, summary="Search users or images")
+    def search(
+        kind: DocumentKind,
+        request: Annotated[SearchRequest, Body(openapi_examples=SEARCH_EXAMPLES)],
+    ) -> SearchPage:
+        return service().search(kind, request)
+
+    @api.post("/{kind}/count", response_model=CountResponse, summary="Count matching documents")
+    def count(
+        kind: DocumentKind,
+        request: Annotated[CountRequest, Body(openapi_examples=COUNT_EXAMPLES)],
+    ) -> CountResponse:
+        return CountResponse(count=service().count(kind, request.as_search()))
+
+    @api.get("/{kind}/fields", response_model=list[QueryableField], summary="Queryable fields")
+    def fields(kind: DocumentKind) -> list[QueryableField]:
+        return [
+            QueryableField(
+                path=f.path,
+                type=f.type.value,
+                searched=f.searched,
+                boost=f.boost,
+                prefix=f.prefix,
+                filterable=f.filterable,
+                sortable=f.sortable,
+            )
+            for f in query_fields(kind).fields
+        ]
+
+    @app.get("/health", summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api)
+    return app

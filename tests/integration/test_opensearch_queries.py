@@ -1,0 +1,30 @@
+"""The CRM's queries on the OpenSearch backend: the query contract.
+
+Runs against the OpenSearch-compatible test server (``osmem-server``), one cluster for the
+whole class: the queries only read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from osmem_server import OsmemServer
+
+from infrastructure.opensearch import OpenSearchIndex
+from infrastructure.settings import OpenSearchTarget
+from projections.search import SearchService
+from tests.contract.query_contract import DATASET, QueryContract
+
+
+class TestOpenSearchQueries(QueryContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls) -> Iterator[SearchService]:
+        with OsmemServer.start(japanese=False) as server:
+            target = OpenSearchTarget(server.url, "none")
+            index = OpenSearchIndex(target, index_prefix=f"q{uuid.uuid4().hex[:8]}")
+            index.write(DATASET)
+            yield SearchService(index)
+            index.close()
