@@ -168,7 +168,7 @@ class OpenSearchIndex(SearchIndex):
         run(self._ensure_ready)
         mapping, alias = kind_mapping(kind), self.alias_name(kind)
         if request.every_document:
-            return read_export(self._client, alias, mapping, request.text, run)
+            return read_export(self._client, alias, mapping, request, run)
         return read_page(self._client, alias, mapping, request, run)
 
     def count(self, kind: DocumentKind, request: SearchRequest) -> int:
