@@ -14,7 +14,15 @@ from domain.kinds import TableKind
 
 
 class Image(SourceAggregate):
-    class Uploaded(SourceAggregate.Created):
+    # The aggregate's own base classes: events declared on them are defined once, not
+    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    class Event(SourceAggregate.Event):
+        pass
+
+    class Created(Event, SourceAggregate.Created):
+        pass
+
+    class Uploaded(Created):
         image_id: str
         owner_id: str
         title: str
@@ -25,7 +33,7 @@ class Image(SourceAggregate):
         status: str
         size_bytes: int
 
-    class Restored(SourceAggregate.Event):
+    class Restored(Event):
         image_id: str
         owner_id: str
         title: str
@@ -36,32 +44,32 @@ class Image(SourceAggregate):
         status: str
         size_bytes: int
 
-    class OwnerChanged(SourceAggregate.Event):
+    class OwnerChanged(Event):
         owner_id: str
         previous_owner_id: str
 
-    class Retitled(SourceAggregate.Event):
+    class Retitled(Event):
         title: str
 
-    class DescriptionChanged(SourceAggregate.Event):
+    class DescriptionChanged(Event):
         description: str | None
 
-    class TagsChanged(SourceAggregate.Event):
+    class TagsChanged(Event):
         tags: list[str] | None
 
-    class FileMoved(SourceAggregate.Event):
+    class FileMoved(Event):
         image_url: str
 
-    class UploadDateCorrected(SourceAggregate.Event):
+    class UploadDateCorrected(Event):
         created_at: str
 
-    class StatusChanged(SourceAggregate.Event):
+    class StatusChanged(Event):
         status: str
 
-    class Resized(SourceAggregate.Event):
+    class Resized(Event):
         size_bytes: int
 
-    class Deleted(SourceAggregate.Event):
+    class Deleted(Event):
         expired: bool
 
     REVISIONS: ClassVar[dict[str, str]] = {

@@ -14,17 +14,25 @@ from domain.kinds import TableKind
 
 
 class Like(SourceAggregate):
-    class Liked(SourceAggregate.Created):
+    # The aggregate's own base classes: events declared on them are defined once, not
+    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    class Event(SourceAggregate.Event):
+        pass
+
+    class Created(Event, SourceAggregate.Created):
+        pass
+
+    class Liked(Created):
         image_id: str
         user_id: str
         liked_at: str
 
-    class LikedAgain(SourceAggregate.Event):
+    class LikedAgain(Event):
         image_id: str
         user_id: str
         liked_at: str
 
-    class Unliked(SourceAggregate.Event):
+    class Unliked(Event):
         expired: bool
 
     # A like's own timestamp is indexed nowhere: changing it records nothing.

@@ -14,33 +14,41 @@ from domain.kinds import TableKind
 
 
 class Payment(SourceAggregate):
-    class Recorded(SourceAggregate.Created):
+    # The aggregate's own base classes: events declared on them are defined once, not
+    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    class Event(SourceAggregate.Event):
+        pass
+
+    class Created(Event, SourceAggregate.Created):
+        pass
+
+    class Recorded(Created):
         user_id: str
         payment_id: str
         amount_cents: int
         paid_at: str
         status: str
 
-    class Restored(SourceAggregate.Event):
+    class Restored(Event):
         user_id: str
         payment_id: str
         amount_cents: int
         paid_at: str
         status: str
 
-    class AmountCorrected(SourceAggregate.Event):
+    class AmountCorrected(Event):
         amount_cents: int
 
-    class PaymentDateCorrected(SourceAggregate.Event):
+    class PaymentDateCorrected(Event):
         paid_at: str
 
-    class Refunded(SourceAggregate.Event):
+    class Refunded(Event):
         pass
 
-    class Reinstated(SourceAggregate.Event):
+    class Reinstated(Event):
         pass
 
-    class Deleted(SourceAggregate.Event):
+    class Deleted(Event):
         expired: bool
 
     REVISIONS: ClassVar[dict[str, str]] = {

@@ -14,7 +14,15 @@ from domain.kinds import TableKind
 
 
 class User(SourceAggregate):
-    class Registered(SourceAggregate.Created):
+    # The aggregate's own base classes: events declared on them are defined once, not
+    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    class Event(SourceAggregate.Event):
+        pass
+
+    class Created(Event, SourceAggregate.Created):
+        pass
+
+    class Registered(Created):
         user_id: str
         email: str
         name: str
@@ -25,7 +33,7 @@ class User(SourceAggregate):
         tags: list[str] | None
         bio: str | None
 
-    class Restored(SourceAggregate.Event):
+    class Restored(Event):
         user_id: str
         email: str
         name: str
@@ -36,32 +44,32 @@ class User(SourceAggregate):
         tags: list[str] | None
         bio: str | None
 
-    class EmailChanged(SourceAggregate.Event):
+    class EmailChanged(Event):
         email: str
 
-    class Renamed(SourceAggregate.Event):
+    class Renamed(Event):
         name: str
 
-    class PlanChanged(SourceAggregate.Event):
+    class PlanChanged(Event):
         plan: str
         previous_plan: str
 
-    class CountryChanged(SourceAggregate.Event):
+    class CountryChanged(Event):
         country: str
 
-    class SignupDateCorrected(SourceAggregate.Event):
+    class SignupDateCorrected(Event):
         created_at: str
 
-    class MarketingConsentChanged(SourceAggregate.Event):
+    class MarketingConsentChanged(Event):
         marketing_opt_in: bool
 
-    class TagsChanged(SourceAggregate.Event):
+    class TagsChanged(Event):
         tags: list[str] | None
 
-    class BioChanged(SourceAggregate.Event):
+    class BioChanged(Event):
         bio: str | None
 
-    class Deleted(SourceAggregate.Event):
+    class Deleted(Event):
         expired: bool
 
     REVISIONS: ClassVar[dict[str, str]] = {

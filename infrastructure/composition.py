@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from domain.intake import ChangeIntake
 from infrastructure.eventstore.dead_letters import DeadLetterStore
@@ -12,8 +14,10 @@ from infrastructure.ingestion import StreamIngestion
 from infrastructure.settings import EmbeddedSearch, SearchTarget, Settings
 from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
-from projections.search import SearchService
 from projections.sync import SearchSync
+
+if TYPE_CHECKING:
+    from projections.search import SearchService
 
 
 def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
@@ -44,7 +48,13 @@ class Streamfold:
     projector: DocumentProjector
     sync: SearchSync
     ingestion: StreamIngestion
-    search: SearchService
+
+    @cached_property
+    def search(self) -> SearchService:
+        """The query API; built on first use, so a stream handler never loads the query model."""
+        from projections.search import SearchService
+
+        return SearchService(self.index)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Streamfold:
@@ -66,7 +76,6 @@ class Streamfold:
             projector=projector,
             sync=sync,
             ingestion=ingestion,
-            search=SearchService(index),
         )
 
     def close(self) -> None:

@@ -6,11 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from projections.documents import DocumentChange, DocumentKind
-from projections.query import SearchPage, SearchRequest
 from projections.state import ImageRow, Row, StateTable, UserRow, UserStats
+
+if TYPE_CHECKING:  # the query model is loaded by those who search, not by every writer
+    from projections.query import SearchPage, SearchRequest
 
 
 class TransientFailure(RuntimeError):

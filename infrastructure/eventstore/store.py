@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import psycopg
@@ -25,10 +25,12 @@ from domain.errors import ConcurrentChange
 from domain.intake import ItemLedger, PositionMove
 from infrastructure.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.eventstore.recent_events import RecentEvents
-from infrastructure.eventstore.sqlite_recorder import SQLiteSourceRecorder
 from infrastructure.eventstore.transcoder import OrjsonTranscoder
 from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
 from projections.ports import TransientFailure
+
+if TYPE_CHECKING:  # loaded by eventsourcing only when the store is SQLite
+    from infrastructure.eventstore.sqlite_recorder import SQLiteSourceRecorder
 
 _QUERY_CHUNK = 5000
 
@@ -123,7 +125,7 @@ class EventStore:
                 self.app = SourceEventLog(env=application_environment(target))
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
-        self.recorder = cast(SQLiteSourceRecorder | PostgresSourceRecorder, self.app.recorder)
+        self.recorder = cast("SQLiteSourceRecorder | PostgresSourceRecorder", self.app.recorder)
         self.recent = RecentEvents()
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opensearchpy import NotFoundError, OpenSearch, TransportError
 
@@ -26,12 +26,14 @@ from infrastructure.opensearch.indices import IndexLayout, LayoutConflict
 from infrastructure.opensearch.mappings import is_tombstone, kind_mapping
 from infrastructure.opensearch.names import IndexNames
 from infrastructure.opensearch.retry import DEFAULT_BUDGET_SECONDS, RetryWindow, retry_transient
-from infrastructure.opensearch.search import Run, read_count, read_export, read_page
 from infrastructure.opensearch.writer import VersionedWriter
 from infrastructure.settings import OpenSearchTarget
 from projections.documents import DocumentChange, DocumentKind
 from projections.ports import IndexedDocument, SearchIndex, WriteOutcome
-from projections.query import SearchPage, SearchRequest
+
+if TYPE_CHECKING:  # searching loads the query model; a stream handler only writes
+    from infrastructure.opensearch.search import Run
+    from projections.query import SearchPage, SearchRequest
 
 T = TypeVar("T")
 
@@ -164,6 +166,8 @@ class OpenSearchIndex(SearchIndex):
         return IndexedDocument(kind, doc_id, int(found["_version"]), body)
 
     def search(self, kind: DocumentKind, request: SearchRequest) -> SearchPage:
+        from infrastructure.opensearch.search import read_export, read_page
+
         run = self._run("search")
         run(self._ensure_ready)
         mapping, alias = kind_mapping(kind), self.alias_name(kind)
@@ -172,6 +176,8 @@ class OpenSearchIndex(SearchIndex):
         return read_page(self._client, alias, mapping, request, run)
 
     def count(self, kind: DocumentKind, request: SearchRequest) -> int:
+        from infrastructure.opensearch.search import read_count
+
         run = self._run("count")
         run(self._ensure_ready)
         return read_count(self._client, self.alias_name(kind), kind_mapping(kind), request, run)

@@ -30,7 +30,8 @@ from functools import cache
 from typing import Any
 
 from projections.documents import DocumentKind
-from projections.query import MAX_PAGE_SIZE, query_fields
+from projections.query.fields import query_fields
+from projections.query.limits import MAX_OFFSET, MAX_PAGE_SIZE
 
 SCHEMA_VERSION = 1  # bump when the mappings change: a rebuild fills a new physical index
 
@@ -38,7 +39,6 @@ TOMBSTONE = "tombstone"
 TOMBSTONED_AT = "tombstoned_at"
 
 WORDS_ANALYZER = "words"
-MAX_OFFSET = 10_000  # the bound of `SearchRequest.offset`
 # Deep pages must stay answerable: from + size may reach the largest offset plus a page.
 MAX_RESULT_WINDOW = MAX_OFFSET + MAX_PAGE_SIZE
 KEYWORD_LIMIT = 256  # longer values are not kept in the keyword sub-field

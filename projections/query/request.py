@@ -24,11 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from projections.query.facets import MAX_FACETS, FacetSpec
 from projections.query.filters import FilterType
+from projections.query.limits import MAX_OFFSET, MAX_PAGE_SIZE, MAX_QUERY_LENGTH
 from projections.query.sorting import MAX_SORT_KEYS, SortKey
 
-MAX_PAGE_SIZE = 100
-MAX_QUERY_LENGTH = 512
-MAX_OFFSET = 10_000
 MAX_BOOST = 100.0
 MAX_TAG_LENGTH = 64
 
