@@ -1,17 +1,25 @@
 """Rebuild without downtime: a new generation fills new indices, then takes over at once.
 
-1. Register a new projection generation and create a new physical index per kind.
-2. Fold every event from the start into the generation's own tables, writing its documents
-   straight into the new indices, while the live generation goes on serving queries and
-   live handlers go on writing through the aliases.
-3. Catch up until the generation is close to the head of the event store.
-4. Activate: holding the live projection's lock, fold the last events, flush the last
-   documents, swap each alias and make the generation live, all before the lock is
-   released, so no live update falls between the two generations.
+1. Register a new projection generation (or join the one being built) and create a new
+   physical index per kind. A rebuild is cut into slices of aggregate ids: one, or N when
+   N workers share it (``--partition K/N``); each slice folds up to the same position,
+   the head when the rebuild started.
+2. Fold: each worker folds its slice's aggregates into the generation's state tables,
+   each aggregate from its first event to its last, in buckets that commit with the
+   slice's progress. Live handlers meanwhile go on projecting the live generation and
+   writing through the aliases; queries keep reading the old indices.
+3. Render: once every slice is folded, each worker renders its slice's documents once,
+   writes them straight into the new indices and stores them in the generation's outbox.
+4. Catch up and activate: the worker that finds every slice rendered projects the events
+   recorded since, event by event, until close to the head; then, holding the live
+   projection's lock, folds the last events, flushes the last documents, swaps each alias
+   and makes the generation live, all before the lock is released, so no live update falls
+   between the two generations.
 
 The previous generation and its indices stay. A rollback activates them again the same way,
-catching them up first. A rebuild that dies resumes from its generation's own tracking
-position, because that position commits with the generation's state.
+catching them up first. A worker that dies resumes with its slice's first uncommitted
+bucket (or its rendering); any worker, or ``finish``, completes an activation that a dead
+worker left undone.
 """
 
 from __future__ import annotations
@@ -21,14 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infrastructure.composition import Streamfold
-from infrastructure.eventstore.generations import Generation
+from infrastructure.eventstore.generations import Generation, GenerationRegistry, SliceProgress
 from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.rebuilding.fold import SliceFold
+from infrastructure.rebuilding.render import SliceRender
+from infrastructure.rebuilding.slices import Partition, buckets_for, slice_range
+from infrastructure.rebuilding.tables import GenerationTables
 from infrastructure.settings import ConfigError
 from projections.documents import DocumentKind
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
-Progress = Callable[[int, int], None]  # (position reached, head)
+Progress = Callable[[int, int], None]  # (done, total) of the current stage; total 0: unknown
+Stage = Callable[[str], None]  # folding, waiting for slices 1 and 2 to fold, rendering, ...
+PhysicalNames = Callable[[DocumentKind, int], str]  # (kind, generation) -> new index name
 
 
 @dataclass
@@ -41,6 +55,11 @@ class RebuildReport:
     indices: dict[str, str] = field(default_factory=dict)
     previous_indices: dict[str, str] = field(default_factory=dict)
     resumed: bool = False
+    caught_up: int = 0  # of ``events``: recorded during the rebuild, projected one by one
+    partition: str = "0/1"
+    activated: bool = False
+    waiting_for: list[int] = field(default_factory=list)  # slices not done when it stopped
+    waiting_to: str = ""  # what they have not done yet: "fold" or "render"
 
 
 class Rebuild:
@@ -49,6 +68,12 @@ class Rebuild:
     >>> report = Rebuild(app).run([DocumentKind.USERS, DocumentKind.IMAGES])
     >>> report.indices
     {'users': 'streamfold-users-v1-g2', 'images': 'streamfold-images-v1-g2'}
+
+    Three workers sharing a rebuild, each in a process of its own; the last one to finish
+    its slice activates the new generation:
+
+    >>> Rebuild(app, partition=Partition(1, 3)).run(list(DocumentKind)).activated
+    False
     """
 
     def __init__(
@@ -57,57 +82,203 @@ class Rebuild:
         batch_size: int = 10_000,
         progress: Progress | None = None,
         catch_up_margin: int | None = None,
+        *,
+        partition: Partition | None = None,
+        wait_seconds: float | None = None,
+        stage: Stage | None = None,
+        bucket_events: int | None = None,
+        poll_seconds: float = 1.0,
+        physical_names: PhysicalNames | None = None,
     ) -> None:
         self._app = app
+        # A migration names the new indices after the version they hold.
+        self._physical_names = physical_names or (
+            lambda kind, number: f"{app.index.default_physical_name(kind)}-g{number}"
+        )
         self._batch_size = batch_size
-        self._progress = progress or (lambda position, head: None)
+        self._progress = progress or (lambda done, total: None)
         self._margin = batch_size if catch_up_margin is None else catch_up_margin
+        self._partition = partition or Partition()
+        self._wait_seconds = wait_seconds  # None: wait for the other slices as long as it takes
+        self._stage = stage or (lambda name: None)
+        # A bucket of the fold holds about this many events: the unit of a commit, of
+        # resumption, and of the fold's memory, which does not grow with the event store.
+        self._bucket_events = bucket_events or batch_size
+        self._poll_seconds = poll_seconds
 
     def run(self, kinds: list[DocumentKind]) -> RebuildReport:
         started = time.perf_counter()
-        generation, resumed = self._generation(kinds)
-        report = RebuildReport(generation.number, generation.kinds, resumed=resumed)
+        generation, existed = self._generation(kinds)
+        report = RebuildReport(generation.number, generation.kinds, partition=str(self._partition))
         report.indices = generation.indices
-        builder = SqlProjectionStore(self._app.event_store, generation=generation.number)
-        into = {DocumentKind(kind): name for kind, name in generation.indices.items()}
-        projector = DocumentProjector(builder, batch_size=self._batch_size)
-        sync = SearchSync(builder, self._app.index, into=into)
-        while True:
-            head = self._app.event_store.head()
-            position = self._fold(projector, sync, head, report)
-            if self._app.event_store.head() - position <= self._margin:
-                break
-        report.previous_indices = activate(self._app, generation, self._batch_size)
+        for kind_name, name in generation.indices.items():
+            self._app.index.create_physical_index(DocumentKind(kind_name), name)
+        slices = self._registry.slices(generation.number)
+        if slices or self._partition.count > 1:
+            mine = self._slice_of(generation, slices)
+            report.resumed = existed and (mine.started or self._partition.count == 1)
+            if not self._build_slice(generation, mine, report):
+                report.seconds = time.perf_counter() - started
+                return report
+        else:  # a generation begun before rebuilds were sliced goes on event by event
+            report.resumed = existed
+        self._finish(generation, report)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _generation(self, kinds: list[DocumentKind]) -> tuple[Generation, bool]:
-        registry = self._app.projection_store.registry
-        building = registry.building()
-        if building is not None:
-            if set(building.kinds) != {kind.value for kind in kinds}:
-                raise ConfigError(
-                    f"a rebuild of {', '.join(building.kinds)} (generation {building.number}) "
-                    "is unfinished; run `streamfold rebuild` for the same kinds to resume it"
-                )
-            return building, True
-        index = self._app.index
-        number = _next_number(self._app)
-        names = {kind.value: f"{index.default_physical_name(kind)}-g{number}" for kind in kinds}
-        for kind in kinds:
-            index.create_physical_index(kind, names[kind.value])
-        return registry.start([kind.value for kind in kinds], names), False
+    def finish(self) -> RebuildReport:
+        """Activate the generation being built once every slice is rendered (``--activate``)."""
+        started = time.perf_counter()
+        generation = self._registry.building()
+        if generation is None:
+            raise ConfigError("no rebuild is in progress; nothing to activate")
+        report = RebuildReport(generation.number, generation.kinds, resumed=True)
+        report.indices = generation.indices
+        slices = self._registry.slices(generation.number)
+        report.partition = f"all/{len(slices) or 1}"
+        pending = [s.slice for s in slices if not s.rendered]
+        if pending:
+            report.waiting_for, report.waiting_to = pending, "render"
+        else:
+            if slices:
+                GenerationTables(
+                    self._app.event_store, self._registry, generation.number
+                ).start_tracking(slices[0].target)
+            self._finish(generation, report)
+        report.seconds = time.perf_counter() - started
+        return report
 
-    def _fold(
+    @property
+    def _registry(self) -> GenerationRegistry:
+        return self._app.projection_store.registry
+
+    def _generation(self, kinds: list[DocumentKind]) -> tuple[Generation, bool]:
+        head = self._app.event_store.head()
+        count = self._partition.count
+        generation, existed = self._registry.start_or_join(
+            [kind.value for kind in kinds],
+            count,
+            target=head,
+            buckets=buckets_for(head, count, self._bucket_events),
+            index_names=lambda number: {
+                kind.value: self._physical_names(kind, number) for kind in kinds
+            },
+        )
+        if existed and set(generation.kinds) != {kind.value for kind in kinds}:
+            raise ConfigError(
+                f"a rebuild of {', '.join(generation.kinds)} (generation {generation.number}) "
+                "is unfinished; run `streamfold rebuild` for the same kinds to resume it"
+            )
+        # Also when joining: the worker that registered the generation may have died before.
+        GenerationTables(self._app.event_store, self._registry, generation.number).create()
+        return generation, existed
+
+    def _slice_of(self, generation: Generation, slices: list[SliceProgress]) -> SliceProgress:
+        if len(slices) != self._partition.count:
+            raise ConfigError(
+                f"the rebuild of generation {generation.number} is cut into {len(slices)} "
+                f"slice(s); run its workers with --partition K/{len(slices)}"
+                if len(slices) > 1
+                else f"the rebuild of generation {generation.number} is not partitioned; "
+                "run `streamfold rebuild` without --partition to resume it"
+            )
+        return slices[self._partition.index]
+
+    def _build_slice(
+        self, generation: Generation, mine: SliceProgress, report: RebuildReport
+    ) -> bool:
+        """Fold and render this worker's slice; True when every slice is rendered."""
+        tables = GenerationTables(self._app.event_store, self._registry, generation.number)
+        if not mine.folded:
+            self._stage(f"folding slice {self._partition}")
+            total = max(mine.target // self._partition.count, 1)
+            done = mine.events_folded
+            fold = SliceFold(
+                self._app.event_store,
+                tables,
+                mine,
+                progress=lambda events: self._progress(min(done + events, total), total),
+            )
+            report.events += fold.run()
+        if not self._await(generation, report, "fold"):
+            return False
+        tables.create_indexes()
+        mine = self._registry.slices(generation.number)[self._partition.index]
+        if not mine.rendered:
+            self._stage(f"rendering slice {self._partition}")
+            written = SliceRender(
+                DocumentProjector(self._generation_store(generation), self._batch_size),
+                tables,
+                self._app.index,
+                _into(generation),
+                self._app.dead_letters,
+                progress=self._progress,
+            ).run(slice_range(self._partition), mine.target)
+            report.documents_written += written
+            last = self._registry.record_render(generation.number, self._partition.index, written)
+            if not last:  # the worker whose slice is the last one rendered activates
+                report.waiting_for, report.waiting_to = self._unrendered(generation), "render"
+                return False
+        elif pending := self._unrendered(generation):
+            report.waiting_for, report.waiting_to = pending, "render"
+            return False
+        tables.start_tracking(mine.target)
+        return True
+
+    def _unrendered(self, generation: Generation) -> list[int]:
+        return [s.slice for s in self._registry.slices(generation.number) if not s.rendered]
+
+    def _await(self, generation: Generation, report: RebuildReport, step: str) -> bool:
+        """Wait until every slice has folded; False if ``wait_seconds`` ran out first."""
+        deadline = None if self._wait_seconds is None else time.monotonic() + self._wait_seconds
+        shown = ""
+        while True:
+            slices = self._registry.slices(generation.number)
+            pending = [s.slice for s in slices if not s.folded]
+            if not pending:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                report.waiting_for, report.waiting_to = pending, step
+                return False
+            waiting = f"waiting for slice(s) {', '.join(map(str, pending))} to {step}"
+            if waiting != shown:
+                self._stage(shown := waiting)
+            time.sleep(self._poll_seconds)
+
+    def _generation_store(self, generation: Generation) -> SqlProjectionStore:
+        return SqlProjectionStore(self._app.event_store, generation=generation.number)
+
+    def _finish(self, generation: Generation, report: RebuildReport) -> None:
+        """Project the events recorded since the slices' target, then activate."""
+        self._stage("catching up")
+        builder = self._generation_store(generation)
+        projector = DocumentProjector(builder, batch_size=self._batch_size)
+        sync = SearchSync(builder, self._app.index, into=_into(generation))
+        while True:
+            current = self._registry.get(generation.number)
+            if current is None or current.state != "building":
+                return  # another worker activated it meanwhile: the live handlers fold it now
+            head = self._app.event_store.head()
+            position = self._catch_up(projector, sync, head, report)
+            if self._app.event_store.head() - position <= self._margin:
+                break
+        self._stage("activating")
+        previous = _activate(self._app, generation, self._batch_size, require="building")
+        report.activated = previous is not None
+        report.previous_indices = previous or {}
+
+    def _catch_up(
         self, projector: DocumentProjector, sync: SearchSync, head: int, report: RebuildReport
     ) -> int:
-        position = projector.catch_up(until=0).position  # where a resumed build stands
-        self._progress(position, head)
+        position = projector.catch_up(until=0).position  # where the generation stands
+        start = position
+        self._progress(0, max(head - start, 0))
         while position < head:
             step = projector.catch_up(until=min(position + self._batch_size, head))
             report.events += step.events
+            report.caught_up += step.events
             position = step.position
-            self._progress(position, head)
+            self._progress(position - start, max(head - start, 0))
             if step.events == 0:
                 break
         # Flushed once per pass: the generation's outbox keeps only each document's latest
@@ -116,29 +287,41 @@ class Rebuild:
         return position
 
 
-def _next_number(app: Streamfold) -> int:
-    registry = app.projection_store.registry
-    live = registry.live()
-    numbers = [1, live.number if live else 1]
-    if live and live.previous_generation:
-        numbers.append(live.previous_generation)
-    return max(numbers) + 1
+def _into(generation: Generation) -> dict[DocumentKind, str]:
+    return {DocumentKind(kind): name for kind, name in generation.indices.items()}
 
 
 def activate(app: Streamfold, target: Generation, batch_size: int = 10_000) -> dict[str, str]:
     """Make ``target`` the live generation; returns the indices its aliases left."""
+    swapped = _activate(app, target, batch_size, require=None)
+    assert swapped is not None  # only a required state can make activation step aside
+    return swapped
+
+
+def _activate(
+    app: Streamfold, target: Generation, batch_size: int, require: str | None
+) -> dict[str, str] | None:
+    """Activation, or None if ``target`` is no longer in the ``require``-d state.
+
+    Two workers that both see every slice rendered may both try: the live lock lets one
+    through, and the other finds the generation live already.
+    """
     store = app.projection_store
-    into = {DocumentKind(kind): name for kind, name in target.indices.items()}
+    into = _into(target)
     projector = DocumentProjector(store, batch_size=batch_size)
     swapped: dict[str, str] = {}
     with store.locked_live() as cursor:
+        if require is not None and store.registry.state_on(cursor, target.number) != require:
+            return None
         current = store.registry.live_number(cursor)
         session = store.session_on(cursor, target.number)
         while events := session.events_after(session.position(), batch_size):
             projector.project(session, events)
             session.advance(events[-1].position)
         while pending := store.pending_on(cursor, target.number, 2000):
-            app.index.write([c for c in pending if c.kind in into], into)
+            # Every kind: the documents of events folded here are rendered by no other
+            # generation; kinds not rebuilt go through their aliases.
+            app.index.write(pending, into)
             store.mark_synced_on(cursor, target.number, pending)
         try:
             for kind, name in into.items():
@@ -167,5 +350,6 @@ def rollback(app: Streamfold, batch_size: int = 10_000) -> RebuildReport:
     previous = activate(app, target, batch_size)
     report = RebuildReport(target.number, target.kinds, indices=target.indices)
     report.previous_indices = previous
+    report.activated = True
     report.seconds = time.perf_counter() - started
     return report

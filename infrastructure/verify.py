@@ -1,4 +1,17 @@
-"""Verify: the live index against the fold of the event store, and repair of the drift."""
+"""Verify: the live index against the fold of the event store, or against the source tables.
+
+Against the event store (the default), every document of the live index is compared with
+what the projection rendered, and ``repair`` rewrites exactly the drifted documents.
+
+Against the source tables (``--source dynamodb``), every document is compared, on the
+fields the tables determine, with what a scan of the tables calls for. Each difference is
+put down to its cause: the **index** (the event store agrees with the tables, so the index
+drifted: ``repair`` rewrites it from the event store), or the **event store** (its fold
+differs from the tables: a change never reached it, such as a stream record that was
+never delivered). The latter is never written by ``repair``: no event justifies it. It
+takes new events, from a replay of the stream or a new change of the item (see
+docs/operations.md).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrastructure.composition import Streamfold
+from infrastructure.table_documents import TableDocuments, table_fields
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.query import SearchRequest
 
 _PAGE = 5000
+INDEX = "index"
+EVENT_STORE = "event store"
 
 
 @dataclass(frozen=True)
@@ -18,17 +34,24 @@ class Drift:
     doc_id: str
     problem: str  # missing | extra | differs
     fields: list[str] = field(default_factory=list)
+    cause: str = INDEX  # index | event store (only against the source tables)
 
 
 @dataclass
 class VerifyReport:
+    source: str = "eventstore"
     checked: dict[str, int] = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
     repaired: int = 0
     unrepairable: list[str] = field(default_factory=list)
+    items: dict[str, int] = field(default_factory=dict)  # scanned, against the tables
+    unreadable: list[str] = field(default_factory=list)  # items the domain rejects
 
     def count(self, problem: str) -> int:
         return sum(1 for d in self.drift if d.problem == problem)
+
+    def caused_by(self, cause: str) -> list[Drift]:
+        return [d for d in self.drift if d.cause == cause]
 
     @property
     def clean(self) -> bool:
@@ -46,16 +69,46 @@ def verify(app: Streamfold, kinds: list[DocumentKind], repair: bool = False) -> 
     report = VerifyReport()
     for kind in kinds:
         expected = _expected(app, kind)
-        found = {
-            hit.id: hit.source
-            for hit in app.search.search(kind, SearchRequest(every_document=True)).hits
-        }
+        found = _indexed(app, kind)
         report.checked[kind.value] = len(found)
         drift = _compare(kind, expected, found)
         report.drift += drift
         if repair and drift:
             _repair(app, kind, expected, drift, report)
     return report
+
+
+def verify_against_tables(
+    app: Streamfold, kinds: list[DocumentKind], scan: TableDocuments, repair: bool = False
+) -> VerifyReport:
+    """Compare every document of the live index with what the scanned tables call for.
+
+    >>> scan = scan_documents(boto3.client("dynamodb"), tables)
+    >>> report = verify_against_tables(app, list(DocumentKind), scan)
+    >>> [(d.doc_id, d.cause) for d in report.drift]
+    [('u-42', 'event store')]
+    """
+    app.sync.flush()
+    report = VerifyReport(source="dynamodb", items=scan.items, unreadable=scan.unreadable)
+    for kind in kinds:
+        expected = _expected(app, kind)
+        found = _indexed(app, kind)
+        report.checked[kind.value] = len(found)
+        drift = [
+            _with_cause(problem, kind, scan, expected)
+            for problem in _compare_fields(kind, scan.documents[kind], found)
+        ]
+        report.drift += drift
+        repairable = [d for d in drift if d.cause == INDEX]
+        report.unrepairable += [f"{d.kind}/{d.doc_id}" for d in drift if d.cause != INDEX]
+        if repair and repairable:
+            _repair(app, kind, expected, repairable, report)
+    return report
+
+
+def _indexed(app: Streamfold, kind: DocumentKind) -> dict[str, dict[str, Any]]:
+    page = app.search.search(kind, SearchRequest(every_document=True))
+    return {hit.id: hit.source for hit in page.hits}
 
 
 def _expected(app: Streamfold, kind: DocumentKind) -> dict[str, DocumentChange]:
@@ -70,20 +123,48 @@ def _expected(app: Streamfold, kind: DocumentKind) -> dict[str, DocumentChange]:
 def _compare(
     kind: DocumentKind, expected: dict[str, DocumentChange], found: dict[str, dict[str, Any]]
 ) -> list[Drift]:
+    bodies = {doc_id: c.body for doc_id, c in expected.items() if c.body is not None}
+    return _differences(kind, bodies, found)
+
+
+def _compare_fields(
+    kind: DocumentKind, expected: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]
+) -> list[Drift]:
+    return _differences(
+        kind,
+        {doc_id: table_fields(kind, body) for doc_id, body in expected.items()},
+        {doc_id: table_fields(kind, body) for doc_id, body in found.items()},
+    )
+
+
+def _differences(
+    kind: DocumentKind, expected: dict[str, dict[str, Any]], found: dict[str, dict[str, Any]]
+) -> list[Drift]:
     drift = []
-    for doc_id, change in expected.items():
-        if change.body is None:
-            continue
+    for doc_id, body in expected.items():
         if doc_id not in found:
             drift.append(Drift(kind.value, doc_id, "missing"))
-        elif found[doc_id] != change.body:
-            keys = sorted(set(found[doc_id]) | set(change.body))
-            fields = [k for k in keys if found[doc_id].get(k) != change.body.get(k)]
+        elif found[doc_id] != body:
+            keys = sorted(set(found[doc_id]) | set(body))
+            fields = [k for k in keys if found[doc_id].get(k) != body.get(k)]
             drift.append(Drift(kind.value, doc_id, "differs", fields))
-    for doc_id in found:
-        if doc_id not in expected or expected[doc_id].body is None:
-            drift.append(Drift(kind.value, doc_id, "extra"))
+    drift += [Drift(kind.value, doc_id, "extra") for doc_id in found if doc_id not in expected]
     return drift
+
+
+def _with_cause(
+    problem: Drift, kind: DocumentKind, scan: TableDocuments, expected: dict[str, DocumentChange]
+) -> Drift:
+    """Blame the index when the event store's rendering agrees with the tables."""
+    table_body = scan.documents[kind].get(problem.doc_id)
+    stored = expected.get(problem.doc_id)
+    stored_body = None if stored is None else stored.body
+    if table_body is None or stored_body is None:
+        agrees = table_body is None and stored_body is None
+    else:
+        agrees = table_fields(kind, table_body) == table_fields(kind, stored_body)
+    cause = INDEX if agrees else EVENT_STORE
+    return Drift(problem.kind, problem.doc_id, problem.problem, problem.fields, cause)
 
 
 def _repair(

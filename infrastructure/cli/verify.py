@@ -1,31 +1,63 @@
-"""``streamfold verify [users|images|all] [--repair]``."""
+"""``streamfold verify [users|images|all] [--source eventstore|dynamodb] [--repair]``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+import boto3
+
+from domain.kinds import TableKind
 from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
-from infrastructure.verify import verify
+from infrastructure.table_documents import scan_documents
+from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport, verify, verify_against_tables
 from projections.documents import DocumentKind
 
 
 def add_verify_command(commands: Any) -> None:
     command = commands.add_parser(
-        "verify", help="compare the live index with the fold of the event store"
+        "verify", help="compare the live index with the event store's fold, or with the tables"
     )
     command.add_argument("kind", nargs="?", choices=["users", "images", "all"], default="all")
-    command.add_argument("--repair", action="store_true", help="rewrite the drifted documents")
+    command.add_argument(
+        "--source", choices=["eventstore", "dynamodb"], default="eventstore",
+        help="what to compare with: the fold of the event store (default) or a scan of the "
+        "tables named by STREAMFOLD_TABLES",
+    )  # fmt: skip
+    command.add_argument(
+        "--repair", action="store_true",
+        help="rewrite the drifted documents from the event store (never from the tables)",
+    )  # fmt: skip
+    command.add_argument("--segments", type=int, default=4, help="parallel scan segments")
     command.add_argument("--examples", type=int, default=10, help="drifted documents to show")
     command.add_argument("--json", action="store_true")
     command.set_defaults(run=run_verify)
 
 
 def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
+    if not 1 <= args.segments <= 1_000_000:
+        raise UsageError("--segments must be from 1 to 1000000")
     kinds = list(DocumentKind) if args.kind == "all" else [DocumentKind(args.kind)]
-    report = verify(app, kinds, repair=args.repair)
-    summary = {
+    if args.source == "dynamodb":
+        names = {kind: table for table, kind in app.settings.tables.items()}
+        tables = {kind: names.get(kind, kind.value) for kind in TableKind}
+        scan = scan_documents(boto3.client("dynamodb"), tables, args.segments)
+        report = verify_against_tables(app, kinds, scan, repair=args.repair)
+    else:
+        report = verify(app, kinds, repair=args.repair)
+    summary = _summary(report, args.examples)
+    if args.json:
+        print_json(summary)
+    else:
+        _print(report, summary, args)
+    return 0 if report.clean or (args.repair and not report.unrepairable) else 1
+
+
+def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "source": report.source,
         "checked": report.checked,
         "missing": report.count("missing"),
         "extra": report.count("extra"),
@@ -34,18 +66,42 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
         "unrepairable": report.unrepairable,
         "examples": [
             {"kind": d.kind, "id": d.doc_id, "problem": d.problem, "fields": d.fields}
-            for d in report.drift[: args.examples]
+            | ({"cause": d.cause} if report.source == "dynamodb" else {})
+            for d in report.drift[:examples]
         ],
     }
-    if args.json:
-        print_json(summary)
-    else:
+    if report.source == "dynamodb":
+        summary["items_scanned"] = report.items
+        summary["index_drift"] = len(report.caused_by(INDEX))
+        summary["event_store_behind_tables"] = len(report.caused_by(EVENT_STORE))
+        summary["unreadable_items"] = report.unreadable[:examples]
+    return summary
+
+
+def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespace) -> None:
+    against = "the tables" if report.source == "dynamodb" else "the event store"
+    console.print(
+        f"checked {summary['checked']} against {against}: {summary['missing']} missing, "
+        f"{summary['extra']} extra, {summary['differing']} differing"
+        + (f"; {report.repaired} repaired" if args.repair else "")
+    )
+    if report.drift:
+        rows = [[d.kind, d.doc_id, d.problem, ", ".join(d.fields), d.cause] for d in report.drift]
+        columns = ["kind", "id", "problem", "fields", "cause"]
+        if report.source != "dynamodb":
+            rows, columns = [row[:-1] for row in rows], columns[:-1]
+        print_table("examples", columns, rows[: args.examples])
+    if report.unreadable:
         console.print(
-            f"checked {summary['checked']}: {summary['missing']} missing, "
-            f"{summary['extra']} extra, {summary['differing']} differing"
-            + (f"; {report.repaired} repaired" if args.repair else "")
+            f"{len(report.unreadable)} item(s) break the domain's rules and have no document; "
+            f"the first: {report.unreadable[0]}"
         )
-        if report.drift:
-            rows = [[d.kind, d.doc_id, d.problem, ", ".join(d.fields)] for d in report.drift]
-            print_table("examples", ["kind", "id", "problem", "fields"], rows[: args.examples])
-    return 0 if report.clean or (args.repair and not report.unrepairable) else 1
+    behind = report.caused_by(EVENT_STORE)
+    if behind:
+        console.print(
+            f"{len(behind)} document(s) differ because the event store never received a change "
+            "of the tables; `--repair` does not write them. Replay the stream while it still "
+            "holds the change (`streamfold poll --stream-arn ARN --until-idle`), or change the "
+            "item again; items the event store has never seen come in with "
+            '`streamfold bootstrap`. See docs/operations.md, "Verify and repair".'
+        )

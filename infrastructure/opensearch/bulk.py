@@ -57,8 +57,13 @@ class ItemResult:
     missing_index: bool = False
 
 
-def encode(change: DocumentChange, index: str, deleted_at: str) -> BulkAction:
-    """The bulk action writing the change into ``index``; raises `Unindexable`."""
+def encode(
+    change: DocumentChange, index: str, deleted_at: str, *, through_alias: bool = True
+) -> BulkAction:
+    """The bulk action writing the change into ``index``; raises `Unindexable`.
+
+    ``through_alias`` is False when ``index`` names a physical index (a rebuild filling it).
+    """
     # The cluster rejects a whole bulk request for one bad id or version, so they are
     # checked here, document by document.
     if not 0 <= change.version <= MAX_VERSION:
@@ -78,7 +83,7 @@ def encode(change: DocumentChange, index: str, deleted_at: str) -> BulkAction:
             "_id": change.doc_id,
             "version": change.version,
             "version_type": "external",
-            "require_alias": True,
+            "require_alias": through_alias,
         }
     }
     try:

@@ -105,9 +105,10 @@ class VersionedWriter:
         deleted_at = self._clock()
         actions = []
         for change in changes:
-            index = into.get(change.kind) or self._names.alias(change.kind)
+            physical = into.get(change.kind)
+            index = physical or self._names.alias(change.kind)
             try:
-                actions.append(encode(change, index, deleted_at))
+                actions.append(encode(change, index, deleted_at, through_alias=not physical))
             except Unindexable as error:
                 outcome.failed.append(DocumentFailure(change, str(error)))
         return actions

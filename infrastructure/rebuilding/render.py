@@ -1,0 +1,119 @@
+"""Render one slice's documents from a fully folded generation, into its indices and outbox.
+
+Every document is rendered once, from the state at the slice's target position, by the
+projector's own rendering. Documents of the kinds being rebuilt are written into the new
+physical indices; the others are taken as indexed already (their projection did not
+change). Each page is then stored in the generation's outbox as synced, which is what
+lets the generation continue event by event afterwards.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLetter
+from infrastructure.rebuilding.slices import IdRange
+from infrastructure.rebuilding.tables import GenerationTables
+from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
+from projections.ports import DocumentFailure, SearchIndex
+from projections.projector import DocumentProjector
+
+RenderProgress = Callable[[int, int], None]  # documents rendered so far, and to render
+
+
+class SliceRender:
+    """Renders and writes every document of one slice; returns how many were written.
+
+    >>> SliceRender(projector, tables, index, into, dead_letters).run(slice_ids, target=120482)
+    4211
+    """
+
+    def __init__(
+        self,
+        projector: DocumentProjector,
+        tables: GenerationTables,
+        index: SearchIndex,
+        into: Mapping[DocumentKind, str],
+        dead_letters: DeadLetterStore,
+        page: int = 5000,
+        progress: RenderProgress | None = None,
+    ) -> None:
+        self._tables = tables
+        self._index = index
+        self._into = into
+        self._dead_letters = dead_letters
+        self._page = page
+        self._progress = progress or (lambda done, total: None)
+        self._projector = projector
+
+    def run(self, ids: IdRange, target: int) -> int:
+        rendered = 0
+        total = sum(self._tables.document_count(kind, ids) for kind in DocumentKind)
+        version = target * VERSION_STEP
+        # One page is written (index, then outbox) while the next one is rendered.
+        with ThreadPoolExecutor(1) as writer:
+            writes: list[Future[int]] = []
+            for kind in DocumentKind:
+                after = ""
+                while page := self._tables.document_ids(kind, ids, after, self._page):
+                    after = page[-1][0]
+                    changes = self._render(kind, [doc_id for _, doc_id in page], version)
+                    if writes:
+                        writes[-1].result()
+                    writes.append(writer.submit(self._store, changes))
+                    rendered += len(page)
+                    self._progress(rendered, total)
+            return sum(write.result() for write in writes)
+
+    def _store(self, changes: list[DocumentChange]) -> int:
+        written = self._write(changes)
+        self._tables.save_written(changes)
+        _release_freed_memory()
+        return written
+
+    def _render(self, kind: DocumentKind, doc_ids: list[str], version: int) -> list[DocumentChange]:
+        users = doc_ids if kind is DocumentKind.USERS else []
+        images = doc_ids if kind is DocumentKind.IMAGES else []
+        with self._tables.reading() as session:
+            return self._projector.render(session, users, images, version)
+
+    def _write(self, changes: list[DocumentChange]) -> int:
+        to_write = [change for change in changes if change.kind in self._into]
+        if not to_write:
+            return 0
+        outcome = self._index.write(to_write, self._into)
+        self._dead_letters.put([_refused(failure) for failure in outcome.failed])
+        return outcome.written
+
+
+def _freed_memory_release() -> Callable[[], object]:
+    """glibc's ``malloc_trim``, or nothing where there is no such function.
+
+    Writing a page into the embedded index allocates about 100 MB in tantivy's indexing and
+    merging threads and frees it again. glibc keeps what a thread freed in that thread's
+    arena, and the merges run on ever other threads, so without trimming the resident memory
+    of a rebuild grew with every merge, that is with the number of documents.
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+_release_freed_memory = _freed_memory_release()
+
+
+def _refused(failure: DocumentFailure) -> NewDeadLetter:
+    change = failure.change
+    return NewDeadLetter(
+        source="document",
+        table_name=change.kind.value,
+        reason=failure.reason,
+        raw={"kind": change.kind.value, "id": change.doc_id, "version": change.version,
+             "body": change.body},
+        letter_id=f"document:{change.kind.value}:{change.doc_id}:{change.version}",
+    )  # fmt: skip
