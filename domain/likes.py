@@ -22,15 +22,29 @@ class Like(SourceAggregate):
     class Created(Event, SourceAggregate.Created):
         pass
 
+    # Version 2: ``liked_at`` is ``created_at``, the name the likes item and every other
+    # aggregate use. Events stored as version 1 are upcast when they are read.
     class Liked(Created):
+        class_version = 2
+
         image_id: str
         user_id: str
-        liked_at: str
+        created_at: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["created_at"] = state.pop("liked_at")
 
     class LikedAgain(Event):
+        class_version = 2
+
         image_id: str
         user_id: str
-        liked_at: str
+        created_at: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["created_at"] = state.pop("liked_at")
 
     class Unliked(Event):
         expired: bool
@@ -43,20 +57,20 @@ class Like(SourceAggregate):
         return aggregate_id(TableKind.LIKES, (image_id, user_id))
 
     @event(Liked)
-    def __init__(self, image_id: str, user_id: str, liked_at: str) -> None:
-        self.image_id, self.user_id, self.liked_at = image_id, user_id, liked_at
+    def __init__(self, image_id: str, user_id: str, created_at: str) -> None:
+        self.image_id, self.user_id, self.created_at = image_id, user_id, created_at
         self.deleted = False
 
     @classmethod
     def from_item(cls, item: LikeItem) -> Like:
-        return cls(image_id=item.image_id, user_id=item.user_id, liked_at=item.created_at)
+        return cls(**item.model_dump())
 
     def restore(self, item: LikeItem) -> None:
-        self._like_again(image_id=item.image_id, user_id=item.user_id, liked_at=item.created_at)
+        self._like_again(**item.model_dump())
 
     @event(LikedAgain)
-    def _like_again(self, image_id: str, user_id: str, liked_at: str) -> None:
-        self.liked_at = liked_at
+    def _like_again(self, image_id: str, user_id: str, created_at: str) -> None:
+        self.created_at = created_at
         self.deleted = False
 
     @event(Unliked)

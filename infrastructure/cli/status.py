@@ -42,6 +42,16 @@ def _print(status: PipelineStatus) -> None:
         ["kind", "alias", "physical index"],
         [[a.kind, a.alias, a.index or "(not created yet)"] for a in status.aliases],
     )
+    if status.versions:
+        print_table(
+            "Versions of the documents and mappings",
+            ["kind", "live", "wanted", ""],
+            [
+                [v.kind, v.live or "(no index yet)", v.wanted,
+                 "current" if v.current else "run `streamfold migrate --plan`"]
+                for v in status.versions
+            ],
+        )  # fmt: skip
     if len(status.projections) > 1:  # a rebuild is under way or was made: say what writes where
         print_table(
             "Physical indices of each projection",

@@ -19,7 +19,7 @@ from pathlib import Path
 from infrastructure.embedded.aliases import AliasTable
 from infrastructure.embedded.locking import directory_lock
 from infrastructure.embedded.physical import PhysicalIndex
-from infrastructure.embedded.schema import SCHEMA_VERSION, kind_schema
+from infrastructure.embedded.schema import SCHEMA_VERSION, kind_schema, stored_kind_schema
 from projections.documents import DocumentKind
 from projections.ports import SearchUnavailable
 
@@ -106,7 +106,7 @@ class IndexCatalog:
                         f"embedded search index at {self.directory}: alias {alias!r} "
                         f"points to {name!r}, which does not exist"
                     )
-                self._opened[name] = PhysicalIndex(path, kind_schema(kind))
+                self._opened[name] = PhysicalIndex(path, stored_kind_schema(kind, path))
             return self._opened[name]
 
     def named(self, kind: DocumentKind, name: str) -> PhysicalIndex:
@@ -118,7 +118,7 @@ class IndexCatalog:
                     raise SearchUnavailable(
                         f"embedded search index at {self.directory}: no physical index {name!r}"
                     )
-                self._opened[name] = PhysicalIndex(path, kind_schema(kind))
+                self._opened[name] = PhysicalIndex(path, stored_kind_schema(kind, path))
             return self._opened[name]
 
     def close(self) -> None:
@@ -128,5 +128,12 @@ class IndexCatalog:
 
     def _create_locked(self, kind: DocumentKind, name: str) -> PhysicalIndex:
         if name not in self._opened:
-            self._opened[name] = PhysicalIndex.create(self.directory / name, kind_schema(kind))
+            path = self.directory / name
+            if PhysicalIndex.exists(path):
+                self._opened[name] = PhysicalIndex(path, stored_kind_schema(kind, path))
+            else:
+                from infrastructure.migrations.embedded_definitions import record_version
+
+                self._opened[name] = PhysicalIndex.create(path, kind_schema(kind))
+                record_version(path, kind)  # what `streamfold migrate` compares
         return self._opened[name]

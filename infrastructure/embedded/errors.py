@@ -23,6 +23,10 @@ def unavailable_on_failure(directory: Path, action: str) -> Iterator[None]:
     except SearchUnavailable:
         raise
     except (OSError, ValueError) as error:
+        from projections.query import QueryError  # loaded already by whoever queried
+
+        if isinstance(error, QueryError):
+            raise  # a request to correct (a field the live index lacks), not an outage
         reason = " ".join(str(error).split()) or type(error).__name__
         raise SearchUnavailable(
             f"embedded search index at {directory}: cannot {action}: {reason}"

@@ -3,7 +3,7 @@ its lag, the dead letters, the physical index behind each alias, and the poller'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -11,6 +11,7 @@ from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dialects import Dialect, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.projection_store import PROJECTION_NAME
+from infrastructure.migrations.backends import VersionStatus, version_status
 from infrastructure.poller.checkpoints import ShardCheckpoints
 from projections.documents import VERSION_STEP, DocumentKind
 
@@ -56,6 +57,8 @@ class PipelineStatus:
     projections: list[ProjectionStatus]
     aliases: list[AliasStatus]
     checkpoints: list[ShardStatus]
+    # The live and the wanted version of each kind (see `streamfold migrate --plan`).
+    versions: list[VersionStatus] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class PipelineStatus:
             "checkpoints": [
                 {**vars(c), "updated_at": c.updated_at.isoformat()} for c in self.checkpoints
             ],
+            "versions": [{**vars(v), "current": v.current} for v in self.versions],
         }
 
 
@@ -84,7 +88,7 @@ def read_status(app: Streamfold) -> PipelineStatus:
         _projection(app, dialect, generation, head, letters, now)
         for generation in _generations(dialect, aliases)
     ]
-    return PipelineStatus(head, projections, aliases, _checkpoints(app, now))
+    return PipelineStatus(head, projections, aliases, _checkpoints(app, now), version_status(app))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,141 @@
+"""``streamfold resync``: re-derive some documents and rewrite them with fresh versions.
+
+streamfold resync users ID [ID ...]       those user documents
+streamfold resync images ID [ID ...]      those image documents
+streamfold resync images --owner ID       the images of one user
+streamfold resync --table likes           every document the likes table feeds
+... [--source dynamodb]                   read the items from their tables first
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import boto3
+
+from domain.kinds import TableKind
+from infrastructure.cli.output import console, print_json
+from infrastructure.cli.parser import UsageError
+from infrastructure.composition import Streamfold
+from infrastructure.resync import (
+    ReconcileReport,
+    RewriteReport,
+    documents_of_table,
+    images_of_owner,
+    reconcile_table,
+    resync_documents,
+)
+from projections.documents import DocumentKind
+
+
+def add_resync_command(commands: Any) -> None:
+    resync = commands.add_parser(
+        "resync", help="re-derive some documents from the event store and rewrite them"
+    )
+    resync.add_argument("kind", nargs="?", choices=["users", "images"], help="document kind")
+    resync.add_argument("ids", nargs="*", metavar="ID", help="document ids")
+    resync.add_argument("--owner", metavar="USER_ID", help="with images: the images of a user")
+    resync.add_argument(
+        "--table", choices=[kind.value for kind in TableKind],
+        help="every document the table's items feed",
+    )  # fmt: skip
+    resync.add_argument(
+        "--source", choices=["events", "dynamodb"], default="events",
+        help="dynamodb: read the items from their tables first, record what differed",
+    )  # fmt: skip
+    resync.add_argument("--json", action="store_true", help="print one JSON object")
+    resync.set_defaults(run=run_resync)
+
+
+def run_resync(app: Streamfold, args: argparse.Namespace) -> int:
+    target = _target(args)
+    reconciled = ReconcileReport()
+    if args.source == "dynamodb":
+        reconciled = _reconcile(app, args, target)
+    documents = _documents(app, args, target)
+    reports = {kind: resync_documents(app, kind, ids) for kind, ids in documents.items() if ids}
+    summary = _summary(reports, reconciled, args.source)
+    if args.json:
+        print_json(summary)
+    else:
+        _print(summary)
+    return 0 if not summary["too_often"] and not reconciled.rejected else 1
+
+
+def _target(args: argparse.Namespace) -> str:
+    if args.table:
+        if args.kind or args.ids or args.owner:
+            raise UsageError(
+                "--table takes no kind, ids or --owner; see `streamfold resync --help`"
+            )
+        return "table"
+    if args.kind is None:
+        raise UsageError("name a kind and ids, images --owner ID, or --table TABLE")
+    if args.owner:
+        if args.kind != "images" or args.ids:
+            raise UsageError("--owner goes with `images` and no ids")
+        return "owner"
+    if not args.ids:
+        raise UsageError(f"name the {args.kind} to resync, e.g. `streamfold resync {args.kind} ID`")
+    return "ids"
+
+
+def _reconcile(app: Streamfold, args: argparse.Namespace, target: str) -> ReconcileReport:
+    client = boto3.client("dynamodb")
+    if target == "table":
+        return reconcile_table(app, client, TableKind(args.table))
+    if target == "owner":
+        return reconcile_table(app, client, TableKind.IMAGES, owner_id=args.owner)
+    keys = [(doc_id,) for doc_id in args.ids]
+    return reconcile_table(app, client, TableKind(args.kind), keys=keys)
+
+
+def _documents(
+    app: Streamfold, args: argparse.Namespace, target: str
+) -> dict[DocumentKind, list[str]]:
+    if target == "table":
+        return {
+            kind: sorted(ids)
+            for kind, ids in documents_of_table(app, TableKind(args.table)).items()
+        }
+    if target == "owner":
+        return {DocumentKind.IMAGES: images_of_owner(app, args.owner)}
+    return {DocumentKind(args.kind): list(args.ids)}
+
+
+def _summary(
+    reports: dict[DocumentKind, RewriteReport], reconciled: ReconcileReport, source: str
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "rewritten": {kind.value: report.rewritten for kind, report in reports.items()},
+        "written": sum(report.written for report in reports.values()),
+        "stale": sum(report.stale for report in reports.values()),
+        "too_often": [doc for report in reports.values() for doc in report.too_often],
+        "items_read": reconciled.items_read,
+        "events_recorded": reconciled.events_recorded,
+        "items_that_differed": reconciled.differed,
+        "items_rejected": reconciled.rejected,
+    }
+
+
+def _print(summary: dict[str, Any]) -> None:
+    if summary["source"] == "dynamodb":
+        console.print(
+            f"read {summary['items_read']:,} items from DynamoDB: "
+            f"{len(summary['items_that_differed']):,} differed from the event store, "
+            f"{summary['events_recorded']:,} events recorded"
+        )
+        for item in summary["items_that_differed"][:20]:
+            console.print(f"  {item}", markup=False)
+        for item in summary["items_rejected"]:
+            console.print(f"  rejected {item}", markup=False)
+    counts = [f"{n:,} {kind.removesuffix('s')}" for kind, n in summary["rewritten"].items()]
+    rewritten = " and ".join(counts) or "no"
+    console.print(
+        f"rewrote {rewritten} documents with fresh versions "
+        f"({summary['written']:,} written, {summary['stale']:,} stale)"
+    )
+    for doc in summary["too_often"]:
+        console.print(f"  not rewritten, too many rewrites since its last event: {doc}")
