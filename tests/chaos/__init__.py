@@ -1,0 +1,1 @@
+"""Seeded chaos: bad delivery, several handler processes, SIGKILL mid-batch, bad records."""

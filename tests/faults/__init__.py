@@ -1,0 +1,1 @@
+"""Faults in the components: PostgreSQL and OpenSearch behind a fault-injecting proxy."""

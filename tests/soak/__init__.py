@@ -1,0 +1,1 @@
+"""A bounded soak under steady load; marked slow, run by `make soak`."""
