@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check pytest bench clean
+.PHONY: demo test check pytest bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 -m "not slow and not benchmark"
+
+## Several handler processes under steady load while the API answers queries (3 minutes;
+## STREAMFOLD_SOAK_SECONDS=30 for a short run). See docs/reliability.md.
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/soak -m slow -s -q
 
 bench: $(STAMP)
 	$(BIN)/streamfold bench

@@ -1,6 +1,7 @@
 """Build the Lambda package: streamfold's code and its runtime wheels, without what a
-Lambda never runs (the embedded tantivy index, the CLI and its terminal UI, the demo data
-and the benchmarks).
+Lambda never runs (the embedded tantivy index, the CLI and its terminal UI, the demo data,
+the benchmarks, and the Parquet export and SQL with their Arrow and DuckDB engines, which
+run as a task).
 
     python deploy/build_lambda.py                      # -> build/lambda, for deploy/template.yaml
     python deploy/build_lambda.py --no-dependencies    # the code alone (checks, tests)
@@ -30,8 +31,10 @@ LEFT_OUT_MODULES = (
     "infrastructure/cli",
     "infrastructure/demo",
     "infrastructure/benchmarks",
+    "infrastructure/export",
+    "infrastructure/sqlquery",
 )
-LEFT_OUT_DISTRIBUTIONS = ("tantivy", "rich")
+LEFT_OUT_DISTRIBUTIONS = ("tantivy", "rich", "pyarrow", "duckdb")
 
 
 def lambda_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:

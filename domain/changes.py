@@ -10,7 +10,7 @@ from functools import total_ordering
 from typing import Any
 
 from domain.identity import item_key
-from domain.kinds import TableKind
+from domain.kinds import SourceKind
 
 _POSITION_WIDTH = 48
 
@@ -60,7 +60,7 @@ class SourceChange:
     values), or ``None`` for a REMOVE. ``expired`` marks a REMOVE made by DynamoDB's TTL.
     """
 
-    kind: TableKind
+    kind: SourceKind
     key: tuple[str, ...]
     change_type: ChangeType
     item: Mapping[str, Any] | None

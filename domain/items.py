@@ -7,7 +7,7 @@ violation raises :class:`~domain.errors.InvalidItem` with a reason a person can 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -22,7 +22,9 @@ from pydantic import (
 )
 
 from domain.errors import InvalidItem
-from domain.kinds import TableKind
+from domain.kinds import ImportedKind, SourceKind, TableKind
+
+_LARGEST_WHOLE_NUMBER = 2**63 - 1
 
 
 def _whole_number(value: object) -> int:
@@ -31,6 +33,9 @@ def _whole_number(value: object) -> int:
         raise ValueError(f"must be a number (N), got {type(value).__name__}")
     if isinstance(value, Decimal) and value != value.to_integral_value():
         raise ValueError(f"must be a whole number, got {value}")
+    # DynamoDB allows 38 digits; the event store and the search backends keep 64 bits.
+    if not -_LARGEST_WHOLE_NUMBER <= value <= _LARGEST_WHOLE_NUMBER:
+        raise ValueError(f"must be a whole number of at most 64 bits, got {value}")
     return int(value)
 
 
@@ -54,9 +59,22 @@ def _iso_timestamp(value: object) -> str:
     return value
 
 
+def _iso_date(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be an ISO-8601 date, got {type(value).__name__}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be an ISO-8601 date (YYYY-MM-DD), got {value!r}") from None
+    if len(value) != len("2024-01-31"):
+        raise ValueError(f"must be an ISO-8601 date (YYYY-MM-DD), got {value!r}")
+    return value
+
+
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 StringSet = Annotated[list[str] | None, BeforeValidator(_string_set)]
 IsoTimestamp = Annotated[str, BeforeValidator(_iso_timestamp)]
+IsoDate = Annotated[str, BeforeValidator(_iso_date)]
 Id = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -102,17 +120,29 @@ class PaymentItem(_Item):
     status: Literal["paid", "refunded"]
 
 
-SourceItem = UserItem | ImageItem | LikeItem | PaymentItem
+class WebTrafficItem(_Item):
+    """One row of a web-analytics export: a user's traffic on one day from one source."""
 
-_ITEM_MODELS: dict[TableKind, type[_Item]] = {
+    user_id: Id = Field(alias="userId")
+    visited_on: IsoDate = Field(alias="date")
+    source: Id
+    medium: StrictStr | None = None
+    sessions: Annotated[WholeNumber, Field(ge=0)]
+    pageviews: Annotated[WholeNumber, Field(ge=0)]
+
+
+SourceItem = UserItem | ImageItem | LikeItem | PaymentItem | WebTrafficItem
+
+_ITEM_MODELS: dict[SourceKind, type[_Item]] = {
     TableKind.USERS: UserItem,
     TableKind.IMAGES: ImageItem,
     TableKind.LIKES: LikeItem,
     TableKind.PAYMENTS: PaymentItem,
+    ImportedKind.ANALYTICS: WebTrafficItem,
 }
 
 
-def parse_item(kind: TableKind, attributes: Mapping[str, Any]) -> Any:
+def parse_item(kind: SourceKind, attributes: Mapping[str, Any]) -> Any:
     """Validate a deserialized item of ``kind``; raise InvalidItem naming every problem."""
     try:
         return _ITEM_MODELS[kind].model_validate(attributes)

@@ -1,4 +1,4 @@
-"""The four kinds of source table and the attributes that form their keys."""
+"""The kinds of source (four tables, and files imported beside them) and their keys."""
 
 from __future__ import annotations
 
@@ -22,3 +22,16 @@ _KEY_ATTRIBUTES: dict[TableKind, tuple[str, ...]] = {
     TableKind.LIKES: ("imageId", "userId"),
     TableKind.PAYMENTS: ("userId", "paymentId"),
 }
+
+
+class ImportedKind(StrEnum):
+    """Sources that are files, not DynamoDB tables: imported rows, never a change stream."""
+
+    ANALYTICS = "analytics"  # web analytics: a user's traffic on one day from one source
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        return ("userId", "date", "source")
+
+
+SourceKind = TableKind | ImportedKind

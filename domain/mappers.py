@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
+from domain.analytics import WebTraffic
 from domain.changes import SourceChange
 from domain.errors import InvalidItem
 from domain.identity import aggregate_id
 from domain.images import Image
 from domain.items import parse_item
-from domain.kinds import TableKind
+from domain.kinds import ImportedKind, SourceKind, TableKind
 from domain.likes import Like
 from domain.payments import Payment
 from domain.users import User
@@ -25,11 +26,16 @@ class SourceMapper:
     >>> user = mapper.apply(change, current=None)   # a User holding UserRegistered
     """
 
-    kind: TableKind
+    kind: SourceKind
     aggregate_class: type[SourceAggregate]
 
     def aggregate_id(self, key: tuple[str, ...]) -> UUID:
         return aggregate_id(self.kind, key)
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """The event fields holding the item's key, e.g. ``("image_id", "user_id")``."""
+        return tuple(_snake(name) for name in self.kind.key_attributes)
 
     def apply(
         self, change: SourceChange, current: SourceAggregate | None
@@ -62,12 +68,19 @@ class SourceMapper:
 
 
 def _snake(name: str) -> str:
-    return {"userId": "user_id", "imageId": "image_id", "paymentId": "payment_id"}[name]
+    return {
+        "userId": "user_id",
+        "imageId": "image_id",
+        "paymentId": "payment_id",
+        "date": "visited_on",
+        "source": "source",
+    }[name]
 
 
-MAPPERS: dict[TableKind, SourceMapper] = {
+MAPPERS: dict[SourceKind, SourceMapper] = {
     TableKind.USERS: SourceMapper(TableKind.USERS, User),
     TableKind.IMAGES: SourceMapper(TableKind.IMAGES, Image),
     TableKind.LIKES: SourceMapper(TableKind.LIKES, Like),
     TableKind.PAYMENTS: SourceMapper(TableKind.PAYMENTS, Payment),
+    ImportedKind.ANALYTICS: SourceMapper(ImportedKind.ANALYTICS, WebTraffic),
 }

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.composition import Streamfold
+from infrastructure.eventstore.postgres_deadline import set_database_deadline
 from infrastructure.observability import BatchTelemetry
 from infrastructure.settings import Settings
 from projections.ports import TransientFailure
@@ -40,18 +41,27 @@ def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     >>> stream_handler({"Records": [...]}, context)
     {'batchItemFailures': []}
     """
+    # Set first and on every invocation: a cold start's database work is bounded too, and
+    # no deadline outlives the invocation it was for.
+    deadline = _deadline(context)
+    set_database_deadline(deadline)
     try:
         app = _app()
     except TransientFailure as failure:
         logger.warning("cannot start: %s; the whole batch will be retried", failure)
         return {"batchItemFailures": _every_record(event)}
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        # Leave a margin to answer Lambda before it times out the invocation.
-        seconds = context.get_remaining_time_in_millis() / 1000 - _ANSWER_MARGIN_SECONDS
-        app.index.set_deadline(time.monotonic() + max(seconds, 0.0))
+    app.index.set_deadline(deadline)
     outcome = app.ingestion.handle(event)
     _telemetry.record(outcome)
     return outcome.batch_item_failures()
+
+
+def _deadline(context: Any) -> float | None:
+    """When to give up on the components: a margin before Lambda times the invocation out."""
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    seconds = context.get_remaining_time_in_millis() / 1000 - _ANSWER_MARGIN_SECONDS
+    return time.monotonic() + max(seconds, 0.0)
 
 
 def _every_record(event: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -69,6 +79,7 @@ def _every_record(event: Mapping[str, Any]) -> list[dict[str, str]]:
 def reset() -> None:
     """Forget the composition root (tests and configuration changes)."""
     global _streamfold, _http
+    set_database_deadline(None)
     if _streamfold is not None:
         _streamfold.close()
     _streamfold = None
@@ -87,6 +98,7 @@ def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     {'statusCode': 200, 'body': '{"count":3}', ...}
     """
     global _http
+    set_database_deadline(_deadline(context))
     if _http is None:
         # Imported here so that the stream handler's cold start never loads the web stack.
         from infrastructure.http.lambda_adapter import api_gateway_handler

@@ -131,6 +131,11 @@ def parse_event_store(url: str, data_dir: Path) -> EventStoreTarget:
     )
 
 
+# AWS endpoints (OpenSearch Service domains, Serverless collections, also in the China
+# regions) take SigV4-signed requests only: signing is their default.
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+
+
 def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
     if not url:
         return EmbeddedSearch(data_dir / "index")
@@ -138,7 +143,7 @@ def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
         return EmbeddedSearch(_file_path(url, "embedded", SEARCH, "embedded:///index-dir"))
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.hostname:
-        mode = (auth or ("sigv4" if parts.hostname.endswith(".amazonaws.com") else "none")).lower()
+        mode = (auth or ("sigv4" if parts.hostname.endswith(_AWS_DOMAINS) else "none")).lower()
         if mode not in ("none", "basic", "sigv4"):
             raise ConfigError(f"{OPENSEARCH_AUTH}={auth!r}: use none, basic or sigv4")
         return OpenSearchTarget(url=url.rstrip("/"), auth=mode)
@@ -193,3 +198,26 @@ DEFAULT_POLL_RETRY_SECONDS = 5.0
 # bearer token when it is ``token``.
 API_AUTH = "STREAMFOLD_API_AUTH"
 API_TOKEN = "STREAMFOLD_API_TOKEN"  # noqa: S105 - the variable's name, not a secret
+# Its limits: the largest request body in bytes, and requests per second per client
+# (on average, in bursts of API_BURST); a rate of 0 turns the rate limit off.
+API_MAX_BODY_BYTES = "STREAMFOLD_API_MAX_BODY_BYTES"
+API_RATE = "STREAMFOLD_API_RATE"
+API_BURST = "STREAMFOLD_API_BURST"
+
+# `streamfold export` and `streamfold sql`: where the Parquet export lives (a directory or
+# s3://bucket/prefix; default <data dir>/export).
+EXPORT = "STREAMFOLD_EXPORT"
+DEFAULT_EXPORT_DIR = "export"
+
+# `streamfold import analytics` and its Lambda: which column of a web-analytics export
+# holds each field, e.g. ``userId=user_pseudo_id,date=event_date`` (unnamed fields keep
+# their own name).
+ANALYTICS_COLUMNS = "STREAMFOLD_ANALYTICS_COLUMNS"
+
+
+def export_location(environ: Mapping[str, str] | None = None) -> str:
+    """Where exports go and SQL reads from, by default."""
+    env = os.environ if environ is None else environ
+    if env.get(EXPORT):
+        return env[EXPORT]
+    return str(Path(env.get(DATA_DIR) or DEFAULT_DATA_DIR) / DEFAULT_EXPORT_DIR)

@@ -32,6 +32,15 @@ class OwnerSummary(BaseModel):
     country: str
 
 
+class WebAnalyticsSummary(BaseModel):
+    sessions: int
+    pageviews: int
+    first_visit_on: str
+    last_visit_on: str
+    first_source: str
+    first_medium: str | None
+
+
 class UserDocument(BaseModel):
     user_id: str
     email: str
@@ -48,6 +57,8 @@ class UserDocument(BaseModel):
     last_upload_at: str | None
     lifetime_value_cents: int
     payment_count: int
+    engagement: int  # likes given + likes received + uploads
+    analytics: WebAnalyticsSummary | None
 
 
 class ImageDocument(BaseModel):

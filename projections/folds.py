@@ -5,17 +5,26 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Any, TypeVar
 
+from domain.analytics import WebTraffic
 from domain.images import Image
 from domain.likes import Like
 from domain.payments import Payment
 from domain.users import User
-from projections.state import ImageRow, LikeRow, PaymentRow, Row, StateTable, UserRow
+from projections.state import (
+    ImageRow,
+    LikeRow,
+    PaymentRow,
+    Row,
+    StateTable,
+    UserRow,
+    WebTrafficRow,
+)
 
 R = TypeVar("R", bound=Row)
 
 _FIELDS: dict[type[Any], frozenset[str]] = {
     row_class: frozenset(f.name for f in fields(row_class))
-    for row_class in (UserRow, ImageRow, LikeRow, PaymentRow)
+    for row_class in (UserRow, ImageRow, LikeRow, PaymentRow, WebTrafficRow)
 }
 
 
@@ -66,6 +75,14 @@ def fold_payment_event(row: PaymentRow | None, event: Payment.Event) -> PaymentR
     return _changed(row, event)
 
 
+def fold_web_traffic_event(
+    row: WebTrafficRow | None, event: WebTraffic.Event
+) -> WebTrafficRow | None:
+    if isinstance(event, WebTraffic.Counted):
+        return _whole(WebTrafficRow, event)
+    return _changed(row, event)
+
+
 def state_table_of(event: object) -> StateTable | None:
     """Which state table an event folds into, or None for events of no interest."""
     for aggregate_class, table in _TABLES:
@@ -83,10 +100,12 @@ _TABLES = (
     (Image, StateTable.IMAGES),
     (Like, StateTable.LIKES),
     (Payment, StateTable.PAYMENTS),
+    (WebTraffic, StateTable.ANALYTICS),
 )
 _FOLDS: dict[StateTable, Any] = {
     StateTable.USERS: fold_user_event,
     StateTable.IMAGES: fold_image_event,
     StateTable.LIKES: fold_like_event,
     StateTable.PAYMENTS: fold_payment_event,
+    StateTable.ANALYTICS: fold_web_traffic_event,
 }

@@ -11,7 +11,15 @@ from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fi
 from projections.folds import fold_event, state_table_of
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
-from projections.state import ImageRow, LikeRow, PaymentRow, Row, StateTable, UserRow
+from projections.state import (
+    ImageRow,
+    LikeRow,
+    PaymentRow,
+    Row,
+    StateTable,
+    UserRow,
+    WebTrafficRow,
+)
 
 
 @dataclass
@@ -100,6 +108,33 @@ class DocumentProjector:
             rows[table] = dict(session.load_rows(table, table_keys))
         return rows
 
+    def render(
+        self,
+        session: ProjectionSession,
+        users: Collection[str],
+        images: Collection[str],
+        version: int,
+    ) -> list[DocumentChange]:
+        """Render these documents from the session's state; unchanged ones are left out.
+
+        A rebuild renders every document once this way, after folding every event.
+        """
+        return self._render(session, _Dirty(users=set(users), images=set(images)), version)
+
+    @staticmethod
+    def bodies(
+        session: ProjectionSession, kind: DocumentKind, doc_ids: Collection[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """The documents as the session's state renders them now, changed or not.
+
+        A resync or an in-place migration rewrites them whatever was rendered before.
+        """
+        if kind is DocumentKind.USERS:
+            users = session.user_views(doc_ids)
+            return {uid: render_user_document(*users[uid]) for uid in doc_ids}
+        images = session.image_views(doc_ids)
+        return {iid: render_image_document(*images[iid]) for iid in doc_ids}
+
     def _render(
         self, session: ProjectionSession, dirty: _Dirty, version: int
     ) -> list[DocumentChange]:
@@ -153,6 +188,9 @@ def _mark(dirty: _Dirty, table: StateTable, before: Any, after: Any) -> None:
         dirty.images.add(row.image_id)
         dirty.users.add(row.user_id)
         dirty.liked_images.add(row.image_id)
+    elif table is StateTable.ANALYTICS:
+        assert isinstance(row, WebTrafficRow)
+        dirty.users.add(row.user_id)  # rendered once the user exists, if not yet
     else:
         assert isinstance(row, PaymentRow)
         dirty.users.add(row.user_id)

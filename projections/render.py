@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.state import ImageRow, UserRow, UserStats
+from projections.state import ImageRow, UserRow, UserStats, WebAnalytics
 
 
 def render_user_document(row: UserRow | None, stats: UserStats) -> dict[str, Any] | None:
@@ -27,6 +27,21 @@ def render_user_document(row: UserRow | None, stats: UserStats) -> dict[str, Any
         "last_upload_at": stats.last_upload_at,
         "lifetime_value_cents": stats.lifetime_value_cents,
         "payment_count": stats.payment_count,
+        "engagement": stats.likes_given + stats.likes_received + stats.image_count,
+        "analytics": _analytics(stats.analytics),
+    }
+
+
+def _analytics(analytics: WebAnalytics | None) -> dict[str, Any] | None:
+    if analytics is None:
+        return None
+    return {
+        "sessions": analytics.sessions,
+        "pageviews": analytics.pageviews,
+        "first_visit_on": analytics.first_visit_on,
+        "last_visit_on": analytics.last_visit_on,
+        "first_source": analytics.first_source,
+        "first_medium": analytics.first_medium,
     }
 
 

@@ -12,6 +12,7 @@ class StateTable(StrEnum):
     IMAGES = "images"
     LIKES = "likes"
     PAYMENTS = "payments"
+    ANALYTICS = "analytics"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,33 @@ class PaymentRow:
     status: str
 
 
-Row = UserRow | ImageRow | LikeRow | PaymentRow
+@dataclass(frozen=True, slots=True)
+class WebTrafficRow:
+    user_id: str
+    visited_on: str
+    source: str
+    medium: str | None
+    sessions: int
+    pageviews: int
+
+
+Row = UserRow | ImageRow | LikeRow | PaymentRow | WebTrafficRow
+
+
+@dataclass(frozen=True, slots=True)
+class WebAnalytics:
+    """A user's web traffic over every imported analytics row, whatever the day or source.
+
+    The first source and medium are those of the earliest day (the smallest source name
+    on a tie): how the user first found the site.
+    """
+
+    sessions: int
+    pageviews: int
+    first_visit_on: str
+    last_visit_on: str
+    first_source: str
+    first_medium: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +98,7 @@ class UserStats:
     last_upload_at: str | None = None
     lifetime_value_cents: int = 0
     payment_count: int = 0
+    analytics: WebAnalytics | None = None  # None: no analytics row names this user
 
 
 def sortable_instant(timestamp: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import DocumentKind
 from projections.ports import DocumentFailure, ProjectionStore, SearchIndex
 
 
@@ -37,8 +37,10 @@ class SearchSync:
         self._store = store
         self._index = index
         self._batch_size = batch_size
-        # With ``into``, only those kinds are written, each into its named physical index;
-        # the others are marked synced as they are (a rebuild of some kinds only).
+        # With ``into``, those kinds are written into their named physical indices (a
+        # rebuild of some kinds) and the others through their aliases: a live handler may
+        # have rendered them in the old generation and not flushed them before the swap.
+        # The version guard keeps whichever of the two renderings is newer.
         self._into = into
 
     def flush(self, max_rounds: int = 10_000) -> SyncReport:
@@ -47,14 +49,9 @@ class SearchSync:
             pending = self._store.pending_documents(self._batch_size)
             if not pending:
                 break
-            outcome = self._index.write(self._to_write(pending), self._into)
+            outcome = self._index.write(pending, self._into)
             report.written += outcome.written
             report.stale += outcome.stale
             report.failed += outcome.failed
             self._store.mark_synced(pending)
         return report
-
-    def _to_write(self, pending: list[DocumentChange]) -> list[DocumentChange]:
-        if self._into is None:
-            return pending
-        return [change for change in pending if change.kind in self._into]

@@ -8,6 +8,7 @@ from typing import Any
 from infrastructure.benchmarks import cold_start
 from infrastructure.benchmarks.pipeline import describe, measure_pipeline
 from infrastructure.benchmarks.queries import measure_queries
+from infrastructure.cli.export import add_export_bench
 from infrastructure.cli.output import console, print_json
 
 
@@ -15,6 +16,7 @@ def add_bench_commands(commands: Any) -> None:
     bench = commands.add_parser("bench", help="measure throughput and latency")
     which = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     add_cold_start_bench(which)
+    add_export_bench(which)
     pipeline = which.add_parser(
         "pipeline", help="records/s through the embedded pipeline vs. decoding alone"
     )
@@ -36,6 +38,7 @@ def add_bench_commands(commands: Any) -> None:
         "rebuild", help="events/s and peak memory of a full rebuild, at two sizes"
     )
     rebuild.add_argument("--events", type=int, nargs="+", default=[100_000, 1_000_000])
+    rebuild.add_argument("--workers", type=int, default=1, help="worker processes, one slice each")
     rebuild.add_argument("--json", action="store_true")
     rebuild.set_defaults(run=run_rebuild_bench, needs_app=False)
 
@@ -51,6 +54,16 @@ def add_bench_commands(commands: Any) -> None:
     versus.add_argument("--batch-size", type=int, default=500)
     versus.add_argument("--json", action="store_true")
     versus.set_defaults(run=run_opensearch_bench, needs_app=False)
+
+    screen = which.add_parser(
+        "ui", help="the CRM screen in Chromium: keystroke-to-results p50/p95, first-load bytes"
+    )
+    screen.add_argument("--users", type=int, default=100_000)
+    screen.add_argument("--images", type=int, default=100_000)
+    screen.add_argument("--keystrokes", type=int, default=200, help="timed keystrokes")
+    screen.add_argument("--chromium", default="/usr/bin/chromium", help="the browser to drive")
+    screen.add_argument("--json", action="store_true")
+    screen.set_defaults(run=run_ui_bench, needs_app=False)
 
 
 def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
@@ -127,18 +140,23 @@ def run_rebuild_bench(_: Any, args: argparse.Namespace) -> int:
 
     rows = []
     for size in args.events:
-        figures = measure_rebuild(size)
+        figures = measure_rebuild(size, workers=max(args.workers, 1))
         rows.append(
             {
                 "events": figures.events,
+                "documents": figures.documents,
+                "workers": figures.workers,
                 "events_per_second": round(figures.events_per_second),
+                "events_per_cpu_second": round(figures.events / max(figures.cpu_seconds, 1e-9)),
                 "peak_memory_mib": round(figures.peak_memory_mib, 1),
             }
         )
         if not args.json:
             console.print(
-                f"rebuild of {figures.events:,} events: {figures.events_per_second:,.0f} "
-                f"events/s, peak memory {figures.peak_memory_mib:,.1f} MiB"
+                f"rebuild of {figures.events:,} events ({figures.documents:,} documents, "
+                f"{figures.workers} worker(s)): {figures.events_per_second:,.0f} events/s, "
+                f"{rows[-1]['events_per_cpu_second']:,} per CPU-second, "
+                f"peak memory {figures.peak_memory_mib:,.1f} MiB"
             )
     if len(rows) > 1 and not args.json:
         ratio = rows[-1]["peak_memory_mib"] / rows[0]["peak_memory_mib"]
@@ -167,4 +185,34 @@ def run_queries_bench(_: Any, args: argparse.Namespace) -> int:
     console.print(f"built in {corpus.seconds:.0f} s; {args.runs} timed runs per query type:")
     for f in figures:
         console.print(f"  {f.name:<16} p50 {f.p50_ms:>6.1f} ms   p95 {f.p95_ms:>6.1f} ms")
+    return 0
+
+
+def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from infrastructure.benchmarks.ui import measure_ui
+
+    console.print(
+        f"Writing {args.users:,} users and {args.images:,} images into a fresh embedded index, "
+        "then driving the screen in headless Chromium ..."
+    )
+    figures = measure_ui(args.users, args.images, max(args.keystrokes, 2), args.chromium)
+    if args.json:
+        print_json(asdict(figures))
+        return 0
+    console.print(
+        f"{figures.users:,} users, {figures.images:,} images "
+        f"(built in {figures.build_seconds:.0f} s)\n"
+        f"  keystroke to rendered results  p50 {figures.keystroke_p50_ms:>6.1f} ms   "
+        f"p95 {figures.keystroke_p95_ms:>6.1f} ms   max {figures.keystroke_max_ms:.1f} ms "
+        f"({figures.keystrokes} keystrokes)\n"
+        f"  of which the API request       p50 {figures.api_p50_ms:>6.1f} ms   "
+        f"p95 {figures.api_p95_ms:>6.1f} ms\n"
+        f"  first load, search page        {figures.search_page_bytes / 1000:>6.1f} KB "
+        f"in {figures.search_page_requests} requests\n"
+        f"  first load, dashboards page    {figures.dashboards_page_bytes / 1000:>6.1f} KB "
+        f"in {figures.dashboards_page_requests} requests\n"
+        f"  load average (1 min) at the end {figures.load_average}"
+    )
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.cli.output import console, print_json, print_json_for_people, print_table
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import DeadLetter, LetterStatus
@@ -68,7 +68,7 @@ def run_show(app: Streamfold, args: argparse.Namespace) -> int:
     if args.json:
         print_json(_as_dict(letter))
     else:
-        console.print_json(data=_as_dict(letter))
+        print_json_for_people(_as_dict(letter))
     return 0
 
 

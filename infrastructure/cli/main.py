@@ -7,17 +7,23 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from infrastructure.cli.analytics import add_import_command
 from infrastructure.cli.bench import add_bench_commands
 from infrastructure.cli.bootstrap import add_bootstrap_command
+from infrastructure.cli.dashboards import add_dashboards_commands
 from infrastructure.cli.dead_letters import add_dlq_commands
 from infrastructure.cli.demo import add_demo_command
+from infrastructure.cli.export import add_export_command
 from infrastructure.cli.ingest import add_ingest_command
+from infrastructure.cli.migrate import add_migrate_command
 from infrastructure.cli.output import errors
 from infrastructure.cli.parser import OneLineParser, UsageError
 from infrastructure.cli.poll import add_poll_command
 from infrastructure.cli.queries import add_query_commands
 from infrastructure.cli.rebuild import add_rebuild_command
+from infrastructure.cli.resync import add_resync_command
 from infrastructure.cli.serve import add_serve_command
+from infrastructure.cli.sql import add_sql_command
 from infrastructure.cli.status import add_status_command
 from infrastructure.cli.verify import add_verify_command
 from infrastructure.composition import Streamfold
@@ -37,13 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_command(commands)
     add_query_commands(commands)
     add_serve_command(commands)
+    add_dashboards_commands(commands)
     add_dlq_commands(commands)
     add_rebuild_command(commands)
+    add_migrate_command(commands)
+    add_resync_command(commands)
     add_bootstrap_command(commands)
     add_verify_command(commands)
     add_bench_commands(commands)
     add_poll_command(commands)
     add_status_command(commands)
+    add_export_command(commands)
+    add_sql_command(commands)
+    add_import_command(commands)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -13,8 +14,24 @@ console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
 
+# A dead letter keeps its record as received, which may hold text that is not valid
+# Unicode (a lone surrogate); no pipe or terminal takes that, so it is printed escaped.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    sys.stdout.write(_LONE_SURROGATE.sub(_escaped, text) + "\n")
+
+
+def print_json_for_people(value: Any) -> None:
+    """Indented JSON; ``\\u`` escapes only when some text is not valid Unicode."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    console.print_json(data=value, default=str, ensure_ascii=bool(_LONE_SURROGATE.search(text)))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

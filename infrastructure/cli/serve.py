@@ -1,4 +1,7 @@
-"""``streamfold serve``: the CRM search HTTP API on this machine (127.0.0.1 by default)."""
+"""``streamfold serve``: the CRM search HTTP API and its browser screen on this machine.
+
+Listens on 127.0.0.1 by default; the screen is at ``/ui/``, the API under ``/v1/``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ DEFAULT_PORT = 8000
 
 
 def add_serve_command(commands: Any) -> None:
-    serve = commands.add_parser("serve", help="serve the search and count HTTP API locally")
+    serve = commands.add_parser("serve", help="serve the search API and the CRM screen locally")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.set_defaults(run=run_serve)
@@ -27,7 +30,8 @@ def run_serve(app: Streamfold, args: argparse.Namespace) -> int:
     api = create_app(lambda: app.search, authenticator_from_environment(os.environ))
     console.print(
         f"CRM search API on http://{args.host}:{args.port} "
-        f"(OpenAPI at /docs and /openapi.json); Ctrl-C stops it."
+        f"(OpenAPI at /docs and /openapi.json), the CRM screen at "
+        f"http://{args.host}:{args.port}/ui/; Ctrl-C stops it."
     )
     uvicorn.run(api, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -23,19 +23,24 @@ order compares the strings byte by byte, as OpenSearch sorts keywords.
 
 from __future__ import annotations
 
+import json
+import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
 import tantivy
 
 from projections.documents import DocumentKind
-from projections.query import FieldType, QueryField, query_fields
+from projections.query import FieldType, QueryError, QueryField, QueryProblem, query_fields
 
 # Bump when the fields change: a new physical index is built behind the alias. Version 2:
 # the query allowlist's fields, dates in milliseconds, presence and byte-order fields.
-SCHEMA_VERSION = 2
+# Version 3: the user document's web analytics. Version 4: its engagement. (Existing
+# installations move to a new version with `streamfold migrate`.)
+SCHEMA_VERSION = 4
 
 ID = "id"
 VERSION = "version"
@@ -138,6 +143,18 @@ class KindSchema:
             (f for f in self.fields if f.source == source and f.role in _EXACT_ROLES), None
         )
         if found is None:
+            if any(field.path == source for field in self.queryable):
+                # Allowed today, yet the live index was created by an earlier version.
+                raise QueryError(
+                    [
+                        QueryProblem(
+                            "",
+                            f"{source} is not indexed yet: the live {self.kind.value} index "
+                            "was created by an earlier version; `streamfold migrate` builds "
+                            "one that has it",
+                        )
+                    ]
+                )
             raise KeyError(f"{self.kind.value} has no exact field {source!r}")
         return found
 
@@ -154,6 +171,53 @@ def kind_schema(kind: DocumentKind) -> KindSchema:
     queryable = query_fields(kind).fields
     fields = tuple(indexed for field in queryable for indexed in indexed_fields(field))
     return KindSchema(kind, fields, queryable, _build(fields))
+
+
+def schema_fields(kind: DocumentKind) -> tuple[dict[str, Any], ...]:
+    """The kind's tantivy fields as an index records them in its ``meta.json``."""
+    return _described(kind)
+
+
+@cache
+def _described(kind: DocumentKind) -> tuple[dict[str, Any], ...]:
+    # Tantivy describes a schema only in the meta.json of an index: create an empty one.
+    with tempfile.TemporaryDirectory(prefix="streamfold-schema-") as directory:
+        tantivy.Index(kind_schema(kind).tantivy_schema, path=directory)
+        return stored_fields(Path(directory))
+
+
+def stored_fields(path: Path) -> tuple[dict[str, Any], ...]:
+    """The tantivy fields of the index at ``path``, from its ``meta.json``."""
+    meta = json.loads((path / "meta.json").read_text())
+    return tuple(meta["schema"])
+
+
+def stored_kind_schema(kind: DocumentKind, path: Path) -> KindSchema:
+    """The schema of an existing index: the current one, or the one it was created with.
+
+    An index created by an earlier version of the code keeps its own fields (tantivy
+    cannot change them), and must stay readable and writable until a migration has
+    replaced it: it is opened with its stored schema, indexing the body fields it has.
+    Values of fields it lacks are simply not indexed there.
+    """
+    wanted = kind_schema(kind)
+    stored = stored_fields(path)
+    if stored == schema_fields(kind):
+        return wanted
+    kept = {field["name"]: field["type"] for field in stored}
+    fields = tuple(f for f in wanted.fields if kept.get(f.name) == _TANTIVY_TYPES[f.role])
+    opened = tantivy.Index.open(str(path))
+    return KindSchema(kind, fields, wanted.queryable, opened.schema)
+
+
+_TANTIVY_TYPES = {
+    FieldRole.TEXT: "text",
+    FieldRole.KEYWORD: "text",
+    FieldRole.INTEGER: "i64",
+    FieldRole.DATE: "i64",
+    FieldRole.BOOLEAN: "bool",
+    FieldRole.ORDER: "u64",
+}
 
 
 def _build(fields: tuple[IndexedField, ...]) -> tantivy.Schema:

@@ -136,6 +136,9 @@ def _by_relevance(
     position = request.offset
     if request.search_after is not None:
         position = relevance_position(request, request.search_after)
+    if request.size == 0:  # a count with facets: tantivy refuses a limit of 0
+        total = _count_of(searcher.search(query, limit=1, count=True))
+        return _Found([], total, position=position)
     result = searcher.search(query, limit=request.size, offset=position, count=True)
     found: list[tuple[float | None, tantivy.DocAddress]] = [
         (float(score), address) for score, address in result.hits

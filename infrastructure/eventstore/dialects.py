@@ -49,6 +49,9 @@ class Dialect:
     def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
         raise NotImplementedError
 
+    def begin_writing(self, cursor: Cursor) -> None:
+        """Make a transaction that reads before it writes safe against concurrent writers."""
+
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         for statement in statements:
             cursor.execute(statement)
@@ -69,6 +72,12 @@ class SQLiteDialect(Dialect):
             "ON CONFLICT (name) DO UPDATE SET taken = taken + 1",
             (name,),
         )
+
+    def begin_writing(self, cursor: Cursor) -> None:
+        # A WAL read snapshot cannot be upgraded once another connection has committed:
+        # SQLite fails at once ("database is locked") instead of waiting. Writing first
+        # takes the write lock up front, waiting for it within the busy timeout.
+        self.lock_projection(cursor, "writers")
 
 
 class PostgresDialect(Dialect):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ from projections.state import (
     StateTable,
     UserRow,
     UserStats,
+    WebAnalytics,
+    WebTrafficRow,
 )
 
 PROJECTION_NAME = "documents"
@@ -32,6 +35,7 @@ _TABLE_NAMES = {
     StateTable.IMAGES: "streamfold_image_state",
     StateTable.LIKES: "streamfold_like_state",
     StateTable.PAYMENTS: "streamfold_payment_state",
+    StateTable.ANALYTICS: "streamfold_analytics_state",
 }
 _COLUMNS = {
     StateTable.USERS: (
@@ -44,7 +48,11 @@ _COLUMNS = {
     ),
     StateTable.LIKES: ("image_id", "user_id"),
     StateTable.PAYMENTS: ("user_id", "payment_id", "amount_cents", "status"),
+    StateTable.ANALYTICS: (
+        "user_id", "visited_on", "source", "medium", "sessions", "pageviews",
+    ),
 }  # fmt: skip
+_ROW_GETTERS = {table: attrgetter(*columns) for table, columns in _COLUMNS.items()}
 
 
 def _encode(value: Any) -> Any:
@@ -65,7 +73,12 @@ def _load(text: str | None) -> Any:
 
 
 def _row_values(table: StateTable, row: Row) -> tuple[Any, ...]:
-    return tuple(_encode(getattr(row, column)) for column in _COLUMNS[table])
+    # Called for every state row a rebuild writes: one C-level attribute fetch per row, and
+    # the per-value encoding only for rows that hold a list.
+    values: tuple[Any, ...] = _ROW_GETTERS[table](row)
+    if list in map(type, values):
+        return tuple(_encode(value) for value in values)
+    return values
 
 
 def _user_row(record: Any) -> UserRow:
@@ -103,6 +116,15 @@ def _row(table: StateTable, record: Any) -> Row:
         return _image_row(record)
     if table is StateTable.LIKES:
         return LikeRow(image_id=record["image_id"], user_id=record["user_id"])
+    if table is StateTable.ANALYTICS:
+        return WebTrafficRow(
+            user_id=record["user_id"],
+            visited_on=record["visited_on"],
+            source=record["source"],
+            medium=record["medium"],
+            sessions=int(record["sessions"]),
+            pageviews=int(record["pageviews"]),
+        )
     return PaymentRow(
         user_id=record["user_id"],
         payment_id=record["payment_id"],
@@ -236,6 +258,7 @@ class SqlProjectionSession(ProjectionSession):
                 ids,
             )
         }
+        analytics = self._web_analytics(ids)
         views = {}
         for user_id in user_ids:
             image_count, last_upload = uploads.get(user_id, (0, None))
@@ -247,9 +270,43 @@ class SqlProjectionSession(ProjectionSession):
                 last_upload_at=last_upload,
                 lifetime_value_cents=total,
                 payment_count=payments,
+                analytics=analytics.get(user_id),
             )
             views[user_id] = (rows.get(user_id), stats)
         return views
+
+    def _web_analytics(self, ids: Sequence[Any]) -> dict[str, WebAnalytics]:
+        totals = self._query(
+            "SELECT user_id, SUM(sessions) AS sessions, SUM(pageviews) AS pageviews,"
+            " MIN(visited_on) AS first_on, MAX(visited_on) AS last_on"
+            " FROM streamfold_analytics_state WHERE user_id {any} GROUP BY user_id",
+            ids,
+        )
+        if not totals:
+            return {}
+        # The first row of each user: no other row of that user is earlier by (day, source).
+        first = {
+            r["user_id"]: (r["source"], r["medium"])
+            for r in self._query(
+                "SELECT a.user_id, a.source, a.medium FROM streamfold_analytics_state a"
+                " WHERE a.user_id {any} AND NOT EXISTS ("
+                " SELECT 1 FROM streamfold_analytics_state b WHERE b.user_id = a.user_id"
+                " AND (b.visited_on < a.visited_on"
+                " OR (b.visited_on = a.visited_on AND b.source < a.source)))",
+                ids,
+            )
+        }
+        return {
+            r["user_id"]: WebAnalytics(
+                sessions=int(r["sessions"]),
+                pageviews=int(r["pageviews"]),
+                first_visit_on=r["first_on"],
+                last_visit_on=r["last_on"],
+                first_source=first[r["user_id"]][0],
+                first_medium=first[r["user_id"]][1],
+            )
+            for r in totals
+        }
 
     def _counts(self, statement: str, params: Sequence[Any]) -> dict[str, int]:
         return {r["id"]: int(r["n"]) for r in self._query(statement, params)}
@@ -390,6 +447,7 @@ class SqlProjectionStore(ProjectionStore):
         if not changes:
             return
         with self._guard(), self._dialect.transaction() as cursor:
+            self._dialect.begin_writing(cursor)
             self.mark_synced_on(cursor, self.generation(cursor), changes)
 
     def mark_synced_on(

@@ -23,6 +23,11 @@ PROJECTION_TABLES = [
     " amount_cents BIGINT NOT NULL, status TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS streamfold_payment_state_user"
     " ON streamfold_payment_state (user_id)",
+    "CREATE TABLE IF NOT EXISTS streamfold_analytics_state ("
+    " aggregate_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, visited_on TEXT NOT NULL,"
+    " source TEXT NOT NULL, medium TEXT, sessions BIGINT NOT NULL, pageviews BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS streamfold_analytics_state_user"
+    " ON streamfold_analytics_state (user_id, visited_on, source)",
     "CREATE TABLE IF NOT EXISTS streamfold_documents ("
     " kind TEXT NOT NULL, doc_id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT,"
     " fingerprint TEXT NOT NULL,"

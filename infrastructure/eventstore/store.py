@@ -62,7 +62,9 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
             ),
         }
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": (
+            "infrastructure.eventstore.postgres_deadline:DeadlineBoundPostgresFactory"
+        ),
         "POSTGRES_DBNAME": target.dbname,
         "POSTGRES_HOST": target.host,
         "POSTGRES_PORT": str(target.port),
@@ -72,6 +74,9 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_LOCK_TIMEOUT": "30",
+        # Pooled connections outlive a database restart or a network cut; checking one
+        # before use means the first batch after an outage succeeds instead of failing.
+        "POSTGRES_PRE_PING": "y",
         "APPLICATION_RECORDER_TOPIC": (
             "infrastructure.eventstore.postgres_recorder:PostgresSourceRecorder"
         ),

@@ -3,8 +3,10 @@
     POST /v1/{kind}/search   a SearchRequest  -> a SearchPage
     POST /v1/{kind}/count    a CountRequest   -> {"count": N}
     GET  /v1/{kind}/fields   the fields a request may use, and how
+    GET  /v1/{kind}/documents/{id}   one document by id, or a 404
     GET  /health             {"status": "ok"}
     GET  /openapi.json, /docs
+    GET  /ui/                the CRM's browser screen (search and dashboards) over this API
 
 ``kind`` is ``users`` or ``images``. The same app runs under ``streamfold serve`` and, via
 `infrastructure.lambda_handlers.http_handler`, behind API Gateway. See docs/query-api.md.
@@ -16,16 +18,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel
 
 from infrastructure.http.auth import Authenticator
 from infrastructure.http.errors import install_error_handlers
+from infrastructure.http.limits import Limits, install_limits
+from infrastructure.http.ui import mount_screen
 from projections.documents import DocumentKind
-from projections.query import CountRequest, SearchPage, SearchRequest, query_fields
+from projections.query import CountRequest, SearchPage, SearchRequest, Term, query_fields
 from projections.search import SearchService
 
 ServiceProvider = Callable[[], SearchService]
@@ -69,6 +74,14 @@ class CountResponse(BaseModel):
     count: int
 
 
+class DocumentResponse(BaseModel):
+    id: str
+    source: dict[str, Any]  # the document
+
+
+ID_FIELDS = {DocumentKind.USERS: "user_id", DocumentKind.IMAGES: "image_id"}
+
+
 class QueryableField(BaseModel):
     path: str
     type: str
@@ -79,8 +92,13 @@ class QueryableField(BaseModel):
     sortable: bool
 
 
-def create_app(service: ServiceProvider, authenticate: Authenticator) -> FastAPI:
-    """The API over the search service ``service()`` returns, guarded by ``authenticate``."""
+def create_app(
+    service: ServiceProvider, authenticate: Authenticator, limits: Limits | None = None
+) -> FastAPI:
+    """The API over the search service ``service()`` returns, guarded by ``authenticate``.
+
+    Request size and rate are bounded by ``limits`` (by default from the environment).
+    """
     app = FastAPI(
         title="streamfold CRM search API",
         version="1",
@@ -89,6 +107,7 @@ def create_app(service: ServiceProvider, authenticate: Authenticator) -> FastAPI
         "errors are JSON with a 400 for a request to correct.",
     )
     install_error_handlers(app)
+    install_limits(app, limits or Limits.from_environment(os.environ))
 
     def authenticated(request: Request) -> None:
         event: Mapping[str, Any] | None = request.scope.get("aws.event")
@@ -125,9 +144,21 @@ def create_app(service: ServiceProvider, authenticate: Authenticator) -> FastAPI
             for f in query_fields(kind).fields
         ]
 
+    @api.get("/{kind}/documents/{doc_id}", response_model=DocumentResponse, summary="One document")
+    def document(kind: DocumentKind, doc_id: str) -> DocumentResponse:
+        # Through the search path, so a get sees exactly what searches see (no tombstones).
+        only = SearchRequest(
+            filter=Term(field=ID_FIELDS[kind], value=doc_id), size=1, highlight=None
+        )
+        hits = service().search(kind, only).hits
+        if not hits:
+            raise HTTPException(404, f"no {kind.value} document with id {doc_id!r}")
+        return DocumentResponse(id=hits[0].id, source=hits[0].source)
+
     @app.get("/health", summary="Liveness")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(api)
+    mount_screen(app)
     return app

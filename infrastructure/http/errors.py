@@ -4,7 +4,8 @@
                "problems": [{"location": "filter.field", "message": "unknown field ..."}]}}
 
 Codes: ``invalid_request`` (400), ``unauthorized`` (401), ``not_found`` (404),
-``method_not_allowed`` (405), ``unavailable`` (503, retry later), ``internal`` (500).
+``method_not_allowed`` (405), ``too_large`` (413) and ``rate_limited`` (429, see
+``infrastructure.http.limits``), ``unavailable`` (503, retry later), ``internal`` (500).
 """
 
 from __future__ import annotations

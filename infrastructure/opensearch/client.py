@@ -43,6 +43,13 @@ from infrastructure.settings import OPENSEARCH_AUTH, SEARCH, ConfigError, OpenSe
 
 log = logging.getLogger(__name__)
 
+# The client's trace logger writes each request as a curl command, body and all (the
+# documents), at INFO, to any handler a logging setup attaches to it. Unless someone has
+# set its level, only debug logging may show them.
+_TRACE = logging.getLogger("opensearchpy.trace")
+if _TRACE.level == logging.NOTSET:
+    _TRACE.setLevel(logging.WARNING)
+
 # search-<domain>-<id>.<region>.es.amazonaws.com, <id>.<region>.aoss.amazonaws.com (and .cn)
 _AWS_HOST = re.compile(
     r"\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?P<service>es|aoss)\.amazonaws\.com(?:\.cn)?$"

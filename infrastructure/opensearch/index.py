@@ -135,6 +135,41 @@ class OpenSearchIndex(SearchIndex):
             lambda timeout: self._layout.swap_alias(kind, physical_name, timeout)
         )
 
+    def index_definition(self, physical_name: str) -> dict[str, Any]:
+        """The mappings and settings of a physical index, as the cluster reports them.
+
+        >>> index.index_definition("streamfold-users-v1")["mappings"]["_meta"]
+        {'kind': 'users', 'schema_version': 1, 'projection_version': 2}
+        """
+
+        def request(timeout: float) -> dict[str, Any]:
+            mappings = self._client.indices.get_mapping(
+                index=physical_name, request_timeout=timeout
+            )
+            settings = self._client.indices.get_settings(
+                index=physical_name, request_timeout=timeout
+            )
+            return {
+                "mappings": mappings[physical_name]["mappings"],
+                "settings": settings[physical_name]["settings"],
+            }
+
+        return self._run(f"read the mapping of {physical_name}")(request)
+
+    def extend_mapping(
+        self, physical_name: str, properties: dict[str, Any], meta: dict[str, Any]
+    ) -> None:
+        """Add fields to a live index's mapping and replace its ``_meta`` (a migration).
+
+        The cluster refuses the whole update if it would change an existing field.
+        """
+        body = {"properties": properties, "_meta": meta}
+        self._run(f"update the mapping of {physical_name}")(
+            lambda timeout: self._client.indices.put_mapping(
+                index=physical_name, body=body, request_timeout=timeout
+            )
+        )
+
     # -- the SearchIndex port -----------------------------------------------------------
 
     def write(

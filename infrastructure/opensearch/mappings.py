@@ -32,6 +32,7 @@ from typing import Any
 from projections.documents import DocumentKind
 from projections.query.fields import query_fields
 from projections.query.limits import MAX_OFFSET, MAX_PAGE_SIZE
+from projections.versions import projection_version
 
 SCHEMA_VERSION = 1  # bump when the mappings change: a rebuild fills a new physical index
 
@@ -112,6 +113,19 @@ USER_PROPERTIES: dict[str, Any] = {
     "last_upload_at": _date(),
     "lifetime_value_cents": _number("long"),
     "payment_count": _number("integer"),
+    "engagement": _number("integer"),
+    "analytics": {
+        "type": "object",
+        "dynamic": "strict",
+        "properties": {
+            "sessions": _number("long"),
+            "pageviews": _number("long"),
+            "first_visit_on": _date(),
+            "last_visit_on": _date(),
+            "first_source": _keyword(),
+            "first_medium": _keyword(),
+        },
+    },
 }
 
 OWNER_PROPERTIES: dict[str, Any] = {
@@ -229,7 +243,12 @@ def index_body(kind: DocumentKind) -> dict[str, Any]:
         "settings": {"index": {"max_result_window": MAX_RESULT_WINDOW}, "analysis": ANALYSIS},
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"kind": kind.value, "schema_version": SCHEMA_VERSION},
+            "_meta": {
+                "kind": kind.value,
+                "schema_version": SCHEMA_VERSION,
+                # What `streamfold migrate` compares with the code's version.
+                "projection_version": projection_version(kind),
+            },
             "properties": {**kind_mapping(kind).properties, **TOMBSTONE_PROPERTIES},
         },
     }

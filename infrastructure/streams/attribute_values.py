@@ -18,9 +18,13 @@ from typing import Any
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeDeserializer
 
+from infrastructure.streams.item_size import MAX_ITEM_BYTES, item_size
 from infrastructure.streams.records import RecordError, shown
 
 _DESCRIPTORS = frozenset(("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"))
+# DynamoDB accepts U+0000 in strings; PostgreSQL text cannot hold it, so such a record is
+# refused here, the same on every backend, instead of failing its whole batch later.
+_NUL = "the event store cannot keep it; remove it from the item"
 
 
 class InvalidAttributeValue(ValueError):
@@ -44,12 +48,16 @@ def _text(value: object, descriptor: str) -> str:
         raise InvalidAttributeValue(
             f"{descriptor} holds text that is not valid Unicode: {shown(value)}"
         )
+    if "\x00" in value:
+        raise InvalidAttributeValue(f"{descriptor} holds a NUL character: {shown(value)}; {_NUL}")
     return value
 
 
 def _attribute_name(name: object) -> str:
     if type(name) is not str or not _is_unicode(name):
         raise InvalidAttributeValue(f"attribute name {shown(name)} is not valid Unicode text")
+    if "\x00" in name:
+        raise InvalidAttributeValue(f"attribute name {shown(name)} holds a NUL character; {_NUL}")
     return name
 
 
@@ -150,4 +158,10 @@ def deserialize_image(image: object, label: str) -> dict[str, Any]:
             raise RecordError(f"{label} attribute {shown(name)}: {error}") from None
         except RecursionError:
             raise RecordError(f"{label} attribute {shown(name)} is nested too deeply") from None
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise RecordError(
+            f"{label} is {size} bytes, more than the {MAX_ITEM_BYTES} a DynamoDB item can "
+            "hold; check what produced this record"
+        )
     return item

@@ -125,6 +125,8 @@ def _key_part(keys: Mapping[str, Any], name: str, kind: TableKind) -> str:
         raise RecordError(f"key attribute {name!r} must be a string (S), got {shown(value)}")
     if not text:
         raise RecordError(f"key attribute {name!r} is an empty string")
+    if "\x00" in text:
+        raise RecordError(f"key attribute {name!r} holds a NUL character: {shown(text)}")
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:
@@ -147,6 +149,8 @@ def _new_image(block: Mapping[str, Any], change_type: ChangeType) -> dict[str, A
 def _record_id(event_id: object) -> str:
     if not isinstance(event_id, str) or not event_id:
         raise RecordError(f"the record has no eventID, got {shown(event_id)}")
+    if "\x00" in event_id:
+        raise RecordError(f"eventID holds a NUL character: {shown(event_id)}")
     return event_id
 
 

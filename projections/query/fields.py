@@ -101,6 +101,14 @@ USER_FIELDS = (
     _integer("likes_given"),
     _integer("lifetime_value_cents"),
     _integer("payment_count"),
+    _integer("engagement"),
+    QueryField("analytics", FieldType.OBJECT),
+    _integer("analytics.sessions"),
+    _integer("analytics.pageviews"),
+    _date("analytics.first_visit_on"),
+    _date("analytics.last_visit_on"),
+    _keyword("analytics.first_source", sortable=True),
+    _keyword("analytics.first_medium", sortable=True),
 )
 
 IMAGE_FIELDS = (

@@ -597,6 +597,15 @@ class QueryContract:
         ]
         assert ids(service, USERS, text="mathematics", fields=["bio"]) == []
 
+    def test_a_text_search_of_size_zero_gives_the_total_and_no_hits(
+        self, service: SearchService
+    ) -> None:
+        page = service.search(IMAGES, text="photgraphy montains", size=0)
+
+        assert page.hits == []
+        assert page.total == service.count(IMAGES, text="photgraphy montains") > 0
+        assert page.next_cursor is None
+
     def test_typo_tolerance_can_be_turned_off(self, service: SearchService) -> None:
         assert ids(service, IMAGES, text="photgraphy", fuzzy=False) == []
         assert service.count(IMAGES, text="photgraphy") > 0

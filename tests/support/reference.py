@@ -22,7 +22,9 @@ def expected_documents(items_by_kind: Mapping[str, Iterable[Item]]) -> Documents
 
     ``items_by_kind`` maps a kind (``"users"``, ``"images"``, ``"likes"``, ``"payments"``)
     to that table's current items, with values as boto3 returns them (Decimal or int for
-    N, set for SS). A missing kind is an empty table.
+    N, set for SS). A missing kind is an empty table. ``"analytics"`` holds the imported
+    web-analytics rows (``userId``, ``date``, ``source``, ``medium``, ``sessions``,
+    ``pageviews``), one per user, date and source.
 
     >>> docs = expected_documents({"users": [{"userId": "u1", "email": "a@b.example",
     ...     "name": "Ada", "plan": "pro", "country": "GB", "createdAt": "2024-01-01T00:00:00Z",
@@ -35,6 +37,9 @@ def expected_documents(items_by_kind: Mapping[str, Iterable[Item]]) -> Documents
     images = {item["imageId"]: item for item in tables.get("images", [])}
     likes = tables.get("likes", [])
     payments = tables.get("payments", [])
+    traffic_per_user: defaultdict[str, list[Item]] = defaultdict(list)
+    for row in tables.get("analytics", []):
+        traffic_per_user[row["userId"]].append(row)
 
     likes_per_image = Counter(like["imageId"] for like in likes)
     likes_per_liker = Counter(like["userId"] for like in likes)
@@ -54,6 +59,7 @@ def expected_documents(items_by_kind: Mapping[str, Iterable[Item]]) -> Documents
                 likes_per_image=likes_per_image,
                 likes_given=likes_per_liker[user_id],
                 paid=paid_per_user.get(user_id, []),
+                traffic=traffic_per_user.get(user_id, []),
             )
             for user_id, user in users.items()
         },
@@ -70,7 +76,9 @@ def user_document(
     likes_per_image: Mapping[str, int],
     likes_given: int,
     paid: list[Item],
+    traffic: Iterable[Item] = (),
 ) -> dict[str, Any]:
+    likes_received = sum(likes_per_image.get(image["imageId"], 0) for image in own_images)
     return {
         "user_id": user["userId"],
         "email": user["email"],
@@ -82,11 +90,35 @@ def user_document(
         "tags": _sorted_set(user.get("tags")),
         "bio": user.get("bio"),
         "image_count": len(own_images),
-        "likes_received": sum(likes_per_image.get(image["imageId"], 0) for image in own_images),
+        "likes_received": likes_received,
         "likes_given": likes_given,
         "last_upload_at": latest_timestamp(image["createdAt"] for image in own_images),
         "lifetime_value_cents": sum(_whole(payment["amountCents"]) for payment in paid),
         "payment_count": len(paid),
+        "engagement": likes_given + likes_received + len(own_images),
+        "analytics": web_analytics(traffic),
+    }
+
+
+def web_analytics(rows: Iterable[Item]) -> dict[str, Any] | None:
+    """Totals over a user's analytics rows; the first source is that of the earliest day.
+
+    >>> web_analytics([{"date": "2024-02-01", "source": "news", "medium": "email",
+    ...     "sessions": 2, "pageviews": 5}, {"date": "2024-01-15", "source": "google",
+    ...     "medium": "organic", "sessions": 1, "pageviews": 1}])["first_source"]
+    'google'
+    """
+    rows = list(rows)
+    if not rows:
+        return None
+    first = min(rows, key=lambda row: (row["date"], row["source"]))
+    return {
+        "sessions": sum(_whole(row["sessions"]) for row in rows),
+        "pageviews": sum(_whole(row["pageviews"]) for row in rows),
+        "first_visit_on": first["date"],
+        "last_visit_on": max(row["date"] for row in rows),
+        "first_source": first["source"],
+        "first_medium": first.get("medium"),
     }
 
 

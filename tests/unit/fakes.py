@@ -14,7 +14,15 @@ from domain.errors import ConcurrentChange
 from domain.intake import ItemLedger, PositionMove
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
-from projections.state import ImageRow, Row, StateTable, UserRow, UserStats, sortable_instant
+from projections.state import (
+    ImageRow,
+    Row,
+    StateTable,
+    UserRow,
+    UserStats,
+    WebAnalytics,
+    sortable_instant,
+)
 
 
 class FakeLedger(ItemLedger):
@@ -141,9 +149,24 @@ class FakeProjectionSession(ProjectionSession):
                     last_upload_at=latest.created_at if latest else None,
                     lifetime_value_cents=sum(p.amount_cents for p in paid),
                     payment_count=len(paid),
+                    analytics=self._analytics(user_id),
                 ),
             )
         return views
+
+    def _analytics(self, user_id: str) -> WebAnalytics | None:
+        rows = [r for r in self._all(StateTable.ANALYTICS) if r.user_id == user_id]
+        if not rows:
+            return None
+        first = min(rows, key=lambda r: (r.visited_on, r.source))
+        return WebAnalytics(
+            sessions=sum(r.sessions for r in rows),
+            pageviews=sum(r.pageviews for r in rows),
+            first_visit_on=first.visited_on,
+            last_visit_on=max(r.visited_on for r in rows),
+            first_source=first.source,
+            first_medium=first.medium,
+        )
 
     def image_views(
         self, image_ids: Collection[str]

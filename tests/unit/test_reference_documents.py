@@ -70,6 +70,8 @@ def test_a_user_document_copies_the_item_and_counts_nothing_alone() -> None:
                 "last_upload_at": None,
                 "lifetime_value_cents": 0,
                 "payment_count": 0,
+                "engagement": 0,
+                "analytics": None,
             }
         },
         "images": {},

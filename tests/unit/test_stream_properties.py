@@ -149,7 +149,12 @@ def test_a_valid_record_damaged_anywhere_never_raises(
     assert_well_formed([damaged], parsed)
 
 
-KEY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200)
+# Any text DynamoDB accepts in a key, but NUL, which the event store refuses on purpose.
+KEY_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+    min_size=1,
+    max_size=200,
+)
 
 
 @given(st.sampled_from(range(len(SAMPLE_RECORDS))), KEY_TEXT, KEY_TEXT)
