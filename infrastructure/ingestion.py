@@ -14,7 +14,7 @@ from domain.intake import ChangeIntake
 from domain.kinds import TableKind
 from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLetter
 from infrastructure.streams import StreamRecord, parse_lambda_event
-from projections.ports import DocumentFailure, TransientFailure
+from projections.ports import TransientFailure
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
@@ -94,7 +94,7 @@ class StreamIngestion:
         self._projector.catch_up()
         clock.lap("projection")
         synced = self._sync.flush()
-        self._dead_letters.put([_document_letter(f) for f in synced.failed])
+        self._dead_letters.put([NewDeadLetter.for_document(f) for f in synced.failed])
         clock.lap("search")
         outcome.events_recorded = report.events_recorded
         outcome.duplicates = len(report.duplicates)
@@ -130,18 +130,6 @@ def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
         letter_id = f"{record.source}:{event_id}"
     raw = dict(record.raw) if isinstance(record.raw, Mapping) else {"record": record.raw}
     return NewDeadLetter(record.source, record.table_name, reason, raw, letter_id)
-
-
-def _document_letter(failure: DocumentFailure) -> NewDeadLetter:
-    change = failure.change
-    return NewDeadLetter(
-        source="document",
-        table_name=change.kind.value,
-        reason=failure.reason,
-        raw={"kind": change.kind.value, "id": change.doc_id, "version": change.version,
-             "body": change.body},
-        letter_id=f"document:{change.kind.value}:{change.doc_id}:{change.version}",
-    )  # fmt: skip
 
 
 def _lag(changes: Sequence[Any]) -> float | None:

@@ -35,7 +35,6 @@ from infrastructure.analytics.columns import ColumnMapping
 from infrastructure.analytics.reader import AnalyticsRow, read_rows
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import NewDeadLetter
-from infrastructure.ingestion import _document_letter as document_letter
 
 SOURCE = "analytics-file"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,7 +72,9 @@ class AnalyticsImport:
             self._import(name, base, batch, report)
         self._app.projector.catch_up()
         synced = self._app.sync.flush()
-        self._app.dead_letters.put([document_letter(failure) for failure in synced.failed])
+        self._app.dead_letters.put(
+            [NewDeadLetter.for_document(failure) for failure in synced.failed]
+        )
         report.documents_written = synced.written
         return report
 

@@ -9,13 +9,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from infrastructure.eventstore.dialects import dialect_for
 from infrastructure.eventstore.schema import DEAD_LETTER_TABLES
 from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+
+if TYPE_CHECKING:
+    from projections.ports import DocumentFailure
 
 
 class LetterStatus(StrEnum):
@@ -33,6 +36,19 @@ class NewDeadLetter:
     reason: str
     raw: Mapping[str, Any]
     letter_id: str = ""
+
+    @classmethod
+    def for_document(cls, failure: DocumentFailure) -> NewDeadLetter:
+        """A document the search backend refused for good, kept with the version it had."""
+        change = failure.change
+        return cls(
+            source="document",
+            table_name=change.kind.value,
+            reason=failure.reason,
+            raw={"kind": change.kind.value, "id": change.doc_id, "version": change.version,
+                 "body": change.body},
+            letter_id=f"document:{change.kind.value}:{change.doc_id}:{change.version}",
+        )  # fmt: skip
 
     def identity(self) -> str:
         if self.letter_id:

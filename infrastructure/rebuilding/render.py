@@ -18,7 +18,7 @@ from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLette
 from infrastructure.rebuilding.slices import IdRange
 from infrastructure.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
-from projections.ports import DocumentFailure, SearchIndex
+from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
 
 RenderProgress = Callable[[int, int], None]  # documents rendered so far, and to render
@@ -85,7 +85,7 @@ class SliceRender:
         if not to_write:
             return 0
         outcome = self._index.write(to_write, self._into)
-        self._dead_letters.put([_refused(failure) for failure in outcome.failed])
+        self._dead_letters.put([NewDeadLetter.for_document(f) for f in outcome.failed])
         return outcome.written
 
 
@@ -105,15 +105,3 @@ def _freed_memory_release() -> Callable[[], object]:
 
 
 _release_freed_memory = _freed_memory_release()
-
-
-def _refused(failure: DocumentFailure) -> NewDeadLetter:
-    change = failure.change
-    return NewDeadLetter(
-        source="document",
-        table_name=change.kind.value,
-        reason=failure.reason,
-        raw={"kind": change.kind.value, "id": change.doc_id, "version": change.version,
-             "body": change.body},
-        letter_id=f"document:{change.kind.value}:{change.doc_id}:{change.version}",
-    )  # fmt: skip
