@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from domain.analytics import WebTraffic
@@ -28,8 +30,17 @@ _FIELDS: dict[type[Any], frozenset[str]] = {
 }
 
 
+# Each row's fields in declaration order, read from an event's fields in one call.
+_GETTERS: dict[type[Any], Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    row_class: itemgetter(*(f.name for f in fields(row_class))) for row_class in _FIELDS
+}
+
+
 def _whole(row_class: type[R], event: object) -> R:
-    return row_class(**{name: getattr(event, name) for name in _FIELDS[row_class]})
+    try:
+        return row_class(*_GETTERS[row_class](vars(event)))
+    except KeyError:  # a field the event's class declares a default for, not stored
+        return row_class(**{name: getattr(event, name) for name in _FIELDS[row_class]})
 
 
 def _changed(row: R | None, event: object) -> R | None:

@@ -47,8 +47,10 @@ class DocumentProjector:
     >>> DocumentProjector(store).catch_up()   # project everything recorded so far
     """
 
-    def __init__(self, store: ProjectionStore, batch_size: int = 2000) -> None:
+    def __init__(self, store: ProjectionStore, batch_size: int = 10_000) -> None:
         self._store = store
+        # Events per transaction: a whole Lambda batch's (at most 10,000 records) at once,
+        # so that a document touched all over the batch is rendered and written once.
         self._batch_size = batch_size
 
     def catch_up(self, until: int | None = None) -> ProjectionReport:

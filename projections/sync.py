@@ -31,11 +31,13 @@ class SearchSync:
         self,
         store: ProjectionStore,
         index: SearchIndex,
-        batch_size: int = 2000,
+        batch_size: int = 10_000,
         into: Mapping[DocumentKind, str] | None = None,
     ) -> None:
         self._store = store
         self._index = index
+        # Up to a whole Lambda batch's documents per round: each round costs the embedded
+        # backend a commit per kind; the OpenSearch adapter cuts its own bulk requests.
         self._batch_size = batch_size
         # With ``into``, those kinds are written into their named physical indices (a
         # rebuild of some kinds) and the others through their aliases: a live handler may

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from infrastructure.embedded.catalog import IndexCatalog
 from infrastructure.embedded.codec import UnindexableDocument, decode, encode
 from infrastructure.embedded.errors import unavailable_on_failure
 from infrastructure.embedded.locking import directory_lock
-from infrastructure.embedded.physical import VersionedDocument
+from infrastructure.embedded.physical import PhysicalIndex, VersionedDocument
 from infrastructure.embedded.search import count, search
 from projections.documents import DocumentChange, DocumentKind, newest_per_document
 from projections.ports import DocumentFailure, IndexedDocument, SearchIndex, WriteOutcome
@@ -106,17 +107,23 @@ class EmbeddedSearchIndex(SearchIndex):
             return outcome
         with unavailable_on_failure(self._directory, "write"):
             self._catalog.ensure_ready()
-            with directory_lock(self._directory):
-                for kind, batch in batches.items():
-                    target = (
-                        self._catalog.named(kind, into[kind])
-                        if into and kind in into
-                        else self._catalog.behind_alias(kind)
-                    )
-                    written = target.write_newer(batch)
+            with directory_lock(self._directory), ThreadPoolExecutor(len(batches)) as writers:
+                # The kinds live in separate tantivy indexes: their commits (which let go of
+                # the interpreter while tantivy serializes and syncs segments) overlap.
+                writes = [
+                    (batch, writers.submit(self._target(kind, into).write_newer, batch))
+                    for kind, batch in batches.items()
+                ]
+                for batch, write in writes:
+                    written = write.result()
                     outcome.written += written
                     outcome.stale += len(batch) - written
         return outcome
+
+    def _target(self, kind: DocumentKind, into: Mapping[DocumentKind, str] | None) -> PhysicalIndex:
+        if into and kind in into:
+            return self._catalog.named(kind, into[kind])
+        return self._catalog.behind_alias(kind)
 
     def get(self, kind: DocumentKind, doc_id: str) -> IndexedDocument | None:
         """The stored document, a tombstone (``body`` None) included, or None."""

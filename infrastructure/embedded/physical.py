@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,7 +88,7 @@ class PhysicalIndex:
         stored = self.versions(self.searcher(), [d.doc_id for d in documents])
         newer = [d for d in documents if stored.get(d.doc_id, -1) < d.version]
         if newer:
-            self._replace(newer)
+            self._replace(newer, stored.keys())
         return len(newer)
 
     def versions(self, searcher: tantivy.Searcher, doc_ids: Sequence[str]) -> dict[str, int]:
@@ -102,12 +102,15 @@ class PhysicalIndex:
         stored = (searcher.doc(address) for _, address in hits)
         return {stored_id(document): stored_version(document) for document in stored}
 
-    def _replace(self, documents: Sequence[VersionedDocument]) -> None:
+    def _replace(self, documents: Sequence[VersionedDocument], stored: Collection[str]) -> None:
         # One commit for the whole batch: on return it is durable and the next searcher sees it.
+        # Only ids the index holds are deleted first: each delete is looked up in every
+        # segment at commit, and new documents (all of them in a rebuild) need none.
         writer = self._index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
         try:
             for doc_id, _, json in documents:
-                writer.delete_documents_by_term(ID, doc_id)
+                if doc_id in stored:
+                    writer.delete_documents_by_term(ID, doc_id)
                 writer.add_json(json)
             writer.commit()
         finally:
