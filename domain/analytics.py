@@ -7,10 +7,8 @@ a corrected row (new figures for the same user, day and source) records one corr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from eventsourcing.domain import event
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
@@ -18,14 +16,17 @@ from domain.items import SourceItem, WebTrafficItem
 from domain.kinds import ImportedKind
 
 
-class WebTraffic(SourceAggregate):
+class WebTraffic(SourceAggregate, created_event_name="Counted"):
     # The aggregate's own base classes: events declared on them are defined once, not
-    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    # redefined by eventsourcing as subclasses of the aggregate's event class; like
+    # SourceAggregate's, they add no field and reuse their base's dataclass methods.
+    # Each event applies itself, and command methods trigger events explicitly: ``@event``
+    # would build one more event class per decorated method at import.
     class Event(SourceAggregate.Event):
-        pass
+        __dataclass_fields__ = SourceAggregate.Event.__dataclass_fields__
 
     class Created(Event, SourceAggregate.Created):
-        pass
+        __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
     class Counted(Created):
         user_id: str
@@ -35,9 +36,27 @@ class WebTraffic(SourceAggregate):
         sessions: int
         pageviews: int
 
+        def apply(self, aggregate: WebTraffic) -> None:
+            aggregate.user_id, aggregate.visited_on = self.user_id, self.visited_on
+            aggregate.source, aggregate.medium = self.source, self.medium
+            aggregate.sessions, aggregate.pageviews = self.sessions, self.pageviews
+            aggregate.deleted = False
+
     class Corrected(Event):
         """The export now says something else for the same user, day and source."""
 
+        medium: str | None
+        sessions: int
+        pageviews: int
+
+        def apply(self, aggregate: WebTraffic) -> None:
+            aggregate.medium, aggregate.sessions = self.medium, self.sessions
+            aggregate.pageviews = self.pageviews
+
+    if TYPE_CHECKING:  # set by the events; not fields of a created event
+        user_id: str
+        visited_on: str
+        source: str
         medium: str | None
         sessions: int
         pageviews: int
@@ -46,23 +65,9 @@ class WebTraffic(SourceAggregate):
     def create_id(user_id: str, visited_on: str, source: str, **_: Any) -> UUID:
         return aggregate_id(ImportedKind.ANALYTICS, (user_id, visited_on, source))
 
-    @event(Counted)
-    def __init__(
-        self,
-        user_id: str,
-        visited_on: str,
-        source: str,
-        medium: str | None,
-        sessions: int,
-        pageviews: int,
-    ) -> None:
-        self.user_id, self.visited_on, self.source = user_id, visited_on, source
-        self.medium, self.sessions, self.pageviews = medium, sessions, pageviews
-        self.deleted = False
-
     @classmethod
     def from_item(cls, item: WebTrafficItem) -> WebTraffic:
-        return cls(**item.model_dump())
+        return cls._create(cls.Counted, **item.model_dump())
 
     def revise(self, item: SourceItem) -> None:
         """One correction carrying every figure, so a row's values always travel together."""
@@ -71,9 +76,8 @@ class WebTraffic(SourceAggregate):
         if figures != (self.medium, self.sessions, self.pageviews):
             self.correct(medium=item.medium, sessions=item.sessions, pageviews=item.pageviews)
 
-    @event(Corrected)
     def correct(self, medium: str | None, sessions: int, pageviews: int) -> None:
-        self.medium, self.sessions, self.pageviews = medium, sessions, pageviews
+        self.trigger_event(self.Corrected, medium=medium, sessions=sessions, pageviews=pageviews)
 
 
 WebTrafficCounted = WebTraffic.Counted

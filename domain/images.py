@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
-
-from eventsourcing.domain import event
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
@@ -13,14 +11,17 @@ from domain.items import ImageItem
 from domain.kinds import TableKind
 
 
-class Image(SourceAggregate):
+class Image(SourceAggregate, created_event_name="Uploaded"):
     # The aggregate's own base classes: events declared on them are defined once, not
-    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    # redefined by eventsourcing as subclasses of the aggregate's event class; like
+    # SourceAggregate's, they add no field and reuse their base's dataclass methods.
+    # Each event applies itself, and command methods trigger events explicitly: ``@event``
+    # would build one more event class per decorated method at import.
     class Event(SourceAggregate.Event):
-        pass
+        __dataclass_fields__ = SourceAggregate.Event.__dataclass_fields__
 
     class Created(Event, SourceAggregate.Created):
-        pass
+        __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
     class Uploaded(Created):
         image_id: str
@@ -33,6 +34,14 @@ class Image(SourceAggregate):
         status: str
         size_bytes: int
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.image_id, aggregate.owner_id = self.image_id, self.owner_id
+            aggregate.title = self.title
+            aggregate.description, aggregate.tags = self.description, self.tags
+            aggregate.image_url, aggregate.created_at = self.image_url, self.created_at
+            aggregate.status, aggregate.size_bytes = self.status, self.size_bytes
+            aggregate.deleted = False
+
     class Restored(Event):
         image_id: str
         owner_id: str
@@ -44,33 +53,78 @@ class Image(SourceAggregate):
         status: str
         size_bytes: int
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.owner_id, aggregate.title = self.owner_id, self.title
+            aggregate.description, aggregate.tags = self.description, self.tags
+            aggregate.image_url, aggregate.created_at = self.image_url, self.created_at
+            aggregate.status, aggregate.size_bytes = self.status, self.size_bytes
+            aggregate.deleted = False
+
     class OwnerChanged(Event):
         owner_id: str
         previous_owner_id: str
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.owner_id = self.owner_id
+
     class Retitled(Event):
         title: str
+
+        def apply(self, aggregate: Image) -> None:
+            aggregate.title = self.title
 
     class DescriptionChanged(Event):
         description: str | None
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.description = self.description
+
     class TagsChanged(Event):
         tags: list[str] | None
+
+        def apply(self, aggregate: Image) -> None:
+            aggregate.tags = self.tags
 
     class FileMoved(Event):
         image_url: str
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.image_url = self.image_url
+
     class UploadDateCorrected(Event):
         created_at: str
+
+        def apply(self, aggregate: Image) -> None:
+            aggregate.created_at = self.created_at
 
     class StatusChanged(Event):
         status: str
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.status = self.status
+
     class Resized(Event):
         size_bytes: int
 
+        def apply(self, aggregate: Image) -> None:
+            aggregate.size_bytes = self.size_bytes
+
     class Deleted(Event):
         expired: bool
+
+        def apply(self, aggregate: Image) -> None:
+            aggregate.deleted = True
+
+    if TYPE_CHECKING:  # set by the events; not fields of a created event
+        image_id: str
+        owner_id: str
+        title: str
+        description: str | None
+        tags: list[str] | None
+        image_url: str
+        created_at: str
+        status: str
+        size_bytes: int
 
     REVISIONS: ClassVar[dict[str, str]] = {
         "owner_id": "change_owner",
@@ -87,87 +141,39 @@ class Image(SourceAggregate):
     def create_id(image_id: str, **_: Any) -> UUID:
         return aggregate_id(TableKind.IMAGES, (image_id,))
 
-    @event(Uploaded)
-    def __init__(
-        self,
-        image_id: str,
-        owner_id: str,
-        title: str,
-        description: str | None,
-        tags: list[str] | None,
-        image_url: str,
-        created_at: str,
-        status: str,
-        size_bytes: int,
-    ) -> None:
-        self.image_id, self.owner_id, self.title = image_id, owner_id, title
-        self.description, self.tags, self.image_url = description, tags, image_url
-        self.created_at, self.status, self.size_bytes = created_at, status, size_bytes
-        self.deleted = False
-
     @classmethod
     def from_item(cls, item: ImageItem) -> Image:
-        return cls(**item.model_dump())
+        return cls._create(cls.Uploaded, **item.model_dump())
 
     def restore(self, item: ImageItem) -> None:
-        self._restore(**item.model_dump())
-
-    @event(Restored)
-    def _restore(
-        self,
-        image_id: str,
-        owner_id: str,
-        title: str,
-        description: str | None,
-        tags: list[str] | None,
-        image_url: str,
-        created_at: str,
-        status: str,
-        size_bytes: int,
-    ) -> None:
-        self.owner_id, self.title = owner_id, title
-        self.description, self.tags, self.image_url = description, tags, image_url
-        self.created_at, self.status, self.size_bytes = created_at, status, size_bytes
-        self.deleted = False
+        self.trigger_event(self.Restored, **item.model_dump())
 
     def change_owner(self, owner_id: str) -> None:
-        self._change_owner(owner_id=owner_id, previous_owner_id=self.owner_id)
+        self.trigger_event(self.OwnerChanged, owner_id=owner_id, previous_owner_id=self.owner_id)
 
-    @event(OwnerChanged)
-    def _change_owner(self, owner_id: str, previous_owner_id: str) -> None:
-        self.owner_id = owner_id
-
-    @event(Retitled)
     def retitle(self, title: str) -> None:
-        self.title = title
+        self.trigger_event(self.Retitled, title=title)
 
-    @event(DescriptionChanged)
     def describe(self, description: str | None) -> None:
-        self.description = description
+        self.trigger_event(self.DescriptionChanged, description=description)
 
-    @event(TagsChanged)
     def retag(self, tags: list[str] | None) -> None:
-        self.tags = tags
+        self.trigger_event(self.TagsChanged, tags=tags)
 
-    @event(FileMoved)
     def move_file(self, image_url: str) -> None:
-        self.image_url = image_url
+        self.trigger_event(self.FileMoved, image_url=image_url)
 
-    @event(UploadDateCorrected)
     def correct_upload_date(self, created_at: str) -> None:
-        self.created_at = created_at
+        self.trigger_event(self.UploadDateCorrected, created_at=created_at)
 
-    @event(StatusChanged)
     def change_status(self, status: str) -> None:
-        self.status = status
+        self.trigger_event(self.StatusChanged, status=status)
 
-    @event(Resized)
     def resize(self, size_bytes: int) -> None:
-        self.size_bytes = size_bytes
+        self.trigger_event(self.Resized, size_bytes=size_bytes)
 
-    @event(Deleted)
     def delete(self, *, expired: bool) -> None:
-        self.deleted = True
+        self.trigger_event(self.Deleted, expired=expired)
 
 
 ImageUploaded = Image.Uploaded

@@ -79,7 +79,11 @@ Id = Annotated[StrictStr, Field(min_length=1)]
 
 
 class _Item(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, strict=False)
+    # Each model's validator is built when it first validates, not at import: a Lambda's
+    # cold start builds only the models of the tables its stream carries.
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, strict=False, defer_build=True
+    )
 
 
 class UserItem(_Item):

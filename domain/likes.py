@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
-
-from eventsourcing.domain import event
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
@@ -13,14 +11,17 @@ from domain.items import LikeItem
 from domain.kinds import TableKind
 
 
-class Like(SourceAggregate):
+class Like(SourceAggregate, created_event_name="Liked"):
     # The aggregate's own base classes: events declared on them are defined once, not
-    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    # redefined by eventsourcing as subclasses of the aggregate's event class; like
+    # SourceAggregate's, they add no field and reuse their base's dataclass methods.
+    # Each event applies itself, and command methods trigger events explicitly: ``@event``
+    # would build one more event class per decorated method at import.
     class Event(SourceAggregate.Event):
-        pass
+        __dataclass_fields__ = SourceAggregate.Event.__dataclass_fields__
 
     class Created(Event, SourceAggregate.Created):
-        pass
+        __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
     # Version 2: ``liked_at`` is ``created_at``, the name the likes item and every other
     # aggregate use. Events stored as version 1 are upcast when they are read.
@@ -35,6 +36,11 @@ class Like(SourceAggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["created_at"] = state.pop("liked_at")
 
+        def apply(self, aggregate: Like) -> None:
+            aggregate.image_id, aggregate.user_id = self.image_id, self.user_id
+            aggregate.created_at = self.created_at
+            aggregate.deleted = False
+
     class LikedAgain(Event):
         class_version = 2
 
@@ -46,8 +52,20 @@ class Like(SourceAggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["created_at"] = state.pop("liked_at")
 
+        def apply(self, aggregate: Like) -> None:
+            aggregate.created_at = self.created_at
+            aggregate.deleted = False
+
     class Unliked(Event):
         expired: bool
+
+        def apply(self, aggregate: Like) -> None:
+            aggregate.deleted = True
+
+    if TYPE_CHECKING:  # set by the events; not fields of a created event
+        image_id: str
+        user_id: str
+        created_at: str
 
     # A like's own timestamp is indexed nowhere: changing it records nothing.
     REVISIONS: ClassVar[dict[str, str]] = {}
@@ -56,26 +74,15 @@ class Like(SourceAggregate):
     def create_id(image_id: str, user_id: str, **_: Any) -> UUID:
         return aggregate_id(TableKind.LIKES, (image_id, user_id))
 
-    @event(Liked)
-    def __init__(self, image_id: str, user_id: str, created_at: str) -> None:
-        self.image_id, self.user_id, self.created_at = image_id, user_id, created_at
-        self.deleted = False
-
     @classmethod
     def from_item(cls, item: LikeItem) -> Like:
-        return cls(**item.model_dump())
+        return cls._create(cls.Liked, **item.model_dump())
 
     def restore(self, item: LikeItem) -> None:
-        self._like_again(**item.model_dump())
+        self.trigger_event(self.LikedAgain, **item.model_dump())
 
-    @event(LikedAgain)
-    def _like_again(self, image_id: str, user_id: str, created_at: str) -> None:
-        self.created_at = created_at
-        self.deleted = False
-
-    @event(Unliked)
     def delete(self, *, expired: bool) -> None:
-        self.deleted = True
+        self.trigger_event(self.Unliked, expired=expired)
 
 
 ImageLiked = Like.Liked

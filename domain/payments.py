@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
-
-from eventsourcing.domain import event
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
@@ -13,14 +11,17 @@ from domain.items import PaymentItem
 from domain.kinds import TableKind
 
 
-class Payment(SourceAggregate):
+class Payment(SourceAggregate, created_event_name="Recorded"):
     # The aggregate's own base classes: events declared on them are defined once, not
-    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    # redefined by eventsourcing as subclasses of the aggregate's event class; like
+    # SourceAggregate's, they add no field and reuse their base's dataclass methods.
+    # Each event applies itself, and command methods trigger events explicitly: ``@event``
+    # would build one more event class per decorated method at import.
     class Event(SourceAggregate.Event):
-        pass
+        __dataclass_fields__ = SourceAggregate.Event.__dataclass_fields__
 
     class Created(Event, SourceAggregate.Created):
-        pass
+        __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
     class Recorded(Created):
         user_id: str
@@ -29,6 +30,12 @@ class Payment(SourceAggregate):
         paid_at: str
         status: str
 
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.user_id, aggregate.payment_id = self.user_id, self.payment_id
+            aggregate.amount_cents, aggregate.paid_at = self.amount_cents, self.paid_at
+            aggregate.status = self.status
+            aggregate.deleted = False
+
     class Restored(Event):
         user_id: str
         payment_id: str
@@ -36,20 +43,43 @@ class Payment(SourceAggregate):
         paid_at: str
         status: str
 
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.amount_cents, aggregate.paid_at = self.amount_cents, self.paid_at
+            aggregate.status = self.status
+            aggregate.deleted = False
+
     class AmountCorrected(Event):
         amount_cents: int
+
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.amount_cents = self.amount_cents
 
     class PaymentDateCorrected(Event):
         paid_at: str
 
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.paid_at = self.paid_at
+
     class Refunded(Event):
-        pass
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.status = "refunded"
 
     class Reinstated(Event):
-        pass
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.status = "paid"
 
     class Deleted(Event):
         expired: bool
+
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.deleted = True
+
+    if TYPE_CHECKING:  # set by the events; not fields of a created event
+        user_id: str
+        payment_id: str
+        amount_cents: int
+        paid_at: str
+        status: str
 
     REVISIONS: ClassVar[dict[str, str]] = {
         "amount_cents": "correct_amount",
@@ -61,53 +91,27 @@ class Payment(SourceAggregate):
     def create_id(user_id: str, payment_id: str, **_: Any) -> UUID:
         return aggregate_id(TableKind.PAYMENTS, (user_id, payment_id))
 
-    @event(Recorded)
-    def __init__(
-        self, user_id: str, payment_id: str, amount_cents: int, paid_at: str, status: str
-    ) -> None:
-        self.user_id, self.payment_id = user_id, payment_id
-        self.amount_cents, self.paid_at, self.status = amount_cents, paid_at, status
-        self.deleted = False
-
     @classmethod
     def from_item(cls, item: PaymentItem) -> Payment:
-        return cls(**item.model_dump())
+        return cls._create(cls.Recorded, **item.model_dump())
 
     def restore(self, item: PaymentItem) -> None:
-        self._restore(**item.model_dump())
+        self.trigger_event(self.Restored, **item.model_dump())
 
-    @event(Restored)
-    def _restore(
-        self, user_id: str, payment_id: str, amount_cents: int, paid_at: str, status: str
-    ) -> None:
-        self.amount_cents, self.paid_at, self.status = amount_cents, paid_at, status
-        self.deleted = False
-
-    @event(AmountCorrected)
     def correct_amount(self, amount_cents: int) -> None:
-        self.amount_cents = amount_cents
+        self.trigger_event(self.AmountCorrected, amount_cents=amount_cents)
 
-    @event(PaymentDateCorrected)
     def correct_payment_date(self, paid_at: str) -> None:
-        self.paid_at = paid_at
+        self.trigger_event(self.PaymentDateCorrected, paid_at=paid_at)
 
     def change_status(self, status: str) -> None:
         if status == "refunded":
-            self._refund()
+            self.trigger_event(self.Refunded)
         else:
-            self._reinstate()
+            self.trigger_event(self.Reinstated)
 
-    @event(Refunded)
-    def _refund(self) -> None:
-        self.status = "refunded"
-
-    @event(Reinstated)
-    def _reinstate(self) -> None:
-        self.status = "paid"
-
-    @event(Deleted)
     def delete(self, *, expired: bool) -> None:
-        self.deleted = True
+        self.trigger_event(self.Deleted, expired=expired)
 
 
 PaymentRecorded = Payment.Recorded

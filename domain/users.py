@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
-
-from eventsourcing.domain import event
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
@@ -13,14 +11,17 @@ from domain.items import UserItem
 from domain.kinds import TableKind
 
 
-class User(SourceAggregate):
+class User(SourceAggregate, created_event_name="Registered"):
     # The aggregate's own base classes: events declared on them are defined once, not
-    # redefined by eventsourcing as subclasses of the aggregate's event class.
+    # redefined by eventsourcing as subclasses of the aggregate's event class; like
+    # SourceAggregate's, they add no field and reuse their base's dataclass methods.
+    # Each event applies itself, and command methods trigger events explicitly: ``@event``
+    # would build one more event class per decorated method at import.
     class Event(SourceAggregate.Event):
-        pass
+        __dataclass_fields__ = SourceAggregate.Event.__dataclass_fields__
 
     class Created(Event, SourceAggregate.Created):
-        pass
+        __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
     class Registered(Created):
         user_id: str
@@ -33,6 +34,14 @@ class User(SourceAggregate):
         tags: list[str] | None
         bio: str | None
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.user_id, aggregate.email = self.user_id, self.email
+            aggregate.name, aggregate.plan = self.name, self.plan
+            aggregate.country, aggregate.created_at = self.country, self.created_at
+            aggregate.marketing_opt_in, aggregate.tags = self.marketing_opt_in, self.tags
+            aggregate.bio = self.bio
+            aggregate.deleted = False
+
     class Restored(Event):
         user_id: str
         email: str
@@ -44,33 +53,78 @@ class User(SourceAggregate):
         tags: list[str] | None
         bio: str | None
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.email, aggregate.name, aggregate.plan = self.email, self.name, self.plan
+            aggregate.country, aggregate.created_at = self.country, self.created_at
+            aggregate.marketing_opt_in, aggregate.tags = self.marketing_opt_in, self.tags
+            aggregate.bio = self.bio
+            aggregate.deleted = False
+
     class EmailChanged(Event):
         email: str
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.email = self.email
+
     class Renamed(Event):
         name: str
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.name = self.name
 
     class PlanChanged(Event):
         plan: str
         previous_plan: str
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.plan = self.plan
+
     class CountryChanged(Event):
         country: str
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.country = self.country
 
     class SignupDateCorrected(Event):
         created_at: str
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.created_at = self.created_at
+
     class MarketingConsentChanged(Event):
         marketing_opt_in: bool
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.marketing_opt_in = self.marketing_opt_in
 
     class TagsChanged(Event):
         tags: list[str] | None
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.tags = self.tags
+
     class BioChanged(Event):
         bio: str | None
 
+        def apply(self, aggregate: User) -> None:
+            aggregate.bio = self.bio
+
     class Deleted(Event):
         expired: bool
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.deleted = True
+
+    if TYPE_CHECKING:  # set by the events; not fields of a created event
+        user_id: str
+        email: str
+        name: str
+        plan: str
+        country: str
+        created_at: str
+        marketing_opt_in: bool
+        tags: list[str] | None
+        bio: str | None
 
     REVISIONS: ClassVar[dict[str, str]] = {
         "email": "change_email",
@@ -87,87 +141,39 @@ class User(SourceAggregate):
     def create_id(user_id: str, **_: Any) -> UUID:
         return aggregate_id(TableKind.USERS, (user_id,))
 
-    @event(Registered)
-    def __init__(
-        self,
-        user_id: str,
-        email: str,
-        name: str,
-        plan: str,
-        country: str,
-        created_at: str,
-        marketing_opt_in: bool,
-        tags: list[str] | None,
-        bio: str | None,
-    ) -> None:
-        self.user_id, self.email, self.name, self.plan = user_id, email, name, plan
-        self.country, self.created_at, self.marketing_opt_in = country, created_at, marketing_opt_in
-        self.tags, self.bio = tags, bio
-        self.deleted = False
-
     @classmethod
     def from_item(cls, item: UserItem) -> User:
-        return cls(**item.model_dump())
+        return cls._create(cls.Registered, **item.model_dump())
 
     def restore(self, item: UserItem) -> None:
-        self._restore(**item.model_dump())
+        self.trigger_event(self.Restored, **item.model_dump())
 
-    @event(Restored)
-    def _restore(
-        self,
-        user_id: str,
-        email: str,
-        name: str,
-        plan: str,
-        country: str,
-        created_at: str,
-        marketing_opt_in: bool,
-        tags: list[str] | None,
-        bio: str | None,
-    ) -> None:
-        self.email, self.name, self.plan = email, name, plan
-        self.country, self.created_at, self.marketing_opt_in = country, created_at, marketing_opt_in
-        self.tags, self.bio = tags, bio
-        self.deleted = False
-
-    @event(EmailChanged)
     def change_email(self, email: str) -> None:
-        self.email = email
+        self.trigger_event(self.EmailChanged, email=email)
 
-    @event(Renamed)
     def rename(self, name: str) -> None:
-        self.name = name
+        self.trigger_event(self.Renamed, name=name)
 
     def change_plan(self, plan: str) -> None:
-        self._change_plan(plan=plan, previous_plan=self.plan)
+        self.trigger_event(self.PlanChanged, plan=plan, previous_plan=self.plan)
 
-    @event(PlanChanged)
-    def _change_plan(self, plan: str, previous_plan: str) -> None:
-        self.plan = plan
-
-    @event(CountryChanged)
     def move_country(self, country: str) -> None:
-        self.country = country
+        self.trigger_event(self.CountryChanged, country=country)
 
-    @event(SignupDateCorrected)
     def correct_signup_date(self, created_at: str) -> None:
-        self.created_at = created_at
+        self.trigger_event(self.SignupDateCorrected, created_at=created_at)
 
-    @event(MarketingConsentChanged)
     def change_marketing_consent(self, marketing_opt_in: bool) -> None:
-        self.marketing_opt_in = marketing_opt_in
+        self.trigger_event(self.MarketingConsentChanged, marketing_opt_in=marketing_opt_in)
 
-    @event(TagsChanged)
     def retag(self, tags: list[str] | None) -> None:
-        self.tags = tags
+        self.trigger_event(self.TagsChanged, tags=tags)
 
-    @event(BioChanged)
     def rewrite_bio(self, bio: str | None) -> None:
-        self.bio = bio
+        self.trigger_event(self.BioChanged, bio=bio)
 
-    @event(Deleted)
     def delete(self, *, expired: bool) -> None:
-        self.deleted = True
+        self.trigger_event(self.Deleted, expired=expired)
 
 
 UserRegistered = User.Registered
