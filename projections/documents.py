@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 DELETED = "deleted"
 
@@ -24,7 +24,13 @@ class DocumentKind(StrEnum):
     IMAGES = "images"
 
 
-class OwnerSummary(BaseModel):
+class _Document(BaseModel):
+    # The documents' shape, for their schemas (the export's columns, tests); validators
+    # are built on first use, which the stream handler never makes of them.
+    model_config = ConfigDict(defer_build=True)
+
+
+class OwnerSummary(_Document):
     user_id: str
     name: str
     email: str
@@ -32,7 +38,7 @@ class OwnerSummary(BaseModel):
     country: str
 
 
-class WebAnalyticsSummary(BaseModel):
+class WebAnalyticsSummary(_Document):
     sessions: int
     pageviews: int
     first_visit_on: str
@@ -41,7 +47,7 @@ class WebAnalyticsSummary(BaseModel):
     first_medium: str | None
 
 
-class UserDocument(BaseModel):
+class UserDocument(_Document):
     user_id: str
     email: str
     name: str
@@ -61,7 +67,7 @@ class UserDocument(BaseModel):
     analytics: WebAnalyticsSummary | None
 
 
-class ImageDocument(BaseModel):
+class ImageDocument(_Document):
     image_id: str
     owner_id: str
     title: str

@@ -126,7 +126,8 @@ def run_cold_start_bench(_: Any, args: argparse.Namespace) -> int:
     console.print(
         f"median of {figures['runs']} fresh interpreters each:\n"
         f"  handler import path  {figures['handler_median_seconds']:>6.3f} s "
-        f"({', '.join(figures['handler_modules'])})\n"
+        f"({', '.join(figures['handler_modules'])}, from "
+        f"{figures['handler_imported_from']})\n"
         f"  libraries alone      {figures['libraries_median_seconds']:>6.3f} s "
         f"({', '.join(figures['library_modules'])})\n"
         f"  ratio                {figures['ratio']:>6.2f}x\n"
