@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from infrastructure.eventstore.dialects import dialect_for
 from infrastructure.eventstore.schema import DEAD_LETTER_TABLES
-from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from infrastructure.eventstore.store import EventStore
 
 if TYPE_CHECKING:
     from projections.ports import DocumentFailure
@@ -80,22 +77,14 @@ class DeadLetterStore:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._dialect = dialect_for(store)
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             self._dialect.create_tables(cursor, DEAD_LETTER_TABLES)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        try:
-            with self._dialect.transaction() as cursor:
-                yield cursor
-        except (InterfaceError, OperationalError) as error:
-            raise EventStoreUnavailable(self._store._unreachable(error)) from None
 
     def put(self, letters: Sequence[NewDeadLetter]) -> None:
         if not letters:
             return
         now = datetime.now(UTC).isoformat()
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.executemany(
                 self._dialect.sql(
                     "INSERT INTO streamfold_dead_letters (letter_id, source, table_name, reason,"
@@ -141,12 +130,12 @@ class DeadLetterStore:
             + " AND ".join(clauses)
             + " ORDER BY first_seen, letter_id LIMIT ?"
         )
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(self._dialect.sql(statement), (*params, limit))
             return [_letter(record) for record in cursor.fetchall()]
 
     def get(self, letter_id: str) -> DeadLetter | None:
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql("SELECT * FROM streamfold_dead_letters WHERE letter_id = ?"),
                 (letter_id,),
@@ -155,7 +144,7 @@ class DeadLetterStore:
         return None if record is None else _letter(record)
 
     def mark(self, letter_ids: Sequence[str], status: LetterStatus) -> int:
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.executemany(
                 self._dialect.sql(
                     "UPDATE streamfold_dead_letters SET status = ? WHERE letter_id = ?"
@@ -165,7 +154,7 @@ class DeadLetterStore:
         return len(letter_ids)
 
     def count(self, status: LetterStatus = LetterStatus.OPEN) -> int:
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     "SELECT COUNT(*) AS n FROM streamfold_dead_letters WHERE status = ?"

@@ -43,7 +43,8 @@ class Dialect:
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        with self._datastore.transaction(commit=True) as cursor:
+        """A committing transaction; an unreachable database raises `EventStoreUnavailable`."""
+        with self.store.reachable(), self._datastore.transaction(commit=True) as cursor:
             yield cursor
 
     def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:

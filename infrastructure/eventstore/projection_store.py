@@ -8,12 +8,11 @@ from operator import attrgetter
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.schema import PROJECTION_TABLES
-from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from infrastructure.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.state import (
@@ -380,7 +379,7 @@ class SqlProjectionStore(ProjectionStore):
         self._store = store
         self._dialect = dialect_for(store)
         self._fixed = generation
-        with self._guard():
+        with self._store.reachable():
             self.registry = GenerationRegistry(self._dialect)
             with self._dialect.transaction() as cursor:
                 self.create_tables(cursor, generation or self.registry.live_number(cursor))
@@ -389,19 +388,12 @@ class SqlProjectionStore(ProjectionStore):
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
         self._dialect.create_tables(cursor, statements)
 
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        try:
-            yield
-        except (InterfaceError, OperationalError) as error:
-            raise EventStoreUnavailable(self._store._unreachable(error)) from None
-
     def generation(self, cursor: Cursor) -> int:
         return self._fixed if self._fixed is not None else self.registry.live_number(cursor)
 
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             if self._fixed is None:
                 self._dialect.lock_projection(cursor)
             else:
@@ -411,7 +403,7 @@ class SqlProjectionStore(ProjectionStore):
     @contextmanager
     def locked_live(self) -> Iterator[Cursor]:
         """A transaction holding the live projection's lock, for switching generations."""
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             self._dialect.lock_projection(cursor)
             yield cursor
 
@@ -422,7 +414,7 @@ class SqlProjectionStore(ProjectionStore):
         return self._store.head()
 
     def pending_documents(self, limit: int) -> list[DocumentChange]:
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             return self.pending_on(cursor, self.generation(cursor), limit)
 
     def pending_on(self, cursor: Cursor, generation: int, limit: int) -> list[DocumentChange]:
@@ -446,7 +438,7 @@ class SqlProjectionStore(ProjectionStore):
     def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             self._dialect.begin_writing(cursor)
             self.mark_synced_on(cursor, self.generation(cursor), changes)
 
@@ -466,7 +458,7 @@ class SqlProjectionStore(ProjectionStore):
 
     def documents_page(self, kind: DocumentKind, after_id: str, limit: int) -> list[DocumentChange]:
         """Rendered documents of a kind (tombstones included) in id order, for verify."""
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     for_generation(
@@ -484,7 +476,7 @@ class SqlProjectionStore(ProjectionStore):
 
     def stored_document(self, kind: DocumentKind, doc_id: str) -> DocumentChange | None:
         """The last rendered version of one document (for verify and debugging)."""
-        with self._guard(), self._dialect.transaction() as cursor:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     for_generation(

@@ -145,11 +145,22 @@ class EventStore:
     def _unreachable(self, error: Exception) -> str:
         return f"cannot reach the event store {self.describe()}: {str(error).splitlines()[0]}"
 
-    def head(self) -> int:
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Turns the driver's connection-level errors into `EventStoreUnavailable`.
+
+        A database that is down, stalled or out of connections is a transient failure:
+        the caller retries (a Lambda batch reports its records for retry). Errors that
+        retrying cannot fix (integrity, programming) pass through as they are.
+        """
         try:
-            return self.recorder.max_notification_id() or 0
+            yield
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
+
+    def head(self) -> int:
+        with self.reachable():
+            return self.recorder.max_notification_id() or 0
 
     def close(self) -> None:
         self.app.close()

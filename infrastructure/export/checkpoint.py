@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from infrastructure.eventstore.dialects import dialect_for
-from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from infrastructure.eventstore.store import EventStore
 from projections.ports import TransientFailure
 
 CHECKPOINT_TABLE = (
@@ -60,19 +58,11 @@ class ExportCheckpoints:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._dialect = dialect_for(store)
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             self._dialect.create_tables(cursor, [CHECKPOINT_TABLE])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        try:
-            with self._dialect.transaction() as cursor:
-                yield cursor
-        except (InterfaceError, OperationalError) as error:
-            raise EventStoreUnavailable(self._store._unreachable(error)) from None
-
     def _execute(self, statement: str, params: tuple[Any, ...]) -> Any:
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(self._dialect.sql(statement), params)
             return cursor.fetchall() if statement.lstrip().startswith("SELECT") else None
 
@@ -110,7 +100,7 @@ class ExportCheckpoints:
 
     def _take(self, destination: str, owner: str) -> None:
         now = datetime.now(UTC)
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     "INSERT INTO streamfold_export_checkpoints (destination, export_id,"

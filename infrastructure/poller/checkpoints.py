@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from infrastructure.eventstore.dialects import dialect_for
-from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from infrastructure.eventstore.store import EventStore
 
 CHECKPOINT_TABLES = [
     "CREATE TABLE IF NOT EXISTS streamfold_shard_checkpoints ("
@@ -44,22 +41,14 @@ class ShardCheckpoints:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._dialect = dialect_for(store)
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             self._dialect.create_tables(cursor, CHECKPOINT_TABLES)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        try:
-            with self._dialect.transaction() as cursor:
-                yield cursor
-        except (InterfaceError, OperationalError) as error:
-            raise EventStoreUnavailable(self._store._unreachable(error)) from None
 
     def save(
         self, stream_arn: str, shard_id: str, sequence_number: str | None, *, finished: bool = False
     ) -> None:
         """Record progress; a None sequence number keeps the one already saved."""
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     "INSERT INTO streamfold_shard_checkpoints"
@@ -82,7 +71,7 @@ class ShardCheckpoints:
 
     def forget_finished(self, stream_arn: str, listed_shard_ids: Collection[str]) -> None:
         """Drop finished shards the stream no longer lists (trimmed after its retention)."""
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     "DELETE FROM streamfold_shard_checkpoints WHERE stream_arn = ? AND finished"
@@ -92,7 +81,7 @@ class ShardCheckpoints:
             )
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Checkpoint]:
-        with self._transaction() as cursor:
+        with self._dialect.transaction() as cursor:
             cursor.execute(
                 self._dialect.sql(
                     "SELECT stream_arn, shard_id, sequence_number, finished, updated_at"

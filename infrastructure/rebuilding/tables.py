@@ -13,13 +13,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 from infrastructure.eventstore.dialects import Cursor, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.projection_store import PROJECTION_NAME, SqlProjectionSession
 from infrastructure.eventstore.schema import PROJECTION_TABLES
-from infrastructure.eventstore.store import EventStore, EventStoreUnavailable
+from infrastructure.eventstore.store import EventStore
 from infrastructure.rebuilding.slices import IdRange
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.state import Row, StateTable
@@ -52,11 +51,8 @@ class GenerationTables:
     def _transaction(self, *, write: bool = True) -> Iterator[Cursor]:
         # Reads take a reader's connection: on SQLite they then never queue behind a writer.
         datastore: Any = self._store.recorder.datastore
-        try:
-            with datastore.transaction(commit=write) as cursor:
-                yield cursor
-        except (InterfaceError, OperationalError) as error:
-            raise EventStoreUnavailable(self._store._unreachable(error)) from None
+        with self._store.reachable(), datastore.transaction(commit=write) as cursor:
+            yield cursor
 
     def _statements(self, indexes: bool) -> list[str]:
         return [
