@@ -74,9 +74,6 @@ def _child(*arguments: str) -> dict[str, float]:
 
 def rebuild_in_children(directory: Path, workers: int = 1) -> RebuildFigures:
     """Rebuild in ``workers`` processes at once, one slice each; times the whole."""
-    # Every table exists before the workers start: SQLite lets only one of several
-    # processes creating tables at the same moment through.
-    Streamfold.from_settings(settings_in(directory)).close()
     command = [sys.executable, "-m", "infrastructure.benchmarks.rebuild", "rebuild"]
     children = [
         # The command is this interpreter running this module: nothing comes from outside.

@@ -76,9 +76,18 @@ class SQLiteDialect(Dialect):
 
     def begin_writing(self, cursor: Cursor) -> None:
         # A WAL read snapshot cannot be upgraded once another connection has committed:
-        # SQLite fails at once ("database is locked") instead of waiting. Writing first
-        # takes the write lock up front, waiting for it within the busy timeout.
-        self.lock_projection(cursor, "writers")
+        # SQLite fails at once ("database is locked") instead of waiting. A statement that
+        # writes (and deletes nothing) as the transaction's first takes the write lock up
+        # front, waiting for it within the busy timeout. The events table always exists.
+        events: str = self.store.recorder.events_table_name
+        cursor.execute(f"DELETE FROM {events} WHERE 0")
+
+    def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
+        # ``CREATE TABLE IF NOT EXISTS`` of a table that exists only reads the schema, and
+        # the next one that creates must then upgrade that read: two processes creating
+        # tables at once failed that way.
+        self.begin_writing(cursor)
+        super().create_tables(cursor, statements)
 
 
 class PostgresDialect(Dialect):

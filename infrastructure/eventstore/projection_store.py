@@ -382,6 +382,7 @@ class SqlProjectionStore(ProjectionStore):
         with self._store.reachable():
             self.registry = GenerationRegistry(self._dialect)
             with self._dialect.transaction() as cursor:
+                self._dialect.begin_writing(cursor)  # before reading which tables to create
                 self.create_tables(cursor, generation or self.registry.live_number(cursor))
 
     def create_tables(self, cursor: Cursor, generation: int) -> None:
