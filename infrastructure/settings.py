@@ -186,13 +186,16 @@ DEFAULT_SERVICE_NAME = "streamfold"
 DEFAULT_METRICS_NAMESPACE = "Streamfold"
 
 # `streamfold poll`: how many records one GetRecords call asks for, how long to wait when
-# every shard is drained, and how long to back off after a batch that must be retried.
+# every shard is drained, how long to back off after a batch that must be retried, and how
+# long one batch may wait for the databases before it is given up and retried.
 POLL_BATCH_SIZE = "STREAMFOLD_POLL_BATCH_SIZE"
 POLL_IDLE_SECONDS = "STREAMFOLD_POLL_IDLE_SECONDS"
 POLL_RETRY_SECONDS = "STREAMFOLD_POLL_RETRY_SECONDS"
+POLL_BATCH_SECONDS = "STREAMFOLD_POLL_BATCH_SECONDS"
 DEFAULT_POLL_BATCH_SIZE = 1000
 DEFAULT_POLL_IDLE_SECONDS = 1.0
 DEFAULT_POLL_RETRY_SECONDS = 5.0
+DEFAULT_POLL_BATCH_SECONDS = 60.0
 
 # The CRM search HTTP API: how callers authenticate (none, token or apigateway), and the
 # bearer token when it is ``token``.

@@ -6,22 +6,25 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infrastructure.eventstore.postgres_deadline import set_database_deadline
 from infrastructure.ingestion import BatchOutcome, StreamIngestion
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller.checkpoints import ShardCheckpoints
 from infrastructure.poller.records import lambda_record
 from infrastructure.poller.shards import Shard, list_shards, readable_shards
 from infrastructure.settings import (
+    DEFAULT_POLL_BATCH_SECONDS,
     DEFAULT_POLL_BATCH_SIZE,
     DEFAULT_POLL_IDLE_SECONDS,
     DEFAULT_POLL_RETRY_SECONDS,
+    POLL_BATCH_SECONDS,
     POLL_BATCH_SIZE,
     POLL_IDLE_SECONDS,
     POLL_RETRY_SECONDS,
@@ -53,6 +56,9 @@ class PollSettings:
     retry_seconds: float = 5.0  # wait after a pass with a batch to retry
     # DescribeStream allows 10 calls a second; shards change every few hours at most.
     discovery_seconds: float = 10.0
+    # A batch's waits for PostgreSQL (and its checkpoint's) end this long after it starts:
+    # a stalled server fails the batch, which is read again after ``retry_seconds``.
+    batch_seconds: float = DEFAULT_POLL_BATCH_SECONDS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> PollSettings:
@@ -66,6 +72,7 @@ class PollSettings:
             batch_size=int(_number(env, POLL_BATCH_SIZE, DEFAULT_POLL_BATCH_SIZE, 1, 1000)),
             idle_seconds=_number(env, POLL_IDLE_SECONDS, DEFAULT_POLL_IDLE_SECONDS, 0, 3600),
             retry_seconds=_number(env, POLL_RETRY_SECONDS, DEFAULT_POLL_RETRY_SECONDS, 0, 3600),
+            batch_seconds=_number(env, POLL_BATCH_SECONDS, DEFAULT_POLL_BATCH_SECONDS, 1, 3600),
         )
 
 
@@ -133,7 +140,8 @@ class StreamPoller:
         report = PassReport()
         for stream_arn in self._stream_arns:
             try:
-                shards = self._readable(stream_arn)
+                with self._database_deadline():
+                    shards = self._readable(stream_arn)
             except (ClientError, BotoCoreError, TransientFailure) as error:
                 logger.warning("cannot list the shards of %s: %s", stream_arn, error)
                 report.retries += 1
@@ -141,8 +149,18 @@ class StreamPoller:
             for shard in shards:
                 if stop is not None and stop.is_set():
                     return report
-                self._read_page(stream_arn, shard, report)
+                with self._database_deadline():
+                    self._read_page(stream_arn, shard, report)
         return report
+
+    @contextmanager
+    def _database_deadline(self) -> Iterator[None]:
+        """Every wait for PostgreSQL in the block ends ``batch_seconds`` after it starts."""
+        set_database_deadline(time.monotonic() + self._settings.batch_seconds)
+        try:
+            yield
+        finally:
+            set_database_deadline(None)
 
     def _readable(self, stream_arn: str) -> list[Shard]:
         return readable_shards(self._shards(stream_arn), self._checkpoints.of_stream(stream_arn))
