@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.generations import Generation, GenerationRegistry, SliceProgress
 from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.rebuilding.allocator import map_large_blocks_apart
 from infrastructure.rebuilding.fold import SliceFold
 from infrastructure.rebuilding.render import SliceRender
 from infrastructure.rebuilding.slices import Partition, buckets_for, slice_range
@@ -108,6 +109,9 @@ class Rebuild:
 
     def run(self, kinds: list[DocumentKind]) -> RebuildReport:
         started = time.perf_counter()
+        # Before the fold: what it allocates would otherwise fix the heap's shape for the
+        # rendering's large buffers (see `allocator`).
+        map_large_blocks_apart()
         generation, existed = self._generation(kinds)
         report = RebuildReport(generation.number, generation.kinds, partition=str(self._partition))
         report.indices = generation.indices

@@ -9,12 +9,11 @@ lets the generation continue event by event afterwards.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLetter
+from infrastructure.rebuilding.allocator import release_freed_memory
 from infrastructure.rebuilding.slices import IdRange
 from infrastructure.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
@@ -38,7 +37,7 @@ class SliceRender:
         index: SearchIndex,
         into: Mapping[DocumentKind, str],
         dead_letters: DeadLetterStore,
-        page: int = 5000,
+        page: int = 2000,
         progress: RenderProgress | None = None,
     ) -> None:
         self._tables = tables
@@ -71,7 +70,7 @@ class SliceRender:
     def _store(self, changes: list[DocumentChange]) -> int:
         written = self._write(changes)
         self._tables.save_written(changes)
-        _release_freed_memory()
+        release_freed_memory()
         return written
 
     def _render(self, kind: DocumentKind, doc_ids: list[str], version: int) -> list[DocumentChange]:
@@ -87,21 +86,3 @@ class SliceRender:
         outcome = self._index.write(to_write, self._into)
         self._dead_letters.put([NewDeadLetter.for_document(f) for f in outcome.failed])
         return outcome.written
-
-
-def _freed_memory_release() -> Callable[[], object]:
-    """glibc's ``malloc_trim``, or nothing where there is no such function.
-
-    Writing a page into the embedded index allocates about 100 MB in tantivy's indexing and
-    merging threads and frees it again. glibc keeps what a thread freed in that thread's
-    arena, and the merges run on ever other threads, so without trimming the resident memory
-    of a rebuild grew with every merge, that is with the number of documents.
-    """
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: trim(0)
-
-
-_release_freed_memory = _freed_memory_release()
