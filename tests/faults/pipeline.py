@@ -35,7 +35,7 @@ class Crm:
         n = self.rounds
         self.rounds += 1
         for u in range(n * 3, n * 3 + 3):
-            self.tables.put("users", _user(f"u-{u:03d}", PLANS[u % 3]))
+            self.tables.put("users", user_item(f"u-{u:03d}", PLANS[u % 3]))
             self.tables.put("images", _image(f"i-{u:03d}", f"u-{u:03d}"))
             self.tables.put("likes", _like(f"i-{u:03d}", f"u-{(u + 1) % (n * 3 + 3):03d}"))
         if n:  # a change that reaches other documents: a rename fans out to the images
@@ -87,7 +87,8 @@ def searchable_now() -> dict[str, dict[str, dict[str, Any]]]:
     return documents
 
 
-def _user(user_id: str, plan: str) -> dict[str, Any]:
+def user_item(user_id: str, plan: str) -> dict[str, Any]:
+    """A valid item of the users table."""
     return {
         "userId": user_id,
         "email": f"{user_id}@mail.example",

@@ -18,6 +18,7 @@ from infrastructure.demo import SimulatedTables
 from infrastructure.poller import PollSettings, ShardCheckpoints, StreamPoller
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings
 from tests.e2e.documents import searchable_documents
+from tests.faults.pipeline import user_item
 from tests.support.fault_proxy import FaultProxy
 
 BATCH_SECONDS = 1.0
@@ -47,23 +48,11 @@ class OneShardStream:
         return {"Records": page, "NextShardIterator": str(start + len(page))}
 
 
-def _user(user_id: str, plan: str) -> dict[str, Any]:
-    return {
-        "userId": user_id,
-        "email": f"{user_id}@example.com",
-        "name": f"User {user_id}",
-        "plan": plan,
-        "country": "GB",
-        "createdAt": "2024-01-01T00:00:00Z",
-        "marketingOptIn": False,
-    }
-
-
 def test_a_silent_database_fails_the_batch_at_its_deadline_and_the_next_pass_converges(
     database_proxy: FaultProxy, postgres_store: PostgresStore, tmp_path: Path
 ) -> None:
     tables = SimulatedTables()
-    tables.put("users", _user("u-1", "free"))
+    tables.put("users", user_item("u-1", "free"))
     first = tables.records[-1]
     stream = OneShardStream(first["eventSourceARN"], [first])
     store = replace(postgres_store, host="127.0.0.1", port=database_proxy.port)
