@@ -15,6 +15,8 @@ the pool, never reused.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -28,6 +30,16 @@ _LAST_MOMENT = 0.001  # a wait past the deadline still polls the socket once
 def set_database_deadline(deadline: float | None) -> None:
     """Bound every later database wait of this thread by a ``time.monotonic()`` deadline."""
     _DEADLINE.set(deadline)
+
+
+@contextmanager
+def database_deadline(seconds: float) -> Iterator[None]:
+    """Bound every database wait in the block by ``seconds`` from now; then as before."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 class DeadlineBoundConnection(psycopg.Connection[Any]):

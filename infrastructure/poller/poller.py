@@ -6,14 +6,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infrastructure.eventstore.postgres_deadline import set_database_deadline
+from infrastructure.eventstore.postgres_deadline import database_deadline
 from infrastructure.ingestion import BatchOutcome, StreamIngestion
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller.checkpoints import ShardCheckpoints
@@ -140,7 +140,7 @@ class StreamPoller:
         report = PassReport()
         for stream_arn in self._stream_arns:
             try:
-                with self._database_deadline():
+                with database_deadline(self._settings.batch_seconds):
                     shards = self._readable(stream_arn)
             except (ClientError, BotoCoreError, TransientFailure) as error:
                 logger.warning("cannot list the shards of %s: %s", stream_arn, error)
@@ -149,18 +149,9 @@ class StreamPoller:
             for shard in shards:
                 if stop is not None and stop.is_set():
                     return report
-                with self._database_deadline():
+                with database_deadline(self._settings.batch_seconds):
                     self._read_page(stream_arn, shard, report)
         return report
-
-    @contextmanager
-    def _database_deadline(self) -> Iterator[None]:
-        """Every wait for PostgreSQL in the block ends ``batch_seconds`` after it starts."""
-        set_database_deadline(time.monotonic() + self._settings.batch_seconds)
-        try:
-            yield
-        finally:
-            set_database_deadline(None)
 
     def _readable(self, stream_arn: str) -> list[Shard]:
         return readable_shards(self._shards(stream_arn), self._checkpoints.of_stream(stream_arn))
