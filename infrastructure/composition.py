@@ -57,11 +57,13 @@ class Streamfold:
         return SearchService(self.index)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Streamfold:
+    def from_settings(cls, settings: Settings, index: SearchIndex | None = None) -> Streamfold:
+        """Wire the adapters ``settings`` pick; ``index`` replaces the search backend's."""
         event_store = EventStore(settings.event_store)
         projection_store = SqlProjectionStore(event_store)
         dead_letters = DeadLetterStore(event_store)
-        index = open_search_index(settings.search, settings.index_prefix)
+        if index is None:
+            index = open_search_index(settings.search, settings.index_prefix)
         intake = ChangeIntake(EventSourcedItemLedger(event_store))
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index)

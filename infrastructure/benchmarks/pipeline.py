@@ -1,7 +1,9 @@
 """Stream records per second through the whole embedded pipeline, against the floor.
 
 The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
-turning its DynamoDB JSON into Python values with boto3's deserializer.
+turning its DynamoDB JSON into Python values with boto3's deserializer. The run also times
+tantivy alone on the same document writes (`index_share`): the part of the pipeline that
+belongs to the embedded backend itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from infrastructure.benchmarks.index_share import RecordingIndex, replay_in_tantivy
 from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, lambda_events
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
@@ -31,6 +34,9 @@ class PipelineFigures:
     floor_seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     documents: dict[str, int] = field(default_factory=dict)
+    # tantivy alone on the same writes: the kinds' schemas, and a minimal one (see index_share)
+    tantivy_seconds: float = 0.0
+    minimal_tantivy_seconds: float = 0.0
 
     @property
     def records_per_second(self) -> float:
@@ -67,7 +73,7 @@ def run_pipeline(
         tables={},
         index_prefix="bench",
     )
-    app = Streamfold.from_settings(settings)
+    app = Streamfold.from_settings(settings, RecordingIndex(directory / "index", "bench"))
     stages: Counter[str] = Counter()
     started = time.perf_counter()
     for payload in payloads:
@@ -94,7 +100,11 @@ def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigu
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
         finally:
             app.close()
-    return PipelineFigures(records, batch_size, seconds, floor, stages, documents)
+        assert isinstance(app.index, RecordingIndex)
+        writes, scratch = app.index.writes, Path(directory)
+        tantivy = replay_in_tantivy(writes, scratch / "tantivy", minimal=False)
+        minimal = replay_in_tantivy(writes, scratch / "minimal", minimal=True)
+    return PipelineFigures(records, batch_size, seconds, floor, stages, documents, tantivy, minimal)
 
 
 def describe(figures: PipelineFigures) -> dict[str, Any]:
@@ -104,6 +114,14 @@ def describe(figures: PipelineFigures) -> dict[str, Any]:
         "pipeline_records_per_second": round(figures.records_per_second),
         "floor_records_per_second": round(figures.floor_records_per_second),
         "pipeline_to_floor_ratio": round(figures.ratio, 2),
+        "tantivy_alone_records_per_second": round(figures.records / figures.tantivy_seconds),
+        "tantivy_alone_to_floor_ratio": round(figures.tantivy_seconds / figures.floor_seconds, 2),
+        "minimal_tantivy_records_per_second": round(
+            figures.records / figures.minimal_tantivy_seconds
+        ),
+        "minimal_tantivy_to_floor_ratio": round(
+            figures.minimal_tantivy_seconds / figures.floor_seconds, 2
+        ),
         "stage_seconds": {k: round(v, 2) for k, v in figures.stage_seconds.items()},
         "documents": figures.documents,
     }

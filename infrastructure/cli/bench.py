@@ -76,6 +76,11 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
         f"  whole embedded pipeline   {figures['pipeline_records_per_second']:>9,} records/s\n"
         f"  JSON + DynamoDB decoding  {figures['floor_records_per_second']:>9,} records/s\n"
         f"  ratio (pipeline / floor)  {figures['pipeline_to_floor_ratio']:>9}x\n"
+        "  tantivy alone, same writes and commits, one core:\n"
+        f"    the kinds' schemas      {figures['tantivy_alone_records_per_second']:>9,} records/s"
+        f"  ({figures['tantivy_alone_to_floor_ratio']}x the floor)\n"
+        f"    ids, bodies, full text  {figures['minimal_tantivy_records_per_second']:>9,} records/s"
+        f"  ({figures['minimal_tantivy_to_floor_ratio']}x the floor)\n"
         f"  seconds per stage         {figures['stage_seconds']}\n"
         f"  documents                 {figures['documents']}"
     )

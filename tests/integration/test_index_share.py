@@ -1,0 +1,47 @@
+"""The pipeline benchmark's replay of its writes in tantivy alone, on real index files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tantivy
+
+from infrastructure.benchmarks.index_share import RecordingIndex, replay_in_tantivy
+from infrastructure.embedded.schema import ID
+from projections.documents import DocumentKind
+from tests.contract.search_index_contract import deletion, numbered_users
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> RecordingIndex:
+    index = RecordingIndex(tmp_path / "live")
+    first = numbered_users(5, version=1)
+    index.write(first)
+    # The second write replaces two users, one of them twice in the batch, and deletes one.
+    index.write([*numbered_users(2, version=2), *numbered_users(1, version=3)])
+    index.write([deletion(DocumentKind.USERS, first[4].doc_id, 4)])
+    index.close()
+    return index
+
+
+def test_the_recording_index_keeps_every_batch_as_written(recorded: RecordingIndex) -> None:
+    assert [len(batch) for batch in recorded.writes] == [5, 3, 1]
+
+
+@pytest.mark.parametrize("minimal", [False, True])
+def test_the_replay_applies_the_same_writes_as_the_backend(
+    recorded: RecordingIndex, tmp_path: Path, minimal: bool
+) -> None:
+    seconds = replay_in_tantivy(recorded.writes, tmp_path / "replay", minimal=minimal)
+
+    assert seconds > 0
+    users = tantivy.Index.open(str(tmp_path / "replay" / "users"))
+    searcher = users.searcher()
+    # Replaced ids were deleted first: each of the five is held once (one as a tombstone).
+    assert searcher.num_docs == 5
+    for doc_id in {change.doc_id for batch in recorded.writes for change in batch}:
+        query = tantivy.Query.term_query(users.schema, ID, doc_id)
+        assert searcher.search(query, limit=2).count == 1
+    images = tantivy.Index.open(str(tmp_path / "replay" / "images"))
+    assert images.searcher().num_docs == 0
