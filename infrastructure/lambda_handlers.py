@@ -7,6 +7,7 @@ warm.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -31,6 +32,9 @@ def _app() -> Streamfold:
     global _streamfold
     if _streamfold is None:
         _streamfold = Streamfold.from_settings(Settings.from_environment())
+        # What the container has loaded and wired lives as long as it: out of the garbage
+        # collector's full passes for good (see `infrastructure.heap`).
+        gc.freeze()
     return _streamfold
 
 
@@ -82,6 +86,7 @@ def reset() -> None:
     set_database_deadline(None)
     if _streamfold is not None:
         _streamfold.close()
+        gc.unfreeze()  # the freeze was for the root's lifetime
     _streamfold = None
     _http = None
 

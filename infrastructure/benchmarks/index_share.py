@@ -1,15 +1,17 @@
 """What tantivy alone spends on the pipeline's document writes: the embedded backend's share.
 
 The pipeline benchmark records every write it makes to the embedded index (one per Lambda
-batch). Replaying them here into fresh tantivy indexes, with the same documents, the same
-deletes and the same commit per kind per batch, times tantivy's own work and nothing of
-streamfold's: no version lookups, no encoding (done before the clock starts), one kind
-after the other on one core. It is timed twice: with the kinds' real schemas, and with a
-minimal schema of ids, versions, bodies and the full-text fields only, which no query API
-could do with less. Each commit must happen, since a Lambda batch that returns has made
-its documents searchable, so this is the least any pipeline writing to tantivy pays.
+batch) as the tantivy documents the backend encoded: strings, which the garbage collector
+does not scan, so keeping them does not slow the run being measured. Replaying them here
+into fresh tantivy indexes, with the same documents, the same deletes and the same commit
+per kind per batch, times tantivy's own work and nothing of streamfold's: no version
+lookups, no encoding, one kind after the other on one core. It is timed twice: with the
+kinds' real schemas, and with a minimal schema of ids, versions, bodies and the full-text
+fields only, which no query API could do with less. Each commit must happen, since a
+Lambda batch that returns has made its documents searchable, so this is the least any
+pipeline writing to tantivy pays.
 
->>> recorder = RecordingIndex(directory)          # an EmbeddedSearchIndex that keeps writes
+>>> recorder = RecordingIndex(directory)        # an EmbeddedSearchIndex that keeps its writes
 >>> seconds = replay_in_tantivy(recorder.writes, scratch_dir, minimal=False)
 """
 
@@ -24,36 +26,41 @@ import orjson
 import tantivy
 
 from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.embedded.codec import UnindexableDocument, encode
-from infrastructure.embedded.physical import WRITER_HEAP_BYTES, WRITER_THREADS
+from infrastructure.embedded.physical import (
+    WRITER_HEAP_BYTES,
+    WRITER_THREADS,
+    VersionedDocument,
+)
 from infrastructure.embedded.schema import BODY, ID, VERSION, kind_schema
-from projections.documents import DocumentChange, DocumentKind, newest_per_document
+from projections.documents import DocumentKind
 from projections.ports import WriteOutcome
 
 Commit = list[tuple[str, str]]  # (document id, tantivy JSON) of one kind, in one commit
+Write = dict[DocumentKind, Commit]  # one write: a commit per kind
 
 
 class RecordingIndex(EmbeddedSearchIndex):
-    """The embedded index, keeping a copy of every batch of changes written to it."""
+    """The embedded index, keeping the encoded documents of every write made to it."""
 
     def __init__(self, directory: Path, index_prefix: str = "streamfold") -> None:
         super().__init__(directory, index_prefix)
-        self.writes: list[list[DocumentChange]] = []
+        self.writes: list[Write] = []
 
-    def write(
+    def _write_encoded(
         self,
-        changes: Sequence[DocumentChange],
-        into: Mapping[DocumentKind, str] | None = None,
-    ) -> WriteOutcome:
-        self.writes.append(list(changes))
-        return super().write(changes, into)
+        batches: Mapping[DocumentKind, list[VersionedDocument]],
+        into: Mapping[DocumentKind, str] | None,
+        outcome: WriteOutcome,
+    ) -> None:
+        self.writes.append(
+            {kind: [(d.doc_id, d.json) for d in batch] for kind, batch in batches.items()}
+        )
+        super()._write_encoded(batches, into, outcome)
 
 
-def replay_in_tantivy(
-    writes: Sequence[Sequence[DocumentChange]], directory: Path, *, minimal: bool
-) -> float:
+def replay_in_tantivy(writes: Sequence[Write], directory: Path, *, minimal: bool) -> float:
     """Seconds tantivy takes to apply ``writes``, each a commit per kind, into ``directory``."""
-    commits = [_commits(changes, minimal) for changes in writes]
+    commits = [_minimal(write) if minimal else write for write in writes]
     indexes = {
         kind: tantivy.Index(_schema(kind, minimal), path=str(_made(directory / kind.value)))
         for kind in DocumentKind
@@ -78,19 +85,20 @@ def _made(path: Path) -> Path:
     return path
 
 
-def _commits(changes: Sequence[DocumentChange], minimal: bool) -> dict[DocumentKind, Commit]:
-    newest, _ = newest_per_document(changes)
-    batch: dict[DocumentKind, Commit] = defaultdict(list)
-    for change in newest:
-        try:
-            json = encode(change)
-        except UnindexableDocument:
-            continue
-        if minimal:
-            kept = _minimal_fields(change.kind)
-            json = orjson.dumps({k: v for k, v in orjson.loads(json).items() if k in kept}).decode()
-        batch[change.kind].append((change.doc_id, json))
-    return batch
+def _minimal(write: Write) -> Write:
+    kept = {kind: _minimal_fields(kind) for kind in write}
+    return {
+        kind: [
+            (
+                doc_id,
+                orjson.dumps(
+                    {k: v for k, v in orjson.loads(json).items() if k in kept[kind]}
+                ).decode(),
+            )
+            for doc_id, json in documents
+        ]
+        for kind, documents in write.items()
+    }
 
 
 def _minimal_fields(kind: DocumentKind) -> set[str]:

@@ -27,6 +27,7 @@ from infrastructure.cli.sql import add_sql_command
 from infrastructure.cli.status import add_status_command
 from infrastructure.cli.verify import add_verify_command
 from infrastructure.composition import Streamfold
+from infrastructure.heap import frozen_while_running
 from infrastructure.settings import ConfigError, Settings
 from projections.ports import TransientFailure
 
@@ -68,10 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not getattr(args, "needs_app", True):
-            return int(args.run(None, args))
+            with frozen_while_running():
+                return int(args.run(None, args))
         app = Streamfold.from_settings(Settings.from_environment())
         try:
-            return int(args.run(app, args))
+            with frozen_while_running():
+                return int(args.run(app, args))
         finally:
             app.close()
     except (UsageError, ConfigError) as mistake:

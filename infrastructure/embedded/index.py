@@ -103,8 +103,16 @@ class EmbeddedSearchIndex(SearchIndex):
                 outcome.failed.append(DocumentFailure(change, str(error)))
                 continue
             batches[change.kind].append(VersionedDocument(change.doc_id, change.version, json))
-        if not batches:
-            return outcome
+        if batches:
+            self._write_encoded(batches, into, outcome)
+        return outcome
+
+    def _write_encoded(
+        self,
+        batches: Mapping[DocumentKind, list[VersionedDocument]],
+        into: Mapping[DocumentKind, str] | None,
+        outcome: WriteOutcome,
+    ) -> None:
         with unavailable_on_failure(self._directory, "write"):
             self._catalog.ensure_ready()
             with directory_lock(self._directory), ThreadPoolExecutor(len(batches)) as writers:
@@ -118,7 +126,6 @@ class EmbeddedSearchIndex(SearchIndex):
                     written = write.result()
                     outcome.written += written
                     outcome.stale += len(batch) - written
-        return outcome
 
     def _target(self, kind: DocumentKind, into: Mapping[DocumentKind, str] | None) -> PhysicalIndex:
         if into and kind in into:

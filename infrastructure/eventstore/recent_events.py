@@ -16,6 +16,12 @@ class RecentEvents:
     Serving from it is only done for an unbroken run of positions: a position recorded by
     another process is missing here, so the projection reads from that point on from the
     database instead, and can never skip an event.
+
+    Asking for the events after a position lets go of those at or before it: a projection
+    that has reached it needs them no more, and one further behind reads them from the
+    database. The map then holds about one batch instead of ``capacity`` events, which
+    every full pass of the garbage collector would otherwise scan (each event is several
+    objects: 13 % of a pipeline run went to those passes).
     """
 
     def __init__(self, capacity: int = 50_000) -> None:
@@ -34,6 +40,9 @@ class RecentEvents:
         """The events right after ``position``, as far as they run without a gap."""
         found = []
         with self._lock:
+            events = self._events
+            while events and next(iter(events)) <= position:
+                events.popitem(last=False)
             for next_position in range(position + 1, position + 1 + limit):
                 event = self._events.get(next_position)
                 if event is None:
