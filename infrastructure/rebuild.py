@@ -207,6 +207,7 @@ class Rebuild:
                 tables,
                 mine,
                 progress=lambda events: self._progress(min(done + events, total), total),
+                kinds=[DocumentKind(kind) for kind in generation.kinds],
             )
             report.events += fold.run()
         if not self._await(generation, report, "fold"):

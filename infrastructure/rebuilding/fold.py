@@ -5,6 +5,12 @@ position) with the projection's own folds, and its final row is saved once. A bu
 rows and the slice's progress commit together, so a fold that dies resumes with the
 first bucket it had not committed, and no row is ever half-folded.
 
+A user or image that was deleted leaves no row, but its document must leave a tombstone
+in the new index, as the live index holds one: otherwise a write of an older version
+still in flight when the alias swaps (a sync that rendered the document before its
+delete) would bring it back. Such documents go into the generation's outbox as pending
+deletes, in the bucket's transaction, and the catch-up that ends every rebuild writes them.
+
 Buckets are read, folded and saved one after the other, on one thread, so memory stays at
 one bucket whatever the size of the event store. Reading on a thread of its own while
 the fold runs cost more than it saved: the SQLite driver lets go of the interpreter for
@@ -15,7 +21,7 @@ bucket took four times as long to read, and the rebuild 22 % more processor time
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from infrastructure.eventstore.generations import SliceProgress
@@ -23,16 +29,21 @@ from infrastructure.eventstore.store import EventStore
 from infrastructure.rebuilding.scan import AggregateScan, EventDecoder, StoredRow
 from infrastructure.rebuilding.slices import Partition, bucket_range
 from infrastructure.rebuilding.tables import GenerationTables
+from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.folds import fold_event
 from projections.state import Row, StateTable
 
 FoldProgress = Callable[[int], None]  # events folded so far by this run
+Folded = tuple[dict[StateTable, dict[str, Row | None]], list[DocumentChange]]
+
+# The state tables whose rows are documents, and the kind of document each makes.
+_DOCUMENT_TABLES = {StateTable.USERS: DocumentKind.USERS, StateTable.IMAGES: DocumentKind.IMAGES}
 
 
 class SliceFold:
     """Folds the buckets of one slice that are not folded yet.
 
-    >>> SliceFold(store, tables, progress_of_slice).run()   # events folded
+    >>> SliceFold(store, tables, progress_of_slice, kinds=[DocumentKind.USERS]).run()
     120482
     """
 
@@ -42,7 +53,10 @@ class SliceFold:
         tables: GenerationTables,
         slice_: SliceProgress,
         progress: FoldProgress | None = None,
+        kinds: Collection[DocumentKind] = tuple(DocumentKind),  # those being rebuilt
     ) -> None:
+        self._tombstone_tables = {t for t, kind in _DOCUMENT_TABLES.items() if kind in kinds}
+        self._tombstone_version = slice_.target * VERSION_STEP
         self._scan = AggregateScan(store)
         self._decoder = EventDecoder(store)
         self._tables = tables
@@ -54,8 +68,8 @@ class SliceFold:
         folded = 0
         for bucket in range(self._slice.buckets_folded, self._slice.buckets):
             stored = self._read(bucket)
-            rows = self._fold(stored)
-            self._tables.save_bucket(rows, self._slice.slice, bucket + 1, len(stored))
+            rows, tombstones = self._fold(stored)
+            self._tables.save_bucket(rows, self._slice.slice, bucket + 1, len(stored), tombstones)
             folded += len(stored)
             self._progress(folded)
         return folded
@@ -64,22 +78,38 @@ class SliceFold:
         ids = bucket_range(self._partition, self._slice.buckets, bucket)
         return list(self._scan.events(ids, self._slice.target))
 
-    def _fold(self, stored: list[StoredRow]) -> dict[StateTable, dict[str, Row | None]]:
+    def _fold(self, stored: list[StoredRow]) -> Folded:
         rows: dict[StateTable, dict[str, Row | None]] = defaultdict(dict)
+        tombstones: list[DocumentChange] = []
         decode = self._decoder.decode
         current: str | None = None
         table: StateTable | None = None
         row: Any = None
+        live: Any = None  # the aggregate's last row before it was deleted, if it was
         for aggregate, version, topic, state in stored:
             if aggregate != current:
-                if row is not None and table is not None:
+                if row is not None:
                     rows[table][current] = row  # type: ignore[index]
-                current, table, row = aggregate, None, None
+                elif live is not None:
+                    self._tombstone(table, live, tombstones)
+                current, table, row, live = aggregate, None, None, None
             event, event_table = decode(aggregate, version, topic, state)
             if event_table is None:
                 continue
             table = event_table
             row = fold_event(event_table, row, event)
-        if row is not None and table is not None and current is not None:
-            rows[table][current] = row
-        return rows
+            if row is not None:
+                live = row
+        if row is not None:
+            rows[table][current] = row  # type: ignore[index]
+        elif live is not None:
+            self._tombstone(table, live, tombstones)
+        return rows, tombstones
+
+    def _tombstone(self, table: Any, live: Any, tombstones: list[DocumentChange]) -> None:
+        """A deleted user's or image's document, to delete in the new index."""
+        if table in self._tombstone_tables:
+            doc_id = live.user_id if table is StateTable.USERS else live.image_id
+            tombstones.append(
+                DocumentChange(_DOCUMENT_TABLES[table], doc_id, self._tombstone_version, None)
+            )

@@ -80,12 +80,16 @@ class GenerationTables:
         index: int,
         buckets_folded: int,
         events: int,
+        tombstones: Sequence[DocumentChange] = (),
     ) -> None:
-        """A folded bucket's rows and the slice's progress, in one transaction."""
+        """A folded bucket's rows, its documents' tombstones (pending in the outbox, for the
+        catch-up to write) and the slice's progress, in one transaction."""
         with self._transaction() as cursor:
             session = SqlProjectionSession(self._store, self._dialect, cursor, self.generation)
             for table, table_rows in rows.items():
                 session.save_rows(table, table_rows)
+            if tombstones:
+                self._save_documents(cursor, tombstones, synced=False)
             self._registry.record_fold(cursor, self.generation, index, buckets_folded, events)
 
     @contextmanager
@@ -126,8 +130,13 @@ class GenerationTables:
 
     def save_written(self, changes: Sequence[DocumentChange]) -> None:
         """Rendered documents the indices hold already: stored in the outbox as synced."""
-        if not changes:
-            return
+        if changes:
+            with self._transaction() as cursor:
+                self._save_documents(cursor, changes, synced=True)
+
+    def _save_documents(
+        self, cursor: Cursor, changes: Sequence[DocumentChange], synced: bool
+    ) -> None:
         statement = (
             "INSERT INTO streamfold_documents"
             " (kind, doc_id, version, body, fingerprint, synced_version)"
@@ -142,13 +151,11 @@ class GenerationTables:
                 c.version,
                 None if c.body is None else orjson.dumps(c.body).decode(),
                 fingerprint(c.body),
-                c.version,
+                c.version if synced else 0,
             )
             for c in sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
         ]
-        statement = self._dialect.sql(for_generation(statement, self.generation))
-        with self._transaction() as cursor:
-            cursor.executemany(statement, records)
+        cursor.executemany(self._dialect.sql(for_generation(statement, self.generation)), records)
 
     def start_tracking(self, position: int) -> None:
         """From here on the generation is projected event by event, from ``position`` on."""

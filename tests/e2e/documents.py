@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 Documents = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -46,3 +46,34 @@ def searchable_documents(app: Any) -> dict[str, dict[str, dict[str, Any]]]:
         }
         for kind in DocumentKind
     }
+
+
+_DOCUMENT_TABLES = (("users", "userId"), ("images", "imageId"))
+
+
+def deleted_documents(
+    events: Sequence[Mapping[str, Any]], final_items: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> set[tuple[str, str]]:
+    """``(kind, id)`` of the users and images these Lambda events removed for good."""
+    kept = {table: {item[key] for item in final_items[table]} for table, key in _DOCUMENT_TABLES}
+    return {
+        (table, doc_id)
+        for event in events
+        for record in event["Records"]
+        if record["eventName"] == "REMOVE"
+        for table, key in _DOCUMENT_TABLES
+        if record["eventSourceARN"].split("/")[1] == table
+        and (doc_id := record["dynamodb"]["Keys"][key]["S"]) not in kept[table]
+    }
+
+
+def assert_tombstones_hold(app: Any, deleted: set[tuple[str, str]]) -> None:
+    """Each deleted document is a tombstone that a late write of an older version cannot undo."""
+    from projections.documents import DocumentChange, DocumentKind
+
+    for kind_name, doc_id in deleted:
+        kind = DocumentKind(kind_name)
+        stored = app.index.get(kind, doc_id)
+        assert stored is not None and stored.body is None, f"{kind_name}/{doc_id}: no tombstone"
+        late = DocumentChange(kind, doc_id, stored.version - 1, {"title": "resurrected"})
+        assert app.index.write([late]).written == 0, f"{kind_name}/{doc_id}: resurrected"

@@ -20,7 +20,12 @@ from infrastructure.eventstore.generations import SliceProgress
 from infrastructure.rebuild import Rebuild, rollback
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
-from tests.e2e.documents import assert_same_documents, searchable_documents
+from tests.e2e.documents import (
+    assert_same_documents,
+    assert_tombstones_hold,
+    deleted_documents,
+    searchable_documents,
+)
 from tests.support.reference import expected_documents
 
 
@@ -76,6 +81,19 @@ def test_live_updates_during_and_after_a_rebuild_are_not_lost(app: Streamfold) -
     live.join()
 
     assert_same_documents(documents(app), expected_documents(workload.final_items()))
+
+
+def test_deleted_documents_keep_their_tombstones_in_the_rebuilt_indices(app: Streamfold) -> None:
+    workload = CrmWorkload(seed=2, users=40)
+    events = lambda_events(workload.records, batch_size=200)
+    ingest(app, events)
+    deleted = deleted_documents(events, workload.final_items())
+    assert {kind for kind, _ in deleted} == {kind.value for kind in DocumentKind}
+
+    Rebuild(app, batch_size=500).run(list(DocumentKind))
+
+    assert_tombstones_hold(app, deleted)
+    assert documents(app) == expected_documents(workload.final_items())
 
 
 def test_a_rollback_catches_up_the_old_indices_and_swaps_back(app: Streamfold) -> None:
