@@ -146,6 +146,7 @@ class ChaosDelivery:
         handler.wait_for("started", ANSWER_SECONDS)
         self._count(records)
         delay = self._kill_delay(number)
+        answer: dict[str, Any] | None
         if delay is None:
             answer = handler.wait_for("done", ANSWER_SECONDS)
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def found_documents() -> dict[str, dict[str, Any]]:
         return searchable_documents(app)
 
 
-def deliver(events: list[Mapping[str, Any]]) -> None:
+def deliver(events: Sequence[Mapping[str, Any]]) -> None:
     for event in events:
         assert lambda_handlers.stream_handler(event, None) == {"batchItemFailures": []}
 

@@ -70,13 +70,18 @@ def test_no_password_or_document_reaches_the_logs_through_outages_and_bad_record
     caplog.set_level(logging.INFO)  # every library's INFO lines, as a Lambda would keep them
     tables = SimulatedTables()
     assert deliver(changes(tables, 0)).succeeded
+
+    def cold_start_and_refuse() -> None:
+        lambda_handlers.reset()
+        database_proxy.refuse()
+
     outages = [
         lambda: search_proxy.answer(503),
         search_proxy.refuse,
         search_proxy.stall,
         lambda: search_proxy.cut("response", 10, times=None),
         database_proxy.stall,
-        lambda: (lambda_handlers.reset(), database_proxy.refuse()),  # a cold start, too
+        cold_start_and_refuse,  # a cold start, too
         lambda: database_proxy.cut("request", 300, times=1),
     ]
 

@@ -53,6 +53,7 @@ def test_recorded_events_rebuild_the_same_aggregate(store: EventStore) -> None:
     ledger = EventSourcedItemLedger(store)
     ChangeIntake(ledger).record([user_change(1), user_change(2, plan="pro")])
     [user] = ledger.load([User.create_id("u-1")]).values()
+    assert isinstance(user, User)
     assert (user.version, user.plan, user.tags) == (2, "pro", ["a", "b"])
     assert store.head() == 2
 

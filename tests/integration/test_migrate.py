@@ -158,6 +158,7 @@ def test_a_blue_green_migration_racing_live_ingestion_converges(
         assert (users.method, images.method) == ("new index", "none")
         assert users.from_index == old != users.to_index == app.index.alias_target(USERS)
         assert users.to_version == backend_for(app).wanted_version(USERS).label
+        assert users.to_index is not None
         assert users.to_index.endswith(f"-{users.to_version}-g{report.generation}")
         assert not Migration(app).plan([USERS, IMAGES]).needed
         converged(app, workload)

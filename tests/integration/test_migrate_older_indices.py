@@ -183,7 +183,7 @@ class Installation:
 
         search = self.url or f"embedded:///{self.settings.search.directory}"  # type: ignore[union-attr]
         return {
-            "STREAMFOLD_EVENT_STORE": event_store_url(self.settings.event_store),  # type: ignore[arg-type]
+            "STREAMFOLD_EVENT_STORE": event_store_url(self.settings.event_store),
             "STREAMFOLD_SEARCH": search,
             "STREAMFOLD_INDEX_PREFIX": self.prefix,
         }

@@ -58,7 +58,7 @@ def streamfold(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     return run
 
 
-def documents(settings: Settings) -> dict[str, dict[str, dict[str, object]]]:
+def documents(settings: Settings) -> dict[str, dict[str, dict[str, Any]]]:
     with Streamfold.from_settings(settings) as app:
         return stored_documents(app)
 

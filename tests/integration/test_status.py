@@ -70,10 +70,7 @@ def test_a_caught_up_projection_is_at_the_head_with_no_lag(app: Streamfold) -> N
     assert (documents.name, documents.state) == ("documents", "live")
     assert documents.position == documents.head > 0
     assert (documents.behind, documents.pending_documents, documents.lag_seconds) == (0, 0, 0.0)
-    assert documents.indices == {
-        kind.value: app.index.alias_target(kind)  # type: ignore[attr-defined]
-        for kind in DocumentKind
-    }
+    assert documents.indices == {kind.value: app.index.alias_target(kind) for kind in DocumentKind}
 
 
 def test_each_alias_names_the_physical_index_it_points_to(app: Streamfold) -> None:

@@ -146,6 +146,6 @@ def test_todays_intake_changes_aggregates_stored_by_the_earlier_schema(
         assert app.intake.record(changes).events_recorded == 2
         app.projector.catch_up()
         app.sync.flush()
-    again = earlier.event_store.app.repository.get(Like.create_id(*key))
+    again: Like = earlier.event_store.app.repository.get(Like.create_id(*key))
     assert (again.created_at, again.deleted) == ("2025-02-01T10:00:00Z", False)
     assert_same_documents(searchable_documents(earlier), searchable_documents(today))

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from domain.aggregate import SourceAggregate
 from infrastructure.composition import Streamfold
 from infrastructure.demo import lambda_events
 from projections.documents import DocumentKind
@@ -61,6 +62,7 @@ def stored_events(app: Streamfold) -> list[dict[str, Any]]:
     keys: dict[str, dict[str, Any]] = {}
     for notification in recorder.select_notifications(start=1, limit=10**9):
         event = mapper.to_domain_event(notification)
+        assert isinstance(event, SourceAggregate.Event)
         aggregate, _, event_name = type(event).__qualname__.partition(".")
         kind = KINDS[aggregate]
         fields = {

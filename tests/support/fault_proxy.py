@@ -140,7 +140,7 @@ class FaultProxy:
             self._plan = _Plan(Fault.STALL)
         self.faults["stalled"] += 1
 
-    def cut(self, direction: str = "request", after_bytes: int = 0, times: int = 1) -> None:
+    def cut(self, direction: str = "request", after_bytes: int = 0, times: int | None = 1) -> None:
         """Reset the connection carrying the byte ``after_bytes`` (counted from now).
 
         ``direction="request"`` counts bytes from client to server: the server sees a
@@ -242,7 +242,9 @@ class FaultProxy:
             connection.close()
 
     def _pump(self, connection: _Connection) -> None:
-        peers = {connection.client: connection.upstream, connection.upstream: connection.client}
+        upstream = connection.upstream
+        assert upstream is not None  # _serve only pumps a connection it opened upstream
+        peers = {connection.client: upstream, upstream: connection.client}
         while not connection.closed and not self._closing:
             if self._plan.fault is Fault.STALL:
                 threading.Event().wait(_POLL_SECONDS)  # leave the bytes where they are
@@ -255,7 +257,7 @@ class FaultProxy:
                 if self._plan.fault is Fault.STALL:
                     break
                 try:
-                    data = source.recv(_CHUNK)
+                    data: bytes | None = source.recv(_CHUNK)
                 except OSError:
                     connection.reset()
                     return
@@ -266,7 +268,7 @@ class FaultProxy:
                 if data is None:
                     return
                 try:
-                    peers[source].sendall(data)  # type: ignore[union-attr]
+                    peers[source].sendall(data)
                 except OSError:
                     connection.reset()
                     return

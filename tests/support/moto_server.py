@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
@@ -30,6 +30,16 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
+
+
+class ClientArguments(TypedDict):
+    """The keyword arguments of ``boto3.client`` that aim a client at the moto server."""
+
+    endpoint_url: str
+    region_name: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
 
 KEY_SCHEMAS: Mapping[str, tuple[str, ...]] = {
     "users": ("userId",),
@@ -64,7 +74,7 @@ class MotoEndpoint:
             aws_secret_access_key=SECRET_KEY,
         )
 
-    def client_arguments(self) -> dict[str, str]:
+    def client_arguments(self) -> ClientArguments:
         """Keyword arguments for ``boto3.client`` (or a session) aimed at this server."""
         return {
             "endpoint_url": self.url,

@@ -195,7 +195,7 @@ def no_dynamodb_block(draw: st.DrawFn, record: dict[str, Any]) -> tuple[Any, lis
     return record, ["dynamodb"]
 
 
-WRONG_TYPES = {
+WRONG_TYPES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "users": [
         ("plan", {"N": "1"}), ("marketingOptIn", {"S": "true"}), ("createdAt", {"N": "5"}),
         ("email", {"BOOL": True}), ("tags", {"NS": ["1", "2"]}), ("country", {"L": []}),

@@ -34,6 +34,7 @@ def user_change(position: int, **attributes: Any) -> SourceChange:
 
 def current_plan(ledger: FakeLedger) -> str:
     [aggregate] = ledger.load([User.create_id("u-1")]).values()
+    assert isinstance(aggregate, User)
     return str(aggregate.plan)
 
 

@@ -222,7 +222,7 @@ def test_likes_are_at_version_2_and_the_rest_at_version_1() -> None:
 
 def test_the_aggregates_event_bases_add_no_field_and_no_generated_method() -> None:
     """They reuse their base's dataclass methods: none is generated for them at import."""
-    bases = [SourceAggregate.Event, SourceAggregate.Created]
+    bases: list[type[Any]] = [SourceAggregate.Event, SourceAggregate.Created]
     bases += [getattr(a, name) for a in AGGREGATES for name in ("Event", "Created")]
     for base in bases:
         created = issubclass(base, SourceAggregate.Created)
@@ -264,6 +264,7 @@ def test_each_revision_records_one_event_of_its_own() -> None:
 
 def test_commands_set_the_state_their_events_say() -> None:
     user = play(TableKind.USERS, removals=False)
+    assert isinstance(user, User)
     assert (user.email, user.name, user.plan, user.country) == (
         "ada@example.net", "Ada L.", "team", "FR"
     )  # fmt: skip
@@ -315,6 +316,7 @@ def test_every_event_an_earlier_release_stored_still_folds(log: SourceEventLog) 
                 )
             )
             assert not hasattr(event, "liked_at")
+            assert isinstance(event, SourceAggregate.Event)
             aggregate = event.mutate(aggregate)
         assert isinstance(aggregate, SourceAggregate)
         assert (aggregate.id, aggregate.version) == (aggregate_id, len(history))

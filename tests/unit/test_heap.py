@@ -13,7 +13,7 @@ def test_objects_existing_on_entry_are_frozen_until_the_last_holder_leaves() -> 
     with frozen_while_running():
         outer = gc.get_freeze_count()
         assert outer > before
-        made_inside = [[] for _ in range(1000)]
+        made_inside: list[list[object]] = [[] for _ in range(1000)]
         with frozen_while_running():
             # The inner holder also freezes what the outer one's work created.
             assert gc.get_freeze_count() >= outer + len(made_inside)

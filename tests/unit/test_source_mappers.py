@@ -82,7 +82,7 @@ def test_several_changed_attributes_yield_one_event_each() -> None:
     mapper.apply(change(TableKind.USERS, ("u-1",), new), user)
     kinds = {type(e) for e in events_of(user)}
     assert kinds == {User.Renamed, User.TagsChanged, User.MarketingConsentChanged}
-    assert user is not None and user.tags == ["beta", "vip"]
+    assert isinstance(user, User) and user.tags == ["beta", "vip"]
 
 
 def test_a_new_owner_is_recorded_as_an_owner_change() -> None:
