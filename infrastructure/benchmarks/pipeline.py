@@ -66,7 +66,7 @@ def decode_floor(payloads: list[str]) -> float:
 
 
 def run_pipeline(
-    payloads: list[str], directory: Path
+    payloads: list[str], directory: Path, index: RecordingIndex | None = None
 ) -> tuple[float, dict[str, float], Streamfold]:
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
@@ -74,7 +74,7 @@ def run_pipeline(
         tables={},
         index_prefix="bench",
     )
-    app = Streamfold.from_settings(settings, RecordingIndex(directory / "index", "bench"))
+    app = Streamfold.from_settings(settings, index)
     stages: Counter[str] = Counter()
     # As a Lambda container does once its composition root is built (`infrastructure.heap`).
     with frozen_while_running():
@@ -98,15 +98,15 @@ def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigu
     gc.collect()
     floor = min(decode_floor(payloads) for _ in range(3))
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
-        seconds, stages, app = run_pipeline(payloads, Path(directory))
+        recorder = RecordingIndex(Path(directory) / "index", "bench")
+        seconds, stages, app = run_pipeline(payloads, Path(directory), recorder)
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
         finally:
             app.close()
-        assert isinstance(app.index, RecordingIndex)
-        writes, scratch = app.index.writes, Path(directory)
-        tantivy = replay_in_tantivy(writes, scratch / "tantivy", minimal=False)
-        minimal = replay_in_tantivy(writes, scratch / "minimal", minimal=True)
+        scratch = Path(directory)
+        tantivy = replay_in_tantivy(recorder.writes, scratch / "tantivy", minimal=False)
+        minimal = replay_in_tantivy(recorder.writes, scratch / "minimal", minimal=True)
     return PipelineFigures(records, batch_size, seconds, floor, stages, documents, tantivy, minimal)
 
 

@@ -88,8 +88,7 @@ class GenerationTables:
             session = SqlProjectionSession(self._store, self._dialect, cursor, self.generation)
             for table, table_rows in rows.items():
                 session.save_rows(table, table_rows)
-            if tombstones:
-                self._save_documents(cursor, tombstones, synced=False)
+            session.save_documents(tombstones)  # pending: the catch-up writes them
             self._registry.record_fold(cursor, self.generation, index, buckets_folded, events)
 
     @contextmanager
@@ -130,13 +129,8 @@ class GenerationTables:
 
     def save_written(self, changes: Sequence[DocumentChange]) -> None:
         """Rendered documents the indices hold already: stored in the outbox as synced."""
-        if changes:
-            with self._transaction() as cursor:
-                self._save_documents(cursor, changes, synced=True)
-
-    def _save_documents(
-        self, cursor: Cursor, changes: Sequence[DocumentChange], synced: bool
-    ) -> None:
+        if not changes:
+            return
         statement = (
             "INSERT INTO streamfold_documents"
             " (kind, doc_id, version, body, fingerprint, synced_version)"
@@ -151,11 +145,13 @@ class GenerationTables:
                 c.version,
                 None if c.body is None else orjson.dumps(c.body).decode(),
                 fingerprint(c.body),
-                c.version if synced else 0,
+                c.version,
             )
             for c in sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
         ]
-        cursor.executemany(self._dialect.sql(for_generation(statement, self.generation)), records)
+        statement = self._dialect.sql(for_generation(statement, self.generation))
+        with self._transaction() as cursor:
+            cursor.executemany(statement, records)
 
     def start_tracking(self, position: int) -> None:
         """From here on the generation is projected event by event, from ``position`` on."""
