@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from infrastructure.http.auth import NotAuthenticated
+from infrastructure.settings import ConfigError
 from projections.ports import TransientFailure
 from projections.query import QueryError
 
@@ -39,6 +40,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticated, _unauthorized)
     app.add_exception_handler(TransientFailure, _unavailable)
+    app.add_exception_handler(ConfigError, _misconfigured)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
 
@@ -79,6 +81,13 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
         status_code=503,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+async def _misconfigured(request: Request, error: Exception) -> JSONResponse:
+    # The setting and its fix are for the operator's log, not for the caller.
+    log.error("cannot answer, the configuration is wrong: %s; fix it and redeploy", error)
+    message = "the service is misconfigured; its log says which setting to fix"
+    return JSONResponse(error_body("internal", message), status_code=500)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
