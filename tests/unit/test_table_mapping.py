@@ -67,7 +67,7 @@ def test_a_wrong_mapping_is_refused_with_one_line_that_says_what_to_do(
 
 @pytest.mark.parametrize(("spec", "message"), REFUSED.values(), ids=REFUSED.keys())
 def test_settings_from_the_environment_refuse_a_wrong_mapping(spec: str, message: str) -> None:
-    with pytest.raises(ConfigError, match="^STREAMFOLD_TABLES: "):
+    with pytest.raises(ConfigError, match=r"^STREAMFOLD_TABLES: "):
         Settings.from_environment({"STREAMFOLD_TABLES": spec})
 
 
