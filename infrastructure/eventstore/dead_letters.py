@@ -208,7 +208,7 @@ class DeadLetterStore:
             record = cursor.fetchone()
         return None if record is None else _letter(record)
 
-    def named(self, given: str) -> list[DeadLetter]:
+    def named(self, given: str) -> Sequence[DeadLetter]:
         """The letter with this id, else every letter whose id goes on from it.
 
         ``dynamodb-streams:EVENT-ID``, as a person reads it off a log line, names the
