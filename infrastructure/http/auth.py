@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from infrastructure.settings import API_AUTH, API_TOKEN, ConfigError
 
@@ -38,6 +38,8 @@ class NoAuthentication:
 
 
 class BearerToken:
+    openapi_scheme: ClassVar[dict[str, str]] = {"type": "http", "scheme": "bearer"}
+
     def __init__(self, token: str) -> None:
         self._expected = token.encode()
 
