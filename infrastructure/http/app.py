@@ -5,7 +5,7 @@
     GET  /v1/{kind}/fields   the fields a request may use, and how
     GET  /v1/{kind}/documents/{id}   one document by id, or a 404
     GET  /health             {"status": "ok"}
-    GET  /openapi.json, /docs
+    GET  /openapi.json, /docs (the interactive reference, at /ui/api-docs.html)
     GET  /ui/                the CRM's browser screen (search and dashboards) over this API
 
 ``kind`` is ``users`` or ``images``. The same app runs under ``streamfold serve`` and, via
@@ -109,6 +109,8 @@ def create_app(
     """
     app = FastAPI(
         title="streamfold CRM search API",
+        docs_url=None,  # the screen serves the reference from local files (mount_screen)
+        redoc_url=None,
         version="1",
         description="Search and count the denormalized user and image documents. "
         "Requests are checked against each kind's field allowlist (GET /v1/{kind}/fields); "
