@@ -38,6 +38,28 @@ def scrolls_sideways(page: Page) -> bool:
     return wide
 
 
+def labels_cut_at_the_edge(page: Page, name: str) -> list[str]:
+    """The category labels of chart ``name`` that start left of its canvas."""
+    cut: list[str] = page.evaluate(
+        """(name) => {
+            // Where the chart library draws each label: right-aligned at translation[0].
+            const chart = Chart.getChart(document.querySelector(`#chart-${name} canvas`));
+            const context = chart.ctx;
+            const cut = [];
+            for (const item of chart.scales.y.getLabelItems()) {
+                context.font = item.font.string;
+                for (const line of [item.label].flat()) {
+                    const left = item.options.translation[0] - context.measureText(line).width;
+                    if (left < 0) cut.push(line);
+                }
+            }
+            return cut;
+        }""",
+        name,
+    )
+    return cut
+
+
 def test_on_a_phone_the_search_shows_results_first_without_sideways_scrolling(
     phone: Page, server: Server
 ) -> None:
@@ -72,6 +94,8 @@ def test_on_a_phone_the_dashboards_do_not_scroll_sideways(phone: Page, server: S
     dashboards_settled(phone)
 
     assert not scrolls_sideways(phone)
+    assert labels_cut_at_the_edge(phone, "top-images") == []
+    assert labels_cut_at_the_edge(phone, "country") == []
 
 
 def test_a_backwards_date_range_is_swapped_with_a_plain_note(page: Page, server: Server) -> None:
@@ -113,22 +137,7 @@ def test_the_top_image_titles_fit_beside_their_bars(page: Page, server: Server) 
     page.goto(f"{server.url}/ui/dashboards.html")
     dashboards_settled(page)
 
-    cut: list[str] = page.evaluate(
-        """() => {
-            // Where the chart library draws each label: right-aligned at translation[0].
-            const chart = Chart.getChart(document.querySelector("#chart-top-images canvas"));
-            const context = chart.ctx;
-            const cut = [];
-            for (const item of chart.scales.y.getLabelItems()) {
-                context.font = item.font.string;
-                for (const line of [item.label].flat()) {
-                    const left = item.options.translation[0] - context.measureText(line).width;
-                    if (left < 0) cut.push(line);
-                }
-            }
-            return cut;
-        }"""
-    )
+    cut = labels_cut_at_the_edge(page, "top-images")
 
     assert cut == []
     titles = [hit["source"]["title"] for hit in server.api(
