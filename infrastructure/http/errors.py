@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from infrastructure.http.auth import NotAuthenticated
+from infrastructure.http.request_body import body_problem
 from infrastructure.settings import ConfigError
 from projections.ports import TransientFailure
 from projections.query import QueryError
@@ -57,8 +58,13 @@ async def _invalid_query(request: Request, error: Exception) -> JSONResponse:
 
 async def _invalid_body(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    content_type = request.headers.get("content-type")
     records = []
     for record in error.errors():
+        whole = body_problem(record, error.body, content_type)
+        if whole is not None:
+            records.append(whole)
+            continue
         location = tuple(record.get("loc", ()))
         if location[:1] == ("body",):
             location = location[1:]
