@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from domain.kinds import TableKind
+from infrastructure.aws_clients import aws_client
 from infrastructure.bootstrap import bootstrap
 from infrastructure.cli.output import console, print_json
 from infrastructure.composition import Streamfold
@@ -31,7 +31,7 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
     names = {kind: table for table, kind in app.settings.tables.items()}
     kinds = [TableKind(k) for k in args.kind] if args.kind else list(TableKind)
     tables = {kind: names.get(kind, kind.value) for kind in kinds}
-    client = boto3.client("dynamodb")
+    client = aws_client("dynamodb")
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
         console=console, disable=args.json,

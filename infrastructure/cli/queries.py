@@ -46,6 +46,9 @@ _COLUMNS = {
 }
 _FLAGS = {"facets": "--facet", "filter": "--filter", "sort": "--sort", "text": "TEXT"}
 _MARKED = re.compile(r"\x00(.*?)\x01", re.DOTALL)
+# ``tags==x`` would otherwise read as tags equal to "=x"
+_OPERATOR_RUN = re.compile(r"^\s*(?P<field>[\w.]+)\s*(?P<op>[!=<>]+)\s*(?P<value>.*)$", re.DOTALL)
+_OPERATORS = ("!=", ">=", "<=", "=", ">", "<")  # the longer first
 
 
 def add_query_commands(commands: Any) -> None:
@@ -109,8 +112,8 @@ def run_search(app: Streamfold, args: argparse.Namespace) -> int:
     pre, _, post = args.tags.partition(",")
     request = _request(
         args,
-        sort=[SortKey.parse(spec) for spec in args.sort],
-        facets={spec: parse_facet(args.kind, spec) for spec in args.facet},
+        sort=[_sort_key(spec) for spec in args.sort],
+        facets={spec: _facet(args.kind, spec) for spec in args.facet},
         size=args.size,
         offset=args.offset,
         search_after=args.search_after,
@@ -136,9 +139,10 @@ def run_count(app: Streamfold, args: argparse.Namespace) -> int:
 
 def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
     def build() -> SearchRequest:
-        filters: list[FilterType] = [parse_filter(expression) for expression in args.filter]
+        filters: list[FilterType] = [_filter(expression) for expression in args.filter]
         if args.where:
-            filters.append(Filter.validate_python(_json(args.where)))
+            where = _json(args.where)
+            filters.append(_answer(lambda: Filter.validate_python(where), flag="--where"))
         fields = [f.strip() for f in args.fields.split(",")] if args.fields else []
         return SearchRequest(
             text=args.text,
@@ -152,22 +156,52 @@ def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
     return _answer(build)
 
 
-def _answer(call: Any) -> Any:
-    """The call's result; a request the user must correct becomes one usage line."""
+def _sort_key(spec: str) -> SortKey:
+    return _answer(lambda: SortKey.parse(spec), f"--sort {spec!r}")  # type: ignore[no-any-return]
+
+
+def _facet(kind: str, spec: str) -> Any:
+    return _answer(lambda: parse_facet(kind, spec), f"--facet {spec!r}")
+
+
+def _filter(expression: str) -> FilterType:
+    found = _OPERATOR_RUN.match(expression)
+    if found and found["op"] not in _OPERATORS:
+        meant = next((op for op in _OPERATORS if found["op"].startswith(op)), "=")
+        raise UsageError(
+            f"--filter {expression!r}: one operator only, e.g. {found['field']}{meant}"
+            f"{found['value']} (a value that starts with {found['op'][-1]!r} goes in --where)"
+        )
+    return _answer(lambda: parse_filter(expression))
+
+
+def _answer(call: Any, flag: str | None = None) -> Any:
+    """The call's result; a request the user must correct becomes one usage line.
+
+    ``flag`` names the option whose value was being read, when the problem's location
+    is inside that value (a pydantic path into ``--where``'s JSON names no flag).
+    """
     try:
         return call()
     except ValidationError as error:
-        raise UsageError(_described(QueryError.from_validation_error(error))) from None
+        raise UsageError(_described(QueryError.from_validation_error(error), flag)) from None
     except QueryError as error:
-        raise UsageError(_described(error)) from None
+        raise UsageError(_described(error, flag)) from None
 
 
-def _described(error: QueryError) -> str:
+def _described(error: QueryError, flag: str | None = None) -> str:
     problems = []
     for problem in error.problems:
+        if flag is not None:
+            # the first part of a location in --where's JSON is the filter's type
+            inside = ".".join(problem.location.split(".")[1:] if flag == "--where" else [])
+            where = f"{flag} ({inside})" if inside else flag
+            quoted = flag.partition(" ")[2]  # the value, which the message may repeat
+            problems.append(f"{where}: {problem.message.removeprefix(f'{quoted}: ')}")
+            continue
         top, _, rest = problem.location.partition(".")
-        flag = _FLAGS.get(top, f"--{top.replace('_', '-')}") if top else ""
-        where = f"{flag} ({rest})" if rest and top != "facets" else flag
+        flag_of_top = _FLAGS.get(top, f"--{top.replace('_', '-')}") if top else ""
+        where = f"{flag_of_top} ({rest})" if rest and top != "facets" else flag_of_top
         problems.append(f"{where}: {problem.message}" if where else problem.message)
     return "; ".join(problems)
 

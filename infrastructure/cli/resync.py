@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
-
 from domain.kinds import TableKind
+from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
@@ -82,7 +81,7 @@ def _target(args: argparse.Namespace) -> str:
 
 
 def _reconcile(app: Streamfold, args: argparse.Namespace, target: str) -> ReconcileReport:
-    client = boto3.client("dynamodb")
+    client = aws_client("dynamodb")
     if target == "table":
         return reconcile_table(app, client, TableKind(args.table))
     if target == "owner":

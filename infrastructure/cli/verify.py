@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
-
 from domain.kinds import TableKind
+from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, print_json, print_table
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
@@ -43,7 +42,7 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
     if args.source == "dynamodb":
         names = {kind: table for table, kind in app.settings.tables.items()}
         tables = {kind: names.get(kind, kind.value) for kind in TableKind}
-        scan = scan_documents(boto3.client("dynamodb"), tables, args.segments)
+        scan = scan_documents(aws_client("dynamodb"), tables, args.segments)
         report = verify_against_tables(app, kinds, scan, repair=args.repair)
     else:
         report = verify(app, kinds, repair=args.repair)

@@ -125,7 +125,7 @@ def test_an_unreachable_database_is_one_line_without_the_password(
 ) -> None:
     monkeypatch.setenv("STREAMFOLD_EVENT_STORE", "postgresql://crm:hunter2@127.0.0.1:1/crm")
     code, _, err = run(capsys, "count", "users")
-    assert code == 1 and "cannot reach the event store" in err and "hunter2" not in err
+    assert code == 3 and "cannot reach the event store" in err and "hunter2" not in err
     assert len(err.strip().splitlines()) == 1
 
 
