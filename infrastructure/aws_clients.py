@@ -27,4 +27,4 @@ def aws_client(service: str, environ: Mapping[str, str] | None = None) -> Any:
     """A client of ``service``; boto3 raises ``NoRegionError`` when no region is set anywhere."""
     import boto3  # loaded by the commands that reach AWS only
 
-    return boto3.client(service, region_name=configured_region(environ))
+    return boto3.client(service, region_name=configured_region(environ))  # type: ignore[call-overload]

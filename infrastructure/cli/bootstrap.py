@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -11,7 +11,9 @@ from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.bootstrap import bootstrap
 from infrastructure.cli.output import console, print_json
-from infrastructure.composition import Streamfold
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_bootstrap_command(commands: Any) -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from infrastructure.cli.output import console, print_table
-from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, kinesis_lambda_events, lambda_events
 from infrastructure.ingestion import BatchOutcome
 from projections.documents import DocumentKind
 from projections.query import SearchRequest
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 DEMO_QUERIES = [
     (DocumentKind.IMAGES, "montains at dwn", "a typo-tolerant search over titles"),

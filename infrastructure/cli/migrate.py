@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -16,10 +16,12 @@ from rich.progress import (
 
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, Migration, MigrationReport
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_migrate_command(commands: Any) -> None:

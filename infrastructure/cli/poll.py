@@ -8,16 +8,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller import PassReport, PollSettings, ShardCheckpoints, StreamPoller
 from infrastructure.poller.stream_arns import stream_arns_of
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_poll_command(commands: Any) -> None:

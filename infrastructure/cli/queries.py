@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.markup import escape
 
 from infrastructure.cli.output import console, print_json, print_table
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from projections.documents import DocumentKind
 from projections.query import (
     MAX_PAGE_SIZE,
@@ -39,6 +38,9 @@ from projections.query import (
     parse_filter,
 )
 from projections.query.filters import every
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 _COLUMNS = {
     DocumentKind.USERS: ["name", "email", "plan", "country", "image_count", "lifetime_value_cents"],
@@ -157,7 +159,7 @@ def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
 
 
 def _sort_key(spec: str) -> SortKey:
-    return _answer(lambda: SortKey.parse(spec), f"--sort {spec!r}")  # type: ignore[no-any-return]
+    return _answer(lambda: SortKey.parse(spec), f"--sort {spec!r}")
 
 
 def _facet(kind: str, spec: str) -> Any:

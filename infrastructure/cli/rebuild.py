@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -20,11 +20,13 @@ from rich.text import Text
 
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.rebuild import Rebuild, RebuildReport, rollback
 from infrastructure.rebuilding.slices import Partition, PartitionError
 from infrastructure.rebuilding.workers import LocalWorkers
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 # Set by AWS Batch in each child of an array job: 0 to size - 1.
 BATCH_ARRAY_INDEX = "AWS_BATCH_JOB_ARRAY_INDEX"

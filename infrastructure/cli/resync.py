@@ -10,13 +10,12 @@ streamfold resync --table likes           every document the likes table feeds
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.resync import (
     ReconcileReport,
     RewriteReport,
@@ -26,6 +25,9 @@ from infrastructure.resync import (
     resync_documents,
 )
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_resync_command(commands: Any) -> None:

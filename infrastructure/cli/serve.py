@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.cli.output import console
-from infrastructure.composition import Streamfold
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 DEFAULT_PORT = 8000
 

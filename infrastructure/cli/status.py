@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.cli.output import console, print_json, print_table
-from infrastructure.composition import Streamfold
 from infrastructure.observability.status import PipelineStatus, read_status
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_status_command(commands: Any) -> None:

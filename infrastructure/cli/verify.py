@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, print_json, print_table
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.table_documents import scan_documents
 from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport, verify, verify_against_tables
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_verify_command(commands: Any) -> None:
