@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.bootstrap import bootstrap
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, print_json
 
 if TYPE_CHECKING:
     from infrastructure.composition import Streamfold
@@ -34,9 +34,9 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
     kinds = [TableKind(k) for k in args.kind] if args.kind else list(TableKind)
     tables = {kind: names.get(kind, kind.value) for kind in kinds}
     client = aws_client("dynamodb")
-    with Progress(
+    with live_progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=console, disable=args.json,
+        disable=args.json,
     ) as progress:  # fmt: skip
         task = progress.add_task("scanning", total=None)
         seen: dict[str, int] = {}

@@ -6,9 +6,9 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from infrastructure.cli.output import console, print_table
+from infrastructure.cli.output import console, live_progress, print_table
 from infrastructure.demo import CrmWorkload, kinesis_lambda_events, lambda_events
 from infrastructure.ingestion import BatchOutcome
 from projections.documents import DocumentKind
@@ -42,13 +42,12 @@ def run_demo(app: Streamfold, args: argparse.Namespace) -> int:
     events = shape(workload.records, batch_size=args.batch_size)
     total = BatchOutcome()
     started = time.perf_counter()
-    with Progress(
+    with live_progress(
         TextColumn("[bold]ingesting"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} records/s"),
         TimeElapsedColumn(),
-        console=console,
     ) as progress:
         task = progress.add_task("ingest", total=len(workload.records), rate="-")
         for event in events:

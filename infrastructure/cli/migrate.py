@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, Migration, MigrationReport
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict
@@ -144,13 +143,12 @@ def _print_report(report: MigrationReport, rolled_back: bool) -> None:
 def _migrate_with_progress(
     app: Streamfold, kinds: list[DocumentKind], args: argparse.Namespace, *, quiet: bool
 ) -> MigrationReport:
-    with Progress(
+    with live_progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
-        console=console,
         disable=quiet,
         transient=True,
     ) as progress:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from rich.markup import escape
 
-from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.cli.output import (
+    console,
+    plural,
+    print_json,
+    print_table,
+    to_a_terminal,
+    utc_instant,
+)
 from infrastructure.cli.parser import UsageError
 from projections.documents import DocumentKind
 from projections.query import (
@@ -111,6 +118,11 @@ def _add_matching_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_search(app: Streamfold, args: argparse.Namespace) -> int:
+    if args.all and not args.json:
+        raise UsageError(
+            "--all prints every document: add --json to hand them to a script, or page "
+            "through them with --size N (and --search-after)"
+        )
     pre, _, post = args.tags.partition(",")
     request = _request(
         args,
@@ -222,7 +234,7 @@ def _print_page(
     header = ["id", *columns] + (["score"] if request.ranked else [])
     rows = []
     for hit in page.hits:
-        row = [hit.id, *(hit.source.get(c) for c in columns)]
+        row = [hit.id, *(utc_instant(hit.source.get(c)) for c in columns)]
         if request.ranked:
             row.append(f"{hit.score or 0:.2f}")
         if args.highlight:
@@ -230,28 +242,54 @@ def _print_page(
         rows.append(row)
     if args.highlight:
         header.append("matched")
-    print_table(f"{page.total} {kind.value} match {args.text!r}", header, rows)
+    noun = kind.value.removesuffix("s")
+    verb = "matches" if page.total == 1 else "match"
+    print_table(f"{plural(page.total, noun)} {verb} {args.text!r}", header, rows)
     for name, facet in page.facets.items():
         if isinstance(facet, BucketFacet):
-            buckets = [[bucket.key, bucket.count] for bucket in facet.buckets]
-            if facet.other_count:
-                buckets.append(["(other)", facet.other_count])
-            print_table(f"facet {name}", ["value", "count"], buckets)
+            rows = _buckets(name.partition(":")[0], facet, page.total)
+            print_table(f"facet {name}", ["value", "count"], rows)
         elif isinstance(facet, StatsResult):
             console.print(
                 f"facet {name}: count {facet.count}, min {facet.min}, max {facet.max}, "
                 f"avg {facet.avg}, sum {facet.sum}"
             )
     if page.next_cursor:
-        console.print(f"next page: --search-after {page.next_cursor}", soft_wrap=True)
+        mark = "" if to_a_terminal() else "# "  # a pipe reads rows; the rest is a comment
+        console.print(f"{mark}next page: --search-after {page.next_cursor}", soft_wrap=True)
+
+
+def _buckets(field: str, facet: BucketFacet, total: int) -> list[list[Any]]:
+    """The facet's rows; owner facets also count the images whose owner is unknown.
+
+    An image whose user does not exist (yet, or any more) has ``owner: null`` and so no
+    value in any ``owner.*`` field; each image has one owner, so the rest of the total is
+    exactly those images, and the rows add up to the total.
+    """
+    rows: list[list[Any]] = [[utc_instant(b.key), b.count] for b in facet.buckets]
+    if facet.other_count:
+        rows.append(["(other)", facet.other_count])
+    counted = sum(b.count for b in facet.buckets) + facet.other_count
+    if facet.type == "terms" and field.startswith("owner.") and counted < total:
+        rows.append(["(unknown owner)", total - counted])
+    return rows
 
 
 def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> str:
-    """The fragments with their tags shown in bold (and everything else taken literally)."""
+    """The fragments with the matched words marked, and everything else taken literally.
+
+    A terminal shows the words in bold; a pipe or a file has no bold, so there they are
+    wrapped in ``**`` (as Markdown writes strong emphasis), and the fields are separated by
+    `` | `` instead of lines, to keep each hit on one row.
+    """
     tags = request.highlight or Highlight()
+    terminal = to_a_terminal()
     lines = []
     for field, fragments in highlight.items():
         text = " … ".join(fragments).replace(tags.pre_tag, "\x00").replace(tags.post_tag, "\x01")
-        marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
+        if terminal:
+            marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
+        else:
+            marked = _MARKED.sub(lambda m: f"**{m.group(1)}**", text)
         lines.append(f"{field}: {marked}")
-    return "\n".join(lines)
+    return ("\n" if terminal else " | ").join(lines)

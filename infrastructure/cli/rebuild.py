@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     ProgressColumn,
     Task,
     TaskProgressColumn,
@@ -18,7 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.rebuild import Rebuild, RebuildReport, rollback
 from infrastructure.rebuilding.slices import Partition, PartitionError
@@ -164,7 +163,7 @@ def _rebuild_with_progress(
     app: Streamfold, args: argparse.Namespace, *, quiet: bool
 ) -> RebuildReport:
     kinds = list(DocumentKind) if args.kind == "all" else [DocumentKind(args.kind)]
-    with Progress(
+    with live_progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -172,7 +171,6 @@ def _rebuild_with_progress(
         TextColumn("{task.fields[unit]}"),
         _Rate(),
         TimeRemainingColumn(),
-        console=console,
         disable=quiet,
     ) as progress:
         tasks = [progress.add_task("rebuilding", total=None, unit="events")]
