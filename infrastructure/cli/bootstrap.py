@@ -10,7 +10,7 @@ from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
 from infrastructure.bootstrap import bootstrap
-from infrastructure.cli.output import console, live_progress, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 
 if TYPE_CHECKING:
     from infrastructure.composition import Streamfold
@@ -56,8 +56,9 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         console.print(
-            f"imported {report.items}: {report.events_recorded:,} events recorded, "
-            f"{report.already_newer:,} items already newer from the stream, "
+            f"imported {plural(report.items, 'item')}: "
+            f"{plural(report.events_recorded, 'event')} recorded, "
+            f"{plural(report.already_newer, 'item')} already newer from the stream, "
             f"{report.rejected} rejected. Now start the stream handler or `streamfold poll`."
         )
     return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from infrastructure.cli.output import console, live_progress, print_table
+from infrastructure.cli.output import console, live_progress, plural, print_table
 from infrastructure.demo import CrmWorkload, kinesis_lambda_events, lambda_events
 from infrastructure.ingestion import BatchOutcome
 from projections.documents import DocumentKind
@@ -76,10 +76,12 @@ def _summary(app: Streamfold, total: BatchOutcome, seconds: float) -> None:
     users = app.search.count(DocumentKind.USERS)
     images = app.search.count(DocumentKind.IMAGES)
     console.print(
-        f"\n{total.records:,} stream records in {seconds:.1f} s "
-        f"({total.records / max(seconds, 1e-9):,.0f}/s): {total.events_recorded:,} domain events, "
-        f"{total.duplicates:,} duplicates skipped, {total.dead_lettered} dead letters, "
-        f"{total.documents_written:,} document writes."
+        f"\n{plural(total.records, 'stream record')} in {seconds:.1f} s "
+        f"({total.records / max(seconds, 1e-9):,.0f}/s): "
+        f"{plural(total.events_recorded, 'domain event')}, "
+        f"{plural(total.duplicates, 'duplicate')} skipped, "
+        f"{plural(total.dead_lettered, 'dead letter')}, "
+        f"{plural(total.documents_written, 'document write')}."
     )
     if total.duplicates == total.records:
         console.print("Every record was already ingested: the pipeline is idempotent.")
@@ -94,7 +96,8 @@ def _show_queries(app: Streamfold) -> None:
         field = "title" if kind is DocumentKind.IMAGES else "name"
         rows = [[hit.id, hit.source.get(field), f"{hit.score or 0:.2f}"] for hit in page.hits]
         print_table(
-            f"streamfold search {kind.value} {text!r}  ({purpose}): {page.total} matches",
+            f"streamfold search {kind.value} {text!r}  ({purpose}): "
+            f"{plural(page.total, 'match', 'matches')}",
             ["id", field, "score"],
             rows,
         )

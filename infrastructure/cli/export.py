@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from infrastructure.cli.output import console, live_progress, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.eventstore.store import EventStore
 from infrastructure.settings import Settings, export_location
@@ -82,7 +82,7 @@ def export(location: str, *, full: bool, chunk: int, show_progress: bool) -> Exp
 def _summary(report: ExportReport) -> None:
     documents = ", ".join(f"{count:,} {kind}" for kind, count in report.documents.items())
     events = (
-        f"{report.events:,} events in {report.event_files} files "
+        f"{plural(report.events, 'event')} in {plural(report.event_files, 'file')} "
         f"({report.events_per_second:,.0f} events/s), up to position {report.position:,}"
         if report.events
         else f"no new events (up to position {report.position:,})"

@@ -13,7 +13,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from infrastructure.cli.output import console, live_progress, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, Migration, MigrationReport
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict
@@ -125,11 +125,11 @@ def _print_report(report: MigrationReport, rolled_back: bool) -> None:
                 f"  {outcome.fields_added_in_place} new field(s) added to {outcome.from_index}"
             )
         if outcome.documents_rewritten:
-            console.print(f"  {outcome.documents_rewritten:,} documents re-rendered")
+            console.print(f"  {plural(outcome.documents_rewritten, 'document')} re-rendered")
     if report.generation is not None and not rolled_back:
         console.print(
-            f"generation {report.generation} is live: {report.events:,} events folded, "
-            f"{report.documents_written:,} documents written"
+            f"generation {report.generation} is live: {plural(report.events, 'event')} folded, "
+            f"{plural(report.documents_written, 'document')} written"
             + (" (resumed)" if report.resumed else "")
             + f" in {report.seconds:.1f} s. "
             "`streamfold migrate --rollback` swaps back."

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller import PassReport, PollSettings, ShardCheckpoints, StreamPoller
@@ -111,8 +111,10 @@ def _summarize(report: PassReport, *, as_json: bool) -> None:
         print_json(summary)
         return
     console.print(
-        f"{summary['records']} records in {summary['batches']} batches: "
-        f"{summary['events_recorded']} events, {summary['duplicates']} duplicates, "
+        f"{plural(summary['records'], 'record')} in "
+        f"{plural(summary['batches'], 'batch', 'batches')}: "
+        f"{plural(summary['events_recorded'], 'event')}, "
+        f"{plural(summary['duplicates'], 'duplicate')}, "
         f"{summary['dead_lettered']} dead-lettered, "
-        f"{summary['documents_written']} documents written"
+        f"{plural(summary['documents_written'], 'document')} written"
     )

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from infrastructure.cli.output import console, live_progress, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.rebuild import Rebuild, RebuildReport, rollback
 from infrastructure.rebuilding.slices import Partition, PartitionError
@@ -119,7 +119,8 @@ def _partition(text: str | None) -> Partition | None:
 
 def _print_summary(app: Streamfold, report: RebuildReport, *, rollback: bool) -> None:
     work = (
-        f"{report.events:,} events folded, {report.documents_written:,} documents written"
+        f"{plural(report.events, 'event')} folded, "
+        f"{plural(report.documents_written, 'document')} written"
         f" in {report.seconds:.1f} s"
     )
     if report.activated:

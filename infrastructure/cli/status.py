@@ -47,7 +47,7 @@ def _print(status: PipelineStatus) -> None:
     if status.versions:
         print_table(
             "Versions of the documents and mappings",
-            ["kind", "live", "wanted", ""],
+            ["kind", "live", "wanted", "state"],
             [
                 [v.kind, v.live or "(no index yet)", v.wanted,
                  "current" if v.current else "run `streamfold migrate --plan`"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
 from infrastructure.aws_clients import aws_client
-from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.cli.output import console, plural, print_json, print_table
 from infrastructure.cli.parser import UsageError
 from infrastructure.table_documents import scan_documents
 from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport, verify, verify_against_tables
@@ -81,10 +81,13 @@ def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
 
 def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespace) -> None:
     against = "the tables" if report.source == "dynamodb" else "the event store"
+    checked = " and ".join(
+        plural(count, kind.removesuffix("s")) for kind, count in summary["checked"].items()
+    )
     console.print(
-        f"checked {summary['checked']} against {against}: {summary['missing']} missing, "
-        f"{summary['extra']} extra, {summary['differing']} differing"
-        + (f"; {report.repaired} repaired" if args.repair else "")
+        f"checked {checked or 'nothing'} against {against}: {summary['missing']:,} missing, "
+        f"{summary['extra']:,} extra, {summary['differing']:,} differing"
+        + (f"; {report.repaired:,} repaired" if args.repair else "")
     )
     if report.drift:
         rows = [[d.kind, d.doc_id, d.problem, ", ".join(d.fields), d.cause] for d in report.drift]
@@ -94,14 +97,16 @@ def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespa
         print_table("examples", columns, rows[: args.examples])
     if report.unreadable:
         console.print(
-            f"{len(report.unreadable)} item(s) break the domain's rules and have no document; "
-            f"the first: {report.unreadable[0]}"
+            f"{plural(len(report.unreadable), 'item')} of the tables cannot have a document "
+            f"(the domain's rules refuse it); the first: {report.unreadable[0]}",
+            markup=False,
         )
     behind = report.caused_by(EVENT_STORE)
     if behind:
         console.print(
-            f"{len(behind)} document(s) differ because the event store never received a change "
-            "of the tables; `--repair` does not write them. Replay the stream while it still "
+            f"{plural(len(behind), 'document')} {'differs' if len(behind) == 1 else 'differ'} "
+            "because the event store never received a change "
+            "of the tables; `--repair` does not write these. Replay the stream while it still "
             "holds the change (`streamfold poll --stream-arn ARN --until-idle`), or change the "
             "item again; items the event store has never seen come in with "
             '`streamfold bootstrap`. See docs/operations.md, "Verify and repair".'
