@@ -43,7 +43,7 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
 
         def advance(table: str, items: int) -> None:
             seen[table] = seen.get(table, 0) + items
-            progress.update(task, description=f"scanned {seen}")
+            progress.update(task, description=f"scanned {_items(seen)}")
 
         report = bootstrap(app, client, tables, segments=args.segments, progress=advance)
     summary = {
@@ -56,9 +56,15 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         console.print(
-            f"imported {plural(report.items, 'item')}: "
+            f"imported {_items(report.items)}: "
             f"{plural(report.events_recorded, 'event')} recorded, "
             f"{plural(report.already_newer, 'item')} already newer from the stream, "
             f"{report.rejected} rejected. Now start the stream handler or `streamfold poll`."
         )
     return 0
+
+
+def _items(per_table: dict[str, int]) -> str:
+    """``3 items of prod-users and 1 item of prod-images``."""
+    counts = [f"{plural(count, 'item')} of {table}" for table, count in per_table.items()]
+    return " and ".join(counts) or "no items"
