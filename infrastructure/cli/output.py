@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.table import Table
+from rich.text import Text
 
 
 class _Console(Console):
@@ -104,8 +105,15 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        table.add_row(*(_literal(cell) for cell in row))
     console.print(table)
+
+
+def _literal(cell: Any) -> Text:
+    """A cell as it is: a title such as ``[draft] Dunes`` is text, not rich markup."""
+    if isinstance(cell, Text):
+        return cell
+    return Text("" if cell is None else str(cell))
 
 
 def _print_rows(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.markup import escape
+from rich.text import Text
 
 from infrastructure.cli.output import (
     console,
@@ -275,7 +276,7 @@ def _buckets(field: str, facet: BucketFacet, total: int) -> list[list[Any]]:
     return rows
 
 
-def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> str:
+def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> Text | str:
     """The fragments with the matched words marked, and everything else taken literally.
 
     A terminal shows the words in bold; a pipe or a file has no bold, so there they are
@@ -291,5 +292,7 @@ def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> str:
             marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
         else:
             marked = _MARKED.sub(lambda m: f"**{m.group(1)}**", text)
-        lines.append(f"{field}: {marked}")
-    return ("\n" if terminal else " | ").join(lines)
+        lines.append(f"{escape(field) if terminal else field}: {marked}")
+    if terminal:
+        return Text.from_markup("\n".join(lines))
+    return " | ".join(lines)

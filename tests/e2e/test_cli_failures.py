@@ -56,6 +56,7 @@ def event_file(home: Path) -> Path:
 
 SEARCH_COMMANDS = [
     ["count", "users"],
+    ["status"],
     ["search", "images", "mountain"],
     ["search", "users", "", "--all", "--json"],
     ["verify"],
