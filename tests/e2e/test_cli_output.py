@@ -120,3 +120,7 @@ def test_a_piped_rebuild_prints_its_summary_without_a_progress_line(
     assert code == 0
     assert not any(mark in out for mark in ("━", "\r", "⠋", "%"))
     assert out.splitlines()[0].startswith("users rebuilt as generation")
+    # longer than the 60 columns of COLUMNS, and still one line: a pipe has no width
+    assert "The previous indices are kept: `streamfold rebuild --rollback` swaps back." in (
+        out.splitlines()
+    )
