@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from projections.search import SearchService
 
 
-def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
+def open_search_index(
+    target: SearchTarget, index_prefix: str, *, retry_budget: float | None = None
+) -> SearchIndex:
+    """The backend ``target`` names; ``retry_budget`` bounds OpenSearch's retries per call."""
     # Imported here so that a Lambda using OpenSearch never loads the embedded engine.
     if isinstance(target, EmbeddedSearch):
         from infrastructure.embedded import EmbeddedSearchIndex
@@ -28,7 +31,9 @@ def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
         return EmbeddedSearchIndex(target.directory, index_prefix=index_prefix)
     from infrastructure.opensearch import OpenSearchIndex
 
-    return OpenSearchIndex(target, index_prefix=index_prefix)
+    if retry_budget is None:
+        return OpenSearchIndex(target, index_prefix=index_prefix)
+    return OpenSearchIndex(target, index_prefix=index_prefix, retry_budget=retry_budget)
 
 
 @dataclass

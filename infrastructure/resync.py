@@ -58,6 +58,7 @@ class RewriteReport:
     written: int = 0  # accepted by the search backend (with the documents pending anyway)
     stale: int = 0
     too_often: list[str] = field(default_factory=list)  # 999 rewrites since the last event
+    unknown: list[str] = field(default_factory=list)  # ids the event store has never seen
 
 
 @dataclass
@@ -136,7 +137,10 @@ def _rewrite_page(
         changes = []
         for doc_id, body in DocumentProjector.bodies(session, kind, ids).items():
             if body is None and doc_id not in rendered:
-                continue  # never existed: nothing to write, not even a tombstone
+                report.unknown.append(
+                    doc_id
+                )  # never existed: nothing to write, not even a tombstone
+                continue
             version = max(floor, rendered.get(doc_id, 0), indexed.get(doc_id, 0)) + 1
             if version >= floor + VERSION_STEP:
                 report.too_often.append(f"{kind.value}/{doc_id}")

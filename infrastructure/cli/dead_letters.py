@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from infrastructure.cli.output import console, print_json, print_json_for_people, print_table
+from infrastructure.cli.output import (
+    console,
+    plural,
+    print_json,
+    print_json_for_people,
+    print_table,
+)
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import DeadLetter, LetterStatus, record_letter_id
@@ -56,7 +62,7 @@ def run_list(app: Streamfold, args: argparse.Namespace) -> int:
         [lt.letter_id, lt.table_name, lt.status.value, lt.attempts, lt.reason] for lt in letters
     ]
     print_table(
-        f"{len(letters)} dead letters", ["id", "table", "status", "attempts", "reason"], rows
+        plural(len(letters), "dead letter"), ["id", "table", "status", "attempts", "reason"], rows
     )
     return 0
 
@@ -155,5 +161,5 @@ def run_discard(app: Streamfold, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"discarded": [letter.letter_id for letter in letters]})
     else:
-        console.print(f"{len(letters)} dead letters discarded")
+        console.print(f"{plural(len(letters), 'dead letter')} discarded")
     return 0

@@ -1,10 +1,10 @@
 """``streamfold ingest FILE...``: exactly what the Lambda handler does, for event files.
 
-Exit codes: 0 when every file was processed; 1 when records must be retried (a database
-or the search backend was unavailable); 2 for a usage mistake, a file that is not a
-Lambda stream event included (nothing is ingested then); 3 when a file had records and
-none was applied: every one was refused and dead-lettered, e.g. an S3 or SQS event, or
-a table that ``STREAMFOLD_TABLES`` leaves out.
+Exit codes (``infrastructure.cli.exit_codes``): 0 when every file was processed; 1 when a
+file had records and none was applied: every one was refused and dead-lettered, e.g. an
+S3 or SQS event, or a table that ``STREAMFOLD_TABLES`` leaves out; 2 for a usage mistake,
+a file that is not a Lambda stream event included (nothing is ingested then); 3 when
+records must be retried (a database or the search backend was unavailable).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infrastructure.cli.output import console, errors, print_json
+from infrastructure.cli import exit_codes
+from infrastructure.cli.output import console, errors, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
 from infrastructure.ingestion import BatchOutcome
 from infrastructure.streams import MalformedEvent, parse_lambda_event
-
-EVERY_RECORD_REFUSED = 3
 
 
 def add_ingest_command(commands: Any) -> None:
@@ -61,8 +60,8 @@ def run_ingest(app: Streamfold, args: argparse.Namespace) -> int:
             refused += 1
             _say_refused(app, path, event, outcome)
     if failed:
-        return 1
-    return EVERY_RECORD_REFUSED if refused else 0
+        return exit_codes.UNAVAILABLE
+    return exit_codes.PROBLEM_FOUND if refused else exit_codes.OK
 
 
 def _every_record_refused(outcome: BatchOutcome) -> bool:
@@ -105,9 +104,12 @@ def _report(path: Path, outcome: BatchOutcome, *, as_json: bool) -> None:
         print_json(summary)
         return
     console.print(
-        f"{path}: {outcome.records} records, {outcome.events_recorded} events, "
-        f"{outcome.duplicates} duplicates, {outcome.dead_lettered} dead-lettered, "
-        f"{outcome.documents_written} documents written"
+        f"{path}: {plural(outcome.records, 'record')}, "
+        f"{plural(outcome.events_recorded, 'event')}, "
+        f"{plural(outcome.duplicates, 'duplicate')}, {outcome.dead_lettered} dead-lettered, "
+        f"{plural(outcome.documents_written, 'document')} written"
     )
     if outcome.error:
-        console.print(f"[red]{len(outcome.failed)} records to retry: {outcome.error}[/red]")
+        console.print(
+            f"[red]{plural(len(outcome.failed), 'record')} to retry: {outcome.error}[/red]"
+        )

@@ -54,7 +54,7 @@ def test_an_s3_event_is_refused_and_the_command_fails_saying_why(
 
     code, _, err = run(capsys, "ingest", str(path))
 
-    assert code == 3
+    assert code == 1
     assert err == (
         f"streamfold: {path}: nothing applied, all 2 records were refused and dead-lettered: "
         "eventSource 'aws:s3' is neither aws:dynamodb nor aws:kinesis; "
@@ -70,7 +70,7 @@ def test_an_sqs_event_is_refused_and_the_command_fails_saying_why(
 
     code, out, err = run(capsys, "ingest", str(path), "--json")
 
-    assert code == 3
+    assert code == 1
     assert err == (
         f"streamfold: {path}: nothing applied, its record was refused and dead-lettered: "
         "eventSource 'aws:sqs' is neither aws:dynamodb nor aws:kinesis; "
@@ -87,7 +87,7 @@ def test_records_of_a_table_the_mapping_leaves_out_are_refused_naming_the_fix(
 
     code, _, err = run(capsys, "ingest", str(path))
 
-    assert code == 3
+    assert code == 1
     assert "table 'users' is not mapped to a kind; name it in STREAMFOLD_TABLES" in err
 
 
@@ -98,7 +98,7 @@ def test_a_file_refused_by_the_domain_rules_points_at_the_letters(
 
     code, _, err = run(capsys, "ingest", str(path))
 
-    assert code == 3
+    assert code == 1
     assert err == (
         f"streamfold: {path}: nothing applied, its record was refused and dead-lettered; "
         "`streamfold dlq list` shows them\n"
@@ -129,7 +129,7 @@ def test_a_good_file_beside_a_refused_one_is_applied_and_the_command_fails(
 
     code, _, err = run(capsys, "ingest", str(good), str(FIXTURES / "s3_event.json"))
 
-    assert code == 3 and "s3_event.json: nothing applied" in err
+    assert code == 1 and "s3_event.json: nothing applied" in err
     _, out, _ = run(capsys, "count", "users", "--json")
     assert json.loads(out) == {"count": 1}
 
@@ -166,6 +166,6 @@ def test_the_refusal_is_one_line_on_stderr_without_a_traceback(embedded_home: Pa
         check=False,
     )
 
-    assert finished.returncode == 3
+    assert finished.returncode == 1
     [line] = finished.stderr.splitlines()
     assert line.startswith(f"streamfold: {path}: nothing applied") and "Traceback" not in line
