@@ -68,7 +68,9 @@ class DynamoDBItemReader(SourceItemReader):
                 "give the handler AWS credentials and a region"
             ) from None
         except (ConnectionError, HTTPClientError, BotoCoreError) as error:
-            raise SourceTableUnavailable(f"cannot reach DynamoDB to read {table!r}: {error}")
+            raise SourceTableUnavailable(
+                f"cannot reach DynamoDB to read {table!r}: {error}"
+            ) from None
         item = response.get("Item")
         if item is None:
             return None

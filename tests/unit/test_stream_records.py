@@ -15,8 +15,8 @@ import pytest
 from boto3.dynamodb.types import Binary
 
 from domain.changes import ChangeType, StreamPosition
-from domain.positions import CreationTime, Precedence, StreamOrigin, Transport
 from domain.kinds import TableKind
+from domain.positions import CreationTime, Precedence, StreamOrigin, Transport
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore, parse_tables
 from infrastructure.streams import MalformedEvent, StreamRecord, parse_lambda_event
 
