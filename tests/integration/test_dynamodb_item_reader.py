@@ -54,12 +54,13 @@ def test_an_unreachable_endpoint_is_a_transient_failure(moto_endpoint: MotoEndpo
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    arguments = {
-        **moto_endpoint.client_arguments(),
-        "endpoint_url": f"http://127.0.0.1:{closed_port}",
-    }
     client = boto3.client(
-        "dynamodb", config=Config(retries={"max_attempts": 1}, connect_timeout=1), **arguments
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{closed_port}",
+        region_name=moto_endpoint.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
 
     with pytest.raises(SourceTableUnavailable):

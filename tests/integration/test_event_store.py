@@ -160,6 +160,4 @@ def test_a_second_first_writer_of_an_item_is_refused(store: EventStore) -> None:
     late_first = PositionMove("likes\x1fi-1\x1fu-1", None, at(3))
     with pytest.raises(ConcurrentChange):
         ledger.record([], [late_first])
-    assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {
-        "likes\x1fi-1\x1fu-1": at(9)
-    }
+    assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {"likes\x1fi-1\x1fu-1": at(9)}

@@ -57,8 +57,7 @@ def restore_earlier_history(app: Streamfold) -> None:
         for e in fixture["events"]
     ]
     moves = [
-        PositionMove(key, None, decoded(position))
-        for key, position in fixture["positions"].items()
+        PositionMove(key, None, decoded(position)) for key, position in fixture["positions"].items()
     ]
     app.event_store.recorder.insert_events(stored, position_moves=moves)
 
