@@ -130,3 +130,16 @@ def test_without_a_reader_an_undecidable_change_is_a_dead_letter_not_a_skip() ->
 
     [(_, reason)] = report.rejected
     assert "cannot be told" in reason and not report.duplicates
+
+
+def test_a_retry_after_a_concurrent_writer_reads_the_item_again() -> None:
+    ledger, tables = FakeLedger(), FakeSourceTables()
+    intake = ChangeIntake(ledger, tables)
+    tables.items[("prod-users", ("u-1",))] = {**USER, "plan": "team"}
+    intake.record([on_kinesis(5, "a", plan="pro")])
+    ledger.conflicts_to_raise = 1
+
+    report = intake.record([on_kinesis(5, "b", plan="team")])
+
+    assert report.attempts == 2
+    assert tables.reads == [("prod-users", ("u-1",))] * 2
