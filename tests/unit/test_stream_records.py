@@ -230,14 +230,25 @@ def test_a_table_is_mapped_through_the_given_lookup() -> None:
     assert parsed.table_name == "members"
 
 
-def test_a_table_named_after_its_kind_needs_no_mapping() -> None:
+def test_without_a_mapping_a_table_named_after_its_kind_is_read_as_that_kind() -> None:
     record = ddb_record(0)
     record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "users")
+    unmapped = Settings(SETTINGS.event_store, SETTINGS.search, {}, "streamfold")
 
-    change = parse_one(record).change
+    change = parse_one(record, unmapped.kind_of_table).change
 
     assert change is not None
     assert change.kind is TableKind.USERS
+
+
+def test_once_a_mapping_is_set_a_table_it_leaves_out_is_refused_even_if_named_a_kind() -> None:
+    record = ddb_record(0)
+    record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "users")
+
+    assert error_of(record) == (
+        "table 'users' is not mapped to a kind; name it in STREAMFOLD_TABLES "
+        "(for example users=users)"
+    )
 
 
 def test_a_likes_key_is_image_then_user() -> None:
