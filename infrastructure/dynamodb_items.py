@@ -64,8 +64,8 @@ class DynamoDBItemReader(SourceItemReader):
             raise _classified(error, table) from None
         except (NoCredentialsError, NoRegionError) as error:
             raise ItemUnreadable(
-                f"cannot read table {table!r} to settle the order of this change: {error}; "
-                "give the handler AWS credentials and a region"
+                f"cannot read table {table!r} to settle the order of this change: "
+                f"{str(error).rstrip('.')}; give streamfold AWS credentials and a region"
             ) from None
         except (ConnectionError, HTTPClientError, BotoCoreError) as error:
             raise SourceTableUnavailable(
@@ -93,5 +93,5 @@ def _classified(error: ClientError, table: str) -> Exception:
         return SourceTableUnavailable(f"reading table {table!r} failed for now: {message}")
     return ItemUnreadable(
         f"cannot read table {table!r} to settle the order of this change ({message}); "
-        "grant the handler dynamodb:GetItem on the table, then replay the dead letter"
+        "grant streamfold dynamodb:GetItem on the table, then replay the dead letter"
     )
