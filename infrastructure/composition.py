@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from domain.intake import ChangeIntake
+from infrastructure.dynamodb_items import DynamoDBItemReader
 from infrastructure.eventstore.dead_letters import DeadLetterStore
 from infrastructure.eventstore.projection_store import SqlProjectionStore
 from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
@@ -69,7 +70,7 @@ class Streamfold:
         dead_letters = DeadLetterStore(event_store)
         if index is None:
             index = open_search_index(settings.search, settings.index_prefix)
-        intake = ChangeIntake(EventSourcedItemLedger(event_store))
+        intake = ChangeIntake(EventSourcedItemLedger(event_store), DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index)
         ingestion = StreamIngestion(intake, projector, sync, dead_letters, settings.kind_of_table)

@@ -37,6 +37,7 @@ from domain.errors import ConcurrentChange, InvalidItem
 from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
+from domain.positions import ItemPosition
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import for_generation
@@ -343,7 +344,7 @@ def _reconcile_batch(
         touched, differed, rejected = _apply(changes, aggregates)
         # Only an item never seen gets a position: 0, below every stream record.
         moves = [
-            PositionMove(change.item_key, None, IMPORT_POSITION)
+            PositionMove(change.item_key, None, ItemPosition.at(IMPORT_POSITION))
             for change in changes
             if change.item is not None and change.item_key not in positions
         ]
