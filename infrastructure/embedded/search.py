@@ -7,6 +7,9 @@ follows ``offset`` hits or a ``search_after`` cursor: for field orders the curso
 last hit's sort values and the next page is a range search after them, however deep; for
 relevance it holds the position reached. Highlights and facets come with the page.
 
+With text, a search first counts the documents having every word; when there are none it
+answers, counts and facets by the looser rule (`projections.query.matching`).
+
 An export (``every_document``) reads every match in chunks from one searcher, so it sees a
 single commit throughout, then orders them like a page would; it carries no highlights.
 
@@ -25,13 +28,12 @@ import tantivy
 from infrastructure.embedded.codec import stored_body, stored_id
 from infrastructure.embedded.facets import facet_results
 from infrastructure.embedded.filters import compile_filter
-from infrastructure.embedded.highlight import Tags, TermMarker, highlight
 from infrastructure.embedded.ordering import OrderKey, after, both, sort_keys, sort_values, top
 from infrastructure.embedded.physical import PhysicalIndex
 from infrastructure.embedded.queries import (
-    any_term,
     full_text,
     live,
+    matching_terms,
     request_terms,
     searched_fields,
 )
@@ -41,11 +43,14 @@ from projections.query import (
     SearchHit,
     SearchPage,
     SearchRequest,
+    WordRule,
+    answer,
     decode_cursor,
     encode_cursor,
     relevance_cursor,
     relevance_position,
 )
+from projections.query.highlighting import HighlightedField, Tags, TermMarker, highlight
 
 # Matches collected per round of an export; bounds the collector's memory, not the result.
 EXPORT_CHUNK = 10_000
@@ -59,15 +64,16 @@ _ALONGSIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="streamfold-fa
 def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
     """The page (or, for an export, every match) of live documents matching the request."""
     schema, searcher = index.schema, index.searcher()
-    query = matching(schema, request)
+    total, rule = _counted(searcher, schema, request)
+    query = matching(schema, request, rule=rule)
     if request.every_document:
-        return _export(searcher, schema, query, request)
-    unscored = matching(schema, request, scored=False)
+        return _export(searcher, schema, query, request, rule)
+    unscored = matching(schema, request, scored=False, rule=rule)
     facets = _ALONGSIDE.submit(facet_results, searcher, schema, unscored, request.facets)
     if request.ranked:
         page = _by_relevance(searcher, query, request)
     else:
-        page = _by_keys(searcher, schema, query, request)
+        page = _by_keys(searcher, schema, query, request, total)
     hits = [_hit(searcher.doc(address), score) for score, address in page.found]
     if request.highlight is not None and request.has_text and hits:
         _add_highlights(schema, request, hits)
@@ -76,24 +82,41 @@ def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
         hits=hits,
         facets=facets.result(),
         next_cursor=page.cursor(schema, request, hits),
+        matched=rule,
     )
 
 
 def count(index: PhysicalIndex, request: SearchRequest) -> int:
-    """The exact number of live documents matching the request."""
-    schema = index.schema
-    unscored = matching(schema, request, scored=False)
-    return _count_matching(index.searcher(), schema, unscored, request)
+    """The exact number of live documents matching the request (by the rule that answers)."""
+    total, _ = _counted(index.searcher(), index.schema, request)
+    return total
 
 
-def matching(schema: KindSchema, request: SearchRequest, scored: bool = True) -> tantivy.Query:
+def _counted(
+    searcher: tantivy.Searcher, schema: KindSchema, request: SearchRequest
+) -> tuple[int, WordRule | None]:
+    """How many documents match, by the first rule that finds any."""
+
+    def attempt(rule: WordRule) -> int:
+        unscored = matching(schema, request, scored=False, rule=rule)
+        return _count_matching(searcher, schema, unscored, request)
+
+    return answer(request, attempt, lambda total: total)
+
+
+def matching(
+    schema: KindSchema,
+    request: SearchRequest,
+    scored: bool = True,
+    rule: WordRule | None = WordRule.ALL_WORDS,
+) -> tantivy.Query:
     """The live documents matching the request's text and filter (by relevance if scored)."""
     parts: list[tantivy.Query] = []
     if request.has_text:
         terms, fields = request_terms(request), searched_fields(schema, request)
-        parts.append(
-            full_text(schema, terms, fields) if scored else any_term(schema, terms, fields)
-        )
+        rule = rule or WordRule.ALL_WORDS
+        compile_text = full_text if scored else matching_terms
+        parts.append(compile_text(schema, terms, fields, rule))
     if request.filter is not None:
         # Scores nothing: a filter never changes relevance.
         parts.append(tantivy.Query.const_score_query(compile_filter(schema, request.filter), 0.0))
@@ -147,11 +170,13 @@ def _by_relevance(
 
 
 def _by_keys(
-    searcher: tantivy.Searcher, schema: KindSchema, query: tantivy.Query, request: SearchRequest
+    searcher: tantivy.Searcher,
+    schema: KindSchema,
+    query: tantivy.Query,
+    request: SearchRequest,
+    total: int,
 ) -> _Found:
     keys = sort_keys(schema, request.sort)
-    unscored = matching(schema, request, scored=False)
-    counting = _ALONGSIDE.submit(_count_matching, searcher, schema, unscored, request)
     if request.search_after is not None:
         values = decode_cursor(request, request.search_after)
         if len(values) != len(keys):
@@ -161,13 +186,17 @@ def _by_keys(
     else:
         addresses = top(searcher, schema, query, keys, request.offset + request.size)
         addresses = addresses[request.offset :]
-    return _Found([(None, address) for address in addresses], counting.result(), keys)
+    return _Found([(None, address) for address in addresses], total, keys)
 
 
 def _add_highlights(schema: KindSchema, request: SearchRequest, hits: list[SearchHit]) -> None:
     assert request.highlight is not None
     wanted = set(request.highlight.fields)
-    fields = [f for f in searched_fields(schema, request) if not wanted or f.field.source in wanted]
+    fields = [
+        HighlightedField(f.field.source, f.prefix)
+        for f in searched_fields(schema, request)
+        if not wanted or f.field.source in wanted
+    ]
     marker = TermMarker(request_terms(request))
     tags = Tags(request.highlight.pre_tag, request.highlight.post_tag)
     for hit in hits:
@@ -175,7 +204,11 @@ def _add_highlights(schema: KindSchema, request: SearchRequest, hits: list[Searc
 
 
 def _export(
-    searcher: tantivy.Searcher, schema: KindSchema, query: tantivy.Query, request: SearchRequest
+    searcher: tantivy.Searcher,
+    schema: KindSchema,
+    query: tantivy.Query,
+    request: SearchRequest,
+    rule: WordRule | None,
 ) -> SearchPage:
     # Ordering by a fast field costs far more per hit than ordering by score, so the chunks
     # are read in score order (ties by document address) and sorted here.
@@ -190,7 +223,7 @@ def _export(
         hits.sort(key=lambda hit: (-(hit.score or 0.0), hit.id))
     else:
         _sort_by_keys(hits, schema, sort_keys(schema, request.sort))
-    return SearchPage(total=len(hits), hits=hits)
+    return SearchPage(total=len(hits), hits=hits, matched=rule)
 
 
 def _sort_by_keys(hits: list[SearchHit], schema: KindSchema, keys: list[OrderKey]) -> None:
