@@ -13,6 +13,7 @@ from projections.documents import DocumentChange
 from projections.search import SearchService
 from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract
 from tests.contract.query_contract import DATASET, IMAGES, QueryContract
+from tests.contract.relevance_contract import CORPUS, RelevanceContract
 
 
 class TestEmbeddedQueries(QueryContract):
@@ -97,5 +98,15 @@ class TestEmbeddedMultilingual(MultilingualContract):
     def service(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]:
         index = EmbeddedSearchIndex(tmp_path_factory.mktemp("multilingual") / "search")
         index.write(MULTILINGUAL)
+        yield SearchService(index)
+        index.close()
+
+
+class TestEmbeddedRelevance(RelevanceContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]:
+        index = EmbeddedSearchIndex(tmp_path_factory.mktemp("relevance") / "search")
+        index.write(CORPUS)
         yield SearchService(index)
         index.close()

@@ -17,6 +17,7 @@ from infrastructure.settings import OpenSearchTarget
 from projections.search import SearchService
 from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract
 from tests.contract.query_contract import DATASET, QueryContract
+from tests.contract.relevance_contract import CORPUS, RelevanceContract
 
 
 class TestOpenSearchQueries(QueryContract):
@@ -39,5 +40,17 @@ class TestOpenSearchMultilingual(MultilingualContract):
             target = OpenSearchTarget(server.url, "none")
             index = OpenSearchIndex(target, index_prefix=f"m{uuid.uuid4().hex[:8]}")
             index.write(MULTILINGUAL)
+            yield SearchService(index)
+            index.close()
+
+
+class TestOpenSearchRelevance(RelevanceContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls) -> Iterator[SearchService]:
+        with OsmemServer.start(japanese=False) as server:
+            target = OpenSearchTarget(server.url, "none")
+            index = OpenSearchIndex(target, index_prefix=f"r{uuid.uuid4().hex[:8]}")
+            index.write(CORPUS)
             yield SearchService(index)
             index.close()
