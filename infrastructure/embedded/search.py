@@ -71,7 +71,7 @@ def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
     unscored = matching(schema, request, scored=False, rule=rule)
     facets = _ALONGSIDE.submit(facet_results, searcher, schema, unscored, request.facets)
     if request.ranked:
-        page = _by_relevance(searcher, query, request)
+        page = _by_relevance(searcher, query, request, total)
     else:
         page = _by_keys(searcher, schema, query, request, total)
     hits = [_hit(searcher.doc(address), score) for score, address in page.found]
@@ -154,19 +154,19 @@ class _Found:
 
 
 def _by_relevance(
-    searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest
+    searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest, total: int
 ) -> _Found:
     position = request.offset
     if request.search_after is not None:
         position = relevance_position(request, request.search_after)
     if request.size == 0:  # a count with facets: tantivy refuses a limit of 0
-        total = _count_of(searcher.search(query, limit=1, count=True))
         return _Found([], total, position=position)
-    result = searcher.search(query, limit=request.size, offset=position, count=True)
+    # The total was counted (unscored) when the rule was chosen: not again here.
+    result = searcher.search(query, limit=request.size, offset=position, count=False)
     found: list[tuple[float | None, tantivy.DocAddress]] = [
         (float(score), address) for score, address in result.hits
     ]
-    return _Found(found, _count_of(result), position=position + len(found))
+    return _Found(found, total, position=position + len(found))
 
 
 def _by_keys(
