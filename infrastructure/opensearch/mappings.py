@@ -60,9 +60,11 @@ ANALYSIS: dict[str, Any] = {
             "pattern": "[\\x{0300}-\\x{036f}\\x{064b}-\\x{065f}\\x{0670}]",
             "replacement": "",
         },
+        # Letters, digits and the marks of words; an emoji's variation selector or a
+        # keycap's enclosing mark is part of no word.
         "non_word_to_space": {
             "type": "pattern_replace",
-            "pattern": "[^\\p{L}\\p{N}\\p{M}]",
+            "pattern": "[^\\p{L}\\p{N}\\p{Mn}\\p{Mc}]|[\\x{fe00}-\\x{fe0f}]",
             "replacement": " ",
         },
     },

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 # Longer runs are not words anyone types (and tantivy refuses huge terms).
@@ -62,6 +62,7 @@ _PAIRED_RANGES = (
     (0xFF66, 0xFF9F),  # half-width Katakana
     (0x20000, 0x3FFFF),  # CJK extensions B and beyond
 )
+_PAIRED = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _PAIRED_RANGES) + "]")
 _HANGUL_RANGES = (
     (0x1100, 0x11FF),  # jamo
     (0x3130, 0x318F),  # compatibility jamo
@@ -102,8 +103,11 @@ def tokens(text: str, *, characters: bool = False) -> list[Token]:
     return found
 
 
+@lru_cache(maxsize=65_536)
 def fold(word: str) -> str:
     """A word as it is indexed and searched: normalized, without accents, case folded."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
     bare = unicodedata.normalize("NFC", _DROPPED_MARKS.sub("", decomposed))
     return bare.casefold().translate(_SPELLED_OUT)
@@ -135,6 +139,8 @@ def is_korean(word: str) -> bool:
 
 def _script_segments(run: str, offset: int) -> list[tuple[int, int, bool]]:
     """The run cut where it passes between CJK characters and other letters."""
+    if _PAIRED.search(run) is None:
+        return [(offset, offset + len(run), False)]
     segments: list[tuple[int, int, bool]] = []
     start = 0
     for position in range(1, len(run) + 1):
@@ -164,9 +170,15 @@ def _bigrams(text: str, start: int, end: int, characters: bool) -> list[Token]:
 def _word_runs() -> re.Pattern[str]:
     # Python's \w has letters and digits but no combining marks: add every mark, so that
     # an accent written apart stays inside its word.
+    # Variation selectors (an emoji's presentation) and enclosing marks (a keycap) are
+    # marks too, yet part of no word: they separate.
     marks = "".join(
         re.escape(chr(code))
         for code in range(0x300, 0x110000)
-        if unicodedata.category(chr(code)).startswith("M")
+        if unicodedata.category(chr(code)) in ("Mn", "Mc") and not _is_selector(code)
     )
     return re.compile(f"(?:[^\\W_]|[{marks}])+")
+
+
+def _is_selector(code: int) -> bool:
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF

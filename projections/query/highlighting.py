@@ -141,7 +141,7 @@ def _snap_back(text: str, index: int, floor: int) -> int:
         moved -= 1
     if moved == 0 or text[moved - 1].isspace():
         return moved
-    while index > floor and _continues(text[index]):
+    while index > floor and _continues(text, index):
         index -= 1
     return index
 
@@ -151,20 +151,23 @@ def _snap_forward(text: str, index: int) -> int:
     moved = min(index, len(text))
     while moved < limit and not text[moved].isspace():
         moved += 1
-    while moved < len(text) and _continues(text[moved]):
+    while moved < len(text) and _continues(text, moved):
         moved += 1
     return moved
 
 
-def _continues(character: str) -> bool:
-    """Whether the character belongs to the one before it (an accent, a joined emoji)."""
-    code = ord(character)
+def _continues(text: str, index: int) -> bool:
+    """Whether the character at ``index`` belongs to the one before (an accent, an emoji's part)."""
+    code = ord(text[index])
     return (
-        unicodedata.category(character).startswith("M")
-        or code == 0x200D  # zero-width joiner
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors
+        unicodedata.category(text[index]).startswith("M")
+        or code == _JOINER
+        or (index > 0 and ord(text[index - 1]) == _JOINER)
         or 0x1F3FB <= code <= 0x1F3FF  # skin tones
     )
+
+
+_JOINER = 0x200D  # zero-width joiner: joins emoji into one (👨‍👩‍👧)
 
 
 def _marked(text: str, window: Span, spans: list[Span], tags: Tags) -> str:

@@ -34,6 +34,7 @@ TEXTS = [
     ("m-pizza", "Pizza night 🍕🎉", "Friends around the oven."),
     ("m-family", "👨‍👩‍👧 Family picnic", "Blankets on the grass."),
     ("m-lake", "Mountain lake", "Still water."),
+    ("m-heart", "I ❤️ Paris, 1️⃣ day", "A weekend by the Seine."),
 ]
 
 
@@ -134,6 +135,12 @@ class MultilingualContract:
     ) -> None:
         assert title_highlight(service, "pizza", "m-pizza") == ["<em>Pizza</em> night 🍕🎉"]
         assert title_highlight(service, "picnic", "m-family") == ["👨‍👩‍👧 Family <em>picnic</em>"]
+
+    def test_an_emoji_with_a_variation_selector_is_no_word_either(
+        self, service: SearchService
+    ) -> None:
+        assert found(service, "❤️") == set()
+        assert title_highlight(service, "paris", "m-heart") == ["I ❤️ <em>Paris</em>, 1️⃣ day"]
 
     def test_an_emoji_is_no_word_and_matches_nothing(self, service: SearchService) -> None:
         assert found(service, "🍕") == set()
