@@ -7,8 +7,9 @@ follows ``offset`` hits or a ``search_after`` cursor: for field orders the curso
 last hit's sort values and the next page is a range search after them, however deep; for
 relevance it holds the position reached. Highlights and facets come with the page.
 
-With text, a search first counts the documents having every word; when there are none it
-answers, counts and facets by the looser rule (`projections.query.matching`).
+With text, a search first requires every word; when that finds nothing it answers, counts
+and facets again by the looser rule (`projections.query.matching`): a search that finds
+something costs no more than before.
 
 An export (``every_document``) reads every match in chunks from one searcher, so it sees a
 single commit throughout, then orders them like a page would; it carries no highlights.
@@ -20,7 +21,7 @@ single commit throughout, then orders them like a page would; it carries no high
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
 import tantivy
@@ -64,16 +65,26 @@ _ALONGSIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="streamfold-fa
 def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
     """The page (or, for an export, every match) of live documents matching the request."""
     schema, searcher = index.schema, index.searcher()
-    total, rule = _counted(searcher, schema, request)
+    page, rule = answer(
+        request, lambda rule: _answer(searcher, schema, request, rule), lambda page: page.total
+    )
+    page.matched = rule
+    return page
+
+
+def _answer(
+    searcher: tantivy.Searcher, schema: KindSchema, request: SearchRequest, rule: WordRule
+) -> SearchPage:
     query = matching(schema, request, rule=rule)
     if request.every_document:
-        return _export(searcher, schema, query, request, rule)
+        return _export(searcher, schema, query, request)
     unscored = matching(schema, request, scored=False, rule=rule)
     facets = _ALONGSIDE.submit(facet_results, searcher, schema, unscored, request.facets)
     if request.ranked:
-        page = _by_relevance(searcher, query, request, total)
+        page = _by_relevance(searcher, query, request)
     else:
-        page = _by_keys(searcher, schema, query, request, total)
+        counting = _ALONGSIDE.submit(_count_matching, searcher, schema, unscored, request)
+        page = _by_keys(searcher, schema, query, request, counting)
     hits = [_hit(searcher.doc(address), score) for score, address in page.found]
     if request.highlight is not None and request.has_text and hits:
         _add_highlights(schema, request, hits)
@@ -82,7 +93,6 @@ def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
         hits=hits,
         facets=facets.result(),
         next_cursor=page.cursor(schema, request, hits),
-        matched=rule,
     )
 
 
@@ -154,19 +164,19 @@ class _Found:
 
 
 def _by_relevance(
-    searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest, total: int
+    searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest
 ) -> _Found:
     position = request.offset
     if request.search_after is not None:
         position = relevance_position(request, request.search_after)
     if request.size == 0:  # a count with facets: tantivy refuses a limit of 0
+        total = _count_of(searcher.search(query, limit=1, count=True))
         return _Found([], total, position=position)
-    # The total was counted (unscored) when the rule was chosen: not again here.
-    result = searcher.search(query, limit=request.size, offset=position, count=False)
+    result = searcher.search(query, limit=request.size, offset=position, count=True)
     found: list[tuple[float | None, tantivy.DocAddress]] = [
         (float(score), address) for score, address in result.hits
     ]
-    return _Found(found, total, position=position + len(found))
+    return _Found(found, _count_of(result), position=position + len(found))
 
 
 def _by_keys(
@@ -174,7 +184,7 @@ def _by_keys(
     schema: KindSchema,
     query: tantivy.Query,
     request: SearchRequest,
-    total: int,
+    counting: Future[int],
 ) -> _Found:
     keys = sort_keys(schema, request.sort)
     if request.search_after is not None:
@@ -186,7 +196,7 @@ def _by_keys(
     else:
         addresses = top(searcher, schema, query, keys, request.offset + request.size)
         addresses = addresses[request.offset :]
-    return _Found([(None, address) for address in addresses], total, keys)
+    return _Found([(None, address) for address in addresses], counting.result(), keys)
 
 
 def _add_highlights(schema: KindSchema, request: SearchRequest, hits: list[SearchHit]) -> None:
@@ -208,7 +218,6 @@ def _export(
     schema: KindSchema,
     query: tantivy.Query,
     request: SearchRequest,
-    rule: WordRule | None,
 ) -> SearchPage:
     # Ordering by a fast field costs far more per hit than ordering by score, so the chunks
     # are read in score order (ties by document address) and sorted here.
@@ -223,7 +232,7 @@ def _export(
         hits.sort(key=lambda hit: (-(hit.score or 0.0), hit.id))
     else:
         _sort_by_keys(hits, schema, sort_keys(schema, request.sort))
-    return SearchPage(total=len(hits), hits=hits, matched=rule)
+    return SearchPage(total=len(hits), hits=hits)
 
 
 def _sort_by_keys(hits: list[SearchHit], schema: KindSchema, keys: list[OrderKey]) -> None:
