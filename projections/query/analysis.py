@@ -113,8 +113,15 @@ def fold(word: str) -> str:
     return bare.casefold().translate(_SPELLED_OUT)
 
 
+@lru_cache(maxsize=32_768)
 def index_text(text: str) -> str:
-    """The folded words of a text separated by spaces: what the embedded index tokenizes."""
+    """The folded words of a text separated by spaces: what the embedded index tokenizes.
+
+    Names, e-mails and tags come back with every document that holds them: cached.
+    """
+    if text.isascii():
+        words = _ASCII_WORD.findall(text)
+        return " ".join(word for word in words if len(word) <= MAX_WORD_CHARS).lower()
     return " ".join(token.text for token in tokens(text))
 
 
