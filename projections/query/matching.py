@@ -7,6 +7,7 @@ no document has them all does it loosen to documents with at least one of the wo
 ranked by how many they have (and how well). The page says which rule answered
 (``matched``), and a count uses the same rule as the search it counts.
 
+>>> hits = {WordRule.ALL_WORDS: [], WordRule.SOME_WORDS: ["lake-1"]}
 >>> answer(SearchRequest(text="mountain lake"), lambda rule: hits[rule], len)
 (['lake-1'], <WordRule.SOME_WORDS: 'some_words'>)
 """
