@@ -43,13 +43,14 @@ def test_a_search_returns_hits_highlights_facets_and_a_cursor(client: TestClient
             "text": "photgraphy montains",
             "filter": {"type": "term", "field": "status", "value": "active"},
             "facets": {"status": {"type": "terms", "field": "status"}},
-            "size": 2,
+            "size": 1,
         },
     )
 
     assert response.status_code == 200
     page = response.json()
-    assert set(page) == {"total", "hits", "facets", "next_cursor"}
+    assert set(page) == {"total", "hits", "facets", "next_cursor", "matched"}
+    assert page["matched"] == "all_words"
     assert page["hits"][0]["id"] == "i-01"
     assert page["hits"][0]["highlight"]["title"] == [
         "<em>Photography</em> of <em>mountains</em> at dawn"
