@@ -13,3 +13,7 @@ class InvalidItem(ValueError):
 
 class ConcurrentChange(RuntimeError):
     """Another writer changed an item or aggregate between our read and our write."""
+
+
+class TransientFailure(RuntimeError):
+    """A component is unreachable or overloaded; the same work may succeed later."""

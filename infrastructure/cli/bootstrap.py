@@ -43,12 +43,13 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
             seen[table] = seen.get(table, 0) + items
             progress.update(task, description=f"scanned {seen}")
 
-        report = bootstrap(app, client, tables, segments=args.segments, progress=advance)
+        report = bootstrap(app.pipeline, client, tables, segments=args.segments, progress=advance)
     summary = {
         "items": report.items,
         "events_recorded": report.events_recorded,
         "already_newer_from_the_stream": report.already_newer,
         "rejected_to_dead_letters": report.rejected,
+        "documents_dead_lettered": report.documents_dead_lettered,
     }
     if args.json:
         print_json(summary)
@@ -56,6 +57,7 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
         console.print(
             f"imported {report.items}: {report.events_recorded:,} events recorded, "
             f"{report.already_newer:,} items already newer from the stream, "
-            f"{report.rejected} rejected. Now start the stream handler or `streamfold poll`."
+            f"{report.rejected} rejected, {report.documents_dead_lettered} documents "
+            "dead-lettered. Now start the stream handler or `streamfold poll`."
         )
     return 0

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from domain.errors import TransientFailure
 from infrastructure.cli.analytics import add_import_command
 from infrastructure.cli.bench import add_bench_commands
 from infrastructure.cli.bootstrap import add_bootstrap_command
@@ -29,7 +30,6 @@ from infrastructure.cli.verify import add_verify_command
 from infrastructure.composition import Streamfold
 from infrastructure.heap import frozen_while_running
 from infrastructure.settings import ConfigError, Settings
-from projections.ports import TransientFailure
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from typing import Any
 
 from infrastructure.cli.output import console, print_json, print_table
 from infrastructure.composition import Streamfold
-from infrastructure.observability.status import PipelineStatus, read_status
+from infrastructure.observability.status import PipelineStatus
 
 
 def add_status_command(commands: Any) -> None:
@@ -19,7 +19,7 @@ def add_status_command(commands: Any) -> None:
 
 
 def run_status(app: Streamfold, args: argparse.Namespace) -> int:
-    status = read_status(app)
+    status = app.status()
     if args.json:
         print_json(status.as_json())
     else:

@@ -18,8 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from domain.errors import TransientFailure
 from infrastructure.http.auth import NotAuthenticated
-from projections.ports import TransientFailure
 from projections.query import QueryError
 
 log = logging.getLogger("streamfold.http")

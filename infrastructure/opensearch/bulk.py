@@ -24,12 +24,11 @@ import orjson
 
 from infrastructure.opensearch.errors import describe_error, is_transient_status
 from infrastructure.opensearch.mappings import TOMBSTONE, TOMBSTONED_AT, tombstone_body
-from projections.documents import DocumentChange
+from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentChange
 
 MAX_ACTIONS_PER_REQUEST = 1_000
 MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024  # well below the 10 MiB of small AWS instance types
 MAX_VERSION = 2**63 - 1  # external versions are non-negative 64-bit longs
-MAX_ID_BYTES = 512
 RESERVED_FIELDS = (TOMBSTONE, TOMBSTONED_AT)
 
 
@@ -68,8 +67,8 @@ def encode(
     # checked here, document by document.
     if not 0 <= change.version <= MAX_VERSION:
         raise Unindexable(f"version {change.version} is outside 0..2^63-1")
-    if not change.doc_id or len(change.doc_id.encode()) > MAX_ID_BYTES:
-        raise Unindexable(f"document id must have 1 to {MAX_ID_BYTES} bytes")
+    if not change.doc_id or len(change.doc_id.encode()) > MAX_DOCUMENT_ID_BYTES:
+        raise Unindexable(f"document id must have 1 to {MAX_DOCUMENT_ID_BYTES} bytes")
     if change.body is None:
         body = tombstone_body(deleted_at)
     else:

@@ -75,8 +75,8 @@ class VersionedWriter:
         window: RetryWindow,
         into: Mapping[DocumentKind, str] | None = None,
     ) -> WriteOutcome:
-        newest, superseded = newest_per_document(changes)
-        outcome = WriteOutcome(stale=superseded)
+        newest, stale = newest_per_document(changes)
+        outcome = WriteOutcome(stale_writes_rejected=stale)
         pending = self._encode(newest, outcome, into or {})
         while pending:
             pending, reason = self._round(pending, outcome, window)
@@ -143,7 +143,7 @@ class VersionedWriter:
                 if result.outcome is ItemOutcome.WRITTEN:
                     outcome.written += 1
                 elif result.outcome is ItemOutcome.STALE:
-                    outcome.stale += 1
+                    outcome.stale_writes_rejected += 1
                 elif result.outcome is ItemOutcome.FAILED:
                     outcome.failed.append(DocumentFailure(action.change, result.reason))
                 else:
