@@ -110,10 +110,6 @@ def any_term(
     return tantivy.Query.boolean_query(alternatives)
 
 
-def every_live_document(schema: KindSchema) -> tantivy.Query:
-    return live(schema, tantivy.Query.all_query())
-
-
 def live(schema: KindSchema, query: tantivy.Query) -> tantivy.Query:
     """The query restricted to live documents (tombstones excluded)."""
     tombstones = tantivy.Query.term_query(schema.tantivy_schema, DELETED, True)
