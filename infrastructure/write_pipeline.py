@@ -14,14 +14,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from domain.changes import SourceChange
 from domain.intake import ChangeIntake
-from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLetter
+from infrastructure.eventstore.dead_letters import NewDeadLetter
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync, SyncReport
 
 Letter = Callable[[str], NewDeadLetter]  # the record as a dead letter, given the reason
+
+
+class RecordLetters(Protocol):
+    """Where records that fail for good are kept (the dead-letter store)."""
+
+    def put(self, letters: Sequence[NewDeadLetter]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +80,7 @@ class WritePipeline:
         intake: ChangeIntake,
         projector: DocumentProjector,
         sync: SearchSync,
-        dead_letters: DeadLetterStore,
+        dead_letters: RecordLetters,
     ) -> None:
         self._intake = intake
         self._projector = projector

@@ -35,7 +35,13 @@ from infrastructure.ingestion import StreamIngestion
 from infrastructure.streams import parse_lambda_event
 from infrastructure.write_pipeline import WritePipeline
 from projections.documents import DocumentChange, DocumentKind
-from projections.ports import DocumentFailure, IndexedDocument, SearchIndex, WriteOutcome
+from projections.ports import (
+    DeadLetters,
+    DocumentFailure,
+    IndexedDocument,
+    SearchIndex,
+    WriteOutcome,
+)
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 from tests.chaos.figures import report_figures
@@ -101,7 +107,7 @@ class RecordingIndex(SearchIndex):
         return None
 
 
-class CollectedDeadLetters:
+class CollectedDeadLetters(DeadLetters):
     """The dead-letter store's ``put``: a letter seen again replaces its earlier copy."""
 
     def __init__(self) -> None:
@@ -129,8 +135,8 @@ def pipeline() -> Pipeline:
     pipeline = WritePipeline(
         ChangeIntake(ledger),
         DocumentProjector(store),
-        SearchSync(store, index, dead_letters),  # type: ignore[arg-type]
-        dead_letters,  # type: ignore[arg-type]
+        SearchSync(store, index, dead_letters),
+        dead_letters,
     )
     ingestion = StreamIngestion(
         pipeline, {name: TableKind(kind) for kind, name in NAMES.items()}.get
