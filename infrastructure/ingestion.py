@@ -72,10 +72,10 @@ def _retried(records: Sequence[StreamRecord], reason: str) -> BatchOutcome:
 
 
 def _incoming(record: StreamRecord) -> IncomingChange:
-    return IncomingChange(record.change, record.error, partial(record_letter, record))
+    return IncomingChange(record.change, record.error, partial(_record_letter, record))
 
 
-def record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
+def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
     """The dead letter of a stream record: the record as received, and the reason."""
     letter_id = ""
     event_id = record.raw.get("eventID") if isinstance(record.raw, Mapping) else None
