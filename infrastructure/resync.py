@@ -58,7 +58,7 @@ class RewriteReport:
     rewritten: int = 0
     written: int = 0  # accepted by the search backend (with the documents pending anyway)
     stale_writes_rejected: int = 0
-    dead_lettered: int = 0  # refused by the search backend for good
+    documents_dead_lettered: int = 0  # refused by the search backend for good
     too_often: list[str] = field(default_factory=list)  # 999 rewrites since the last event
 
 
@@ -112,7 +112,7 @@ class Resync:
         settled = self._settle()
         report.written = settled.documents_written
         report.stale_writes_rejected = settled.stale_writes_rejected
-        report.dead_lettered = settled.dead_lettered
+        report.documents_dead_lettered = settled.dead_lettered
         return report
 
     def kind(self, kind: DocumentKind, heartbeat: Heartbeat | None = None) -> int:

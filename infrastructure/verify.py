@@ -49,7 +49,7 @@ class VerifyReport:
     unrepairable: list[str] = field(default_factory=list)
     items: dict[str, int] = field(default_factory=dict)  # scanned, against the tables
     unreadable: list[str] = field(default_factory=list)  # items the domain rejects
-    dead_lettered: int = 0  # repairs the search backend refused for good
+    documents_dead_lettered: int = 0  # repairs the search backend refused for good
 
     def count(self, problem: str) -> int:
         return sum(1 for d in self.drift if d.problem == problem)
@@ -156,7 +156,7 @@ class Verification:
         # Through the sync, so that a rewrite the backend refuses becomes a dead letter.
         outcome = self._sync.write(rewrites)
         report.repaired += outcome.written
-        report.dead_lettered += len(outcome.dead_lettered)
+        report.documents_dead_lettered += len(outcome.dead_lettered)
 
 
 def _compare(

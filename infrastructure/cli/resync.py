@@ -109,6 +109,8 @@ def _summary(
         "rewritten": {kind.value: report.rewritten for kind, report in reports.items()},
         "written": sum(report.written for report in reports.values()),
         "stale_writes_rejected": sum(r.stale_writes_rejected for r in reports.values()),
+        "documents_dead_lettered": reconciled.documents_dead_lettered
+        + sum(r.documents_dead_lettered for r in reports.values()),
         "too_often": [doc for report in reports.values() for doc in report.too_often],
         "items_read": reconciled.items_read,
         "events_recorded": reconciled.events_recorded,
@@ -137,3 +139,8 @@ def _print(summary: dict[str, Any]) -> None:
     )
     for doc in summary["too_often"]:
         console.print(f"  not rewritten, too many rewrites since its last event: {doc}")
+    if summary["documents_dead_lettered"]:
+        console.print(
+            f"{summary['documents_dead_lettered']:,} documents refused by the search backend "
+            "were dead-lettered (see `streamfold dlq list`)"
+        )

@@ -52,7 +52,7 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         _print(report, summary, args)
-    repaired = args.repair and not report.unrepairable and not report.dead_lettered
+    repaired = args.repair and not report.unrepairable and not report.documents_dead_lettered
     return 0 if report.clean or repaired else 1
 
 
@@ -65,7 +65,7 @@ def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
         "differing": report.count("differs"),
         "repaired": report.repaired,
         "unrepairable": report.unrepairable,
-        "dead_lettered": report.dead_lettered,
+        "documents_dead_lettered": report.documents_dead_lettered,
         "examples": [
             {"kind": d.kind, "id": d.doc_id, "problem": d.problem, "fields": d.fields}
             | ({"cause": d.cause} if report.source == "dynamodb" else {})
@@ -87,8 +87,8 @@ def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespa
         f"{summary['extra']} extra, {summary['differing']} differing"
         + (f"; {report.repaired} repaired" if args.repair else "")
         + (
-            f", {report.dead_lettered} refused (see `streamfold dlq`)"
-            if report.dead_lettered
+            f", {report.documents_dead_lettered} refused (see `streamfold dlq`)"
+            if report.documents_dead_lettered
             else ""
         )
     )

@@ -194,7 +194,7 @@ def test_resync_dead_letters_a_refused_rewrite(
 
     report = app.resync().documents(USERS, [TOO_LONG])
 
-    assert report.rewritten == 1 and report.dead_lettered == 1
+    assert report.rewritten == 1 and report.documents_dead_lettered == 1
     assert max(refused_versions(app, TOO_LONG)) > max(before)
     assert_nothing_lost(app)
 
@@ -223,7 +223,7 @@ def test_verify_repair_dead_letters_a_refused_rewrite(
     report = app.verification().against_event_store(list(DocumentKind), repair=True)
 
     assert [(d.doc_id, d.problem) for d in report.drift] == [(TOO_LONG, "missing")]
-    assert report.repaired == 0 and report.dead_lettered == 1
+    assert report.repaired == 0 and report.documents_dead_lettered == 1
     assert max(refused_versions(app, TOO_LONG)) > max(before)
     assert_nothing_lost(app)
 
