@@ -2,11 +2,13 @@
 
 The refusal is a real one of both backends: a document id over 512 bytes. DynamoDB takes
 a partition key of up to 2,048 bytes, so a users item can carry one; OpenSearch refuses
-such an ``_id`` and the embedded backend keeps the same limit. Whatever command writes
-the document (the stream handler, ``ingest``, ``poll``, ``bootstrap``, a rebuild and its
-activation, ``resync``, ``verify --repair``, the analytics import), the refused document
-ends in the dead-letter store with its reason, and no document is marked synced that is
-neither in the index nor in the dead-letter store.
+such an ``_id`` and the embedded backend keeps the same limit. On OpenSearch, a mapping
+conflict is refused by the cluster itself, item by item in its bulk response.
+
+Whatever command writes the document (the stream handler, ``ingest``, ``poll``,
+``bootstrap``, a rebuild and its activation, ``resync``, ``verify --repair``, the
+analytics import), the refused document ends in the dead-letter store with its reason,
+and no document is marked synced that is neither in the index nor in the dead-letter store.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from opensearchpy import OpenSearch
 from osmem_server import OsmemServer
 
 from domain.kinds import TableKind
@@ -27,6 +30,7 @@ from infrastructure.analytics.importer import AnalyticsImport
 from infrastructure.bootstrap import bootstrap
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import LetterStatus
+from infrastructure.opensearch.mappings import index_body
 from infrastructure.poller import ShardCheckpoints, StreamPoller
 from infrastructure.poller.poller import PollSettings
 from infrastructure.settings import EmbeddedSearch, OpenSearchTarget, Settings, SQLiteStore
@@ -37,6 +41,7 @@ from tests.support.moto_server import read_stream_records
 
 USERS = DocumentKind.USERS
 TOO_LONG = "u-" + "x" * MAX_DOCUMENT_ID_BYTES  # a valid DynamoDB key, an invalid document id
+ID_LIMIT = f"1 to {MAX_DOCUMENT_ID_BYTES} bytes"
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +97,14 @@ def stream_event(tables: ReferenceTables) -> dict[str, Any]:
     return {"Records": read_stream_records(streams, tables.stream_arns["users"])}
 
 
-def refused_versions(app: Streamfold, doc_id: str) -> set[int]:
+def refused_versions(app: Streamfold, doc_id: str, because: str = ID_LIMIT) -> set[int]:
     """The versions of the document the dead-letter store holds, each with its reason."""
     letters = [
         letter
         for letter in app.dead_letters.list(LetterStatus.OPEN, limit=10_000)
         if letter.source == "document" and letter.raw["id"] == doc_id
     ]
-    assert all(f"1 to {MAX_DOCUMENT_ID_BYTES} bytes" in letter.reason for letter in letters)
+    assert all(because in letter.reason for letter in letters), letters
     return {int(letter.raw["version"]) for letter in letters}
 
 
@@ -110,7 +115,8 @@ def assert_nothing_lost(app: Streamfold) -> None:
         for change in app.projection_store.documents_page(kind, "", 10_000):
             indexed = app.index.get(kind, change.doc_id) if change.body is not None else None
             if change.body is not None and indexed is None:
-                assert change.version in refused_versions(app, change.doc_id), change.doc_id
+                kept = refused_versions(app, change.doc_id, because="")
+                assert change.version in kept, change.doc_id
 
 
 def test_the_stream_handler_and_ingest_dead_letter_a_refused_document(
@@ -242,4 +248,56 @@ def test_the_analytics_import_dead_letters_a_refused_document(
 
     assert report.events_recorded == 1 and report.dead_lettered == 1
     assert max(refused_versions(app, TOO_LONG)) > max(before)
+    assert_nothing_lost(app)
+
+
+# -- a refusal by the cluster itself: a mapping conflict ----------------------------------
+
+
+@pytest.fixture
+def conflicting_app(
+    tmp_path: Path, reference_tables: ReferenceTables, compatible_server: OsmemServer
+) -> Iterator[Streamfold]:
+    """OpenSearch whose live users index maps ``bio`` as a number: a user with a bio is
+    refused by the cluster (mapper_parsing_exception), one without is written."""
+    tables = {name: TableKind(kind) for kind, name in reference_tables.names.items()}
+    with compatible_server.clone() as clone:
+        body = index_body(USERS)
+        body["mappings"]["properties"]["bio"] = {"type": "integer"}
+        OpenSearch(hosts=[clone.url]).indices.create(
+            index="streamfold-users-v1", body={**body, "aliases": {"streamfold-users": {}}}
+        )
+        settings = Settings(
+            SQLiteStore(tmp_path / "events.db"), OpenSearchTarget(clone.url, "none"), tables,
+            "streamfold",
+        )  # fmt: skip
+        with Streamfold.from_settings(settings) as streamfold:
+            yield streamfold
+
+
+def put_user_with_bio(tables: ReferenceTables, user_id: str) -> None:
+    serializer = TypeSerializer()
+    item = {**user_item(user_id), "bio": "Paints mountains at dawn"}
+    tables.endpoint.dynamodb().put_item(
+        TableName=tables.names["users"],
+        Item={name: serializer.serialize(value) for name, value in item.items()},
+    )
+
+
+def test_a_mapping_conflict_is_dead_lettered_by_ingest_resync_and_verify_repair(
+    conflicting_app: Streamfold, reference_tables: ReferenceTables
+) -> None:
+    app = conflicting_app
+    put_users(reference_tables, "u-1")
+    put_user_with_bio(reference_tables, "u-2")
+
+    assert app.ingestion.handle(stream_event(reference_tables)).failed == []
+    ingested = refused_versions(app, "u-2", because="mapper_parsing_exception")
+    app.resync().documents(USERS, ["u-2"])
+    resynced = refused_versions(app, "u-2", because="mapper_parsing_exception")
+    app.verification().against_event_store([USERS], repair=True)
+    repaired = refused_versions(app, "u-2", because="mapper_parsing_exception")
+
+    assert app.index.get(USERS, "u-1") is not None
+    assert len(ingested) == 1 and max(resynced) > max(ingested) and max(repaired) > max(resynced)
     assert_nothing_lost(app)
