@@ -4,13 +4,13 @@ Every change becomes an ``index`` action with ``version_type=external`` at the c
 version, through the kind's alias (``require_alias``, so that a missing alias can never
 auto-create a wrongly mapped index). A delete indexes a tombstone at its version. The
 cluster keeps the higher version: an equal or lower one is answered 409, which counts as a
-stale write, not a failure.
+stale write rejected, not a failure.
 
 >>> action = encode(DocumentChange(DocumentKind.USERS, "u-1", 7, None), "crm-users", NOW)
 >>> action.payload.splitlines()[0]
 b'{"index":{"_index":"crm-users","_id":"u-1","version":7,"version_type":"external",...}}'
 >>> item_result({"index": {"status": 409, "error": {"type": "version_conflict..."}}}).outcome
-<ItemOutcome.STALE: 'stale'>
+<ItemOutcome.STALE_WRITE_REJECTED: 'stale_write_rejected'>
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class BulkAction:
 
 class ItemOutcome(Enum):
     WRITTEN = "written"
-    STALE = "stale"  # the index already holds this version or a newer one
+    STALE_WRITE_REJECTED = "stale_write_rejected"  # the index holds this version or newer
     RETRY = "retry"  # throttled, failing shard, missing index: may succeed later
     FAILED = "failed"  # the document itself is refused (mapping, parsing, ...)
 
@@ -119,7 +119,7 @@ def item_result(item: dict[str, Any]) -> ItemResult:
         return ItemResult(ItemOutcome.WRITTEN)
     reason = f"{status} {describe_error(result.get('error'))}"
     if status == 409:
-        return ItemResult(ItemOutcome.STALE, reason)
+        return ItemResult(ItemOutcome.STALE_WRITE_REJECTED, reason)
     error = result.get("error")
     if (
         status == 404
