@@ -3,10 +3,10 @@
 Each round sends the pending actions (in bounded requests, ``refresh=wait_for`` so that
 they are searchable when the call returns) and sorts the item results: written, stale
 write rejected (409: the index holds this version or a newer one), permanently refused
-(reported with the reason), or transient (429, 5xx, a missing index, or a request that failed as a whole),
-which go into the next round after a backoff pause. When the budget cannot fit another
-round, the write raises `SearchUnavailable`; items already written stay written and count
-as stale writes rejected when the caller writes them again.
+(reported with the reason), or transient (429, 5xx, a missing index, or a request that
+failed as a whole), which go into the next round after a backoff pause. When the budget
+cannot fit another round, the write raises `SearchUnavailable`; items already written stay
+written and count as stale writes rejected when the caller writes them again.
 
 >>> writer = VersionedWriter(client, IndexNames("crm"), ensure_ready, "https://search:443")
 >>> writer.write(changes, RetryWindow(deadline=time.monotonic() + 20)).written
