@@ -43,6 +43,7 @@ from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import for_generation
 from infrastructure.eventstore.projection_store import SqlProjectionStore
 from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.settings import table_names
 from infrastructure.write_pipeline import PipelineReport, WritePipeline
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.ports import SearchIndex
@@ -233,8 +234,7 @@ class Resync:
     # -- reading the tables again ---------------------------------------------------------
 
     def table_name(self, kind: TableKind) -> str:
-        names = {table_kind: table for table, table_kind in self._tables.items()}
-        return names.get(kind, kind.value)
+        return table_names(self._tables, [kind])[kind]
 
     def reconcile_items(
         self, kind: TableKind, items: dict[tuple[str, ...], dict[str, Any] | None]

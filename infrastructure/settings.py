@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -91,6 +91,10 @@ class Settings:
         except ValueError:
             return None
 
+    def table_names(self, kinds: Iterable[TableKind]) -> dict[TableKind, str]:
+        """The real table each kind is read from (bootstrap, verify, resync scan them)."""
+        return table_names(self.tables, kinds)
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -101,6 +105,29 @@ class Settings:
             tables=parse_tables(env.get(TABLES) or ""),
             index_prefix=_index_prefix(env.get(INDEX_PREFIX) or DEFAULT_INDEX_PREFIX),
         )
+
+
+def table_names(
+    tables: Mapping[str, TableKind], kinds: Iterable[TableKind]
+) -> dict[TableKind, str]:
+    """The real table of each kind: by the mapping, or the kind's own name without one.
+
+    The rule of `Settings.kind_of_table` read the other way: once a mapping is set, a kind
+    it leaves out has no table, and reading one named after the kind would be a second
+    source the stream never feeds.
+
+    >>> table_names({"prod-users": TableKind.USERS}, [TableKind.USERS])
+    {<TableKind.USERS: 'users'>: 'prod-users'}
+    """
+    kinds = list(kinds)
+    if not tables:
+        return {kind: kind.value for kind in kinds}
+    named = {kind: name for name, kind in tables.items()}
+    missing = [kind.value for kind in kinds if kind not in named]
+    if missing:
+        entries = ",".join(f"{kind}=TABLE" for kind in missing)
+        raise ConfigError(f"{TABLES} names no table for {', '.join(missing)}: add {entries} to it")
+    return {kind: named[kind] for kind in kinds}
 
 
 def _file_path(url: str, scheme: str, variable: str, example: str) -> Path:

@@ -30,9 +30,12 @@ def add_bootstrap_command(commands: Any) -> None:
 
 
 def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
-    names = {kind: table for table, kind in app.settings.tables.items()}
-    kinds = [TableKind(k) for k in args.kind] if args.kind else list(TableKind)
-    tables = {kind: names.get(kind, kind.value) for kind in kinds}
+    # Without --kind, every table the stream is read from: all four, or those the mapping names.
+    mapped = set(app.settings.tables.values()) or set(TableKind)
+    kinds = (
+        [TableKind(k) for k in args.kind] if args.kind else [k for k in TableKind if k in mapped]
+    )
+    tables = app.settings.table_names(kinds)
     client = aws_client("dynamodb")
     with live_progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

@@ -42,8 +42,7 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
         raise UsageError("--segments must be from 1 to 1000000")
     kinds = list(DocumentKind) if args.kind == "all" else [DocumentKind(args.kind)]
     if args.source == "dynamodb":
-        names = {kind: table for table, kind in app.settings.tables.items()}
-        tables = {kind: names.get(kind, kind.value) for kind in TableKind}
+        tables = app.settings.table_names(TableKind)
         scan = scan_documents(aws_client("dynamodb"), tables, args.segments)
         report = app.verification().against_tables(kinds, scan, repair=args.repair)
     else:
