@@ -49,6 +49,7 @@ class PipelineReport:
     records: int = 0
     events_recorded: int = 0
     duplicates: int = 0  # changes at or behind their item's position
+    settled_by_read: int = 0  # changes of unknown order, applied as their table holds them
     dead_lettered: int = 0  # records, rejected changes and refused documents
     documents_written: int = 0
     stale_writes_rejected: int = 0
@@ -106,6 +107,7 @@ class WritePipeline:
         report.records += len(records)
         report.events_recorded += outcome.events_recorded
         report.duplicates += len(outcome.duplicates)
+        report.settled_by_read += len(outcome.settled)
         report.dead_lettered += len(letters)
         lag = _lag(changes)
         if lag is not None:

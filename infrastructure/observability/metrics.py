@@ -13,6 +13,7 @@ from infrastructure.ingestion import BatchOutcome
 RECORDS_IN = "RecordsIn"
 EVENTS_RECORDED = "EventsRecorded"
 DUPLICATES_SKIPPED = "DuplicatesSkipped"
+CHANGES_SETTLED_BY_READ = "ChangesSettledByRead"
 DOCUMENTS_WRITTEN = "DocumentsWritten"
 STALE_WRITES_REJECTED = "StaleWritesRejected"
 DEAD_LETTERS = "DeadLetters"
@@ -23,6 +24,7 @@ _COUNTS = (
     (RECORDS_IN, "records"),
     (EVENTS_RECORDED, "events_recorded"),
     (DUPLICATES_SKIPPED, "duplicates"),
+    (CHANGES_SETTLED_BY_READ, "settled_by_read"),
     (DOCUMENTS_WRITTEN, "documents_written"),
     (STALE_WRITES_REJECTED, "stale_writes_rejected"),
     (DEAD_LETTERS, "dead_lettered"),

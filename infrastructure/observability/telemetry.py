@@ -110,6 +110,7 @@ def batch_summary(outcome: BatchOutcome) -> dict[str, Any]:
         "records": outcome.records,
         "events_recorded": outcome.events_recorded,
         "duplicates": outcome.duplicates,
+        "settled_by_read": outcome.settled_by_read,
         "dead_lettered": outcome.dead_lettered,
         "documents_written": outcome.documents_written,
         "stale_writes_rejected": outcome.stale_writes_rejected,
