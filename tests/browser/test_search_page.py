@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from infrastructure.benchmarks.ui import MEASURE
+from devtools.benchmarks.ui import MEASURE
 from tests.browser.conftest import VIEWPORT
 from tests.browser.screen import (
     ADA,

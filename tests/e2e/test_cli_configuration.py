@@ -22,7 +22,7 @@ def test_the_command_line_refuses_a_wrong_mapping_in_one_line(
     environment.update(STREAMFOLD_DATA_DIR=str(tmp_path / "data"), STREAMFOLD_TABLES=spec)
 
     finished = subprocess.run(
-        [sys.executable, "-m", "infrastructure.cli.main", "dlq", "list"],
+        [sys.executable, "-m", "infrastructure.entrypoints.cli.main", "dlq", "list"],
         env=environment,
         capture_output=True,
         text=True,
@@ -48,7 +48,7 @@ def run_with_mapping(tmp_path: Path, spec: str, *arguments: str) -> subprocess.C
         AWS_SECRET_ACCESS_KEY="testing",
     )
     return subprocess.run(
-        [sys.executable, "-m", "infrastructure.cli.main", *arguments],
+        [sys.executable, "-m", "infrastructure.entrypoints.cli.main", *arguments],
         env=environment,
         capture_output=True,
         text=True,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli import exit_codes
-from infrastructure.cli.main import main
-from infrastructure.cli.output import plural, utc_instant
-from infrastructure.embedded import EmbeddedSearchIndex
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.cli import exit_codes
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.entrypoints.cli.output import plural, utc_instant
 from tests.contract.query_contract import DATASET
 
 

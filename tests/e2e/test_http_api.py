@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infrastructure import lambda_handlers
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.http import create_app
-from infrastructure.http.auth import BearerToken, NoAuthentication
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import BearerToken, NoAuthentication
 from projections.ports import SearchUnavailable
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET

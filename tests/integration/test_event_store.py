@@ -13,9 +13,13 @@ from domain.intake import ChangeIntake, PositionMove
 from domain.kinds import TableKind
 from domain.positions import ItemPosition
 from domain.users import User
-from infrastructure.eventstore.dead_letters import DeadLetterStore, LetterStatus, NewDeadLetter
-from infrastructure.eventstore.projection_store import SqlProjectionStore
-from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.adapters.eventstore.dead_letters import (
+    DeadLetterStore,
+    LetterStatus,
+    NewDeadLetter,
+)
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from projections.projector import DocumentProjector

@@ -14,10 +14,10 @@ import pytest
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
-from infrastructure.demo import SimulatedTables
-from infrastructure.ingestion import BatchOutcome
-from infrastructure.observability import BatchTelemetry
+from infrastructure.services.ingestion import BatchOutcome
+from infrastructure.services.observability import BatchTelemetry
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2024-01-01T00:00:00"
 

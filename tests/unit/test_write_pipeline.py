@@ -9,8 +9,8 @@ from typing import Any
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.intake import ChangeIntake
 from domain.kinds import TableKind
-from infrastructure.eventstore.dead_letters import NewDeadLetter
-from infrastructure.write_pipeline import IncomingChange, WritePipeline
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from infrastructure.services.write_pipeline import IncomingChange, WritePipeline
 from projections.documents import DocumentChange, DocumentKind
 from projections.ports import DeadLetters, DocumentFailure, WriteOutcome
 from projections.projector import DocumentProjector
