@@ -22,7 +22,8 @@ from domain.items import parse_item
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from infrastructure.bootstrap import scan_segments
-from projections.documents import DocumentKind
+from projections.declarations import top_level_fields
+from projections.documents import DOCUMENT_MODELS, DocumentKind
 from projections.folds import fold_event, state_table_of
 from projections.render import render_image_document, render_user_document
 from projections.state import (
@@ -35,16 +36,9 @@ from projections.state import (
 )
 
 TABLE_FIELDS: dict[DocumentKind, tuple[str, ...]] = {
-    DocumentKind.USERS: (
-        "user_id", "email", "name", "plan", "country", "created_at", "marketing_opt_in",
-        "tags", "bio", "image_count", "likes_received", "likes_given", "last_upload_at",
-        "lifetime_value_cents", "payment_count",
-    ),
-    DocumentKind.IMAGES: (
-        "image_id", "owner_id", "title", "description", "tags", "image_url", "created_at",
-        "status", "size_bytes", "like_count", "owner",
-    ),
-}  # fmt: skip
+    kind: tuple(f.name for f in top_level_fields(model) if f.indexed.from_tables)
+    for kind, model in DOCUMENT_MODELS.items()
+}
 
 Documents = dict[DocumentKind, dict[str, dict[str, Any]]]
 
