@@ -1,10 +1,23 @@
-"""The projection's state: a normalized mirror of the source items, folded from events."""
+"""The projection's state: a normalized mirror of the source items, folded from events.
+
+Each row class declares one state table: its SQL columns, and how a row is written and
+read back, are derived from the fields (`infrastructure.eventstore.state_tables`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
+
+# Field metadata of the state rows, read where the state tables are declared in SQL.
+ONE_PER_ITEM: dict[str, Any] = {"unique": True}  # the item's own key: one row per value
+
+
+def stored_with(*computed: str) -> dict[str, Any]:
+    """Properties of the row stored as columns right after this field (for SQL to use)."""
+    return {"computed": computed}
 
 
 class StateTable(StrEnum):
@@ -17,7 +30,7 @@ class StateTable(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
-    user_id: str
+    user_id: str = field(metadata=ONE_PER_ITEM)
     email: str
     name: str
     plan: str
@@ -30,13 +43,13 @@ class UserRow:
 
 @dataclass(frozen=True, slots=True)
 class ImageRow:
-    image_id: str
+    image_id: str = field(metadata=ONE_PER_ITEM)
     owner_id: str
     title: str
     description: str | None
     tags: list[str] | None
     image_url: str
-    created_at: str
+    created_at: str = field(metadata=stored_with("uploaded_instant"))
     status: str
     size_bytes: int
 

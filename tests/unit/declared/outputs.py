@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from infrastructure.embedded.schema import schema_fields
-from infrastructure.eventstore.projection_store import _COLUMNS
 from infrastructure.eventstore.schema import PROJECTION_TABLES
+from infrastructure.eventstore.state_tables import STATE_TABLES
 from infrastructure.export.athena import columns
 from infrastructure.export.schema import TABLES
 from infrastructure.opensearch.mappings import index_body, kind_mapping
@@ -35,7 +35,7 @@ def derived_outputs() -> dict[str, Any]:
             for k in kinds
         },
         "state_ddl": list(PROJECTION_TABLES),
-        "state_columns": {table.value: list(names) for table, names in _COLUMNS.items()},
+        "state_columns": {table.value: list(t.columns) for table, t in STATE_TABLES.items()},
         "parquet": {t.name: [[f.name, str(f.type), f.nullable] for f in t.schema] for t in TABLES},
         "athena": {t.name: [list(c) for c in columns(t)] for t in TABLES},
         "table_fields": {k.value: list(TABLE_FIELDS[k]) for k in kinds},
