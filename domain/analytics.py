@@ -7,12 +7,12 @@ a corrected row (new figures for the same user, day and source) records one corr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
 from domain.identity import aggregate_id
-from domain.items import SourceItem, WebTrafficItem
+from domain.items import SourceItem, WebTrafficItem, attribute_types, attribute_values
 from domain.kinds import ImportedKind
 
 
@@ -28,19 +28,13 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = ImportedKind.ANALYTICS
+
     class Counted(Created):
-        user_id: str
-        visited_on: str
-        source: str
-        medium: str | None
-        sessions: int
-        pageviews: int
+        __annotations__ = attribute_types(WebTrafficItem)
 
         def apply(self, aggregate: WebTraffic) -> None:
-            aggregate.user_id, aggregate.visited_on = self.user_id, self.visited_on
-            aggregate.source, aggregate.medium = self.source, self.medium
-            aggregate.sessions, aggregate.pageviews = self.sessions, self.pageviews
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Corrected(Event):
         """The export now says something else for the same user, day and source."""
@@ -53,21 +47,13 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
             aggregate.medium, aggregate.sessions = self.medium, self.sessions
             aggregate.pageviews = self.pageviews
 
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        user_id: str
-        visited_on: str
-        source: str
-        medium: str | None
-        sessions: int
-        pageviews: int
-
     @staticmethod
     def create_id(user_id: str, visited_on: str, source: str, **_: Any) -> UUID:
         return aggregate_id(ImportedKind.ANALYTICS, (user_id, visited_on, source))
 
     @classmethod
     def from_item(cls, item: WebTrafficItem) -> WebTraffic:
-        return cls._create(cls.Counted, **item.model_dump())
+        return cls._create(cls.Counted, **attribute_values(item))
 
     def revise(self, item: SourceItem) -> None:
         """One correction carrying every figure, so a row's values always travel together."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -64,10 +64,16 @@ class Column:
 class StateTableLayout:
     """One state table: its name, columns, and its rows' way in and out of SQL."""
 
-    def __init__(self, name: str, row_class: type[Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        row_class: type[Any],
+        unique: str | None = None,
+        computed: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.row_class = row_class
-        self.fields = _columns(row_class)
+        self.fields = _columns(row_class, unique, computed or {})
         self.columns = tuple(column.name for column in self.fields)
         self._values = attrgetter(*self.columns)
         hints = typing.get_type_hints(row_class)
@@ -100,25 +106,36 @@ class StateTableLayout:
 
 def _base(annotation: Any) -> Any:
     inner = without_none(annotation)
+    if typing.get_origin(inner) is typing.Literal:  # an enumeration of strings
+        return type(typing.get_args(inner)[0])
     return typing.get_origin(inner) or inner
 
 
-def _columns(row_class: type[Any]) -> tuple[Column, ...]:
+def _columns(
+    row_class: type[Any], unique: str | None, computed: Mapping[str, str]
+) -> tuple[Column, ...]:
     hints = typing.get_type_hints(row_class)
     columns: list[Column] = []
     for field in dataclasses.fields(row_class):
         annotation = hints[field.name]
         nullable = without_none(annotation) is not annotation
         sql_type = _SQL_TYPES[_base(annotation)]
-        columns.append(Column(field.name, sql_type, nullable, field.metadata.get("unique", False)))
-        for name in field.metadata.get("computed", ()):
-            columns.append(Column(name, _SQL_TYPES[_base(hints[field.name])], False))
+        columns.append(Column(field.name, sql_type, nullable, field.name == unique))
+        if field.name in computed:
+            columns.append(Column(computed[field.name], sql_type, False))
     return tuple(columns)
 
 
+# A user or an image has one row per item: its one-attribute key is unique. The images'
+# upload instant is stored after ``created_at`` so that SQL can order uploads by instant.
 STATE_TABLES: dict[StateTable, StateTableLayout] = {
-    StateTable.USERS: StateTableLayout("streamfold_user_state", UserRow),
-    StateTable.IMAGES: StateTableLayout("streamfold_image_state", ImageRow),
+    StateTable.USERS: StateTableLayout("streamfold_user_state", UserRow, unique="user_id"),
+    StateTable.IMAGES: StateTableLayout(
+        "streamfold_image_state",
+        ImageRow,
+        unique="image_id",
+        computed={"created_at": "uploaded_instant"},
+    ),
     StateTable.LIKES: StateTableLayout("streamfold_like_state", LikeRow),
     StateTable.PAYMENTS: StateTableLayout("streamfold_payment_state", PaymentRow),
     StateTable.ANALYTICS: StateTableLayout("streamfold_analytics_state", WebTrafficRow),
