@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     with_config,
 )
+from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from domain.errors import InvalidItem
@@ -88,23 +89,30 @@ OPTIONAL = Field(default=None)  # an attribute the item may lack: None then
 
 
 # A source table's item is a frozen dataclass validated by pydantic. Its fields are the
-# table's attributes (``alias``: the attribute's name in the table), declared once: the
+# table's attributes, declared once: the
 # aggregate's events, the projection's state rows and the exported event columns take
 # their fields from it. Each item's validator is built when it first validates, not at
 # import: a Lambda's cold start builds only the validators of the tables its stream carries.
-SOURCE_TABLE = ConfigDict(extra="ignore", populate_by_name=True, strict=False, defer_build=True)
+# An attribute's name in the table is its field's name in camel case unless ``alias`` says.
+SOURCE_TABLE = ConfigDict(
+    alias_generator=to_camel,
+    extra="ignore",
+    populate_by_name=True,
+    strict=False,
+    defer_build=True,
+)
 
 
 @with_config(SOURCE_TABLE)
 @dataclass(frozen=True, slots=True)
 class UserItem:
-    user_id: Annotated[Id, Field(alias="userId")]
+    user_id: Id
     email: StrictStr
     name: StrictStr
     plan: Literal["free", "pro", "team"]
     country: Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
-    created_at: Annotated[IsoTimestamp, Field(alias="createdAt")]
-    marketing_opt_in: Annotated[StrictBool, Field(alias="marketingOptIn")]
+    created_at: IsoTimestamp
+    marketing_opt_in: StrictBool
     tags: Annotated[StringSet, OPTIONAL]
     bio: Annotated[StrictStr | None, OPTIONAL]
 
@@ -112,32 +120,32 @@ class UserItem:
 @with_config(SOURCE_TABLE)
 @dataclass(frozen=True, slots=True)
 class ImageItem:
-    image_id: Annotated[Id, Field(alias="imageId")]
+    image_id: Id
     owner_id: Annotated[Id, Field(alias="userId")]
     title: StrictStr
     description: Annotated[StrictStr | None, OPTIONAL]
     tags: Annotated[StringSet, OPTIONAL]
-    image_url: Annotated[StrictStr, Field(alias="imageUrl")]
-    created_at: Annotated[IsoTimestamp, Field(alias="createdAt")]
+    image_url: StrictStr
+    created_at: IsoTimestamp
     status: Literal["active", "hidden"]
-    size_bytes: Annotated[WholeNumber, Field(alias="sizeBytes")]
+    size_bytes: WholeNumber
 
 
 @with_config(SOURCE_TABLE)
 @dataclass(frozen=True, slots=True)
 class LikeItem:
-    image_id: Annotated[Id, Field(alias="imageId")]
-    user_id: Annotated[Id, Field(alias="userId")]
-    created_at: Annotated[IsoTimestamp, Field(alias="createdAt")]
+    image_id: Id
+    user_id: Id
+    created_at: IsoTimestamp
 
 
 @with_config(SOURCE_TABLE)
 @dataclass(frozen=True, slots=True)
 class PaymentItem:
-    user_id: Annotated[Id, Field(alias="userId")]
-    payment_id: Annotated[Id, Field(alias="paymentId")]
-    amount_cents: Annotated[WholeNumber, Field(alias="amountCents")]
-    paid_at: Annotated[IsoTimestamp, Field(alias="paidAt")]
+    user_id: Id
+    payment_id: Id
+    amount_cents: WholeNumber
+    paid_at: IsoTimestamp
     status: Literal["paid", "refunded"]
 
 
@@ -146,7 +154,7 @@ class PaymentItem:
 class WebTrafficItem:
     """One row of a web-analytics export: a user's traffic on one day from one source."""
 
-    user_id: Annotated[Id, Field(alias="userId")]
+    user_id: Id
     visited_on: Annotated[IsoDate, Field(alias="date")]
     source: Id
     medium: Annotated[StrictStr | None, OPTIONAL]
@@ -203,7 +211,7 @@ def _plain(hint: Any) -> Any:
 def attribute_names(item_class: type) -> dict[str, str]:
     """The table's attribute name -> the item's field name, e.g. ``{"imageId": "image_id"}``."""
     hints = get_type_hints(item_class, include_extras=True)
-    return {_alias(hints[f.name]) or f.name: f.name for f in fields(item_class)}
+    return {_alias(hints[f.name]) or to_camel(f.name): f.name for f in fields(item_class)}
 
 
 def _alias(hint: Any) -> str | None:

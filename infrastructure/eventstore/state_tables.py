@@ -19,16 +19,9 @@ from typing import Any
 
 import orjson
 
+from projections import state
 from projections.declarations import without_none
-from projections.state import (
-    ImageRow,
-    LikeRow,
-    PaymentRow,
-    Row,
-    StateTable,
-    UserRow,
-    WebTrafficRow,
-)
+from projections.state import Row, StateTable
 
 _SQL_TYPES: dict[Any, str] = {str: "TEXT", int: "BIGINT", bool: "BOOLEAN", list: "TEXT"}
 
@@ -129,14 +122,14 @@ def _columns(
 # A user or an image has one row per item: its one-attribute key is unique. The images'
 # upload instant is stored after ``created_at`` so that SQL can order uploads by instant.
 STATE_TABLES: dict[StateTable, StateTableLayout] = {
-    StateTable.USERS: StateTableLayout("streamfold_user_state", UserRow, unique="user_id"),
+    StateTable.USERS: StateTableLayout("streamfold_user_state", state.UserRow, unique="user_id"),
     StateTable.IMAGES: StateTableLayout(
         "streamfold_image_state",
-        ImageRow,
+        state.ImageRow,
         unique="image_id",
         computed={"created_at": "uploaded_instant"},
     ),
-    StateTable.LIKES: StateTableLayout("streamfold_like_state", LikeRow),
-    StateTable.PAYMENTS: StateTableLayout("streamfold_payment_state", PaymentRow),
-    StateTable.ANALYTICS: StateTableLayout("streamfold_analytics_state", WebTrafficRow),
+    StateTable.LIKES: StateTableLayout("streamfold_like_state", state.LikeRow),
+    StateTable.PAYMENTS: StateTableLayout("streamfold_payment_state", state.PaymentRow),
+    StateTable.ANALYTICS: StateTableLayout("streamfold_analytics_state", state.WebTrafficRow),
 }
