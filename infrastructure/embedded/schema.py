@@ -202,17 +202,12 @@ def stored_kind_schema(kind: DocumentKind, path: Path) -> KindSchema:
     """
     wanted = kind_schema(kind)
     stored = stored_fields(path)
-    if _by_name(stored) == _by_name(schema_fields(kind)):
+    if stored == schema_fields(kind):
         return wanted
     kept = {field["name"]: field["type"] for field in stored}
     fields = tuple(f for f in wanted.fields if kept.get(f.name) == _TANTIVY_TYPES[f.role])
     opened = tantivy.Index.open(str(path))
     return KindSchema(kind, fields, wanted.queryable, opened.schema)
-
-
-def _by_name(fields: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
-    # The fields' order follows the allowlist's, which says nothing about what is indexed.
-    return sorted(fields, key=lambda field: str(field["name"]))
 
 
 _TANTIVY_TYPES = {
