@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from domain.items import ITEM_CLASSES, SourceItem, attribute_names, attribute_types
+from domain.items import (
+    ITEM_CLASSES,
+    SourceItem,
+    attribute_names,
+    attribute_types,
+    optional_attributes,
+)
 from domain.kinds import SourceKind
 
 
@@ -20,7 +26,7 @@ class SourceAggregate(Aggregate):
     The item's attributes are declared once, on the table's item (`domain.items`): the
     events that carry a whole item take their fields from it, and a change of an attribute
     that has no event of its own is recorded by ``<Attribute>Changed``, made for it by
-    `records_changes`.
+    `mirrors_item`.
     """
 
     # The base event classes of every source aggregate. A class that adds no field carries
@@ -44,7 +50,7 @@ class SourceAggregate(Aggregate):
     # attribute -> name of the method that records a change of it with an event of its own
     REVISIONS: ClassVar[dict[str, str]] = {}
     UNRECORDED: ClassVar[frozenset[str]] = frozenset()  # attributes whose change is no event
-    CHANGE_EVENTS: ClassVar[dict[str, type[Any]]] = {}  # made by `records_changes`
+    CHANGE_EVENTS: ClassVar[dict[str, type[Any]]] = {}  # made by `mirrors_item`
 
     @classmethod
     def from_item(cls, item: Any) -> SourceAggregate:
@@ -86,12 +92,34 @@ def revised_attributes(kind: SourceKind, unrecorded: frozenset[str]) -> tuple[st
     return tuple(n for n in names.values() if n not in keys and n not in unrecorded)
 
 
-def records_changes(aggregate_class: A) -> A:
-    """Give an aggregate a ``<Attribute>Changed`` event for each attribute without one.
+def mirrors_item(aggregate_class: A) -> A:
+    """Complete an aggregate from its item's declaration (a class decorator).
+
+    An attribute declared on the item without an event of its own gets one,
+    ``<Attribute>Changed``; and an optional attribute declared after events were stored
+    reads as None in them (the events are not rewritten, and a missing optional attribute
+    means None).
 
     >>> Image.CHANGE_EVENTS["location"].__qualname__   # once images declare a location
     'Image.LocationChanged'
     """
+    item_class = ITEM_CLASSES[aggregate_class.KIND]
+    for event_class in _event_classes(aggregate_class):
+        for name in optional_attributes(item_class) & set(event_class.__dataclass_fields__):
+            setattr(event_class, name, None)  # read where a stored event lacks the attribute
+    aggregate_class.CHANGE_EVENTS = _change_events(aggregate_class)
+    return aggregate_class
+
+
+def _event_classes(aggregate_class: type[SourceAggregate]) -> list[type[Any]]:
+    return [
+        value
+        for value in vars(aggregate_class).values()
+        if isinstance(value, type) and issubclass(value, SourceAggregate.Event)
+    ]
+
+
+def _change_events(aggregate_class: type[SourceAggregate]) -> dict[str, type[Any]]:
     own = set(aggregate_class.REVISIONS) | aggregate_class.UNRECORDED
     types = attribute_types(ITEM_CLASSES[aggregate_class.KIND])
     made: dict[str, type[Any]] = {}
@@ -110,8 +138,7 @@ def records_changes(aggregate_class: A) -> A:
         )
         setattr(aggregate_class, name, event_class)  # where its topic resolves
         made[attribute] = event_class
-    aggregate_class.CHANGE_EVENTS = made
-    return aggregate_class
+    return made
 
 
 def _setting(attribute: str) -> Callable[[Any, Any], None]:

@@ -207,6 +207,12 @@ def _plain(hint: Any) -> Any:
     return hint
 
 
+def optional_attributes(item_class: type) -> frozenset[str]:
+    """The attributes an item may lack (None then)."""
+    hints = _attribute_types(item_class)
+    return frozenset(name for name, hint in hints.items() if type(None) in get_args(hint))
+
+
 @cache
 def attribute_names(item_class: type) -> dict[str, str]:
     """The table's attribute name -> the item's field name, e.g. ``{"imageId": "image_id"}``."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate, records_changes
+from domain.aggregate import SourceAggregate, mirrors_item
 from domain.identity import aggregate_id
 from domain.items import LikeItem, attribute_types, attribute_values
 from domain.kinds import TableKind
 
 
-@records_changes
+@mirrors_item
 class Like(SourceAggregate, created_event_name="Liked"):
     # The aggregate's own base classes: events declared on them are defined once, not
     # redefined by eventsourcing as subclasses of the aggregate's event class; like
