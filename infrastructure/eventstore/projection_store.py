@@ -11,7 +11,7 @@ import orjson
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.schema import PROJECTION_TABLES
-from infrastructure.eventstore.state_tables import STATE_TABLES
+from infrastructure.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
@@ -308,6 +308,7 @@ class SqlProjectionStore(ProjectionStore):
     def create_tables(self, cursor: Cursor, generation: int) -> None:
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
         self._dialect.create_tables(cursor, statements)
+        add_declared_columns(self._dialect, cursor, generation)
 
     def generation(self, cursor: Cursor) -> int:
         return self._fixed if self._fixed is not None else self.registry.live_number(cursor)

@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from infrastructure.eventstore.dialects import Cursor, Dialect
+from infrastructure.eventstore.generations import for_generation
 from projections import state
 from projections.declarations import without_none
 from projections.state import Row, StateTable
@@ -121,6 +123,27 @@ def _columns(
 
 # A user or an image has one row per item: its one-attribute key is unique. The images'
 # upload instant is stored after ``created_at`` so that SQL can order uploads by instant.
+def add_declared_columns(dialect: Dialect, cursor: Cursor, generation: int) -> list[str]:
+    """Add the optional columns declared since a generation's state tables were created.
+
+    An optional attribute declared on a source table is written by the next batch, long
+    before `streamfold migrate` folds the events into a new generation: its column must be
+    there, NULL for the rows written before. A required column cannot be added to rows
+    that lack it; the migration's new generation has it. Run inside the transaction that
+    created the tables, under its lock, so that two processes never add the same column.
+    Returns the columns added, as ``table.column``.
+    """
+    added = []
+    for layout in STATE_TABLES.values():
+        table = for_generation(layout.name, generation)
+        present = dialect.column_names(cursor, table)
+        for column in layout.fields:
+            if column.name not in present and column.nullable:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column.ddl}")
+                added.append(f"{table}.{column.name}")
+    return added
+
+
 STATE_TABLES: dict[StateTable, StateTableLayout] = {
     StateTable.USERS: StateTableLayout("streamfold_user_state", state.UserRow, unique="user_id"),
     StateTable.IMAGES: StateTableLayout(

@@ -143,7 +143,7 @@ def test_a_declared_location_is_in_the_state_the_export_and_the_versions(
     assert "Image.LocationChanged" in found["change_events"]
 
 
-def _image_event(name: str, location: str, sequence: int) -> dict[str, Any]:
+def _image_event(name: str, location: str | None, sequence: int) -> dict[str, Any]:
     image = {
         "imageId": {"S": "img-1"},
         "userId": {"S": "usr-1"},
@@ -152,8 +152,9 @@ def _image_event(name: str, location: str, sequence: int) -> dict[str, Any]:
         "createdAt": {"S": "2024-05-01T10:00:00Z"},
         "status": {"S": "active"},
         "sizeBytes": {"N": "1024"},
-        "location": {"S": location},
     }
+    if location is not None:
+        image["location"] = {"S": location}
     return {
         "eventID": f"image-{sequence}",
         "eventName": name,
@@ -168,19 +169,48 @@ def _image_event(name: str, location: str, sequence: int) -> dict[str, Any]:
     }
 
 
+CLI = ("-m", "infrastructure.cli.main")
+
+
+def _ingest(code: Path, data: Path, name: str, location: str | None, sequence: int) -> str:
+    batch = data / f"batch{sequence}.json"
+    batch.write_text(json.dumps({"Records": [_image_event(name, location, sequence)]}))
+    return _run(code, data, *CLI, "ingest", str(batch))
+
+
 def test_a_declared_location_reaches_the_documents_searches_and_facets(
     declared: tuple[Path, Path],
 ) -> None:
     code, data = declared
-    cli = ("-m", "infrastructure.cli.main")
-    for sequence, (name, location) in enumerate([("INSERT", "Porto"), ("MODIFY", "Lisbon")]):
-        batch = data / f"batch{sequence}.json"
-        batch.write_text(json.dumps({"Records": [_image_event(name, location, sequence + 1)]}))
-        _run(code, data, *cli, "ingest", str(batch))
+    _ingest(code, data, "INSERT", "Porto", 1)
+    _ingest(code, data, "MODIFY", "Lisbon", 2)
 
-    found = json.loads(
-        _run(code, data, *cli, "search", "images", "lisbon", "--facet", "location", "--json")
-    )
+    found = _search(code, data, "lisbon")
 
     assert [hit["source"]["location"] for hit in found["hits"]] == ["Lisbon"]
     assert found["facets"]["location"]["buckets"] == [{"key": "Lisbon", "count": 1}]
+
+
+def _search(code: Path, data: Path, text: str) -> dict[str, Any]:
+    output = _run(code, data, *CLI, "search", "images", text, "--facet", "location", "--json")
+    found: dict[str, Any] = json.loads(output)
+    return found
+
+
+def test_an_installation_takes_the_new_field_before_and_after_migrating(tmp_path: Path) -> None:
+    before = _copy_of_the_code(tmp_path / "before", ())
+    after = _copy_of_the_code(tmp_path / "after", EDITS)
+    data = tmp_path / "data"
+    data.mkdir()
+    _ingest(before, data, "INSERT", None, 1)
+
+    # Deployed, not migrated yet: the state table takes the new column, nothing waits.
+    assert "1 documents written" in _ingest(after, data, "MODIFY", "Porto", 2)
+    plan = _run(after, data, *CLI, "migrate", "--plan", "--json")
+    _run(after, data, *CLI, "migrate")
+
+    [images] = [k for k in json.loads(plan)["kinds"] if k["kind"] == "images"]
+    assert (images["verdict"], images["projection"]["wanted"]) == ("new index", 2)
+    found = _search(after, data, "porto")
+    assert [hit["source"]["location"] for hit in found["hits"]] == ["Porto"]
+    assert found["facets"]["location"]["buckets"] == [{"key": "Porto", "count": 1}]
