@@ -36,6 +36,10 @@ class SourceAggregate(Aggregate):
     class Event(Aggregate.Event):
         __dataclass_fields__ = Aggregate.Event.__dataclass_fields__
 
+        if TYPE_CHECKING:  # the fields of whole-item events come from the item's declaration
+
+            def __getattr__(self, name: str) -> Any: ...
+
     class Created(Aggregate.Created, Event):
         __dataclass_fields__ = Aggregate.Created.__dataclass_fields__
 
