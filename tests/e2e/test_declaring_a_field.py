@@ -172,10 +172,13 @@ def _image_event(name: str, location: str | None, sequence: int) -> dict[str, An
 CLI = ("-m", "infrastructure.cli.main")
 
 
-def _ingest(code: Path, data: Path, name: str, location: str | None, sequence: int) -> str:
+def _ingest(
+    code: Path, data: Path, name: str, location: str | None, sequence: int
+) -> dict[str, Any]:
     batch = data / f"batch{sequence}.json"
     batch.write_text(json.dumps({"Records": [_image_event(name, location, sequence)]}))
-    return _run(code, data, *CLI, "ingest", str(batch))
+    report: dict[str, Any] = json.loads(_run(code, data, *CLI, "ingest", "--json", str(batch)))
+    return report
 
 
 def test_a_declared_location_reaches_the_documents_searches_and_facets(
@@ -205,7 +208,8 @@ def test_an_installation_takes_the_new_field_before_and_after_migrating(tmp_path
     _ingest(before, data, "INSERT", None, 1)
 
     # Deployed, not migrated yet: the state table takes the new column, nothing waits.
-    assert "1 documents written" in _ingest(after, data, "MODIFY", "Porto", 2)
+    ingested = _ingest(after, data, "MODIFY", "Porto", 2)
+    assert (ingested["documents_written"], ingested["batch_item_failures"]) == (1, [])
     plan = _run(after, data, *CLI, "migrate", "--plan", "--json")
     _run(after, data, *CLI, "migrate")
 
