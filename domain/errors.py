@@ -13,3 +13,15 @@ class InvalidItem(ValueError):
 
 class ConcurrentChange(RuntimeError):
     """Another writer changed an item or aggregate between our read and our write."""
+
+
+class ItemUnreadable(RuntimeError):
+    """A source item that cannot be read from its table, and retrying will not help.
+
+    Raised where a change's order cannot be told from its stream and the table that
+    would tell (no permission, no such table) cannot be asked: a permanent failure.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
-from domain.changes import SourceChange, StreamPosition
-from domain.errors import ConcurrentChange, InvalidItem
+from domain.changes import ChangeType, SourceChange
+from domain.errors import ConcurrentChange, InvalidItem, ItemUnreadable
+from domain.kinds import TableKind
 from domain.mappers import MAPPERS
+from domain.positions import ItemPosition, Precedence
+from domain.source_items import SourceItemReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +22,16 @@ class PositionMove:
     """Advance one item's stream position, provided nobody else moved it first."""
 
     item_key: str
-    expected: StreamPosition | None
-    position: StreamPosition
+    expected: ItemPosition | None
+    position: ItemPosition
 
 
 class ItemLedger(ABC):
     """The event store as the intake sees it (a port)."""
 
     @abstractmethod
-    def positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
-        """The stream position of the last applied change of each known item."""
+    def positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+        """The recorded position of each known item."""
 
     @abstractmethod
     def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
@@ -47,22 +51,29 @@ class IntakeReport:
     changes_applied: int = 0
     duplicates: list[SourceChange] = field(default_factory=list)
     rejected: list[tuple[SourceChange, str]] = field(default_factory=list)
+    settled: list[SourceChange] = field(default_factory=list)  # applied as read from the table
     attempts: int = 0
 
 
 class ChangeIntake:
     """Records the domain events of a batch of changes in one atomic write.
 
-    A change at or behind its item's recorded stream position is a duplicate or a stale
-    retry: it yields nothing. Every other change is folded into its aggregate, and each
-    item's position advances even when the change meant nothing to the domain, so that
-    an older record arriving later can never undo it.
+    A change its item's recorded position shows to be a duplicate or a stale retry
+    yields nothing. A change whose order against that position cannot be told (another
+    stream, the same Kinesis timestamp) is settled by reading the item from its table:
+    the events then lead from the aggregate's state to the item as it is. Every other
+    change is folded into its aggregate. Each item's position advances even when the
+    change meant nothing to the domain, so that an older record arriving later can never
+    undo it.
 
-    >>> report = ChangeIntake(ledger).record(changes)
+    >>> report = ChangeIntake(ledger, reader).record(changes)
     """
 
-    def __init__(self, ledger: ItemLedger, max_attempts: int = 8) -> None:
+    def __init__(
+        self, ledger: ItemLedger, reader: SourceItemReader | None = None, max_attempts: int = 8
+    ) -> None:
         self._ledger = ledger
+        self._reader = reader
         self._max_attempts = max_attempts
 
     def record(self, changes: Sequence[SourceChange]) -> IntakeReport:
@@ -86,21 +97,29 @@ class ChangeIntake:
         recorded = self._ledger.positions(keys)
         ids = {MAPPERS[c.kind].aggregate_id(c.key) for c in changes}
         aggregates = self._ledger.load(ids)
-        latest: dict[str, StreamPosition] = dict(recorded)
+        latest: dict[str, ItemPosition] = dict(recorded)
         touched: dict[UUID, SourceAggregate] = {}
+        # Read again on every attempt: a concurrent writer may have applied newer changes.
+        reads = _Reads(self._reader)
         for change in changes:
-            current_position = latest.get(change.item_key)
-            if current_position is not None and change.position <= current_position:
+            current = latest.get(change.item_key)
+            verdict = Precedence.NEWER if current is None else current.precedence(change.position)
+            if verdict in (Precedence.DUPLICATE, Precedence.STALE):
                 report.duplicates.append(change)
                 continue
             mapper = MAPPERS[change.kind]
             aggregate_id = mapper.aggregate_id(change.key)
             try:
-                aggregate = mapper.apply(change, aggregates.get(aggregate_id))
-            except InvalidItem as invalid:
-                report.rejected.append((change, invalid.reason))
+                applied = change if verdict is Precedence.NEWER else reads.settle(change)
+                aggregate = mapper.apply(applied, aggregates.get(aggregate_id))
+            except (InvalidItem, ItemUnreadable) as refused:
+                report.rejected.append((change, refused.reason))
                 continue
-            latest[change.item_key] = change.position
+            if current is None or verdict is Precedence.NEWER:
+                latest[change.item_key] = ItemPosition.at(change.position)
+            else:
+                latest[change.item_key] = current.settled(change.position)
+                report.settled.append(change)
             report.changes_applied += 1
             if aggregate is not None:
                 aggregates[aggregate_id] = aggregate
@@ -112,3 +131,38 @@ class ChangeIntake:
             if recorded.get(key) != position
         ]
         return report, list(touched.values()), moves
+
+
+class _Reads:
+    """The items read from their tables during one attempt, each read at most once."""
+
+    def __init__(self, reader: SourceItemReader | None) -> None:
+        self._reader = reader
+        self._items: dict[str, Mapping[str, Any] | None] = {}
+
+    def settle(self, change: SourceChange) -> SourceChange:
+        """``change`` as the item's table tells it now: its current item, or a REMOVE."""
+        if change.item_key not in self._items:
+            self._items[change.item_key] = self._read(change)
+        item = self._items[change.item_key]
+        return replace(
+            change,
+            change_type=ChangeType.MODIFY if item is not None else ChangeType.REMOVE,
+            item=item,
+            expired=change.expired and item is None,
+        )
+
+    def _read(self, change: SourceChange) -> Mapping[str, Any] | None:
+        origin = change.position.origin
+        if origin is None or not isinstance(change.kind, TableKind):
+            raise ItemUnreadable(
+                "the order of this change against the recorded one cannot be told and it "
+                "names no source table to read the item from"
+            )
+        if self._reader is None:
+            raise ItemUnreadable(
+                f"the order of this change against the recorded one cannot be told from "
+                f"the stream, and no reader of table {origin.table!r} is configured; "
+                "replay it where the table can be read (streamfold dlq replay)"
+            )
+        return self._reader.read(change.kind, change.key, origin.table)

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from domain.intake import ChangeIntake
+from infrastructure.dynamodb_items import DynamoDBItemReader
 from infrastructure.eventstore.dead_letters import DeadLetterStore
 from infrastructure.eventstore.projection_store import SqlProjectionStore
 from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
     from projections.search import SearchService
 
 
-def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
+def open_search_index(
+    target: SearchTarget, index_prefix: str, *, retry_budget: float | None = None
+) -> SearchIndex:
+    """The backend ``target`` names; ``retry_budget`` bounds OpenSearch's retries per call."""
     # Imported here so that a Lambda using OpenSearch never loads the embedded engine.
     if isinstance(target, EmbeddedSearch):
         from infrastructure.embedded import EmbeddedSearchIndex
@@ -28,7 +32,9 @@ def open_search_index(target: SearchTarget, index_prefix: str) -> SearchIndex:
         return EmbeddedSearchIndex(target.directory, index_prefix=index_prefix)
     from infrastructure.opensearch import OpenSearchIndex
 
-    return OpenSearchIndex(target, index_prefix=index_prefix)
+    if retry_budget is None:
+        return OpenSearchIndex(target, index_prefix=index_prefix)
+    return OpenSearchIndex(target, index_prefix=index_prefix, retry_budget=retry_budget)
 
 
 @dataclass
@@ -64,7 +70,7 @@ class Streamfold:
         dead_letters = DeadLetterStore(event_store)
         if index is None:
             index = open_search_index(settings.search, settings.index_prefix)
-        intake = ChangeIntake(EventSourcedItemLedger(event_store))
+        intake = ChangeIntake(EventSourcedItemLedger(event_store), DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index)
         ingestion = StreamIngestion(intake, projector, sync, dead_letters, settings.kind_of_table)

@@ -122,14 +122,8 @@ class _StageClock:
 
 
 def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
-    letter_id = ""
-    event_id = record.raw.get("eventID") if isinstance(record.raw, Mapping) else None
-    # Real event ids are hex. Any other (a NUL, a lone surrogate) could not be stored or
-    # printed as is; the letter is then named by a digest of the record instead.
-    if isinstance(event_id, str) and event_id.isascii() and event_id.isprintable():
-        letter_id = f"{record.source}:{event_id}"
     raw = dict(record.raw) if isinstance(record.raw, Mapping) else {"record": record.raw}
-    return NewDeadLetter(record.source, record.table_name, reason, raw, letter_id)
+    return NewDeadLetter(record.source, record.table_name, reason, raw)
 
 
 def _lag(changes: Sequence[Any]) -> float | None:

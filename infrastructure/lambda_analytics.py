@@ -43,9 +43,9 @@ def _app() -> Streamfold:
 def _client() -> Any:
     global _s3
     if _s3 is None:
-        import boto3
+        from infrastructure.aws_clients import aws_client
 
-        _s3 = boto3.client("s3")
+        _s3 = aws_client("s3")
     return _s3
 
 

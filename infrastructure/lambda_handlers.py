@@ -17,7 +17,7 @@ from typing import Any
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.postgres_deadline import set_database_deadline
 from infrastructure.observability import BatchTelemetry
-from infrastructure.settings import Settings
+from infrastructure.settings import ConfigError, Settings
 from projections.ports import TransientFailure
 
 logger = logging.getLogger("streamfold.lambda")
@@ -54,6 +54,12 @@ def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     except TransientFailure as failure:
         logger.warning("cannot start: %s; the whole batch will be retried", failure)
         return {"batchItemFailures": _every_record(event)}
+    except ConfigError as mistake:
+        # Permanent until a fixed configuration is deployed, and then the records must be
+        # processed: raising fails the invocation (the handler-errors alarm) and Lambda
+        # retries the batch. Dead letters would bury every record of every table instead.
+        logger.error("cannot start, the configuration is wrong: %s; fix it and redeploy", mistake)
+        raise
     app.index.set_deadline(deadline)
     outcome = app.ingestion.handle(event)
     _telemetry.record(outcome)

@@ -37,6 +37,7 @@ from domain.errors import ConcurrentChange, InvalidItem
 from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
+from domain.positions import ItemPosition
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import for_generation
@@ -58,6 +59,7 @@ class RewriteReport:
     written: int = 0  # accepted by the search backend (with the documents pending anyway)
     stale: int = 0
     too_often: list[str] = field(default_factory=list)  # 999 rewrites since the last event
+    unknown: list[str] = field(default_factory=list)  # ids the event store has never seen
 
 
 @dataclass
@@ -136,7 +138,10 @@ def _rewrite_page(
         changes = []
         for doc_id, body in DocumentProjector.bodies(session, kind, ids).items():
             if body is None and doc_id not in rendered:
-                continue  # never existed: nothing to write, not even a tombstone
+                report.unknown.append(
+                    doc_id
+                )  # never existed: nothing to write, not even a tombstone
+                continue
             version = max(floor, rendered.get(doc_id, 0), indexed.get(doc_id, 0)) + 1
             if version >= floor + VERSION_STEP:
                 report.too_often.append(f"{kind.value}/{doc_id}")
@@ -339,7 +344,7 @@ def _reconcile_batch(
         touched, differed, rejected = _apply(changes, aggregates)
         # Only an item never seen gets a position: 0, below every stream record.
         moves = [
-            PositionMove(change.item_key, None, IMPORT_POSITION)
+            PositionMove(change.item_key, None, ItemPosition.at(IMPORT_POSITION))
             for change in changes
             if change.item is not None and change.item_key not in positions
         ]

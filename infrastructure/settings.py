@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +74,18 @@ class Settings:
     index_prefix: str
 
     def kind_of_table(self, table_name: str) -> TableKind | None:
-        """The kind a real table name is mapped to; by default a table's kind is its name."""
-        if table_name in self.tables:
-            return self.tables[table_name]
+        """The kind a real table holds, or None when its records are not to be read.
+
+        Without ``STREAMFOLD_TABLES`` a table's kind is its name. Once it is set, only the
+        tables it names are read: a table called ``users`` that it leaves out is as
+        unknown as any other, rather than a second source of users.
+
+        >>> settings = Settings.from_environment({TABLES: "users=prod-users"})
+        >>> settings.kind_of_table("prod-users"), settings.kind_of_table("users")
+        (<TableKind.USERS: 'users'>, None)
+        """
+        if self.tables:
+            return self.tables.get(table_name)
         try:
             return TableKind(table_name)
         except ValueError:
@@ -154,21 +164,61 @@ def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
 
 
 def parse_tables(spec: str) -> dict[str, TableKind]:
-    """``users=prod-users,images=prod-images`` -> {"prod-users": USERS, ...}."""
+    """``users=prod-users,images=prod-images`` -> {"prod-users": USERS, ...}.
+
+    Entries are separated by commas, each ``KIND=TABLE_NAME``. A table holds one kind, and
+    a kind is read from one table: the stream positions that order an item's changes
+    compare only within one table's stream. A spec that breaks either rule, names an
+    unknown kind or something that is no DynamoDB table name is refused, so that no
+    table's records are silently read as the wrong kind. Repeating an entry as it is
+    changes nothing.
+
+    >>> parse_tables("users=prod-users,images=prod-images")["prod-images"]
+    <TableKind.IMAGES: 'images'>
+    """
+    if ";" in spec:
+        raise ConfigError(
+            f"{TABLES}: separate the entries with ',' not ';', e.g. {spec.replace(';', ',')}"
+        )
     mapping: dict[str, TableKind] = {}
+    table_of_kind: dict[TableKind, str] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
-        kind_name, sep, table_name = entry.partition("=")
-        try:
-            kind = TableKind(kind_name.strip())
-        except ValueError:
-            kind = None
-        if not sep or not table_name.strip() or kind is None:
-            kinds = ", ".join(k.value for k in TableKind)
+        kind, table_name = _table_entry(entry)
+        if mapping.get(table_name, kind) is not kind:
             raise ConfigError(
-                f"{TABLES}: {entry!r} should be KIND=TABLE_NAME with KIND one of {kinds}"
+                f"{TABLES}: table {table_name!r} is mapped to both {mapping[table_name].value}"
+                f" and {kind.value}; a table holds one kind, keep the right one"
             )
-        mapping[table_name.strip()] = kind
+        if table_of_kind.get(kind, table_name) != table_name:
+            raise ConfigError(
+                f"{TABLES}: {kind.value} is mapped to both {table_of_kind[kind]!r} and "
+                f"{table_name!r}; a kind is read from one table, keep one"
+            )
+        mapping[table_name] = kind
+        table_of_kind[kind] = table_name
     return mapping
+
+
+# DynamoDB's own rule for a table name.
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
+
+
+def _table_entry(entry: str) -> tuple[TableKind, str]:
+    kind_name, sep, table_name = (part.strip() for part in entry.partition("="))
+    if not sep or not kind_name or not table_name:
+        raise ConfigError(f"{TABLES}: {entry!r} should be KIND=TABLE_NAME, e.g. users=prod-users")
+    try:
+        kind = TableKind(kind_name)
+    except ValueError:
+        kinds = ", ".join(k.value for k in TableKind)
+        raise ConfigError(f"{TABLES}: {kind_name!r} is not a kind; use one of {kinds}") from None
+    if not _TABLE_NAME.fullmatch(table_name):
+        hint = "the table's name" + (", not its ARN" if table_name.startswith("arn:") else "")
+        raise ConfigError(
+            f"{TABLES}: {table_name!r} is not a DynamoDB table name (3 to 255 letters, digits,"
+            f" '_', '-', '.'); give {hint}"
+        )
+    return kind, table_name
 
 
 def _index_prefix(prefix: str) -> str:

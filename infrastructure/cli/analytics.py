@@ -7,15 +7,17 @@ import os
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.analytics.columns import ColumnMapping
 from infrastructure.analytics.importer import AnalyticsImport, ImportReport
 from infrastructure.analytics.reader import FORMATS, AnalyticsFileError
 from infrastructure.cli.output import console, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.settings import ANALYTICS_COLUMNS
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

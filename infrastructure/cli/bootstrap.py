@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from domain.kinds import TableKind
+from infrastructure.aws_clients import aws_client
 from infrastructure.bootstrap import bootstrap
-from infrastructure.cli.output import console, print_json
-from infrastructure.composition import Streamfold
+from infrastructure.cli.output import console, live_progress, plural, print_json
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_bootstrap_command(commands: Any) -> None:
@@ -31,17 +33,17 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
     names = {kind: table for table, kind in app.settings.tables.items()}
     kinds = [TableKind(k) for k in args.kind] if args.kind else list(TableKind)
     tables = {kind: names.get(kind, kind.value) for kind in kinds}
-    client = boto3.client("dynamodb")
-    with Progress(
+    client = aws_client("dynamodb")
+    with live_progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=console, disable=args.json,
+        disable=args.json,
     ) as progress:  # fmt: skip
         task = progress.add_task("scanning", total=None)
         seen: dict[str, int] = {}
 
         def advance(table: str, items: int) -> None:
             seen[table] = seen.get(table, 0) + items
-            progress.update(task, description=f"scanned {seen}")
+            progress.update(task, description=f"scanned {_items(seen)}")
 
         report = bootstrap(app, client, tables, segments=args.segments, progress=advance)
     summary = {
@@ -54,8 +56,15 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         console.print(
-            f"imported {report.items}: {report.events_recorded:,} events recorded, "
-            f"{report.already_newer:,} items already newer from the stream, "
+            f"imported {_items(report.items)}: "
+            f"{plural(report.events_recorded, 'event')} recorded, "
+            f"{plural(report.already_newer, 'item')} already newer from the stream, "
             f"{report.rejected} rejected. Now start the stream handler or `streamfold poll`."
         )
     return 0
+
+
+def _items(per_table: dict[str, int]) -> str:
+    """``3 items of prod-users and 1 item of prod-images``."""
+    counts = [f"{plural(count, 'item')} of {table}" for table, count in per_table.items()]
+    return " and ".join(counts) or "no items"

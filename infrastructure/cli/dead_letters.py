@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from infrastructure.cli.output import console, print_json, print_json_for_people, print_table
+from infrastructure.cli.output import (
+    console,
+    plural,
+    print_json,
+    print_json_for_people,
+    print_table,
+)
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
-from infrastructure.eventstore.dead_letters import DeadLetter, LetterStatus
+from infrastructure.eventstore.dead_letters import DeadLetter, LetterStatus, record_letter_id
 
 
 def add_dlq_commands(commands: Any) -> None:
@@ -56,15 +62,26 @@ def run_list(app: Streamfold, args: argparse.Namespace) -> int:
         [lt.letter_id, lt.table_name, lt.status.value, lt.attempts, lt.reason] for lt in letters
     ]
     print_table(
-        f"{len(letters)} dead letters", ["id", "table", "status", "attempts", "reason"], rows
+        plural(len(letters), "dead letter"), ["id", "table", "status", "attempts", "reason"], rows
     )
     return 0
 
 
+def _named(app: Streamfold, given: str) -> DeadLetter:
+    letters = app.dead_letters.named(given)
+    if not letters:
+        raise UsageError(f"no dead letter {given!r}; `streamfold dlq list` shows them")
+    if len(letters) > 1:
+        ids = ", ".join(letter.letter_id for letter in letters[:3])
+        more = f" and {len(letters) - 3} more" if len(letters) > 3 else ""
+        raise UsageError(
+            f"{given!r} names {len(letters)} dead letters ({ids}{more}); give a whole id"
+        )
+    return letters[0]
+
+
 def run_show(app: Streamfold, args: argparse.Namespace) -> int:
-    letter = app.dead_letters.get(args.letter_id)
-    if letter is None:
-        raise UsageError(f"no dead letter {args.letter_id!r}; `streamfold dlq list` shows them")
+    letter = _named(app, args.letter_id)
     if args.json:
         print_json(_as_dict(letter))
     else:
@@ -97,11 +114,7 @@ def _chosen(app: Streamfold, args: argparse.Namespace) -> list[DeadLetter]:
     if args.letter_ids and args.all:
         raise UsageError("name letters or use --all, not both")
     if args.letter_ids:
-        letters = [app.dead_letters.get(letter_id) for letter_id in args.letter_ids]
-        missing = [i for i, letter in zip(args.letter_ids, letters, strict=True) if letter is None]
-        if missing:
-            raise UsageError(f"no dead letter {missing[0]!r}; `streamfold dlq list` shows them")
-        return [letter for letter in letters if letter is not None]
+        return [_named(app, given) for given in args.letter_ids]
     if not args.all:
         raise UsageError("name the letters to act on, or use --all (with --table/--reason)")
     return app.dead_letters.list(LetterStatus.OPEN, args.table, args.reason, limit=1_000_000)
@@ -118,7 +131,9 @@ def run_replay(app: Streamfold, args: argparse.Namespace) -> int:
         if outcome.failed:
             raise UsageError(f"replay stopped, the pipeline is unavailable: {outcome.error}")
         if outcome.dead_lettered:
-            still_failing.append(letter.letter_id)  # its reason and attempts were updated
+            # Its reason and attempts were updated, under its record's id: a letter stored
+            # under its eventID alone has taken that id now.
+            still_failing.append(record_letter_id(letter.source, letter.raw))
         else:
             app.dead_letters.mark([letter.letter_id], LetterStatus.REPLAYED)
             replayed.append(letter.letter_id)
@@ -146,5 +161,5 @@ def run_discard(app: Streamfold, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"discarded": [letter.letter_id for letter in letters]})
     else:
-        console.print(f"{len(letters)} dead letters discarded")
+        console.print(f"{plural(len(letters), 'dead letter')} discarded")
     return 0

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from infrastructure.cli.output import console, print_table
-from infrastructure.composition import Streamfold
+from infrastructure.cli.output import console, live_progress, plural, print_table
 from infrastructure.demo import CrmWorkload, kinesis_lambda_events, lambda_events
 from infrastructure.ingestion import BatchOutcome
 from projections.documents import DocumentKind
 from projections.query import SearchRequest
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 DEMO_QUERIES = [
     (DocumentKind.IMAGES, "montains at dwn", "a typo-tolerant search over titles"),
@@ -32,19 +34,20 @@ def add_demo_command(commands: Any) -> None:
 
 
 def run_demo(app: Streamfold, args: argparse.Namespace) -> int:
+    # An unreachable backend is one line now, not a retried warning for every batch.
+    app.search.count(DocumentKind.USERS)
     console.print(f"Generating a CRM workload of {args.users} users (seed {args.seed}) ...")
     workload = CrmWorkload(seed=args.seed, users=args.users)
     shape = kinesis_lambda_events if args.kinesis else lambda_events
     events = shape(workload.records, batch_size=args.batch_size)
     total = BatchOutcome()
     started = time.perf_counter()
-    with Progress(
+    with live_progress(
         TextColumn("[bold]ingesting"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} records/s"),
         TimeElapsedColumn(),
-        console=console,
     ) as progress:
         task = progress.add_task("ingest", total=len(workload.records), rate="-")
         for event in events:
@@ -73,10 +76,12 @@ def _summary(app: Streamfold, total: BatchOutcome, seconds: float) -> None:
     users = app.search.count(DocumentKind.USERS)
     images = app.search.count(DocumentKind.IMAGES)
     console.print(
-        f"\n{total.records:,} stream records in {seconds:.1f} s "
-        f"({total.records / max(seconds, 1e-9):,.0f}/s): {total.events_recorded:,} domain events, "
-        f"{total.duplicates:,} duplicates skipped, {total.dead_lettered} dead letters, "
-        f"{total.documents_written:,} document writes."
+        f"\n{plural(total.records, 'stream record')} in {seconds:.1f} s "
+        f"({total.records / max(seconds, 1e-9):,.0f}/s): "
+        f"{plural(total.events_recorded, 'domain event')}, "
+        f"{plural(total.duplicates, 'duplicate')} skipped, "
+        f"{plural(total.dead_lettered, 'dead letter')}, "
+        f"{plural(total.documents_written, 'document write')}."
     )
     if total.duplicates == total.records:
         console.print("Every record was already ingested: the pipeline is idempotent.")
@@ -91,7 +96,8 @@ def _show_queries(app: Streamfold) -> None:
         field = "title" if kind is DocumentKind.IMAGES else "name"
         rows = [[hit.id, hit.source.get(field), f"{hit.score or 0:.2f}"] for hit in page.hits]
         print_table(
-            f"streamfold search {kind.value} {text!r}  ({purpose}): {page.total} matches",
+            f"streamfold search {kind.value} {text!r}  ({purpose}): "
+            f"{plural(page.total, 'match', 'matches')}",
             ["id", field, "score"],
             rows,
         )

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.eventstore.store import EventStore
 from infrastructure.settings import Settings, export_location
@@ -60,12 +60,11 @@ def export(location: str, *, full: bool, chunk: int, show_progress: bool) -> Exp
         destination = open_destination(location)
         if not show_progress:
             return ParquetExport(store, destination, chunk_events=chunk).run(full=full)
-        with Progress(
+        with live_progress(
             TextColumn("[bold]exporting events"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=console,
             transient=True,
         ) as progress:
             task = progress.add_task("export", total=None)
@@ -83,7 +82,7 @@ def export(location: str, *, full: bool, chunk: int, show_progress: bool) -> Exp
 def _summary(report: ExportReport) -> None:
     documents = ", ".join(f"{count:,} {kind}" for kind, count in report.documents.items())
     events = (
-        f"{report.events:,} events in {report.event_files} files "
+        f"{plural(report.events, 'event')} in {plural(report.event_files, 'file')} "
         f"({report.events_per_second:,.0f} events/s), up to position {report.position:,}"
         if report.events
         else f"no new events (up to position {report.position:,})"

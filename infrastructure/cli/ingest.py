@@ -1,4 +1,11 @@
-"""``streamfold ingest FILE...``: exactly what the Lambda handler does, for event files."""
+"""``streamfold ingest FILE...``: exactly what the Lambda handler does, for event files.
+
+Exit codes (``infrastructure.cli.exit_codes``): 0 when every file was processed; 1 when a
+file had records and none was applied: every one was refused and dead-lettered, e.g. an
+S3 or SQS event, or a table that ``STREAMFOLD_TABLES`` leaves out; 2 for a usage mistake,
+a file that is not a Lambda stream event included (nothing is ingested then); 3 when
+records must be retried (a database or the search backend was unavailable).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli import exit_codes
+from infrastructure.cli.output import console, errors, plural, print_json
 from infrastructure.cli.parser import UsageError
 from infrastructure.composition import Streamfold
 from infrastructure.ingestion import BatchOutcome
-from infrastructure.streams import MalformedEvent
+from infrastructure.streams import MalformedEvent, parse_lambda_event
 
 
 def add_ingest_command(commands: Any) -> None:
@@ -30,14 +38,17 @@ def load_event(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot read it ({error})") from None
     except json.JSONDecodeError as error:
         raise UsageError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
-    if not isinstance(event, dict):
-        raise UsageError(f'{path}: expected a Lambda event object with "Records"')
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        raise UsageError(
+            f'{path}: not a Lambda stream event (no "Records" list); streamfold ingest takes'
+            " DynamoDB Streams or Kinesis events"
+        )
     return event
 
 
 def run_ingest(app: Streamfold, args: argparse.Namespace) -> int:
     events = [(path, load_event(path)) for path in args.files]
-    failed = 0
+    failed = refused = 0
     for path, event in events:
         try:
             outcome = app.ingestion.handle(event)
@@ -45,7 +56,36 @@ def run_ingest(app: Streamfold, args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: {error}") from None
         failed += len(outcome.failed)
         _report(path, outcome, as_json=args.json)
-    return 1 if failed else 0
+        if _every_record_refused(outcome):
+            refused += 1
+            _say_refused(app, path, event, outcome)
+    if failed:
+        return exit_codes.UNAVAILABLE
+    return exit_codes.PROBLEM_FOUND if refused else exit_codes.OK
+
+
+def _every_record_refused(outcome: BatchOutcome) -> bool:
+    return (
+        outcome.records > 0
+        and not outcome.failed
+        and outcome.events_recorded == 0
+        and outcome.dead_lettered >= outcome.records
+    )
+
+
+def _say_refused(app: Streamfold, path: Path, event: Any, outcome: BatchOutcome) -> None:
+    # The first record that could not even be parsed tells the usual mistake (not a
+    # DynamoDB stream's event, an unmapped table); a refusal by the domain's rules is
+    # in the letters.
+    records = parse_lambda_event(event, app.settings.kind_of_table)
+    reason = next((f": {r.error}" for r in records if r.error), "")
+    which = f"all {outcome.records} records were" if outcome.records > 1 else "its record was"
+    errors.print(
+        f"streamfold: {path}: nothing applied, {which} refused and dead-lettered{reason};"
+        " `streamfold dlq list` shows them",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _report(path: Path, outcome: BatchOutcome, *, as_json: bool) -> None:
@@ -64,9 +104,12 @@ def _report(path: Path, outcome: BatchOutcome, *, as_json: bool) -> None:
         print_json(summary)
         return
     console.print(
-        f"{path}: {outcome.records} records, {outcome.events_recorded} events, "
-        f"{outcome.duplicates} duplicates, {outcome.dead_lettered} dead-lettered, "
-        f"{outcome.documents_written} documents written"
+        f"{path}: {plural(outcome.records, 'record')}, "
+        f"{plural(outcome.events_recorded, 'event')}, "
+        f"{plural(outcome.duplicates, 'duplicate')}, {outcome.dead_lettered} dead-lettered, "
+        f"{plural(outcome.documents_written, 'document')} written"
     )
     if outcome.error:
-        console.print(f"[red]{len(outcome.failed)} records to retry: {outcome.error}[/red]")
+        console.print(
+            f"[red]{plural(len(outcome.failed), 'record')} to retry: {outcome.error}[/red]"
+        )

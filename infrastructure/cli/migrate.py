@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, Migration, MigrationReport
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_migrate_command(commands: Any) -> None:
@@ -124,11 +125,11 @@ def _print_report(report: MigrationReport, rolled_back: bool) -> None:
                 f"  {outcome.fields_added_in_place} new field(s) added to {outcome.from_index}"
             )
         if outcome.documents_rewritten:
-            console.print(f"  {outcome.documents_rewritten:,} documents re-rendered")
+            console.print(f"  {plural(outcome.documents_rewritten, 'document')} re-rendered")
     if report.generation is not None and not rolled_back:
         console.print(
-            f"generation {report.generation} is live: {report.events:,} events folded, "
-            f"{report.documents_written:,} documents written"
+            f"generation {report.generation} is live: {plural(report.events, 'event')} folded, "
+            f"{plural(report.documents_written, 'document')} written"
             + (" (resumed)" if report.resumed else "")
             + f" in {report.seconds:.1f} s. "
             "`streamfold migrate --rollback` swaps back."
@@ -142,13 +143,12 @@ def _print_report(report: MigrationReport, rolled_back: bool) -> None:
 def _migrate_with_progress(
     app: Streamfold, kinds: list[DocumentKind], args: argparse.Namespace, *, quiet: bool
 ) -> MigrationReport:
-    with Progress(
+    with live_progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
-        console=console,
         disable=quiet,
         transient=True,
     ) as progress:

@@ -8,18 +8,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
-
-import boto3
-from botocore.exceptions import BotoCoreError, NoRegionError
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
-from infrastructure.cli.output import console, print_json
+from infrastructure.aws_clients import aws_client
+from infrastructure.cli.output import console, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller import PassReport, PollSettings, ShardCheckpoints, StreamPoller
 from infrastructure.poller.stream_arns import stream_arns_of
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_poll_command(commands: Any) -> None:
@@ -45,15 +45,12 @@ def add_poll_command(commands: Any) -> None:
 
 def run_poll(app: Streamfold, args: argparse.Namespace) -> int:
     settings = _settings(args)
-    try:
-        streams = boto3.client("dynamodbstreams")
-        arns = args.stream_arn or list(
-            stream_arns_of(boto3.client("dynamodb"), _tables(app, args)).values()
-        )
-    except NoRegionError:
-        raise UsageError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)") from None
-    except BotoCoreError as error:
-        raise UsageError(f"cannot reach DynamoDB: {error}") from None
+    # A missing region or credentials, or an unreachable endpoint, is explained by the
+    # command line's failure handling (infrastructure.cli.failures).
+    streams = aws_client("dynamodbstreams")
+    arns = args.stream_arn or list(
+        stream_arns_of(aws_client("dynamodb"), _tables(app, args)).values()
+    )
     # Following a stream is a service: JSON logs and metrics. Draining it is a command: a summary.
     telemetry = None if args.until_idle else BatchTelemetry.from_environment()
     poller = StreamPoller(
@@ -114,8 +111,10 @@ def _summarize(report: PassReport, *, as_json: bool) -> None:
         print_json(summary)
         return
     console.print(
-        f"{summary['records']} records in {summary['batches']} batches: "
-        f"{summary['events_recorded']} events, {summary['duplicates']} duplicates, "
+        f"{plural(summary['records'], 'record')} in "
+        f"{plural(summary['batches'], 'batch', 'batches')}: "
+        f"{plural(summary['events_recorded'], 'event')}, "
+        f"{plural(summary['duplicates'], 'duplicate')}, "
         f"{summary['dead_lettered']} dead-lettered, "
-        f"{summary['documents_written']} documents written"
+        f"{plural(summary['documents_written'], 'document')} written"
     )

@@ -15,14 +15,21 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.markup import escape
+from rich.text import Text
 
-from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.cli.output import (
+    console,
+    plural,
+    print_json,
+    print_table,
+    to_a_terminal,
+    utc_instant,
+)
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from projections.documents import DocumentKind
 from projections.query import (
     MAX_PAGE_SIZE,
@@ -40,12 +47,18 @@ from projections.query import (
 )
 from projections.query.filters import every
 
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
+
 _COLUMNS = {
     DocumentKind.USERS: ["name", "email", "plan", "country", "image_count", "lifetime_value_cents"],
     DocumentKind.IMAGES: ["title", "status", "like_count", "owner_id", "created_at"],
 }
 _FLAGS = {"facets": "--facet", "filter": "--filter", "sort": "--sort", "text": "TEXT"}
 _MARKED = re.compile(r"\x00(.*?)\x01", re.DOTALL)
+# ``tags==x`` would otherwise read as tags equal to "=x"
+_OPERATOR_RUN = re.compile(r"^\s*(?P<field>[\w.]+)\s*(?P<op>[!=<>]+)\s*(?P<value>.*)$", re.DOTALL)
+_OPERATORS = ("!=", ">=", "<=", "=", ">", "<")  # the longer first
 
 
 def add_query_commands(commands: Any) -> None:
@@ -106,11 +119,16 @@ def _add_matching_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_search(app: Streamfold, args: argparse.Namespace) -> int:
+    if args.all and not args.json:
+        raise UsageError(
+            "--all prints every document: add --json to hand them to a script, or page "
+            "through them with --size N (and --search-after)"
+        )
     pre, _, post = args.tags.partition(",")
     request = _request(
         args,
-        sort=[SortKey.parse(spec) for spec in args.sort],
-        facets={spec: parse_facet(args.kind, spec) for spec in args.facet},
+        sort=[_sort_key(spec) for spec in args.sort],
+        facets={spec: _facet(args.kind, spec) for spec in args.facet},
         size=args.size,
         offset=args.offset,
         search_after=args.search_after,
@@ -136,9 +154,10 @@ def run_count(app: Streamfold, args: argparse.Namespace) -> int:
 
 def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
     def build() -> SearchRequest:
-        filters: list[FilterType] = [parse_filter(expression) for expression in args.filter]
+        filters: list[FilterType] = [_filter(expression) for expression in args.filter]
         if args.where:
-            filters.append(Filter.validate_python(_json(args.where)))
+            where = _json(args.where)
+            filters.append(_answer(lambda: Filter.validate_python(where), flag="--where"))
         fields = [f.strip() for f in args.fields.split(",")] if args.fields else []
         return SearchRequest(
             text=args.text,
@@ -152,22 +171,52 @@ def _request(args: argparse.Namespace, **extra: Any) -> SearchRequest:
     return _answer(build)
 
 
-def _answer(call: Any) -> Any:
-    """The call's result; a request the user must correct becomes one usage line."""
+def _sort_key(spec: str) -> SortKey:
+    return _answer(lambda: SortKey.parse(spec), f"--sort {spec!r}")
+
+
+def _facet(kind: str, spec: str) -> Any:
+    return _answer(lambda: parse_facet(kind, spec), f"--facet {spec!r}")
+
+
+def _filter(expression: str) -> FilterType:
+    found = _OPERATOR_RUN.match(expression)
+    if found and found["op"] not in _OPERATORS:
+        meant = next((op for op in _OPERATORS if found["op"].startswith(op)), "=")
+        raise UsageError(
+            f"--filter {expression!r}: one operator only, e.g. {found['field']}{meant}"
+            f"{found['value']} (a value that starts with {found['op'][-1]!r} goes in --where)"
+        )
+    return _answer(lambda: parse_filter(expression))
+
+
+def _answer(call: Any, flag: str | None = None) -> Any:
+    """The call's result; a request the user must correct becomes one usage line.
+
+    ``flag`` names the option whose value was being read, when the problem's location
+    is inside that value (a pydantic path into ``--where``'s JSON names no flag).
+    """
     try:
         return call()
     except ValidationError as error:
-        raise UsageError(_described(QueryError.from_validation_error(error))) from None
+        raise UsageError(_described(QueryError.from_validation_error(error), flag)) from None
     except QueryError as error:
-        raise UsageError(_described(error)) from None
+        raise UsageError(_described(error, flag)) from None
 
 
-def _described(error: QueryError) -> str:
+def _described(error: QueryError, flag: str | None = None) -> str:
     problems = []
     for problem in error.problems:
+        if flag is not None:
+            # the first part of a location in --where's JSON is the filter's type
+            inside = ".".join(problem.location.split(".")[1:] if flag == "--where" else [])
+            where = f"{flag} ({inside})" if inside else flag
+            quoted = flag.partition(" ")[2]  # the value, which the message may repeat
+            problems.append(f"{where}: {problem.message.removeprefix(f'{quoted}: ')}")
+            continue
         top, _, rest = problem.location.partition(".")
-        flag = _FLAGS.get(top, f"--{top.replace('_', '-')}") if top else ""
-        where = f"{flag} ({rest})" if rest and top != "facets" else flag
+        flag_of_top = _FLAGS.get(top, f"--{top.replace('_', '-')}") if top else ""
+        where = f"{flag_of_top} ({rest})" if rest and top != "facets" else flag_of_top
         problems.append(f"{where}: {problem.message}" if where else problem.message)
     return "; ".join(problems)
 
@@ -186,7 +235,7 @@ def _print_page(
     header = ["id", *columns] + (["score"] if request.ranked else [])
     rows = []
     for hit in page.hits:
-        row = [hit.id, *(hit.source.get(c) for c in columns)]
+        row = [hit.id, *(utc_instant(hit.source.get(c)) for c in columns)]
         if request.ranked:
             row.append(f"{hit.score or 0:.2f}")
         if args.highlight:
@@ -194,28 +243,56 @@ def _print_page(
         rows.append(row)
     if args.highlight:
         header.append("matched")
-    print_table(f"{page.total} {kind.value} match {args.text!r}", header, rows)
+    noun = kind.value.removesuffix("s")
+    verb = "matches" if page.total == 1 else "match"
+    print_table(f"{plural(page.total, noun)} {verb} {args.text!r}", header, rows)
     for name, facet in page.facets.items():
         if isinstance(facet, BucketFacet):
-            buckets = [[bucket.key, bucket.count] for bucket in facet.buckets]
-            if facet.other_count:
-                buckets.append(["(other)", facet.other_count])
-            print_table(f"facet {name}", ["value", "count"], buckets)
+            rows = _buckets(name.partition(":")[0], facet, page.total)
+            print_table(f"facet {name}", ["value", "count"], rows)
         elif isinstance(facet, StatsResult):
             console.print(
                 f"facet {name}: count {facet.count}, min {facet.min}, max {facet.max}, "
                 f"avg {facet.avg}, sum {facet.sum}"
             )
     if page.next_cursor:
-        console.print(f"next page: --search-after {page.next_cursor}", soft_wrap=True)
+        mark = "" if to_a_terminal() else "# "  # a pipe reads rows; the rest is a comment
+        console.print(f"{mark}next page: --search-after {page.next_cursor}", soft_wrap=True)
 
 
-def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> str:
-    """The fragments with their tags shown in bold (and everything else taken literally)."""
+def _buckets(field: str, facet: BucketFacet, total: int) -> list[list[Any]]:
+    """The facet's rows; owner facets also count the images whose owner is unknown.
+
+    An image whose user does not exist (yet, or any more) has ``owner: null`` and so no
+    value in any ``owner.*`` field; each image has one owner, so the rest of the total is
+    exactly those images, and the rows add up to the total.
+    """
+    rows: list[list[Any]] = [[utc_instant(b.key), b.count] for b in facet.buckets]
+    if facet.other_count:
+        rows.append(["(other)", facet.other_count])
+    counted = sum(b.count for b in facet.buckets) + facet.other_count
+    if facet.type == "terms" and field.startswith("owner.") and counted < total:
+        rows.append(["(unknown owner)", total - counted])
+    return rows
+
+
+def _fragments(highlight: dict[str, list[str]], request: SearchRequest) -> Text | str:
+    """The fragments with the matched words marked, and everything else taken literally.
+
+    A terminal shows the words in bold; a pipe or a file has no bold, so there they are
+    wrapped in ``**`` (as Markdown writes strong emphasis), and the fields are separated by
+    `` | `` instead of lines, to keep each hit on one row.
+    """
     tags = request.highlight or Highlight()
+    terminal = to_a_terminal()
     lines = []
     for field, fragments in highlight.items():
         text = " … ".join(fragments).replace(tags.pre_tag, "\x00").replace(tags.post_tag, "\x01")
-        marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
-        lines.append(f"{field}: {marked}")
-    return "\n".join(lines)
+        if terminal:
+            marked = _MARKED.sub(lambda m: f"[bold]{m.group(1)}[/bold]", escape(text))
+        else:
+            marked = _MARKED.sub(lambda m: f"**{m.group(1)}**", text)
+        lines.append(f"{escape(field) if terminal else field}: {marked}")
+    if terminal:
+        return Text.from_markup("\n".join(lines))
+    return " | ".join(lines)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     ProgressColumn,
     Task,
     TaskProgressColumn,
@@ -18,13 +17,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from infrastructure.cli.output import console, print_json
+from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.rebuild import Rebuild, RebuildReport, rollback
 from infrastructure.rebuilding.slices import Partition, PartitionError
 from infrastructure.rebuilding.workers import LocalWorkers
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 # Set by AWS Batch in each child of an array job: 0 to size - 1.
 BATCH_ARRAY_INDEX = "AWS_BATCH_JOB_ARRAY_INDEX"
@@ -118,7 +119,8 @@ def _partition(text: str | None) -> Partition | None:
 
 def _print_summary(app: Streamfold, report: RebuildReport, *, rollback: bool) -> None:
     work = (
-        f"{report.events:,} events folded, {report.documents_written:,} documents written"
+        f"{plural(report.events, 'event')} folded, "
+        f"{plural(report.documents_written, 'document')} written"
         f" in {report.seconds:.1f} s"
     )
     if report.activated:
@@ -162,7 +164,7 @@ def _rebuild_with_progress(
     app: Streamfold, args: argparse.Namespace, *, quiet: bool
 ) -> RebuildReport:
     kinds = list(DocumentKind) if args.kind == "all" else [DocumentKind(args.kind)]
-    with Progress(
+    with live_progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -170,7 +172,6 @@ def _rebuild_with_progress(
         TextColumn("{task.fields[unit]}"),
         _Rate(),
         TimeRemainingColumn(),
-        console=console,
         disable=quiet,
     ) as progress:
         tasks = [progress.add_task("rebuilding", total=None, unit="events")]

@@ -10,14 +10,13 @@ streamfold resync --table likes           every document the likes table feeds
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
-from infrastructure.cli.output import console, print_json
+from infrastructure.aws_clients import aws_client
+from infrastructure.cli import exit_codes
+from infrastructure.cli.output import console, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.resync import (
     ReconcileReport,
     RewriteReport,
@@ -27,6 +26,9 @@ from infrastructure.resync import (
     resync_documents,
 )
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_resync_command(commands: Any) -> None:
@@ -56,11 +58,28 @@ def run_resync(app: Streamfold, args: argparse.Namespace) -> int:
     documents = _documents(app, args, target)
     reports = {kind: resync_documents(app, kind, ids) for kind, ids in documents.items() if ids}
     summary = _summary(reports, reconciled, args.source)
+    if target != "ids":  # ids found through a table or an owner may name no document: fine
+        summary["unknown"] = []
+    named = [doc_id for ids in documents.values() for doc_id in ids]
+    if named and summary["unknown"] and len(summary["unknown"]) == len(named):
+        raise UsageError(_unknown(args.kind, summary["unknown"]))
     if args.json:
         print_json(summary)
     else:
         _print(summary)
-    return 0 if not summary["too_often"] and not reconciled.rejected else 1
+        if summary["unknown"]:
+            console.print(_unknown(args.kind, summary["unknown"]), markup=False)
+    problems = summary["too_often"] or summary["unknown"] or reconciled.rejected
+    return exit_codes.PROBLEM_FOUND if problems else exit_codes.OK
+
+
+def _unknown(kind: str, ids: list[str]) -> str:
+    noun = kind.removesuffix("s")
+    return (
+        f"no {noun} {', '.join(ids)} in the event store: check the "
+        f"{'id' if len(ids) == 1 else 'ids'} (`streamfold search {kind}` lists them), or "
+        "import the tables with `streamfold bootstrap`"
+    )
 
 
 def _target(args: argparse.Namespace) -> str:
@@ -82,7 +101,7 @@ def _target(args: argparse.Namespace) -> str:
 
 
 def _reconcile(app: Streamfold, args: argparse.Namespace, target: str) -> ReconcileReport:
-    client = boto3.client("dynamodb")
+    client = aws_client("dynamodb")
     if target == "table":
         return reconcile_table(app, client, TableKind(args.table))
     if target == "owner":
@@ -113,6 +132,7 @@ def _summary(
         "written": sum(report.written for report in reports.values()),
         "stale": sum(report.stale for report in reports.values()),
         "too_often": [doc for report in reports.values() for doc in report.too_often],
+        "unknown": [doc for report in reports.values() for doc in report.unknown],
         "items_read": reconciled.items_read,
         "events_recorded": reconciled.events_recorded,
         "items_that_differed": reconciled.differed,
@@ -123,18 +143,20 @@ def _summary(
 def _print(summary: dict[str, Any]) -> None:
     if summary["source"] == "dynamodb":
         console.print(
-            f"read {summary['items_read']:,} items from DynamoDB: "
+            f"read {plural(summary['items_read'], 'item')} from DynamoDB: "
             f"{len(summary['items_that_differed']):,} differed from the event store, "
-            f"{summary['events_recorded']:,} events recorded"
+            f"{plural(summary['events_recorded'], 'event')} recorded"
         )
         for item in summary["items_that_differed"][:20]:
             console.print(f"  {item}", markup=False)
         for item in summary["items_rejected"]:
             console.print(f"  rejected {item}", markup=False)
-    counts = [f"{n:,} {kind.removesuffix('s')}" for kind, n in summary["rewritten"].items()]
-    rewritten = " and ".join(counts) or "no"
+    counts = [
+        plural(n, f"{kind.removesuffix('s')} document") for kind, n in summary["rewritten"].items()
+    ]
+    rewritten = " and ".join(counts) or "no documents"
     console.print(
-        f"rewrote {rewritten} documents with fresh versions "
+        f"rewrote {rewritten} with fresh versions "
         f"({summary['written']:,} written, {summary['stale']:,} stale)"
     )
     for doc in summary["too_often"]:

@@ -29,6 +29,11 @@ def add_sql_command(commands: Any) -> None:
     sql.add_argument(
         "--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows the table shows at most"
     )
+    sql.add_argument(
+        "--allow-writes", action="store_true",
+        help="also run statements that write files, attach databases or change settings "
+        "(COPY ... TO, ATTACH, INSTALL, LOAD, EXPORT DATABASE, SET, ...)",
+    )  # fmt: skip
     sql.set_defaults(run=run_sql, needs_app=False)
 
 
@@ -46,10 +51,17 @@ def run_sql(_: Any, args: argparse.Namespace) -> int:
         from infrastructure.cli.export import export
 
         export(location, full=False, chunk=500_000, show_progress=False)
-    from infrastructure.sqlquery.workspace import SqlWorkspace  # DuckDB: loaded when used
+    # DuckDB: loaded when used
+    from infrastructure.sqlquery.statements import refuse_writes
+    from infrastructure.sqlquery.workspace import SqlWorkspace, exported_tables
 
+    root = Path(location.removeprefix("file://"))
+    if not exported_tables(root):
+        raise UsageError(_no_export(location, given=bool(args.location)))
     try:
-        with SqlWorkspace(Path(location.removeprefix("file://"))) as workspace:
+        if not args.allow_writes:
+            refuse_writes(query)
+        with SqlWorkspace(root) as workspace:
             result = workspace.run(query)
     except SqlError as error:
         raise UsageError(str(error)) from None
@@ -60,3 +72,16 @@ def run_sql(_: Any, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(as_table(result, max_rows=max(args.max_rows, 0)) + "\n")
     return 0
+
+
+def _no_export(location: str, *, given: bool) -> str:
+    if given:
+        return (
+            f"no export in {location}: write one with `streamfold export {location}`, "
+            "or add --fresh to export before the query"
+        )
+    return (
+        f"no export in {location} (the default; STREAMFOLD_EXPORT changes it): run "
+        "`streamfold export`, add --fresh to export before the query, or name the "
+        "directory you exported to with --from DIR"
+    )

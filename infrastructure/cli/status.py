@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.cli.output import console, print_json, print_table
-from infrastructure.composition import Streamfold
 from infrastructure.observability.status import PipelineStatus, read_status
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_status_command(commands: Any) -> None:
@@ -45,7 +47,7 @@ def _print(status: PipelineStatus) -> None:
     if status.versions:
         print_table(
             "Versions of the documents and mappings",
-            ["kind", "live", "wanted", ""],
+            ["kind", "live", "wanted", "state"],
             [
                 [v.kind, v.live or "(no index yet)", v.wanted,
                  "current" if v.current else "run `streamfold migrate --plan`"]

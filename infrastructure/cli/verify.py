@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from domain.kinds import TableKind
-from infrastructure.cli.output import console, print_json, print_table
+from infrastructure.aws_clients import aws_client
+from infrastructure.cli.output import console, plural, print_json, print_table
 from infrastructure.cli.parser import UsageError
-from infrastructure.composition import Streamfold
 from infrastructure.table_documents import scan_documents
 from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport, verify, verify_against_tables
 from projections.documents import DocumentKind
+
+if TYPE_CHECKING:
+    from infrastructure.composition import Streamfold
 
 
 def add_verify_command(commands: Any) -> None:
@@ -43,7 +44,7 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
     if args.source == "dynamodb":
         names = {kind: table for table, kind in app.settings.tables.items()}
         tables = {kind: names.get(kind, kind.value) for kind in TableKind}
-        scan = scan_documents(boto3.client("dynamodb"), tables, args.segments)
+        scan = scan_documents(aws_client("dynamodb"), tables, args.segments)
         report = verify_against_tables(app, kinds, scan, repair=args.repair)
     else:
         report = verify(app, kinds, repair=args.repair)
@@ -80,10 +81,13 @@ def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
 
 def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespace) -> None:
     against = "the tables" if report.source == "dynamodb" else "the event store"
+    checked = " and ".join(
+        plural(count, kind.removesuffix("s")) for kind, count in summary["checked"].items()
+    )
     console.print(
-        f"checked {summary['checked']} against {against}: {summary['missing']} missing, "
-        f"{summary['extra']} extra, {summary['differing']} differing"
-        + (f"; {report.repaired} repaired" if args.repair else "")
+        f"checked {checked or 'nothing'} against {against}: {summary['missing']:,} missing, "
+        f"{summary['extra']:,} extra, {summary['differing']:,} differing"
+        + (f"; {report.repaired:,} repaired" if args.repair else "")
     )
     if report.drift:
         rows = [[d.kind, d.doc_id, d.problem, ", ".join(d.fields), d.cause] for d in report.drift]
@@ -93,14 +97,16 @@ def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespa
         print_table("examples", columns, rows[: args.examples])
     if report.unreadable:
         console.print(
-            f"{len(report.unreadable)} item(s) break the domain's rules and have no document; "
-            f"the first: {report.unreadable[0]}"
+            f"{plural(len(report.unreadable), 'item')} of the tables cannot have a document "
+            f"(the domain's rules refuse it); the first: {report.unreadable[0]}",
+            markup=False,
         )
     behind = report.caused_by(EVENT_STORE)
     if behind:
         console.print(
-            f"{len(behind)} document(s) differ because the event store never received a change "
-            "of the tables; `--repair` does not write them. Replay the stream while it still "
+            f"{plural(len(behind), 'document')} {'differs' if len(behind) == 1 else 'differ'} "
+            "because the event store never received a change "
+            "of the tables; `--repair` does not write these. Replay the stream while it still "
             "holds the change (`streamfold poll --stream-arn ARN --until-idle`), or change the "
             "item again; items the event store has never seen come in with "
             '`streamfold bootstrap`. See docs/operations.md, "Verify and repair".'

@@ -40,6 +40,7 @@ from infrastructure.embedded.schema import (
 )
 from projections.documents import DocumentChange, DocumentKind
 from projections.ports import IndexedDocument
+from projections.query.analysis import index_text
 
 _U64 = range(2**64)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -179,7 +180,8 @@ def _filler(roles: tuple[tuple[str, FieldRole], ...], order: tuple[str, ...]) ->
     anything else (lists, subclasses, odd types) goes through the converters one by one.
     """
     writers = tuple((name, _CONVERTERS[role]) for name, role in roles)
-    as_text = tuple(name for name, role in roles if role in (FieldRole.TEXT, FieldRole.KEYWORD))
+    as_text = tuple(name for name, role in roles if role is FieldRole.TEXT)
+    as_keyword = tuple(name for name, role in roles if role is FieldRole.KEYWORD)
     as_date = tuple(name for name, role in roles if role is FieldRole.DATE)
     as_integer = tuple(name for name, role in roles if role is FieldRole.INTEGER)
     as_boolean = tuple(name for name, role in roles if role is FieldRole.BOOLEAN)
@@ -187,8 +189,12 @@ def _filler(roles: tuple[tuple[str, FieldRole], ...], order: tuple[str, ...]) ->
     def fill(document: dict[str, Any], value: Any) -> None:
         kind = type(value)
         if kind is str:
-            for name in as_text:
+            for name in as_keyword:
                 document[name] = value
+            if as_text:
+                analyzed = index_text(value)
+                for name in as_text:
+                    document[name] = analyzed
             for name in as_date:
                 millis = _millis(value)
                 if millis is not None:
@@ -239,6 +245,10 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _analyzed(value: Any) -> str | None:
+    return index_text(value) if isinstance(value, str) else None
+
+
 def _integer(value: Any) -> int | None:
     return value if type(value) is int and value in _I64 else None
 
@@ -248,7 +258,7 @@ def _boolean(value: Any) -> bool | None:
 
 
 _CONVERTERS: dict[FieldRole, Converter] = {
-    FieldRole.TEXT: _many(_text),
+    FieldRole.TEXT: _many(_analyzed),
     FieldRole.KEYWORD: _many(_text),
     FieldRole.INTEGER: _many(_integer),
     FieldRole.BOOLEAN: _many(_boolean),

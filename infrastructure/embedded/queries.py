@@ -1,36 +1,35 @@
 """The CRM's search text as tantivy queries: typo-tolerant, boosted full text.
 
-Each query term matches a field exactly or within an edit distance chosen like OpenSearch's
-``fuzziness: AUTO`` (0 for terms of 1-2 characters, 1 for 3-5, 2 beyond; always 0 when the
-request turns ``fuzzy`` off). With ``prefix``, the last term also matches the beginning
-of a word in the fields that allow it (names, titles). A term matches a document through
-its best field, weighted by the field's boost, plus a little for other matching fields
-(like OpenSearch's ``best_fields`` with a tie breaker); the terms add up, so a document
-matching more terms, or matching them exactly, scores higher. Tombstones never match.
+The terms are the query's words (`projections.query.query_words`: analyzed like the
+indexed text, stop words left out). Under the ``all_words`` rule every term must match,
+under ``some_words`` at least one (see `projections.query.matching`). Each query term
+matches a field exactly or within an edit distance chosen like OpenSearch's
+``fuzziness: AUTO`` (0 for terms of 1-2 characters, 1 for 3-5, 2 beyond; always 0 when
+the request turns ``fuzzy`` off). With ``prefix``, the last term also matches the
+beginning of a word in the fields that allow it (names, titles); a Korean term matches
+beginnings everywhere, and a single Chinese or Japanese character either half of a pair.
+A term matches a document through its best field, weighted by the field's boost, plus a
+little for other matching fields (like OpenSearch's ``best_fields`` with a tie breaker);
+the terms add up, so a document matching more terms, or matching them exactly, scores
+higher. Tombstones never match.
 
 >>> terms = query_terms("Photgraphy mou", fuzzy=True, prefix=True)
->>> [(t.text, t.distance, t.prefix) for t in terms]
-[('photgraphy', 2, False), ('mou', 1, True)]
 >>> images = kind_schema(DocumentKind.IMAGES)
->>> query = live(images, full_text(images, terms, searched_fields(images, SearchRequest())))
+>>> fields = searched_fields(images, SearchRequest())
+>>> query = live(images, full_text(images, terms, fields, WordRule.ALL_WORDS))
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tantivy
 
 from infrastructure.embedded.schema import DELETED, FieldRole, IndexedField, KindSchema
-from projections.query import SearchRequest, fuzziness
+from projections.query import SearchRequest, WordRule
+from projections.query.text import QueryTerm, query_terms
 
-# Mirrors tantivy's "default" tokenizer, which indexes the text fields.
-TEXT_ANALYZER = (
-    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    .filter(tantivy.Filter.remove_long(40))
-    .filter(tantivy.Filter.lowercase())
-    .build()
-)
 # An exact match must outrank a near miss: the fuzzy query scores a constant 1.0 whatever
 # the distance, the exact one scores by BM25 on top of it.
 EXACT_BOOST = 2.0
@@ -39,26 +38,10 @@ TIE_BREAKER = 0.3
 
 
 @dataclass(frozen=True, slots=True)
-class QueryTerm:
-    text: str
-    distance: int  # the edit distance still counted as a match
-    prefix: bool = False  # also matches as the beginning of a word, in prefix fields
-
-
-@dataclass(frozen=True, slots=True)
 class SearchedField:
     field: IndexedField
     boost: float
     prefix: bool
-
-
-def query_terms(text: str, *, fuzzy: bool = True, prefix: bool = False) -> list[QueryTerm]:
-    """The distinct analyzed terms of the search text, in order."""
-    words = list(dict.fromkeys(TEXT_ANALYZER.analyze(text)))
-    return [
-        QueryTerm(word, fuzziness(word) if fuzzy else 0, prefix and i == len(words) - 1)
-        for i, word in enumerate(words)
-    ]
 
 
 def request_terms(request: SearchRequest) -> list[QueryTerm]:
@@ -80,9 +63,9 @@ def searched_fields(schema: KindSchema, request: SearchRequest) -> list[Searched
 
 
 def full_text(
-    schema: KindSchema, terms: list[QueryTerm], fields: list[SearchedField]
+    schema: KindSchema, terms: list[QueryTerm], fields: list[SearchedField], rule: WordRule
 ) -> tantivy.Query:
-    """Documents matching any term in any of the fields; nothing at all without terms."""
+    """Documents matching the terms (all or some) in the fields; nothing without terms."""
     if not terms or not fields:
         return tantivy.Query.empty_query()
     per_term = [
@@ -92,22 +75,33 @@ def full_text(
         )
         for term in terms
     ]
-    return tantivy.Query.boolean_query([(tantivy.Occur.Should, query) for query in per_term])
+    return _combined(per_term, rule)
 
 
-def any_term(
-    schema: KindSchema, terms: list[QueryTerm], fields: list[SearchedField]
+def matching_terms(
+    schema: KindSchema, terms: list[QueryTerm], fields: list[SearchedField], rule: WordRule
 ) -> tantivy.Query:
     """The documents `full_text` matches, without its scoring: cheaper to count and facet."""
     if not terms or not fields:
         return tantivy.Query.empty_query()
-    alternatives = [
-        (tantivy.Occur.Should, query)
+    per_term = [
+        tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, query)
+                for field in fields
+                for query in _matching_term(schema, field, term)
+            ]
+        )
         for term in terms
-        for field in fields
-        for query in _matching_term(schema, field, term)
     ]
-    return tantivy.Query.boolean_query(alternatives)
+    return _combined(per_term, rule)
+
+
+def _combined(per_term: list[tantivy.Query], rule: WordRule) -> tantivy.Query:
+    if len(per_term) == 1:
+        return per_term[0]
+    occur = tantivy.Occur.Must if rule is WordRule.ALL_WORDS else tantivy.Occur.Should
+    return tantivy.Query.boolean_query([(occur, query) for query in per_term])
 
 
 def every_live_document(schema: KindSchema) -> tantivy.Query:
@@ -135,11 +129,7 @@ def _term_in_field(schema: KindSchema, searched: SearchedField, term: QueryTerm)
             schema.tantivy_schema, name, term.text, distance=term.distance
         )
         alternatives.append((tantivy.Occur.Should, fuzzy))
-    if term.prefix and searched.prefix:
-        beginning = tantivy.Query.fuzzy_term_query(
-            schema.tantivy_schema, name, term.text, distance=0, prefix=True
-        )
-        alternatives.append((tantivy.Occur.Should, beginning))
+    alternatives += [(tantivy.Occur.Should, query) for query in _loose(schema, searched, term)]
     if len(alternatives) == 1:
         return exact
     return tantivy.Query.boolean_query(alternatives)
@@ -154,9 +144,20 @@ def _matching_term(
         if term.distance
         else tantivy.Query.term_query(schema.tantivy_schema, name, text)
     )
-    if not (term.prefix and searched.prefix):
-        return [within]
-    beginning = tantivy.Query.fuzzy_term_query(
-        schema.tantivy_schema, name, text, distance=0, prefix=True
-    )
-    return [within, beginning]
+    return [within, *_loose(schema, searched, term)]
+
+
+def _loose(schema: KindSchema, searched: SearchedField, term: QueryTerm) -> list[tantivy.Query]:
+    """The other indexed words the term matches: words it begins, pairs it is half of."""
+    name, text = searched.field.name, term.text
+    loose: list[tantivy.Query] = []
+    if term.begins(searched.prefix):
+        loose.append(
+            tantivy.Query.fuzzy_term_query(
+                schema.tantivy_schema, name, text, distance=0, prefix=True
+            )
+        )
+    if term.halves:
+        pattern = f"{re.escape(text)}.|.{re.escape(text)}"
+        loose.append(tantivy.Query.regex_query(schema.tantivy_schema, name, pattern))
+    return loose

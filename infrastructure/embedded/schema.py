@@ -38,9 +38,10 @@ from projections.query import FieldType, QueryError, QueryField, QueryProblem, q
 
 # Bump when the fields change: a new physical index is built behind the alias. Version 2:
 # the query allowlist's fields, dates in milliseconds, presence and byte-order fields.
-# Version 3: the user document's web analytics. Version 4: its engagement. (Existing
-# installations move to a new version with `streamfold migrate`.)
-SCHEMA_VERSION = 4
+# Version 3: the user document's web analytics. Version 4: its engagement. Version 5: text
+# analyzed by `projections.query.analysis` (folding, CJK bigrams). (Existing installations
+# move to a new version with `streamfold migrate`.)
+SCHEMA_VERSION = 5
 
 ID = "id"
 VERSION = "version"
@@ -52,9 +53,9 @@ ORDER_PARTS = 4
 ORDER_PART_BYTES = 8
 ID_ORDER = tuple(f"{ID}_order{part}" for part in range(ORDER_PARTS))
 
-# The "default" tokenizer splits on non-alphanumerics, drops tokens over 40 bytes and
-# lowercases; `queries.TEXT_ANALYZER` mirrors it for query terms and highlighting.
-TEXT_TOKENIZER = "default"
+# Text fields receive the words `projections.query.analysis` made (folded, CJK bigrams),
+# separated by spaces: tantivy has no Unicode normalization or bigram filter of its own.
+TEXT_TOKENIZER = "whitespace"
 
 
 class FieldRole(Enum):

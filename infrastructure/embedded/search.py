@@ -7,6 +7,10 @@ follows ``offset`` hits or a ``search_after`` cursor: for field orders the curso
 last hit's sort values and the next page is a range search after them, however deep; for
 relevance it holds the position reached. Highlights and facets come with the page.
 
+With text, a search first requires every word; when that finds nothing it answers, counts
+and facets again by the looser rule (`projections.query.matching`): a search that finds
+something costs no more than before.
+
 An export (``every_document``) reads every match in chunks from one searcher, so it sees a
 single commit throughout, then orders them like a page would; it carries no highlights.
 
@@ -17,7 +21,7 @@ single commit throughout, then orders them like a page would; it carries no high
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
 import tantivy
@@ -25,13 +29,12 @@ import tantivy
 from infrastructure.embedded.codec import stored_body, stored_id
 from infrastructure.embedded.facets import facet_results
 from infrastructure.embedded.filters import compile_filter
-from infrastructure.embedded.highlight import Tags, TermMarker, highlight
 from infrastructure.embedded.ordering import OrderKey, after, both, sort_keys, sort_values, top
 from infrastructure.embedded.physical import PhysicalIndex
 from infrastructure.embedded.queries import (
-    any_term,
     full_text,
     live,
+    matching_terms,
     request_terms,
     searched_fields,
 )
@@ -41,11 +44,14 @@ from projections.query import (
     SearchHit,
     SearchPage,
     SearchRequest,
+    WordRule,
+    answer,
     decode_cursor,
     encode_cursor,
     relevance_cursor,
     relevance_position,
 )
+from projections.query.highlighting import HighlightedField, Tags, TermMarker, highlight
 
 # Matches collected per round of an export; bounds the collector's memory, not the result.
 EXPORT_CHUNK = 10_000
@@ -59,15 +65,26 @@ _ALONGSIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="streamfold-fa
 def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
     """The page (or, for an export, every match) of live documents matching the request."""
     schema, searcher = index.schema, index.searcher()
-    query = matching(schema, request)
+    page, rule = answer(
+        request, lambda rule: _answer(searcher, schema, request, rule), lambda page: page.total
+    )
+    page.matched = rule
+    return page
+
+
+def _answer(
+    searcher: tantivy.Searcher, schema: KindSchema, request: SearchRequest, rule: WordRule
+) -> SearchPage:
+    query = matching(schema, request, rule=rule)
     if request.every_document:
         return _export(searcher, schema, query, request)
-    unscored = matching(schema, request, scored=False)
+    unscored = matching(schema, request, scored=False, rule=rule)
     facets = _ALONGSIDE.submit(facet_results, searcher, schema, unscored, request.facets)
     if request.ranked:
         page = _by_relevance(searcher, query, request)
     else:
-        page = _by_keys(searcher, schema, query, request)
+        counting = _ALONGSIDE.submit(_count_matching, searcher, schema, unscored, request)
+        page = _by_keys(searcher, schema, query, request, counting)
     hits = [_hit(searcher.doc(address), score) for score, address in page.found]
     if request.highlight is not None and request.has_text and hits:
         _add_highlights(schema, request, hits)
@@ -80,20 +97,36 @@ def search(index: PhysicalIndex, request: SearchRequest) -> SearchPage:
 
 
 def count(index: PhysicalIndex, request: SearchRequest) -> int:
-    """The exact number of live documents matching the request."""
-    schema = index.schema
-    unscored = matching(schema, request, scored=False)
-    return _count_matching(index.searcher(), schema, unscored, request)
+    """The exact number of live documents matching the request (by the rule that answers)."""
+    total, _ = _counted(index.searcher(), index.schema, request)
+    return total
 
 
-def matching(schema: KindSchema, request: SearchRequest, scored: bool = True) -> tantivy.Query:
+def _counted(
+    searcher: tantivy.Searcher, schema: KindSchema, request: SearchRequest
+) -> tuple[int, WordRule | None]:
+    """How many documents match, by the first rule that finds any."""
+
+    def attempt(rule: WordRule) -> int:
+        unscored = matching(schema, request, scored=False, rule=rule)
+        return _count_matching(searcher, schema, unscored, request)
+
+    return answer(request, attempt, lambda total: total)
+
+
+def matching(
+    schema: KindSchema,
+    request: SearchRequest,
+    scored: bool = True,
+    rule: WordRule | None = WordRule.ALL_WORDS,
+) -> tantivy.Query:
     """The live documents matching the request's text and filter (by relevance if scored)."""
     parts: list[tantivy.Query] = []
     if request.has_text:
         terms, fields = request_terms(request), searched_fields(schema, request)
-        parts.append(
-            full_text(schema, terms, fields) if scored else any_term(schema, terms, fields)
-        )
+        rule = rule or WordRule.ALL_WORDS
+        compile_text = full_text if scored else matching_terms
+        parts.append(compile_text(schema, terms, fields, rule))
     if request.filter is not None:
         # Scores nothing: a filter never changes relevance.
         parts.append(tantivy.Query.const_score_query(compile_filter(schema, request.filter), 0.0))
@@ -147,11 +180,13 @@ def _by_relevance(
 
 
 def _by_keys(
-    searcher: tantivy.Searcher, schema: KindSchema, query: tantivy.Query, request: SearchRequest
+    searcher: tantivy.Searcher,
+    schema: KindSchema,
+    query: tantivy.Query,
+    request: SearchRequest,
+    counting: Future[int],
 ) -> _Found:
     keys = sort_keys(schema, request.sort)
-    unscored = matching(schema, request, scored=False)
-    counting = _ALONGSIDE.submit(_count_matching, searcher, schema, unscored, request)
     if request.search_after is not None:
         values = decode_cursor(request, request.search_after)
         if len(values) != len(keys):
@@ -167,7 +202,11 @@ def _by_keys(
 def _add_highlights(schema: KindSchema, request: SearchRequest, hits: list[SearchHit]) -> None:
     assert request.highlight is not None
     wanted = set(request.highlight.fields)
-    fields = [f for f in searched_fields(schema, request) if not wanted or f.field.source in wanted]
+    fields = [
+        HighlightedField(f.field.source, f.prefix)
+        for f in searched_fields(schema, request)
+        if not wanted or f.field.source in wanted
+    ]
     marker = TermMarker(request_terms(request))
     tags = Tags(request.highlight.pre_tag, request.highlight.post_tag)
     for hit in hits:
@@ -175,7 +214,10 @@ def _add_highlights(schema: KindSchema, request: SearchRequest, hits: list[Searc
 
 
 def _export(
-    searcher: tantivy.Searcher, schema: KindSchema, query: tantivy.Query, request: SearchRequest
+    searcher: tantivy.Searcher,
+    schema: KindSchema,
+    query: tantivy.Query,
+    request: SearchRequest,
 ) -> SearchPage:
     # Ordering by a fast field costs far more per hit than ordering by score, so the chunks
     # are read in score order (ties by document address) and sorted here.

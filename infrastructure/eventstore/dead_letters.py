@@ -48,10 +48,56 @@ class NewDeadLetter:
         )  # fmt: skip
 
     def identity(self) -> str:
-        if self.letter_id:
-            return self.letter_id
-        digest = hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode())
-        return f"{self.source}:{digest.hexdigest()[:32]}"
+        """The letter's id: given, or derived from the record (see ``record_letter_id``)."""
+        return self.letter_id or record_letter_id(self.source, self.raw)
+
+    def former_identity(self) -> str | None:
+        """The id a stream record's letter had when letters were keyed by eventID alone."""
+        event_id = None if self.letter_id else self.raw.get("eventID")
+        if isinstance(event_id, str) and event_id.isascii() and event_id.isprintable():
+            return f"{self.source}:{event_id}"
+        return None
+
+
+def record_letter_id(source: str, raw: Mapping[str, Any]) -> str:
+    """``source:eventID:digest``, the digest over the record's canonical JSON.
+
+    The same record delivered again gets the same id, so a retry counts an attempt
+    instead of adding a copy; two different records that share an eventID (hand-made
+    events, replays, another source) get two letters, so neither's raw record is lost.
+    A record without a usable eventID is named by its source and digest alone.
+
+    >>> record_letter_id("dynamodb-streams", {"eventID": "c81e728d", "dynamodb": {}})
+    'dynamodb-streams:c81e728d:...'
+    """
+    digest = _digest(raw)
+    event_id = _printable_event_id(raw)
+    if event_id is None:
+        return f"{source}:{digest}"
+    return f"{source}:{event_id}:{digest[:16]}"
+
+
+# Real event ids are 32 hex digits (DynamoDB Streams) or a shard id and a sequence number
+# (Kinesis). Any other, unprintable or very long, could not be stored, printed or typed as
+# part of an id; the digest alone names such a record, as it named records before.
+_MAX_EVENT_ID = 128
+
+
+def _printable_event_id(raw: Mapping[str, Any]) -> str | None:
+    event_id = raw.get("eventID")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > _MAX_EVENT_ID:
+        return None
+    return event_id if event_id.isascii() and event_id.isprintable() else None
+
+
+def _digest(raw: Mapping[str, Any]) -> str:
+    # Stored letters are JSON, so the digest of a record read back for a replay must equal
+    # the digest of the record as it first came: canonical JSON of what JSON can hold.
+    try:
+        text = json.dumps(raw, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(raw)  # keys of mixed types cannot be sorted; only hand-made records
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +131,7 @@ class DeadLetterStore:
             return
         now = datetime.now(UTC).isoformat()
         with self._dialect.transaction() as cursor:
+            self._rename_former_letters(cursor, letters)
             cursor.executemany(
                 self._dialect.sql(
                     "INSERT INTO streamfold_dead_letters (letter_id, source, table_name, reason,"
@@ -106,6 +153,24 @@ class DeadLetterStore:
                     )
                     for letter in letters
                 ],
+            )
+
+    def _rename_former_letters(self, cursor: Any, letters: Sequence[NewDeadLetter]) -> None:
+        # A letter stored under its eventID alone takes its record's id when that very
+        # record comes again (a replay, a retry), so it is counted instead of copied.
+        renames = [
+            (letter.identity(), former, json.dumps(letter.raw, default=str), letter.identity())
+            for letter in letters
+            if (former := letter.former_identity()) is not None
+        ]
+        if renames:
+            cursor.executemany(
+                self._dialect.sql(
+                    "UPDATE streamfold_dead_letters SET letter_id = ? WHERE letter_id = ?"
+                    " AND raw = ? AND NOT EXISTS (SELECT 1 FROM streamfold_dead_letters AS d"
+                    " WHERE d.letter_id = ?)"
+                ),
+                renames,
             )
 
     def list(
@@ -142,6 +207,25 @@ class DeadLetterStore:
             )
             record = cursor.fetchone()
         return None if record is None else _letter(record)
+
+    def named(self, given: str) -> Sequence[DeadLetter]:
+        """The letter with this id, else every letter whose id goes on from it.
+
+        ``dynamodb-streams:EVENT-ID``, as a person reads it off a log line, names the
+        letters of that record (``dynamodb-streams:EVENT-ID:digest``).
+        """
+        letter = self.get(given)
+        if letter is not None:
+            return [letter]
+        with self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    "SELECT * FROM streamfold_dead_letters WHERE SUBSTR(letter_id, 1, ?) = ?"
+                    " ORDER BY first_seen, letter_id"
+                ),
+                (len(given) + 1, f"{given}:"),
+            )
+            return [_letter(record) for record in cursor.fetchall()]
 
     def mark(self, letter_ids: Sequence[str], status: LetterStatus) -> int:
         with self._dialect.transaction() as cursor:

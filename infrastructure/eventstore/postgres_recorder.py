@@ -12,8 +12,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from domain.changes import StreamPosition
 from domain.intake import PositionMove
+from domain.positions import ItemPosition
+from infrastructure.eventstore.item_positions import decoded, encoded
 
 
 class PostgresSourceRecorder(PostgresApplicationRecorder):
@@ -50,7 +51,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
         )
         current = {row["item_key"]: row["position"] for row in curs.fetchall()}
         for move in moves:
-            expected = None if move.expected is None else move.expected.value
+            expected = None if move.expected is None else encoded(move.expected)
             if current.get(move.item_key) != expected:
                 raise IntegrityError(f"stream position of {move.item_key!r} moved concurrently")
         updates = [m for m in moves if m.expected is not None]
@@ -61,7 +62,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                     "FROM unnest(%s::text[], %s::text[]) AS m(item_key, position) "
                     "WHERE p.item_key = m.item_key"
                 ).format(table=table),
-                ([m.item_key for m in updates], [m.position.value for m in updates]),
+                ([m.item_key for m in updates], [encoded(m.position) for m in updates]),
             )
         inserts = [m for m in moves if m.expected is None]
         if inserts:
@@ -73,12 +74,12 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                     "SELECT * FROM unnest(%s::text[], %s::text[]) "
                     "ON CONFLICT (item_key) DO NOTHING RETURNING item_key"
                 ).format(table=table),
-                ([m.item_key for m in inserts], [m.position.value for m in inserts]),
+                ([m.item_key for m in inserts], [encoded(m.position) for m in inserts]),
             )
             if len(curs.fetchall()) != len(inserts):
                 raise IntegrityError("a stream position was recorded concurrently")
 
-    def select_positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
+    def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL(
@@ -87,7 +88,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                 ).format(schema=Identifier(self.datastore.schema)),
                 (list(item_keys),),
             )
-            return {row["item_key"]: StreamPosition(row["position"]) for row in curs.fetchall()}
+            return {row["item_key"]: decoded(row["position"]) for row in curs.fetchall()}
 
     def select_events_of(self, originator_ids: Collection[UUID]) -> list[StoredEvent]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -10,8 +10,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from domain.changes import StreamPosition
 from domain.intake import PositionMove
+from domain.positions import ItemPosition
+from infrastructure.eventstore.item_positions import decoded, encoded
 
 ITEM_POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS streamfold_item_positions ("
@@ -32,26 +33,26 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
                 c.execute(
                     "INSERT INTO streamfold_item_positions VALUES (?, ?) "
                     "ON CONFLICT (item_key) DO NOTHING",
-                    (move.item_key, move.position.value),
+                    (move.item_key, encoded(move.position)),
                 )
             else:
                 c.execute(
                     "UPDATE streamfold_item_positions SET position = ? "
                     "WHERE item_key = ? AND position = ?",
-                    (move.position.value, move.item_key, move.expected.value),
+                    (encoded(move.position), move.item_key, encoded(move.expected)),
                 )
             if c.sqlite_cursor.rowcount != 1:
                 raise IntegrityError(f"stream position of {move.item_key!r} moved concurrently")
         return super()._insert_events(c, stored_events, **kwargs)
 
-    def select_positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
+    def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 "SELECT item_key, position FROM streamfold_item_positions "
                 "WHERE item_key IN (SELECT value FROM json_each(?))",
                 (json.dumps(list(item_keys)),),
             )
-            return {row[0]: StreamPosition(row[1]) for row in c.fetchall()}
+            return {row[0]: decoded(row[1]) for row in c.fetchall()}
 
     def select_events_of(self, originator_ids: Collection[UUID]) -> list[StoredEvent]:
         with self.datastore.transaction(commit=False) as c:

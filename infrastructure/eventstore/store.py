@@ -20,9 +20,9 @@ from eventsourcing.persistence import (
 )
 
 from domain.aggregate import SourceAggregate
-from domain.changes import StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ItemLedger, PositionMove
+from domain.positions import ItemPosition
 from infrastructure.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.eventstore.recent_events import RecentEvents
 from infrastructure.eventstore.transcoder import OrjsonTranscoder
@@ -172,9 +172,9 @@ class EventSourcedItemLedger(ItemLedger):
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
-    def positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
+    def positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
         keys = list(item_keys)
-        found: dict[str, StreamPosition] = {}
+        found: dict[str, ItemPosition] = {}
         with _transient(self._store):
             for start in range(0, len(keys), _QUERY_CHUNK):
                 found.update(

@@ -123,9 +123,9 @@ class S3Prefix(ExportDestination):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
+            from infrastructure.aws_clients import aws_client
 
-            self._client = boto3.client("s3")
+            self._client = aws_client("s3")
         return self._client
 
     def describe(self) -> str:

@@ -5,7 +5,7 @@
     GET  /v1/{kind}/fields   the fields a request may use, and how
     GET  /v1/{kind}/documents/{id}   one document by id, or a 404
     GET  /health             {"status": "ok"}
-    GET  /openapi.json, /docs
+    GET  /openapi.json, /docs (the interactive reference, at /ui/api-docs.html)
     GET  /ui/                the CRM's browser screen (search and dashboards) over this API
 
 ``kind`` is ``users`` or ``images``. The same app runs under ``streamfold serve`` and, via
@@ -23,14 +23,22 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from infrastructure.http.auth import Authenticator
 from infrastructure.http.errors import install_error_handlers
 from infrastructure.http.limits import Limits, install_limits
+from infrastructure.http.openapi import RATE_LIMITED, ErrorResponse, api_errors, describe_security
 from infrastructure.http.ui import mount_screen
 from projections.documents import DocumentKind
-from projections.query import CountRequest, SearchPage, SearchRequest, Term, query_fields
+from projections.query import (
+    CountRequest,
+    QueryError,
+    SearchPage,
+    SearchRequest,
+    Term,
+    query_fields,
+)
 from projections.search import SearchService
 
 ServiceProvider = Callable[[], SearchService]
@@ -101,6 +109,8 @@ def create_app(
     """
     app = FastAPI(
         title="streamfold CRM search API",
+        docs_url=None,  # the screen serves the reference from local files (mount_screen)
+        redoc_url=None,
         version="1",
         description="Search and count the denormalized user and image documents. "
         "Requests are checked against each kind's field allowlist (GET /v1/{kind}/fields); "
@@ -108,12 +118,14 @@ def create_app(
     )
     install_error_handlers(app)
     install_limits(app, limits or Limits.from_environment(os.environ))
+    scheme = getattr(authenticate, "openapi_scheme", None)
+    app.openapi = lambda: describe_security(app, scheme)  # type: ignore[method-assign]
 
     def authenticated(request: Request) -> None:
         event: Mapping[str, Any] | None = request.scope.get("aws.event")
         authenticate(headers=request.headers, event=event)
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(authenticated)])
+    api = APIRouter(prefix="/v1", dependencies=[Depends(authenticated)], responses=api_errors())
 
     @api.post("/{kind}/search", response_model=SearchPage, summary="Search users or images")
     def search(
@@ -127,7 +139,11 @@ def create_app(
         kind: DocumentKind,
         request: Annotated[CountRequest, Body(openapi_examples=COUNT_EXAMPLES)],
     ) -> CountResponse:
-        return CountResponse(count=service().count(kind, request.as_search()))
+        try:
+            search = request.as_search()
+        except ValidationError as error:  # a rule only the search request checks
+            raise QueryError.from_validation_error(error) from None
+        return CountResponse(count=service().count(kind, search))
 
     @api.get("/{kind}/fields", response_model=list[QueryableField], summary="Queryable fields")
     def fields(kind: DocumentKind) -> list[QueryableField]:
@@ -144,7 +160,12 @@ def create_app(
             for f in query_fields(kind).fields
         ]
 
-    @api.get("/{kind}/documents/{doc_id}", response_model=DocumentResponse, summary="One document")
+    @api.get(
+        "/{kind}/documents/{doc_id}",
+        response_model=DocumentResponse,
+        summary="One document",
+        responses={404: {"model": ErrorResponse, "description": "No such document"}},
+    )
     def document(kind: DocumentKind, doc_id: str) -> DocumentResponse:
         # Through the search path, so a get sees exactly what searches see (no tombstones).
         only = SearchRequest(
@@ -155,7 +176,7 @@ def create_app(
             raise HTTPException(404, f"no {kind.value} document with id {doc_id!r}")
         return DocumentResponse(id=hits[0].id, source=hits[0].source)
 
-    @app.get("/health", summary="Liveness")
+    @app.get("/health", summary="Liveness", responses={429: RATE_LIMITED})
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -1,7 +1,9 @@
 """Who may call the CRM search API: nobody checked, a bearer token, or API Gateway's word.
 
 - ``none``: every request passes (local use: ``streamfold serve`` listens on 127.0.0.1);
-- ``token``: ``Authorization: Bearer <STREAMFOLD_API_TOKEN>``, compared in constant time;
+- ``token``: ``Authorization: Bearer <STREAMFOLD_API_TOKEN>``, the token compared in
+  constant time, the scheme name in any case (``bearer`` too: RFC 7235 makes it
+  case-insensitive);
 - ``apigateway``: API Gateway has already run an authorizer (JWT, Lambda or IAM) and put
   its result in the event's ``requestContext.authorizer``; a request without one is refused.
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from infrastructure.settings import API_AUTH, API_TOKEN, ConfigError
 
@@ -36,13 +38,20 @@ class NoAuthentication:
 
 
 class BearerToken:
+    openapi_scheme: ClassVar[dict[str, str]] = {"type": "http", "scheme": "bearer"}
+
     def __init__(self, token: str) -> None:
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     def __call__(self, *, headers: Mapping[str, str], event: Mapping[str, Any] | None) -> None:
-        given = headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, self._expected):
-            raise NotAuthenticated("send Authorization: Bearer <token>")
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        # Both checks run whatever the scheme, so the time taken tells nothing of the token.
+        right_scheme = scheme.lower() == "bearer"
+        right_token = hmac.compare_digest(given.encode(), self._expected)
+        if not (right_scheme and right_token):
+            raise NotAuthenticated(
+                "the API token is missing or wrong: send Authorization: Bearer <token>"
+            )
 
 
 class ApiGatewayAuthorizer:

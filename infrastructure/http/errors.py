@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from infrastructure.http.auth import NotAuthenticated
+from infrastructure.http.request_body import body_problem
+from infrastructure.settings import ConfigError
 from projections.ports import TransientFailure
 from projections.query import QueryError
 
@@ -39,6 +41,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticated, _unauthorized)
     app.add_exception_handler(TransientFailure, _unavailable)
+    app.add_exception_handler(ConfigError, _misconfigured)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
 
@@ -55,8 +58,13 @@ async def _invalid_query(request: Request, error: Exception) -> JSONResponse:
 
 async def _invalid_body(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    content_type = request.headers.get("content-type")
     records = []
     for record in error.errors():
+        whole = body_problem(record, error.body, content_type)
+        if whole is not None:
+            records.append(whole)
+            continue
         location = tuple(record.get("loc", ()))
         if location[:1] == ("body",):
             location = location[1:]
@@ -79,6 +87,13 @@ async def _unavailable(request: Request, error: Exception) -> JSONResponse:
         status_code=503,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+async def _misconfigured(request: Request, error: Exception) -> JSONResponse:
+    # The setting and its fix are for the operator's log, not for the caller.
+    log.error("cannot answer, the configuration is wrong: %s; fix it and redeploy", error)
+    message = "the service is misconfigured; its log says which setting to fix"
+    return JSONResponse(error_body("internal", message), status_code=500)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

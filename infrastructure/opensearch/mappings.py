@@ -6,8 +6,13 @@ field to the mapping. Values of the wrong shape for a date or number are kept in
 ``_source`` but left out of the index (``ignore_malformed``), so one odd attribute cannot
 hide a whole document.
 
-Text is analyzed by ``words``: every character that is not a letter or digit separates
-words, so ``ada@example.com`` is found by ``example``. Names, titles, emails and
+Text is analyzed by ``words`` like the embedded backend (`projections.query.analysis`):
+every character that is not a letter, digit or combining mark separates words, so
+``ada@example.com`` is found by ``example`` and emoji match nothing; accents and Arabic
+short vowels are dropped (``asciifolding`` for letters written with their accent, a
+character filter for accents written apart), ``ß`` becomes ``ss``, case and width are
+folded, and Chinese and Japanese become pairs of characters (``cjk_bigram``; Korean
+words, written with spaces, stay whole). No ICU plugin is needed. Names, titles, emails and
 descriptions are text with a ``keyword`` sub-field (sort, facets); ids and enumerations are
 keywords with a ``text`` sub-field (full-text search). The properties are derived from the
 document models' declarations (`projections.documents`). Which fields the CRM may query, and
@@ -38,7 +43,9 @@ from projections.query.fields import query_fields
 from projections.query.limits import MAX_OFFSET, MAX_PAGE_SIZE
 from projections.versions import projection_version
 
-SCHEMA_VERSION = 1  # bump when the mappings change: a rebuild fills a new physical index
+# Bump when the mappings change: a rebuild fills a new physical index. Version 2: text in
+# every language (folding, CJK pairs).
+SCHEMA_VERSION = 2
 
 TOMBSTONE = "tombstone"
 TOMBSTONED_AT = "tombstoned_at"
@@ -51,18 +58,30 @@ URL_LIMIT = 2048
 
 ANALYSIS: dict[str, Any] = {
     "char_filter": {
+        # The accents `projections.query.analysis` drops when they are written apart
+        # (asciifolding only knows letters written with their accent).
+        "drop_accents": {
+            "type": "pattern_replace",
+            "pattern": "[\\x{0300}-\\x{036f}\\x{064b}-\\x{065f}\\x{0670}]",
+            "replacement": "",
+        },
+        # Letters, digits and the marks of words; an emoji's variation selector or a
+        # keycap's enclosing mark is part of no word.
         "non_word_to_space": {
             "type": "pattern_replace",
-            "pattern": "[^\\p{L}\\p{N}]",
+            "pattern": "[^\\p{L}\\p{N}\\p{Mn}\\p{Mc}]|[\\x{fe00}-\\x{fe0f}]",
             "replacement": " ",
-        }
+        },
+    },
+    "filter": {
+        "cjk_pairs": {"type": "cjk_bigram", "ignored_scripts": ["hangul"]},
     },
     "analyzer": {
         WORDS_ANALYZER: {
             "type": "custom",
-            "char_filter": ["non_word_to_space"],
+            "char_filter": ["drop_accents", "non_word_to_space"],
             "tokenizer": "standard",
-            "filter": ["lowercase"],
+            "filter": ["cjk_width", "lowercase", "asciifolding", "cjk_pairs"],
         }
     },
 }

@@ -1,12 +1,16 @@
 """The CRM's `SearchRequest` as OpenSearch query bodies.
 
-The search text is a ``multi_match`` over the searched fields with their boosts (names and
-titles weigh most), ``best_fields`` with a tie breaker, tolerating typos with
+The search text's words (`projections.query.query_words`: analyzed like the index, stop
+words left out) each become a ``multi_match`` over the searched fields with their boosts
+(names and titles weigh most), ``best_fields`` with a tie breaker, tolerating typos with
 ``fuzziness: AUTO`` like the embedded backend; with ``prefix`` the last word also matches
-the beginning of a word in names and titles. Filters go to the ``filter`` context, so they
-never change relevance, and tombstones are filtered out of every query. Hits come by
-relevance then id, or by the sort keys (missing values last) then id, which makes
-``search_after`` pages follow each other exactly.
+the beginning of a word in names and titles (a Korean word everywhere; a single Chinese
+or Japanese character matches either half of a pair). Under the ``all_words`` rule every
+word must match, under ``some_words`` at least one (`projections.query.matching`).
+Highlights are made from the hits (`projections.query.highlighting`). Filters go to the
+``filter`` context, so they never change relevance, and tombstones are filtered out of
+every query. Hits come by relevance then id, or by the sort keys (missing values last)
+then id, which makes ``search_after`` pages follow each other exactly.
 
 >>> body = page_body(kind_mapping(DocumentKind.USERS), SearchRequest(text="ada", size=5))
 >>> body["query"]["bool"]["filter"]
@@ -32,8 +36,9 @@ from projections.query import (
     SortValue,
     Term,
     Terms,
-    query_words,
+    WordRule,
 )
+from projections.query.text import QueryTerm, query_terms
 
 # A match in a second field adds a little to the best field's score.
 TIE_BREAKER = 0.3
@@ -46,12 +51,12 @@ def is_ranked(text: str) -> bool:
     return bool(text.strip())
 
 
-def match(mapping: KindMapping, request: SearchRequest) -> Body:
-    """The live documents matching the request's text and filter."""
+def match(mapping: KindMapping, request: SearchRequest, rule: WordRule | None = None) -> Body:
+    """The live documents matching the request's text (by the rule) and filter."""
     filters = [live_documents()]
     if request.filter is not None:
         filters.append(compile_filter(mapping, request.filter))
-    matching = text_query(mapping, request) if request.has_text else {"match_all": {}}
+    matching = text_query(mapping, request, rule) if request.has_text else {"match_all": {}}
     return {"bool": {"must": [matching], "filter": filters}}
 
 
@@ -64,27 +69,48 @@ def searched_fields(mapping: KindMapping, request: SearchRequest) -> list[Search
     ]
 
 
-def text_query(mapping: KindMapping, request: SearchRequest) -> Body:
+def text_query(mapping: KindMapping, request: SearchRequest, rule: WordRule | None) -> Body:
+    """Every word (or, under ``some_words``, at least one) in the searched fields."""
     fields = searched_fields(mapping, request)
-    words: Body = {
+    terms = query_terms(request.text, fuzzy=request.fuzzy, prefix=request.prefix)
+    if not terms or not fields:
+        return {"match_none": {}}
+    clauses = [_term_query(fields, term, request.fuzzy) for term in terms]
+    if len(clauses) == 1:
+        return clauses[0]
+    if rule is WordRule.SOME_WORDS:
+        return {"bool": {"should": clauses, "minimum_should_match": 1}}
+    return {"bool": {"must": clauses}}
+
+
+def _term_query(fields: list[SearchedField], term: QueryTerm, fuzzy: bool) -> Body:
+    found: Body = {
         "multi_match": {
-            "query": request.text,
+            "query": term.text,
             "fields": [field.weighted for field in fields],
             "type": "best_fields",
             "tie_breaker": TIE_BREAKER,
         }
     }
-    if request.fuzzy:
-        words["multi_match"]["fuzziness"] = "AUTO"
-    last = query_words(request.text)[-1:] if request.prefix else []
-    beginnings = [
-        {"prefix": {field.indexed: {"value": last[0], "boost": field.boost}}}
-        for field in fields
-        if field.prefix and last
-    ]
-    if not beginnings:
-        return words
-    return {"bool": {"should": [words, *beginnings], "minimum_should_match": 1}}
+    if fuzzy:
+        found["multi_match"]["fuzziness"] = "AUTO"
+    loose = [query for field in fields for query in _loose(field, term)]
+    if not loose:
+        return found
+    return {"bool": {"should": [found, *loose], "minimum_should_match": 1}}
+
+
+def _loose(field: SearchedField, term: QueryTerm) -> list[Body]:
+    """The other indexed words the term matches: words it begins, pairs it is half of."""
+    loose: list[Body] = []
+    if term.begins(field.prefix):
+        loose.append({"prefix": {field.indexed: {"value": term.text, "boost": field.boost}}})
+    if term.halves:
+        loose += [
+            {"wildcard": {field.indexed: {"value": pattern, "boost": field.boost}}}
+            for pattern in (f"{term.text}?", f"?{term.text}")
+        ]
+    return loose
 
 
 def compile_filter(mapping: KindMapping, spec: FilterType) -> Body:
@@ -125,35 +151,20 @@ def order(mapping: KindMapping, request: SearchRequest) -> list[Body]:
     return [*keys, by_id]
 
 
-def highlight(mapping: KindMapping, request: SearchRequest) -> Body | None:
-    options = request.highlight
-    if options is None or not request.has_text:
-        return None
-    wanted = set(options.fields)
-    fields = [f for f in searched_fields(mapping, request) if not wanted or f.source in wanted]
-    return {
-        "pre_tags": [options.pre_tag],
-        "post_tags": [options.post_tag],
-        "encoder": "html",
-        "require_field_match": True,
-        "highlight_query": text_query(mapping, request),
-        "fields": {field.indexed: {} for field in fields},
-    }
-
-
 def page_body(
     mapping: KindMapping,
     request: SearchRequest,
     after: list[SortValue] | None = None,
     position: int | None = None,
+    rule: WordRule | None = None,
 ) -> Body:
-    """One page of hits with the exact total, facets and highlights.
+    """One page of hits with the exact total and facets (highlights are made from them).
 
     The page starts after the sort values ``after``, or ``position`` hits in (by default
     the request's ``offset``).
     """
     body: Body = {
-        "query": match(mapping, request),
+        "query": match(mapping, request, rule),
         "sort": order(mapping, request),
         "size": request.size,
         "track_total_hits": True,
@@ -163,16 +174,17 @@ def page_body(
         body["search_after"] = after
     else:
         body["from"] = request.offset if position is None else position
-    marked = highlight(mapping, request)
-    if marked is not None:
-        body["highlight"] = marked
     if request.facets:
         body["aggs"] = aggregations(mapping, request.facets)
     return body
 
 
 def export_body(
-    mapping: KindMapping, request: SearchRequest, chunk: int, after: list[Any] | None
+    mapping: KindMapping,
+    request: SearchRequest,
+    chunk: int,
+    after: list[Any] | None,
+    rule: WordRule | None = None,
 ) -> Body:
     """The next chunk of an export, after the previous chunk's last hit.
 
@@ -182,7 +194,7 @@ def export_body(
     """
     by_id = [{mapping.id_field: {"order": "asc"}}]
     body: Body = {
-        "query": match(mapping, request),
+        "query": match(mapping, request, rule),
         "sort": by_id if request.ranked else order(mapping, request),
         "track_scores": request.ranked,
         "size": chunk,
@@ -193,5 +205,5 @@ def export_body(
     return body
 
 
-def count_body(mapping: KindMapping, request: SearchRequest) -> Body:
-    return {"query": match(mapping, request)}
+def count_body(mapping: KindMapping, request: SearchRequest, rule: WordRule | None = None) -> Body:
+    return {"query": match(mapping, request, rule)}

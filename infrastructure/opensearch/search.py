@@ -10,6 +10,10 @@ hit (``search_after``), inside a point in time when the cluster offers one so th
 chunk sees the same snapshot. Without a point in time (Elasticsearch, or a cluster that
 refuses it) the chunks read the live index.
 
+With text, a page, count or export first requires every word; when nothing has them all
+it is asked again with the looser rule (`projections.query.matching`), and the page says
+which rule answered.
+
 Every request goes through ``run``, which retries transient failures within the index's
 time budget.
 
@@ -28,7 +32,12 @@ from opensearchpy import OpenSearch, TransportError
 from infrastructure.opensearch.errors import describe_error
 from infrastructure.opensearch.facets import facet_results
 from infrastructure.opensearch.mappings import MAX_RESULT_WINDOW, KindMapping
-from infrastructure.opensearch.queries import count_body, export_body, page_body
+from infrastructure.opensearch.queries import (
+    count_body,
+    export_body,
+    page_body,
+    searched_fields,
+)
 from projections.ports import SearchUnavailable
 from projections.query import (
     QueryError,
@@ -36,11 +45,15 @@ from projections.query import (
     SearchPage,
     SearchRequest,
     SortValue,
+    WordRule,
+    answer,
     decode_cursor,
     encode_cursor,
     relevance_cursor,
     relevance_position,
 )
+from projections.query.highlighting import HighlightedField, Tags, TermMarker, highlight
+from projections.query.text import query_terms
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +76,22 @@ def read_page(
     client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
 ) -> SearchPage:
     position, after = _continuation(request)
-    response = run(_search(client, page_body(mapping, request, after, position), alias))
+
+    def attempt(rule: WordRule) -> Response:
+        body = page_body(mapping, request, after, position, rule)
+        response: Response = run(_search(client, body, alias))
+        return response
+
+    response, rule = answer(request, attempt, _total)
     found = response["hits"]["hits"]
     total = _total(response)
+    hits = [_hit(raw, request.ranked) for raw in found]
+    if request.highlight is not None and request.has_text:
+        _add_highlights(mapping, request, hits)
     return SearchPage(
+        matched=rule,
         total=total,
-        hits=[_hit(raw, mapping, request.ranked) for raw in found],
+        hits=hits,
         facets=facet_results(request.facets, response.get("aggregations") or {}),
         next_cursor=_next_cursor(request, found, total, position, after),
     )
@@ -113,11 +136,23 @@ def _next_cursor(
 def read_count(
     client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
 ) -> int:
-    body = count_body(mapping, request)
-    response: Response = run(
-        lambda timeout: client.count(index=alias, body=body, request_timeout=timeout)
-    )
-    return int(response["count"])
+    total, _ = _counted(client, alias, mapping, request, run)
+    return total
+
+
+def _counted(
+    client: OpenSearch, alias: str, mapping: KindMapping, request: SearchRequest, run: Run
+) -> tuple[int, WordRule | None]:
+    """How many documents match, by the first rule that finds any."""
+
+    def attempt(rule: WordRule) -> int:
+        body = count_body(mapping, request, rule)
+        response: Response = run(
+            lambda timeout: client.count(index=alias, body=body, request_timeout=timeout)
+        )
+        return int(response["count"])
+
+    return answer(request, attempt, lambda total: total)
 
 
 def read_export(
@@ -133,19 +168,20 @@ def read_export(
     """
     if isinstance(request, str):
         request = SearchRequest(text=request, every_document=True)
+    rule = _counted(client, alias, mapping, request, run)[1] if request.has_text else None
     chunk = EXPORT_CHUNK
     pit = _open_point_in_time(client, alias, run)
     hits: list[SearchHit] = []
     after: list[Any] | None = None
     try:
         while True:
-            body = export_body(mapping, request, chunk, after)
+            body = export_body(mapping, request, chunk, after, rule)
             if pit is not None:
                 body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
             response = run(_search(client, body, None if pit is not None else alias))
             pit = response.get("pit_id", pit)
             found = response["hits"]["hits"]
-            hits += [_hit(raw, mapping, request.ranked) for raw in found]
+            hits += [_hit(raw, request.ranked) for raw in found]
             if len(found) < chunk:
                 break
             if found[-1]["sort"] == after:
@@ -157,7 +193,7 @@ def read_export(
             _close_point_in_time(client, pit)
     if request.ranked:
         hits.sort(key=lambda hit: (-(hit.score or 0.0), hit.id))
-    return SearchPage(total=len(hits), hits=hits)
+    return SearchPage(total=len(hits), hits=hits, matched=rule)
 
 
 def _search(client: OpenSearch, body: dict[str, Any], index: str | None) -> Callable[[float], Any]:
@@ -201,15 +237,25 @@ def _total(response: Response) -> int:
     return int(total["value"] if isinstance(total, dict) else total)
 
 
-def _hit(raw: Response, mapping: KindMapping, ranked: bool) -> SearchHit:
-    highlight = {
-        mapping.source_of(field): list(fragments)
-        for field, fragments in (raw.get("highlight") or {}).items()
-    }
+def _hit(raw: Response, ranked: bool) -> SearchHit:
     score = raw.get("_score")
     return SearchHit(
         id=raw["_id"],
         score=float(score) if ranked and score is not None else None,
         source=raw["_source"],
-        highlight=highlight,
     )
+
+
+def _add_highlights(mapping: KindMapping, request: SearchRequest, hits: list[SearchHit]) -> None:
+    assert request.highlight is not None
+    wanted = set(request.highlight.fields)
+    fields = [
+        HighlightedField(f.source, f.prefix)
+        for f in searched_fields(mapping, request)
+        if not wanted or f.source in wanted
+    ]
+    terms = query_terms(request.text, fuzzy=request.fuzzy, prefix=request.prefix)
+    marker = TermMarker(terms)
+    tags = Tags(request.highlight.pre_tag, request.highlight.post_tag)
+    for hit in hits:
+        hit.highlight = highlight(hit.source, fields, marker, tags)

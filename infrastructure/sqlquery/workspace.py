@@ -18,6 +18,8 @@ raised as ``SqlError`` with DuckDB's own message on one line.
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
 import duckdb
@@ -69,7 +71,7 @@ class SqlWorkspace:
             table = relation.to_arrow_table()
             columns, types = list(relation.columns), [str(kind) for kind in relation.types]
         except duckdb.Error as error:
-            raise SqlError(one_line(str(error))) from None
+            raise SqlError(_with_our_tables(one_line(str(error)))) from None
         values = [column.to_pylist() for column in table.columns]
         return QueryResult(columns, types, list(zip(*values, strict=True)))
 
@@ -95,6 +97,28 @@ def one_line(message: str) -> str:
     located = [line for line in lines[1:] if line.startswith("LINE ")]
     said = [lines[0], *(line for line in lines[1:] if not line.startswith(("LINE ", "^")))]
     return " ".join(said) + (f" ({located[0]})" if located else "")
+
+
+def exported_tables(export_root: Path) -> list[str]:
+    """The tables the export has written files for (none: nothing was exported there)."""
+    return [t.name for t in TABLES if any((export_root / t.name).glob("*/*.parquet"))]
+
+
+# DuckDB suggests the nearest name in its whole catalog, system views included
+# ("Did you mean "pg_sequences"?"); a reader of the export means one of its tables.
+_NO_TABLE = re.compile(r'Table with name (?P<name>\S+) does not exist! Did you mean "[^"]*"\?')
+
+
+def _with_our_tables(message: str) -> str:
+    found = _NO_TABLE.search(message)
+    if found is None:
+        return message
+    names = [table.name for table in TABLES]
+    close = difflib.get_close_matches(found["name"].lower(), names, n=1, cutoff=0.5)
+    hint = f'Did you mean "{close[0]}"? ' if close else ""
+    tables = ", ".join(names)
+    said = f"Table with name {found['name']} does not exist! {hint}The tables are {tables}."
+    return message[: found.start()] + said + message[found.end() :]
 
 
 def _duck_type(table: TableLayout) -> str:

@@ -74,13 +74,14 @@ def source_change(
     _check_view_type(block.get("StreamViewType"))
     key = _key(block.get("Keys"), kind)
     item = None if change_type is ChangeType.REMOVE else _new_image(block, change_type)
+    record_id = _record_id(body.get("eventID"))
     return SourceChange(
         kind=kind,
         key=key,
         change_type=change_type,
         item=item,
-        position=position,
-        record_id=_record_id(body.get("eventID")),
+        position=position.of_record(record_id),
+        record_id=record_id,
         occurred_at=occurred_at,
         expired=change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity")),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.changes import SourceChange, StreamPosition
+from domain.changes import SourceChange
+from domain.positions import CreationTime, StreamOrigin, StreamPosition, Transport
 from infrastructure.streams.change_records import (
     KindOfTable,
     checked_table_name,
@@ -26,6 +27,7 @@ from infrastructure.streams.timestamps import epoch_micros, utc_datetime
 EVENT_SOURCE = "aws:dynamodb"
 # StreamPosition holds at most 48 digits; DynamoDB's sequence numbers have up to 40.
 _MAX_SEQUENCE_DIGITS = 48
+_MICROS_PER_SECOND = 1_000_000
 
 
 def parse_dynamodb_streams_record(
@@ -40,7 +42,8 @@ def parse_dynamodb_streams_record(
     table_name = None
     try:
         table_name = table_name_of(record.get("eventSourceARN"))
-        change = _change(record, table_name, kind_of_table)
+        origin = StreamOrigin(Transport.DYNAMODB_STREAMS, table_name, _label(record))
+        change = _change(record, origin, kind_of_table)
     except RecordError as error:
         return refused(identifier, record, DYNAMODB_STREAMS, table_name, str(error))
     return StreamRecord(identifier, record, DYNAMODB_STREAMS, table_name, change, None)
@@ -64,19 +67,29 @@ def table_name_of(arn: object) -> str:
     return checked_table_name(resource[1], "eventSourceARN")
 
 
-def _change(record: Mapping[str, Any], table_name: str, kind_of_table: KindOfTable) -> SourceChange:
-    kind = kind_of(table_name, kind_of_table)
+def _label(record: Mapping[str, Any]) -> str:
+    # The stream's label is its creation time; table_name_of has checked the ARN's form.
+    resource = str(record["eventSourceARN"]).split(":", 5)[5].split("/")
+    return "/".join(resource[3:]) if len(resource) > 3 and resource[2] == "stream" else ""
+
+
+def _change(
+    record: Mapping[str, Any], origin: StreamOrigin, kind_of_table: KindOfTable
+) -> SourceChange:
+    kind = kind_of(origin.table, kind_of_table)
     block = dynamodb_block(record, "the record")
-    position = _position(block.get("SequenceNumber"))
+    sequence_number = _sequence_number(block.get("SequenceNumber"))
     created = block.get("ApproximateCreationDateTime")
     field = "dynamodb.ApproximateCreationDateTime"
-    occurred_at = (
-        None if created is None else utc_datetime(epoch_micros(created, "SECOND", field), field)
-    )
+    micros = None if created is None else epoch_micros(created, "SECOND", field)
+    occurred_at = None if micros is None else utc_datetime(micros, field)
+    # DynamoDB Streams round the creation time down to the second.
+    interval = None if micros is None else CreationTime(micros, _MICROS_PER_SECOND)
+    position = StreamPosition(sequence_number, origin, created=interval)
     return source_change(record, block, kind, position, occurred_at)
 
 
-def _position(sequence_number: object) -> StreamPosition:
+def _sequence_number(sequence_number: object) -> int:
     if (
         not isinstance(sequence_number, str)
         or not sequence_number.isascii()
@@ -87,7 +100,7 @@ def _position(sequence_number: object) -> StreamPosition:
             "dynamodb.SequenceNumber must be a string of up to "
             f"{_MAX_SEQUENCE_DIGITS} digits, got {shown(sequence_number)}"
         )
-    return StreamPosition.of(int(sequence_number))
+    return int(sequence_number)
 
 
 def _item_identifier(record: Mapping[str, Any]) -> str:

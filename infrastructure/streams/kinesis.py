@@ -2,7 +2,8 @@
 
 Each Kinesis record's ``data`` is the base64 of a JSON DynamoDB change record. Kinesis
 carries no sequence number per item, so the position of a change is its
-``ApproximateCreationDateTime`` in microseconds.
+``ApproximateCreationDateTime`` in microseconds, in the Kinesis stream (``eventSourceARN``)
+it came through; two changes within one tick of its precision are of unknown order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from domain.changes import SourceChange, StreamPosition
+from domain.changes import SourceChange
+from domain.positions import CreationTime, StreamOrigin, StreamPosition, Transport
 from infrastructure.streams.change_records import (
     KindOfTable,
     checked_table_name,
@@ -35,7 +37,8 @@ from infrastructure.streams.timestamps import epoch_micros, utc_datetime
 EVENT_SOURCE = "aws:kinesis"
 # A Kinesis record holds at most 1 MiB, which base64 spells in this many characters.
 _MAX_DATA_CHARS = 4 * ((1024 * 1024 + 2) // 3)
-_PRECISIONS = frozenset(("MILLISECOND", "MICROSECOND"))
+_WIDTHS = {"MILLISECOND": 1_000, "MICROSECOND": 1}  # microseconds one tick stands for
+_PRECISIONS = frozenset(_WIDTHS)
 
 
 def parse_kinesis_record(record: Mapping[str, Any], kind_of_table: KindOfTable) -> StreamRecord:
@@ -49,7 +52,8 @@ def parse_kinesis_record(record: Mapping[str, Any], kind_of_table: KindOfTable) 
     try:
         body = decode_change_record(record.get("kinesis"))
         table_name = checked_table_name(body.get("tableName"), "kinesis.data tableName")
-        change = _change(body, table_name, kind_of_table)
+        origin = StreamOrigin(Transport.KINESIS, table_name, _stream_arn(record))
+        change = _change(body, origin, kind_of_table)
     except RecordError as error:
         return refused(identifier, record, KINESIS, table_name, str(error))
     return StreamRecord(identifier, record, KINESIS, table_name, change, None)
@@ -85,13 +89,23 @@ def decode_change_record(kinesis: object) -> Mapping[str, Any]:
     return body
 
 
-def _change(body: Mapping[str, Any], table_name: str, kind_of_table: KindOfTable) -> SourceChange:
-    kind = kind_of(table_name, kind_of_table)
+def _stream_arn(record: Mapping[str, Any]) -> str:
+    arn = record.get("eventSourceARN")
+    return arn if isinstance(arn, str) else ""
+
+
+def _change(
+    body: Mapping[str, Any], origin: StreamOrigin, kind_of_table: KindOfTable
+) -> SourceChange:
+    kind = kind_of(origin.table, kind_of_table)
     block = dynamodb_block(body, "kinesis.data")
     field = "dynamodb.ApproximateCreationDateTime"
-    micros = epoch_micros(block.get("ApproximateCreationDateTime"), _precision(body, block), field)
+    precision = _precision(body, block)
+    micros = epoch_micros(block.get("ApproximateCreationDateTime"), precision, field)
     occurred_at = utc_datetime(micros, field)
-    return source_change(body, block, kind, StreamPosition.of(micros), occurred_at)
+    created = CreationTime(micros, _WIDTHS[precision])
+    position = StreamPosition(micros, origin, created=created)
+    return source_change(body, block, kind, position, occurred_at)
 
 
 def _precision(body: Mapping[str, Any], block: Mapping[str, Any]) -> str:

@@ -65,6 +65,11 @@ if TYPE_CHECKING:
         MAX_PAGE_SIZE,
         MAX_QUERY_LENGTH,
     )
+    from projections.query.matching import (
+        WordRule,
+        answer,
+        can_loosen,
+    )
     from projections.query.request import (
         CountRequest,
         Highlight,
@@ -114,6 +119,9 @@ _SOURCES: dict[str, str] = {
     "QueryProblem": "projections.query.errors",
     "Range": "projections.query.filters",
     "RangeFacet": "projections.query.facets",
+    "WordRule": "projections.query.matching",
+    "answer": "projections.query.matching",
+    "can_loosen": "projections.query.matching",
     "SearchHit": "projections.query.results",
     "SearchPage": "projections.query.results",
     "SearchRequest": "projections.query.request",
@@ -186,6 +194,9 @@ __all__ = [
     "Term",
     "Terms",
     "TermsFacet",
+    "WordRule",
+    "answer",
+    "can_loosen",
     "canonical_date",
     "checked",
     "decode_cursor",

@@ -20,7 +20,15 @@ Which fields each kind allows is in `projections.query.fields`; `checked` enforc
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from projections.query.facets import MAX_FACETS, FacetSpec
 from projections.query.filters import FilterType
@@ -48,17 +56,17 @@ class SearchRequest(BaseModel):
 
     text: str = Field(default="", max_length=MAX_QUERY_LENGTH)
     fields: list[str] = Field(default_factory=list, max_length=20)
-    boosts: dict[str, float] = Field(default_factory=dict)
-    fuzzy: bool = True
-    prefix: bool = False
+    boosts: dict[str, StrictFloat] = Field(default_factory=dict)
+    fuzzy: StrictBool = True
+    prefix: StrictBool = False
     filter: FilterType | None = None
     sort: list[SortKey] = Field(default_factory=list, max_length=MAX_SORT_KEYS)
-    size: int = Field(default=10, ge=0, le=MAX_PAGE_SIZE)
-    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    size: StrictInt = Field(default=10, ge=0, le=MAX_PAGE_SIZE)
+    offset: StrictInt = Field(default=0, ge=0, le=MAX_OFFSET)
     search_after: str | None = Field(default=None, max_length=4096)
     highlight: Highlight | None = Field(default_factory=Highlight)
     facets: dict[str, FacetSpec] = Field(default_factory=dict, max_length=MAX_FACETS)
-    every_document: bool = False  # unpaged: every match, for exports and checks
+    every_document: StrictBool = False  # unpaged: every match, for exports and checks
 
     @model_validator(mode="after")
     def _paging_is_consistent(self) -> SearchRequest:
@@ -90,9 +98,9 @@ class CountRequest(BaseModel):
 
     text: str = Field(default="", max_length=MAX_QUERY_LENGTH)
     fields: list[str] = Field(default_factory=list, max_length=20)
-    boosts: dict[str, float] = Field(default_factory=dict)
-    fuzzy: bool = True
-    prefix: bool = False
+    boosts: dict[str, StrictFloat] = Field(default_factory=dict)
+    fuzzy: StrictBool = True
+    prefix: StrictBool = False
     filter: FilterType | None = None
 
     def as_search(self) -> SearchRequest:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from projections.query.facets import FacetResult
+from projections.query.matching import WordRule
 
 
 class SearchHit(BaseModel):
@@ -21,3 +22,6 @@ class SearchPage(BaseModel):
     hits: list[SearchHit]
     facets: dict[str, FacetResult] = Field(default_factory=dict)
     next_cursor: str | None = None  # pass as search_after for the next page; None: last page
+    # Which words the hits had to match: "all_words", or "some_words" when no document had
+    # them all; None without text.
+    matched: WordRule | None = None

@@ -160,8 +160,10 @@ class _Check:
         if lower and upper and len(self.problems) == known:
             (low_side, low), (high_side, high) = lower[0], upper[0]
             if low > high or (low == high and (low_side, high_side) != ("gte", "lte")):
+                backwards = "; its bounds are backwards: swap them" if low > high else ""
                 self.problem(
-                    location, f"the range {low_side} {low} and {high_side} {high} is empty"
+                    location,
+                    f"the range {low_side} {low} and {high_side} {high} is empty{backwards}",
                 )
         return spec.model_copy(update=bounds)
 

@@ -83,3 +83,20 @@ def test_token_mode_asks_for_the_token_and_keeps_it_for_the_tab(
     assert shown_total(page) > 0
     expect(page.locator("#token-form")).to_be_hidden()
     assert TOKEN not in page.content()
+
+
+def test_a_wrong_token_asks_to_sign_in_again_in_plain_words(
+    page: Page, token_server: Server
+) -> None:
+    page.add_init_script("sessionStorage.setItem('streamfold.api-token', 'an-expired-token')")
+    page.goto(f"{token_server.url}/ui/?kind=users")
+    settled(page)
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Sign in again")
+    expect(alert).not_to_contain_text("Authorization")
+    expect(alert).not_to_contain_text("Bearer")
+    expect(page.get_by_label("API token")).to_be_focused()
+    expect(page.get_by_role("navigation", name="Result pages")).to_be_hidden()
+    expect(page.get_by_role("button", name="Forget token")).to_be_hidden()
+    expect(page.locator("#hits")).to_be_hidden()

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infrastructure import lambda_handlers
+from infrastructure.eventstore.dead_letters import record_letter_id
 from infrastructure.settings import PostgresStore
 from projections.documents import DocumentKind
 from tests.chaos.figures import report_figures
@@ -77,7 +78,7 @@ def test_bad_input_on_postgres_and_opensearch_is_dead_lettered_and_the_rest_sear
     for kind, record, _ in bad:
         TRIED[kind] += 1
         if isinstance(record, dict):
-            letter = letters.get(f"{_source(record)}:{record['eventID']}")
+            letter = letters.get(record_letter_id(_source(record), record))
             assert letter is not None, (kind, record.get("eventID"))
             assert letter.raw == record and letter.reason and "\n" not in letter.reason
     for user in tables.items("users"):

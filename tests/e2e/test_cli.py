@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -85,11 +86,19 @@ def test_ingesting_the_same_file_twice_changes_nothing(
     assert summary["duplicates"] == 2
 
 
-def test_both_event_shapes_from_files_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+def test_both_event_shapes_from_files_are_accepted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tables = ",".join(f"{kind}=prod-{kind}" for kind in ("users", "images", "likes", "payments"))
+    monkeypatch.setenv("STREAMFOLD_TABLES", tables)
     for name in ("dynamodb_streams_event.json", "kinesis_event.json"):
+        # The two files carry the same changes in the same second: in one store, the order
+        # across transports is unknown and only a read of the tables could settle it.
+        monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / name))
         code, out, err = run(capsys, "ingest", str(FIXTURES / name), "--json")
         assert code == 0, err
-        assert json.loads(out)["batch_item_failures"] == []
+        summary = json.loads(out)
+        assert (summary["batch_item_failures"], summary["dead_lettered"]) == ([], 0), summary
 
 
 @pytest.mark.parametrize(
@@ -125,7 +134,7 @@ def test_an_unreachable_database_is_one_line_without_the_password(
 ) -> None:
     monkeypatch.setenv("STREAMFOLD_EVENT_STORE", "postgresql://crm:hunter2@127.0.0.1:1/crm")
     code, _, err = run(capsys, "count", "users")
-    assert code == 1 and "cannot reach the event store" in err and "hunter2" not in err
+    assert code == 3 and "cannot reach the event store" in err and "hunter2" not in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -167,3 +176,58 @@ def test_discarded_letters_leave_the_open_list(
     assert code == 0 and len(json.loads(out)["discarded"]) == 1
     _, out, _ = run(capsys, "dlq", "list", "--json")
     assert json.loads(out) == []
+
+
+def test_resync_of_an_unknown_id_says_so_and_fails(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
+
+    code, out, err = run(capsys, "resync", "users", "nosuch")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "no user nosuch in the event store" in err
+
+    code, out, _ = run(capsys, "resync", "users", "u-1", "nosuch")
+    assert code == 1
+    assert "rewrote 1 user document" in out and "no user nosuch" in out
+
+
+def test_verify_prints_a_readable_summary_and_json_on_request(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
+
+    code, out, _ = run(capsys, "verify")
+    assert code == 0 and "{" not in out
+    assert out.startswith("checked 1 user and 1 image against the event store: 0 missing")
+
+    _, out, _ = run(capsys, "verify", "--json")
+    assert json.loads(out)["checked"] == {"users": 1, "images": 1}
+
+
+def test_every_status_column_has_a_heading(
+    capsys: pytest.CaptureFixture[str], embedded_home: Path
+) -> None:
+    run(capsys, "ingest", str(write_event(embedded_home / "event.json")))
+
+    code, out, _ = run(capsys, "status")
+    headers = [
+        line
+        for i, line in enumerate(out.splitlines())
+        if i and out.splitlines()[i - 1].startswith("# ")
+    ]
+    assert code == 0 and headers
+    assert all(all(name.strip() for name in header.split("\t")) for header in headers)
+
+
+def test_serve_on_a_busy_port_is_one_line_and_no_banner(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        code, out, err = run(capsys, "serve", "--port", str(port))
+
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and f"cannot listen on 127.0.0.1:{port}" in err

@@ -115,7 +115,7 @@ def test_the_table_shows_hits_matched_fragments_facets_and_the_next_page(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, _ = run(
-        capsys, "search", "images", "photgraphy montains", "--size", "2", "--highlight",
+        capsys, "search", "images", "photgraphy", "--size", "2", "--highlight",
         "--facet", "status",
     )  # fmt: skip
 

@@ -43,13 +43,14 @@ def test_a_search_returns_hits_highlights_facets_and_a_cursor(client: TestClient
             "text": "photgraphy montains",
             "filter": {"type": "term", "field": "status", "value": "active"},
             "facets": {"status": {"type": "terms", "field": "status"}},
-            "size": 2,
+            "size": 1,
         },
     )
 
     assert response.status_code == 200
     page = response.json()
-    assert set(page) == {"total", "hits", "facets", "next_cursor"}
+    assert set(page) == {"total", "hits", "facets", "next_cursor", "matched"}
+    assert page["matched"] == "all_words"
     assert page["hits"][0]["id"] == "i-01"
     assert page["hits"][0]["highlight"]["title"] == [
         "<em>Photography</em> of <em>mountains</em> at dawn"
@@ -114,13 +115,58 @@ def test_bad_input_is_a_400_naming_where_the_problem_is(
     assert [p["location"] for p in error["problems"]] == [location]
 
 
-def test_a_body_that_is_not_json_is_a_400(client: TestClient) -> None:
+def test_a_body_that_is_not_json_is_a_400_saying_where_it_breaks(client: TestClient) -> None:
     response = client.post(
-        "/v1/users/search", content=b"{not json", headers={"content-type": "application/json"}
+        "/v1/users/search",
+        content=b'{\n  "text": "sunset",\n}',
+        headers={"content-type": "application/json"},
     )
 
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_request"
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["problems"] == [
+        {
+            "location": "body",
+            "message": "not valid JSON at line 3, column 1: "
+            "expecting property name enclosed in double quotes",
+        }
+    ]
+
+
+NO_BODY = "missing: send a JSON object ({} asks with every default)"
+NOT_JSON = "not sent as JSON: send it with Content-Type: application/json"
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "message"),
+    [
+        (None, {}, NO_BODY),
+        (None, {"content-type": "application/json"}, NO_BODY),
+        (b'{"text": "sunset"}', {"content-type": "text/plain"}, NOT_JSON),
+        (b'{"text": "sunset"}', {}, NOT_JSON),
+    ],
+    ids=["no body", "no body but a JSON type", "another type", "no type"],
+)  # fmt: skip
+def test_a_missing_body_or_content_type_is_a_400_with_a_sentence(
+    client: TestClient, content: bytes | None, headers: dict[str, str], message: str
+) -> None:
+    response = client.post("/v1/users/count", content=content, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["problems"] == [{"location": "body", "message": message}]
+
+
+def test_a_backwards_date_range_is_a_400_naming_both_bounds(client: TestClient) -> None:
+    backwards = {"type": "range", "field": "created_at", "gte": "2024-06-01", "lt": "2024-01-02"}
+
+    response = client.post("/v1/users/search", json={"filter": backwards})
+
+    assert response.status_code == 400
+    [problem] = response.json()["error"]["problems"]
+    assert problem["location"] == "filter"
+    assert "2024-06-01" in problem["message"] and "2024-01-02" in problem["message"]
+    assert problem["message"].endswith("is empty; its bounds are backwards: swap them")
 
 
 def test_unexpected_failures_never_leak_internals() -> None:
@@ -159,6 +205,28 @@ def test_a_bearer_token_guards_the_api_when_configured(service: SearchService) -
     assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
     assert missing.json()["error"]["code"] == "unauthorized"
     assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_auth_scheme_name_is_case_insensitive(service: SearchService, scheme: str) -> None:
+    client = TestClient(create_app(lambda: service, BearerToken(TOKEN)))
+
+    response = client.post(
+        "/v1/users/count", json={}, headers={"Authorization": f"{scheme} {TOKEN}"}
+    )
+
+    assert response.status_code == 200
+
+
+def test_a_refused_token_is_told_what_to_send(service: SearchService) -> None:
+    client = TestClient(create_app(lambda: service, BearerToken(TOKEN)))
+
+    response = client.post("/v1/users/count", json={}, headers={"Authorization": "Token nope"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == (
+        "the API token is missing or wrong: send Authorization: Bearer <token>"
+    )
 
 
 def test_the_openapi_document_describes_both_endpoints_of_both_kinds(client: TestClient) -> None:

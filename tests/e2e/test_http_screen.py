@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from infrastructure.embedded import EmbeddedSearchIndex
 from infrastructure.http import create_app
 from infrastructure.http.auth import BearerToken, NoAuthentication
-from infrastructure.http.ui import STATIC_DIRECTORY
+from infrastructure.http.ui import CONTENT_SECURITY_POLICY, STATIC_DIRECTORY
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET
 
@@ -85,7 +85,7 @@ def test_the_pages_are_served_compressed_with_a_strict_content_security_policy(
 
 
 def test_every_asset_the_pages_name_is_shipped_and_local(client: TestClient) -> None:
-    for page in ("index.html", "dashboards.html"):
+    for page in ("index.html", "dashboards.html", "api-docs.html"):
         html = (STATIC_DIRECTORY / page).read_text()
         assets = re.findall(r'(?:src|href)="([^"#]+)"', html)
 
@@ -105,6 +105,22 @@ def test_scripts_import_only_local_modules_and_never_write_html() -> None:
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", code), (
             script.name
         )
+
+
+def test_the_api_reference_is_a_page_of_the_screen_with_local_swagger_ui(
+    client: TestClient,
+) -> None:
+    docs = client.get("/docs", follow_redirects=False)
+    page = client.get("/ui/api-docs.html")
+    bundle = client.get("/ui/vendor/swagger-ui/swagger-ui-bundle.js")
+
+    assert docs.status_code == 307
+    assert docs.headers["location"] == "ui/api-docs.html"
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert bundle.status_code == 200
+    assert bundle.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "SwaggerUIBundle" in bundle.text
+    assert client.get("/redoc").status_code == 404  # it could only load from a CDN
 
 
 def test_the_vendored_chart_library_ships_with_its_licence() -> None:

@@ -31,7 +31,7 @@ from tests.contract.query_contract import DATASET
 
 TOKEN = "s3cret-token-of-the-crm-0123456789"
 GENEROUS = Limits(max_body_bytes=64 * 1024, per_second=0, burst=1)
-LEAKS = ("Traceback", 'File "', ".py", "line ", TOKEN)
+LEAKS = ("Traceback", 'File "', ".py", ", line ", TOKEN)  # a frame: File "x.py", line 4
 
 
 @pytest.fixture(scope="module")

@@ -214,14 +214,14 @@ def test_a_url_without_the_import_api_says_which_url_to_give(
     assert "no saved-objects API" in err and "_dashboards" in err
 
 
-def test_an_unreachable_dashboards_is_one_line_and_exit_code_1(
+def test_an_unreachable_dashboards_is_one_line_and_exit_code_3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("STREAMFOLD_OPENSEARCH_AUTH", raising=False)
 
     code, _, err = run(capsys, "dashboards", "install", f"http://127.0.0.1:{free_port()}")
 
-    assert code == 1
+    assert code == 3  # unreachable: worth retrying later (docs/operations.md, "Exit codes")
     assert err.count("\n") == 1 and "cannot be reached" in err
 
 

@@ -11,7 +11,9 @@ from infrastructure.embedded.byte_order import strings_beyond
 from infrastructure.embedded.schema import kind_schema
 from projections.documents import DocumentChange
 from projections.search import SearchService
+from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract
 from tests.contract.query_contract import DATASET, IMAGES, QueryContract
+from tests.contract.relevance_contract import CORPUS, RelevanceContract
 
 
 class TestEmbeddedQueries(QueryContract):
@@ -88,3 +90,23 @@ def test_string_ranges_follow_byte_order_even_past_32_bytes(
             if (title.encode() < value.encode() if descending else title.encode() > value.encode())
         }
         assert found == expected, value
+
+
+class TestEmbeddedMultilingual(MultilingualContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]:
+        index = EmbeddedSearchIndex(tmp_path_factory.mktemp("multilingual") / "search")
+        index.write(MULTILINGUAL)
+        yield SearchService(index)
+        index.close()
+
+
+class TestEmbeddedRelevance(RelevanceContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]:
+        index = EmbeddedSearchIndex(tmp_path_factory.mktemp("relevance") / "search")
+        index.write(CORPUS)
+        yield SearchService(index)
+        index.close()

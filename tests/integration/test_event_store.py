@@ -11,6 +11,7 @@ from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ChangeIntake, PositionMove
 from domain.kinds import TableKind
+from domain.positions import ItemPosition
 from domain.users import User
 from infrastructure.eventstore.dead_letters import DeadLetterStore, LetterStatus, NewDeadLetter
 from infrastructure.eventstore.projection_store import SqlProjectionStore
@@ -29,6 +30,10 @@ USER = {
     "marketingOptIn": True,
     "tags": {"b", "a"},
 }
+
+
+def at(order: int) -> ItemPosition:
+    return ItemPosition.at(StreamPosition.of(order))
 
 
 def user_change(position: int, **attributes: object) -> SourceChange:
@@ -67,7 +72,7 @@ def test_positions_are_kept_per_item_across_connections(
         positions = EventSourcedItemLedger(reopened).positions(["users\x1fu-1", "users\x1fu-2"])
     finally:
         reopened.close()
-    assert positions == {"users\x1fu-1": StreamPosition.of(7)}
+    assert positions == {"users\x1fu-1": ItemPosition.at(StreamPosition.of(7))}
 
 
 def test_a_position_moved_by_someone_else_refuses_the_whole_write(store: EventStore) -> None:
@@ -75,7 +80,7 @@ def test_a_position_moved_by_someone_else_refuses_the_whole_write(store: EventSt
     ChangeIntake(ledger).record([user_change(1)])
     [user] = ledger.load([User.create_id("u-1")]).values()
     user.change_plan("team")
-    stale = PositionMove("users\x1fu-1", StreamPosition.of(0), StreamPosition.of(5))
+    stale = PositionMove("users\x1fu-1", at(0), at(5))
     with pytest.raises(ConcurrentChange):
         ledger.record([user], [stale])
     assert store.head() == 1  # the event was not stored either
@@ -151,10 +156,8 @@ def test_numbers_arrive_as_decimals_and_are_stored_as_integers(store: EventStore
 
 def test_a_second_first_writer_of_an_item_is_refused(store: EventStore) -> None:
     ledger = EventSourcedItemLedger(store)
-    ledger.record([], [PositionMove("likes\x1fi-1\x1fu-1", None, StreamPosition.of(9))])
-    late_first = PositionMove("likes\x1fi-1\x1fu-1", None, StreamPosition.of(3))
+    ledger.record([], [PositionMove("likes\x1fi-1\x1fu-1", None, at(9))])
+    late_first = PositionMove("likes\x1fi-1\x1fu-1", None, at(3))
     with pytest.raises(ConcurrentChange):
         ledger.record([], [late_first])
-    assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {
-        "likes\x1fi-1\x1fu-1": StreamPosition.of(9)
-    }
+    assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {"likes\x1fi-1\x1fu-1": at(9)}

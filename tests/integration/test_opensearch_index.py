@@ -25,6 +25,7 @@ from osmem_server import OsmemServer
 from infrastructure.opensearch import OpenSearchIndex
 from infrastructure.opensearch import search as opensearch_search
 from infrastructure.opensearch.client import signing_region, signing_service, sigv4_auth
+from infrastructure.opensearch.mappings import SCHEMA_VERSION
 from infrastructure.settings import ConfigError, OpenSearchTarget
 from projections.documents import DocumentChange
 from projections.ports import SearchUnavailable
@@ -102,7 +103,7 @@ def test_each_kind_lives_in_a_versioned_index_behind_an_alias(
     index.write([user(ADA, 1)])
 
     for kind in (USERS, IMAGES):
-        physical = f"{prefix}-{kind.value}-v1"
+        physical = f"{prefix}-{kind.value}-v{SCHEMA_VERSION}"
         aliases = raw.indices.get_alias(name=f"{prefix}-{kind.value}")
         assert list(aliases) == [physical]
         assert index.alias_target(kind) == physical
@@ -118,8 +119,12 @@ def test_the_mappings_type_every_document_field(
 ) -> None:
     index.ensure_indices()
 
-    users = raw.indices.get_mapping(index=f"{prefix}-users-v1")[f"{prefix}-users-v1"]
-    images = raw.indices.get_mapping(index=f"{prefix}-images-v1")[f"{prefix}-images-v1"]
+    users = raw.indices.get_mapping(index=f"{prefix}-users-v{SCHEMA_VERSION}")[
+        f"{prefix}-users-v{SCHEMA_VERSION}"
+    ]
+    images = raw.indices.get_mapping(index=f"{prefix}-images-v{SCHEMA_VERSION}")[
+        f"{prefix}-images-v{SCHEMA_VERSION}"
+    ]
     fields = users["mappings"]["properties"]
     owner = images["mappings"]["properties"]["owner"]["properties"]
     assert fields["name"]["type"] == "text"
@@ -146,8 +151,8 @@ def test_ensure_indices_twice_is_harmless(
     open_index(cluster_url, prefix).ensure_indices()
 
     names = sorted(entry["index"] for entry in raw.cat.indices(format="json"))
-    assert names == [f"{prefix}-images-v1", f"{prefix}-users-v1"]
-    assert index.alias_target(USERS) == f"{prefix}-users-v1"
+    assert names == [f"{prefix}-images-v{SCHEMA_VERSION}", f"{prefix}-users-v{SCHEMA_VERSION}"]
+    assert index.alias_target(USERS) == f"{prefix}-users-v{SCHEMA_VERSION}"
     stored = index.get(USERS, ADA.user_id)
     assert stored is not None and stored.version == 3
 
@@ -157,18 +162,18 @@ def test_swap_alias_moves_the_alias_and_can_be_rolled_back(
 ) -> None:
     other = open_index(cluster_url, prefix)
     index.write([user(ADA, 1)])
-    index.create_physical_index(USERS, f"{prefix}-users-v2")
+    index.create_physical_index(USERS, f"{prefix}-users-v{SCHEMA_VERSION + 1}")
 
-    previous = index.swap_alias(USERS, f"{prefix}-users-v2")
+    previous = index.swap_alias(USERS, f"{prefix}-users-v{SCHEMA_VERSION + 1}")
 
-    assert previous == f"{prefix}-users-v1"
+    assert previous == f"{prefix}-users-v{SCHEMA_VERSION}"
     aliases = raw.indices.get_alias(name=f"{prefix}-users")
-    assert list(aliases) == [f"{prefix}-users-v2"]
-    assert "tombstone" in json.dumps(aliases[f"{prefix}-users-v2"]["aliases"])
+    assert list(aliases) == [f"{prefix}-users-v{SCHEMA_VERSION + 1}"]
+    assert "tombstone" in json.dumps(aliases[f"{prefix}-users-v{SCHEMA_VERSION + 1}"]["aliases"])
     assert other.count(USERS, SearchRequest()) == 0
     other.write([user(GRACE, 7)])
     assert index.get(USERS, GRACE.user_id) is not None
-    assert index.swap_alias(USERS, previous) == f"{prefix}-users-v2"
+    assert index.swap_alias(USERS, previous) == f"{prefix}-users-v{SCHEMA_VERSION + 1}"
     assert [hit.id for hit in other.search(USERS, SearchRequest()).hits] == [ADA.user_id]
 
 
@@ -176,7 +181,7 @@ def test_swap_alias_never_leaves_the_alias_on_zero_or_two_indices(
     index: OpenSearchIndex, raw: OpenSearch, prefix: str
 ) -> None:
     index.ensure_indices()
-    index.create_physical_index(USERS, f"{prefix}-users-v2")
+    index.create_physical_index(USERS, f"{prefix}-users-v{SCHEMA_VERSION + 1}")
     alias = f"{prefix}-users"
     seen: list[int] = []
     done = threading.Event()
@@ -188,14 +193,14 @@ def test_swap_alias_never_leaves_the_alias_on_zero_or_two_indices(
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        for generation in [2, 1] * 10:
+        for generation in [SCHEMA_VERSION + 1, SCHEMA_VERSION] * 10:
             index.swap_alias(USERS, f"{prefix}-users-v{generation}")
     finally:
         done.set()
         watcher.join()
 
     assert seen and set(seen) == {1}
-    assert index.alias_target(USERS) == f"{prefix}-users-v1"
+    assert index.alias_target(USERS) == f"{prefix}-users-v{SCHEMA_VERSION}"
 
 
 def test_swap_alias_refuses_a_missing_index_or_one_of_another_kind(
@@ -206,9 +211,9 @@ def test_swap_alias_refuses_a_missing_index_or_one_of_another_kind(
     with pytest.raises(SearchUnavailable, match=f"{prefix}-users-v9"):
         index.swap_alias(USERS, f"{prefix}-users-v9")
     with pytest.raises(SearchUnavailable, match="holds images documents"):
-        index.swap_alias(USERS, f"{prefix}-images-v1")
+        index.swap_alias(USERS, f"{prefix}-images-v{SCHEMA_VERSION}")
 
-    assert index.alias_target(USERS) == f"{prefix}-users-v1"
+    assert index.alias_target(USERS) == f"{prefix}-users-v{SCHEMA_VERSION}"
 
 
 def test_a_reader_of_a_set_up_cluster_only_reads(
@@ -230,12 +235,12 @@ def test_a_deleted_index_is_recreated_by_the_next_write(
     index: OpenSearchIndex, raw: OpenSearch, prefix: str
 ) -> None:
     index.write([user(ADA, 1)])
-    raw.indices.delete(index=f"{prefix}-users-v1")
+    raw.indices.delete(index=f"{prefix}-users-v{SCHEMA_VERSION}")
 
     outcome = index.write([user(GRACE, 2)])
 
     assert outcome.written == 1
-    assert index.alias_target(USERS) == f"{prefix}-users-v1"
+    assert index.alias_target(USERS) == f"{prefix}-users-v{SCHEMA_VERSION}"
     assert index.get(USERS, GRACE.user_id) is not None
 
 
@@ -281,7 +286,7 @@ def test_a_tombstone_outlives_gc_deletes_and_blocks_an_older_write(
     index: OpenSearchIndex, raw: OpenSearch, prefix: str
 ) -> None:
     index.write([user(ADA, 5)])
-    physical = f"{prefix}-users-v1"
+    physical = f"{prefix}-users-v{SCHEMA_VERSION}"
     # A real delete's version is forgotten after gc_deletes (or a restart); not a tombstone's.
     raw.indices.put_settings(index=physical, body={"index": {"gc_deletes": "0s"}})
     index.write([deletion(USERS, ADA.user_id, 8)])

@@ -15,7 +15,9 @@ from osmem_server import OsmemServer
 from infrastructure.opensearch import OpenSearchIndex
 from infrastructure.settings import OpenSearchTarget
 from projections.search import SearchService
+from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract
 from tests.contract.query_contract import DATASET, QueryContract
+from tests.contract.relevance_contract import CORPUS, RelevanceContract
 
 
 class TestOpenSearchQueries(QueryContract):
@@ -26,5 +28,29 @@ class TestOpenSearchQueries(QueryContract):
             target = OpenSearchTarget(server.url, "none")
             index = OpenSearchIndex(target, index_prefix=f"q{uuid.uuid4().hex[:8]}")
             index.write(DATASET)
+            yield SearchService(index)
+            index.close()
+
+
+class TestOpenSearchMultilingual(MultilingualContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls) -> Iterator[SearchService]:
+        with OsmemServer.start(japanese=False) as server:
+            target = OpenSearchTarget(server.url, "none")
+            index = OpenSearchIndex(target, index_prefix=f"m{uuid.uuid4().hex[:8]}")
+            index.write(MULTILINGUAL)
+            yield SearchService(index)
+            index.close()
+
+
+class TestOpenSearchRelevance(RelevanceContract):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def service(cls) -> Iterator[SearchService]:
+        with OsmemServer.start(japanese=False) as server:
+            target = OpenSearchTarget(server.url, "none")
+            index = OpenSearchIndex(target, index_prefix=f"r{uuid.uuid4().hex[:8]}")
+            index.write(CORPUS)
             yield SearchService(index)
             index.close()

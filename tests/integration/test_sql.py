@@ -181,7 +181,7 @@ def test_fresh_exports_what_is_new_before_answering(tmp_path: Path, streamfold: 
     stale = streamfold(tmp_path, "sql", "SELECT count(*) AS events FROM events")
     fresh = streamfold(tmp_path, "sql", "SELECT count(*) AS events FROM events", "--fresh")
 
-    assert stale.stdout.splitlines()[2].strip() == "0"
+    assert stale.returncode == 2 and "no export in" in stale.stderr and "--fresh" in stale.stderr
     assert fresh.returncode == 0, fresh.stderr
     assert fresh.stdout.splitlines()[2].strip() == str(head)
 
@@ -193,3 +193,76 @@ def test_an_s3_export_is_left_to_athena_with_a_clear_message(
 
     assert result.returncode == 2
     assert "Athena" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["default", "--from"])
+def test_a_missing_export_is_named_with_what_to_run_instead_of_zero_rows(
+    tmp_path: Path, streamfold: Any, given: bool
+) -> None:
+    where = ["--from", str(tmp_path / "nowhere")] if given else []
+
+    result = streamfold(tmp_path, "sql", "SELECT plan, count(*) FROM users GROUP BY plan", *where)
+
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "no export in" in line and "streamfold export" in line and "0 rows" not in line
+    assert str(tmp_path / ("nowhere" if given else "export")) in line
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "COPY users TO '{dir}/users.csv'",
+        "COPY (SELECT 1) TO '{dir}/one.parquet' (FORMAT parquet)",
+        "ATTACH '{dir}/other.db' AS other",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "EXPORT DATABASE '{dir}/dump'",
+        "SELECT 1; ATTACH '{dir}/other.db'",
+        "PRAGMA enable_profiling",
+        "SET profile_output = '{dir}/profile.json'",
+    ],
+)
+def test_statements_that_write_or_attach_are_refused_without_the_flag(
+    exported: tuple[Path, Settings], streamfold: Any, tmp_path: Path, statement: str
+) -> None:
+    directory, _ = exported
+
+    result = streamfold(directory, "sql", statement.format(dir=tmp_path))
+
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "--allow-writes" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_allow_writes_runs_a_copy_to_a_file(
+    exported: tuple[Path, Settings], streamfold: Any, tmp_path: Path
+) -> None:
+    directory, _ = exported
+    target = tmp_path / "plans.csv"
+
+    result = streamfold(
+        directory, "sql", f"COPY (SELECT DISTINCT plan FROM users ORDER BY plan) TO '{target}'",
+        "--allow-writes",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert target.read_text().split() == ["plan", "free", "pro", "team"]
+
+
+@pytest.mark.parametrize(
+    ("query", "suggested"),
+    [("SELECT * FROM pg_sequencs", None), ("SELECT * FROM userz", "users")],
+)
+def test_an_unknown_table_suggests_the_exports_tables(
+    exported: tuple[Path, Settings], streamfold: Any, query: str, suggested: str | None
+) -> None:
+    directory, _ = exported
+
+    result = streamfold(directory, "sql", query)
+
+    assert result.returncode == 2
+    assert "pg_sequence" not in result.stderr.replace("pg_sequencs", "")
+    assert "The tables are events, users, images" in result.stderr
+    assert (f'Did you mean "{suggested}"' in result.stderr) == (suggested is not None)

@@ -128,6 +128,17 @@ def test_no_role_grants_every_action_and_wildcard_resources_only_where_aws_requi
             assert set(actions) <= RESOURCELESS_ACTIONS, (role, actions)
 
 
+def test_the_stream_handler_may_read_each_source_table_item_by_item(template: Any) -> None:
+    granted = [
+        str(statement["Resource"])
+        for role, statement in statements(template)
+        if role == "StreamHandlerRole" and "dynamodb:GetItem" in as_list(statement["Action"])
+    ]
+
+    assert len(granted) == 1
+    assert all(f"${{{kind}TableName}}" in granted[0] for kind in KINDS)
+
+
 def test_alarms_watch_iterator_age_failures_dead_letters_and_lag(template: Any) -> None:
     watched = {
         (alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"])

@@ -22,6 +22,7 @@ from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.likes import Like
 from infrastructure.composition import Streamfold
+from infrastructure.eventstore.item_positions import decoded
 from infrastructure.rebuild import Rebuild
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
@@ -56,8 +57,7 @@ def restore_earlier_history(app: Streamfold) -> None:
         for e in fixture["events"]
     ]
     moves = [
-        PositionMove(key, None, StreamPosition(position))
-        for key, position in fixture["positions"].items()
+        PositionMove(key, None, decoded(position)) for key, position in fixture["positions"].items()
     ]
     app.event_store.recorder.insert_events(stored, position_moves=moves)
 

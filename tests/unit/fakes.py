@@ -9,9 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
-from domain.changes import StreamPosition
-from domain.errors import ConcurrentChange
+from domain.errors import ConcurrentChange, ItemUnreadable
 from domain.intake import ItemLedger, PositionMove
+from domain.kinds import TableKind
+from domain.positions import ItemPosition
+from domain.source_items import SourceItemReader
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.state import (
@@ -31,10 +33,10 @@ class FakeLedger(ItemLedger):
     def __init__(self) -> None:
         self.events: dict[UUID, list[Any]] = {}
         self.log: list[Any] = []
-        self.item_positions: dict[str, StreamPosition] = {}
+        self.item_positions: dict[str, ItemPosition] = {}
         self.conflicts_to_raise = 0
 
-    def positions(self, item_keys: Collection[str]) -> dict[str, StreamPosition]:
+    def positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
         return {k: self.item_positions[k] for k in item_keys if k in self.item_positions}
 
     def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
@@ -60,6 +62,23 @@ class FakeLedger(ItemLedger):
                 self.log.append(event)
         for move in moves:
             self.item_positions[move.item_key] = move.position
+
+
+class FakeSourceTables(SourceItemReader):
+    """Source tables held in memory: ``items[(table, key)]``; a table in ``unreadable``
+    refuses every read with its reason."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self.unreadable: dict[str, str] = {}
+        self.reads: list[tuple[str, tuple[str, ...]]] = []
+
+    def read(self, kind: TableKind, key: tuple[str, ...], table: str) -> dict[str, Any] | None:
+        self.reads.append((table, key))
+        if table in self.unreadable:
+            raise ItemUnreadable(self.unreadable[table])
+        item = self.items.get((table, key))
+        return None if item is None else dict(item)
 
 
 class FakeProjectionStore(ProjectionStore):

@@ -173,7 +173,7 @@ def test_additions_leave_out_new_fields_under_a_parent_that_changes() -> None:
 
 def test_embedded_definitions_come_from_the_tantivy_schema() -> None:
     wanted = wanted_definition(USERS)
-    assert wanted.fields["name"].options["indexing.tokenizer"] == "default"
+    assert wanted.fields["name"].options["indexing.tokenizer"] == "whitespace"
     assert wanted.fields["likes_given"].type == "i64"
     stemmed = definition_of_fields(
         [{"name": "name", "type": "text",
@@ -181,7 +181,7 @@ def test_embedded_definitions_come_from_the_tantivy_schema() -> None:
                                    "tokenizer": "en_stem"}, "stored": False, "fast": False}}]
     )  # fmt: skip
     (change,) = compare(stemmed, IndexDefinition({"name": wanted.fields["name"]})).reconfigured
-    assert change.describe() == "name: indexing.tokenizer en_stem -> default"
+    assert change.describe() == "name: indexing.tokenizer en_stem -> whitespace"
 
 
 def test_each_kind_declares_its_revisions_in_order() -> None:

@@ -16,6 +16,7 @@ from boto3.dynamodb.types import Binary
 
 from domain.changes import ChangeType, StreamPosition
 from domain.kinds import TableKind
+from domain.positions import CreationTime, Precedence, StreamOrigin, Transport
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore, parse_tables
 from infrastructure.streams import MalformedEvent, StreamRecord, parse_lambda_event
 
@@ -31,6 +32,7 @@ SETTINGS = Settings(
 )
 KIND_OF_TABLE = SETTINGS.kind_of_table
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+KINESIS_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/prod-changes"
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -90,7 +92,12 @@ def test_an_insert_becomes_a_change_with_the_new_image_as_python_values() -> Non
     assert change.key == ("usr-7f3a",)
     assert change.change_type is ChangeType.INSERT
     assert change.record_id == "c81e728d9d4c2f636f067f89cc14862c"
-    assert change.position == StreamPosition.of(111100000000012345678901)
+    assert change.position == StreamPosition(
+        111100000000012345678901,
+        StreamOrigin(Transport.DYNAMODB_STREAMS, "prod-users", "2024-01-01T00:00:00.000"),
+        "c81e728d9d4c2f636f067f89cc14862c",
+        CreationTime(1_704_067_200_000_000, 1_000_000),
+    )
     assert change.occurred_at == datetime(2024, 1, 1, tzinfo=UTC)
     assert change.expired is False
     assert change.item == {
@@ -223,14 +230,25 @@ def test_a_table_is_mapped_through_the_given_lookup() -> None:
     assert parsed.table_name == "members"
 
 
-def test_a_table_named_after_its_kind_needs_no_mapping() -> None:
+def test_without_a_mapping_a_table_named_after_its_kind_is_read_as_that_kind() -> None:
     record = ddb_record(0)
     record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "users")
+    unmapped = Settings(SETTINGS.event_store, SETTINGS.search, {}, "streamfold")
 
-    change = parse_one(record).change
+    change = parse_one(record, unmapped.kind_of_table).change
 
     assert change is not None
     assert change.kind is TableKind.USERS
+
+
+def test_once_a_mapping_is_set_a_table_it_leaves_out_is_refused_even_if_named_a_kind() -> None:
+    record = ddb_record(0)
+    record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "users")
+
+    assert error_of(record) == (
+        "table 'users' is not mapped to a kind; name it in STREAMFOLD_TABLES "
+        "(for example users=users)"
+    )
 
 
 def test_a_likes_key_is_image_then_user() -> None:
@@ -353,12 +371,14 @@ def test_the_sequence_number_orders_changes_numerically() -> None:
     earlier, later = ddb_record(0), ddb_record(0)
     earlier["dynamodb"]["SequenceNumber"] = "9"
     later["dynamodb"]["SequenceNumber"] = "10"
+    later["eventID"] = "d3d9446802a44259755d38e6d163e820"
 
     first, second = parse_lambda_event({"Records": [earlier, later]}, KIND_OF_TABLE)
 
     assert first.change is not None
     assert second.change is not None
-    assert first.change.position < second.change.position
+    assert second.change.position.against(first.change.position) is Precedence.NEWER
+    assert first.change.position.against(second.change.position) is Precedence.STALE
 
 
 def test_a_record_without_a_sequence_number_is_refused_and_identified_by_its_event_id() -> None:
@@ -474,7 +494,10 @@ def test_a_kinesis_record_in_milliseconds_becomes_a_change_positioned_in_microse
     assert change.key == ("usr-7f3a",)
     assert change.change_type is ChangeType.INSERT
     assert change.record_id == "5f8e0c3a-1b2d-4e6f-8a9b-0c1d2e3f4a5b"
-    assert change.position == StreamPosition.of(1_704_067_200_123_000)
+    assert change.position.order == 1_704_067_200_123_000
+    assert change.position.created == CreationTime(1_704_067_200_123_000, 1_000)
+    assert change.position.record == "5f8e0c3a-1b2d-4e6f-8a9b-0c1d2e3f4a5b"
+    assert change.position.origin == StreamOrigin(Transport.KINESIS, "prod-users", KINESIS_ARN)
     assert change.occurred_at == datetime(2024, 1, 1, 0, 0, 0, 123000, tzinfo=UTC)
     assert change.item is not None
     assert change.item["tags"] == {"photography", "travel"}
@@ -486,7 +509,8 @@ def test_a_kinesis_record_in_microseconds_keeps_its_microseconds() -> None:
     change = parse_one(record).change
 
     assert change is not None
-    assert change.position == StreamPosition.of(1_704_067_202_123_456)
+    assert change.position.order == 1_704_067_202_123_456
+    assert change.position.created == CreationTime(1_704_067_202_123_456, 1)
     assert change.occurred_at == datetime(2024, 1, 1, 0, 0, 2, 123456, tzinfo=UTC)
 
 
@@ -499,7 +523,7 @@ def test_kinesis_precision_beside_the_dynamodb_block_is_honoured() -> None:
     change = parse_one(kinesis_record(body)).change
 
     assert change is not None
-    assert change.position == StreamPosition.of(1_704_067_202_123_456)
+    assert change.position.created == CreationTime(1_704_067_202_123_456, 1)
 
 
 def test_an_unknown_kinesis_precision_is_refused() -> None:

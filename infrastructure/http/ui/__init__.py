@@ -7,6 +7,11 @@ public API only (``/v1/{kind}/search``, ``/count``, ``/documents/{id}``) with th
 authentication as any other caller, so the screen can do nothing the API does not allow;
 in token mode the page asks for the token and keeps it in the tab's ``sessionStorage``.
 
+The interactive API reference (``/docs``) is a page of the screen too: Swagger UI's files
+come from the ``fastapi-offline`` package (which ships them for this purpose) and are
+served at ``/ui/vendor/swagger-ui/`` rather than loaded from a CDN, and the page starts it
+from a script file instead of FastAPI's inline script.
+
 Every file is served with a strict Content-Security-Policy (scripts and styles from the
 app only, no inline code, requests to the app only): even a value the page failed to
 escape could not run as a script. Files are gzip-compressed and revalidated by ETag.
@@ -18,6 +23,7 @@ escape could not run as a script. Files are gzip-compressed and revalidated by E
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
+SWAGGER_UI_DIRECTORY = Path(str(files("fastapi_offline") / "static"))
 MOUNT_PATH = "/ui"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -61,11 +68,25 @@ class ScreenFiles(StaticFiles):
 
 
 def mount_screen(app: FastAPI) -> None:
-    """Serve the screen at ``/ui/`` and send ``/`` there."""
-    files = ScreenFiles(directory=STATIC_DIRECTORY, html=True)
-    app.mount(MOUNT_PATH, GZipMiddleware(files, minimum_size=1024), name="ui")
+    """Serve the screen at ``/ui/``, send ``/`` there and ``/docs`` to the API reference.
+
+    The app must be created with ``docs_url=None``: FastAPI's own page loads a CDN.
+    """
+    swagger = ScreenFiles(directory=SWAGGER_UI_DIRECTORY)
+    # Before the screen's mount, which would otherwise claim the path.
+    app.mount(f"{MOUNT_PATH}/vendor/swagger-ui", _compressed(swagger), name="swagger-ui")
+    screen = ScreenFiles(directory=STATIC_DIRECTORY, html=True)
+    app.mount(MOUNT_PATH, _compressed(screen), name="ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_reference() -> RedirectResponse:
+        return RedirectResponse("ui/api-docs.html")
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         # Relative, so that it also lands right behind a path prefix (an API Gateway stage).
         return RedirectResponse("ui/")
+
+
+def _compressed(files: StaticFiles) -> GZipMiddleware:
+    return GZipMiddleware(files, minimum_size=1024)

@@ -28,16 +28,22 @@ function isDate(value) {
   return /^\d{4}-\d{2}-\d{2}$/.test(value ?? "") && !Number.isNaN(Date.parse(value));
 }
 
+/** The dates in order: a From after the To is taken as the same range given backwards. */
+export function inOrder(filters) {
+  if (!filters.from || !filters.to || filters.from <= filters.to) return { ...filters, swapped: false };
+  return { ...filters, from: filters.to, to: filters.from, swapped: true };
+}
+
 export function fromUrl(search = location.search) {
   const params = new URLSearchParams(search);
   const interval = params.get("interval");
-  return {
+  return inOrder({
     plans: [...new Set(params.getAll("plan").filter(Boolean))],
     country: params.get("country") || "",
     from: isDate(params.get("from")) ? params.get("from") : "",
     to: isDate(params.get("to")) ? params.get("to") : "",
     interval: INTERVALS.includes(interval) ? interval : "month",
-  };
+  });
 }
 
 export function toUrl(filters) {
@@ -105,7 +111,22 @@ export function imagesRequest(filters) {
 // -- charts ------------------------------------------------------------------------------------
 
 const searchLink = (params) => `./?${new URLSearchParams(params)}`;
-const truncate = (text, length) => (text.length > length ? `${text.slice(0, length - 1)}…` : text);
+
+/** `text` in lines of about `width` characters, broken between words, at most `most` lines:
+ * a long title beside a horizontal bar wraps instead of running off the canvas. */
+export function wrapped(text, width = 22, most = 3) {
+  const lines = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word.length > width ? `${word.slice(0, width - 1)}…` : word);
+  }
+  if (lines.length <= most) return lines;
+  const kept = lines.slice(0, most);
+  const end = kept[most - 1];
+  kept[most - 1] = `${end.length < width ? end : end.slice(0, width - 1)}…`;
+  return kept;
+}
 
 function buckets(facet) {
   return (facet?.buckets ?? []).map((b) => ({ key: String(b.key), value: b.count }));
@@ -159,7 +180,8 @@ const CHARTS = [
     points: ({ images }) =>
       images.hits.map((hit) => ({
         key: hit.id,
-        label: truncate(hit.source.title || hit.id, 42),
+        label: hit.source.title || hit.id,
+        lines: wrapped(hit.source.title || hit.id),
         value: hit.source.like_count,
       })),
     link: (key) => searchLink({ kind: "images", id: key }),
@@ -173,6 +195,8 @@ function palette() {
   return [1, 2, 3, 4, 5].map((n) => style.getPropertyValue(`--chart-${n}`).trim());
 }
 
+const titleOf = (definition, filters) => definition.title.replace("{interval}", filters.interval);
+
 function layout() {
   const container = byId("charts");
   fill(
@@ -181,7 +205,7 @@ function layout() {
       el(
         "figure",
         { class: "chart", id: `chart-${chart.id}` },
-        el("figcaption", { id: `chart-${chart.id}-title` }, chart.title),
+        el("figcaption", { id: `chart-${chart.id}-title` }, titleOf(chart, filters)),
         el("div", { class: "canvas-box" }, el("canvas", { role: "img" })),
         el("details", {}, el("summary", {}, "Data as a table"), el("table", {})),
       ),
@@ -191,20 +215,21 @@ function layout() {
 
 function draw(definition, points, filters, colour) {
   const figure = byId(`chart-${definition.id}`);
-  const title = definition.title.replace("{interval}", filters.interval);
+  const title = titleOf(definition, filters);
   figure.querySelector("figcaption").textContent = title;
   const canvas = figure.querySelector("canvas");
   const labels = points.map((p) => p.label ?? p.key);
+  const drawn = points.map((p, i) => p.lines ?? labels[i]);
   const values = points.map((p) => p.value);
   canvas.setAttribute("aria-label", `${title}: ${points.map((p, i) => `${labels[i]} ${values[i]}`).join(", ") || "no data"}`);
   const existing = charts.get(definition.id);
   if (existing) {
-    existing.data.labels = labels;
+    existing.data.labels = drawn;
     existing.data.datasets[0].data = values;
     existing.$points = points;
     existing.update("none");
   } else {
-    const chart = new window.Chart(canvas, chartConfig(definition, labels, values, colour));
+    const chart = new window.Chart(canvas, chartConfig(definition, drawn, values, colour));
     chart.$points = points;
     charts.set(definition.id, chart);
   }
@@ -316,13 +341,19 @@ function syncForm() {
 }
 
 function readForm() {
-  return {
+  return inOrder({
     plans: [...byId("plan-filter").querySelectorAll("input:checked")].map((box) => box.value),
     country: byId("country").value,
     from: isDate(byId("from").value) ? byId("from").value : "",
     to: isDate(byId("to").value) ? byId("to").value : "",
     interval: byId("interval").value,
-  };
+  });
+}
+
+function noteSwap(swapped) {
+  const note = byId("range-note");
+  note.textContent = swapped ? "The From date was after the To date, so the two were swapped." : "";
+  note.hidden = !swapped;
 }
 
 // -- fetching ----------------------------------------------------------------------------------
@@ -371,6 +402,8 @@ async function refresh() {
 function apply(next, { push = true } = {}) {
   filters = next;
   if (push) history.pushState(null, "", toUrl(filters) || location.pathname);
+  else if (next.swapped) history.replaceState(null, "", toUrl(filters) || location.pathname);
+  noteSwap(next.swapped);
   syncForm();
   refresh();
 }
@@ -400,6 +433,7 @@ async function start() {
 
 showSignOut();
 history.replaceState(null, "", toUrl(filters) || location.pathname);
+noteSwap(filters.swapped);
 layout();
 wire();
 start();

@@ -106,6 +106,12 @@ function wireControls() {
       switchKind(target.dataset.kind);
     });
   });
+  byId("show-filters").addEventListener("click", () => {
+    // On a phone the filters come after the results: bring them into view.
+    const facets = byId("facets");
+    facets.scrollIntoView({ block: "start" });
+    facets.focus({ preventScroll: true });
+  });
   byId("first-page").addEventListener("click", () => turnPage(1));
   byId("previous-page").addEventListener("click", () => turnPage(state.page - 1));
   byId("next-page").addEventListener("click", () => turnPage(state.page + 1));
@@ -289,8 +295,15 @@ function renderFacets(snapshot, facets) {
   const container = byId("facets");
   const focused = document.activeElement?.dataset?.facetKey;
   const groups = KINDS[snapshot.kind].facets.map((facet) => facetGroup(snapshot, facet, facets[facet.field]));
-  fill(container, el("h2", { class: "facets-title" }, "Filters"), groups);
+  const back = el("button", { type: "button", class: "show-results", onclick: showResults }, "Show results");
+  fill(container, el("h2", { class: "facets-title" }, "Filters"), groups, back);
   if (focused) container.querySelector(`[data-facet-key="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/** Back from the filters to the results they chose (on a phone, the filters come after). */
+function showResults() {
+  view.results.scrollIntoView({ block: "start" });
+  view.results.focus({ preventScroll: true });
 }
 
 function facetGroup(snapshot, facet, result) {
@@ -378,7 +391,12 @@ function hitRow(snapshot, kind, hit) {
       } else {
         content = column.format ? column.format(value) : display(value);
       }
-      const cell = el(i === 0 ? "th" : "td", { scope: i === 0 ? "row" : null, class: cellClass(column) }, content);
+      const cell = el(
+        i === 0 ? "th" : "td",
+        // data-label names the value where a narrow screen shows each row as a card.
+        { scope: i === 0 ? "row" : null, class: cellClass(column), "data-label": i === 0 ? null : column.label },
+        content,
+      );
       if (i === 0) cell.append(matchedElsewhere(hit, shownFields));
       return cell;
     }),
@@ -400,6 +418,7 @@ function matchedElsewhere(hit, shownFields) {
 }
 
 function renderPager(snapshot, page) {
+  byId("pager").hidden = page.hits.length === 0 && snapshot.page <= 1;
   const first = (snapshot.page - 1) * snapshot.size + 1;
   const last = first + page.hits.length - 1;
   byId("page-info").textContent = page.hits.length

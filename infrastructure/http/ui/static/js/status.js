@@ -20,7 +20,10 @@ export function explain(error) {
       return { title: "Too many requests from this browser.", detail: `Retry${wait}. (${error.message})` };
     }
     if (error.status === 401) {
-      return { title: "The API needs a token.", detail: error.message };
+      // The API's own message is for programs (which header to send); a person signs in.
+      return token.get() === null
+        ? { title: "The API needs a token.", detail: "Enter the API token below to sign in." }
+        : { title: "Sign in again.", detail: "The API token was refused: it may have changed. Enter it below." };
     }
     if (error.status === 400) {
       return { title: "The API refused this query.", detail: error.message };
@@ -37,16 +40,17 @@ export function explain(error) {
 export function showError(error, retry) {
   const region = byId("status");
   const { title, detail } = explain(error);
+  const signIn = error instanceof ApiError && error.status === 401; // the token form retries
   fill(
     region,
     el("strong", {}, title),
     " ",
     el("span", {}, detail),
-    retry ? el("button", { type: "button", class: "link", onclick: () => retry() }, "Retry") : null,
+    retry && !signIn ? el("button", { type: "button", class: "link", onclick: () => retry() }, "Retry") : null,
   );
   region.dataset.code = error instanceof ApiError ? error.code : error instanceof Unreachable ? "unreachable" : "page";
   region.hidden = false;
-  if (error instanceof ApiError && error.status === 401) askForToken(retry, token.get() !== null);
+  if (signIn) askForToken(retry, token.get() !== null);
 }
 
 export function clearError() {
@@ -64,6 +68,7 @@ function askForToken(retry, wasWrong) {
     ? "That token was refused. Enter the API token again."
     : "This API requires a token (STREAMFOLD_API_TOKEN). It is kept in this browser tab only.";
   token.forget();
+  showSignOut(); // nothing left to forget
   form.hidden = false;
   input.value = "";
   input.focus();

@@ -1,0 +1,36 @@
+"""A wrong STREAMFOLD_TABLES stops every command at once: one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_table_mapping import REFUSED
+
+
+@pytest.mark.parametrize(("spec", "message"), REFUSED.values(), ids=REFUSED.keys())
+def test_the_command_line_refuses_a_wrong_mapping_in_one_line(
+    tmp_path: Path, spec: str, message: str
+) -> None:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("STREAMFOLD_")
+    }
+    environment.update(STREAMFOLD_DATA_DIR=str(tmp_path / "data"), STREAMFOLD_TABLES=spec)
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "infrastructure.cli.main", "dlq", "list"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert finished.stderr == f"streamfold: {message}\n"
+    assert finished.stdout == ""
+    assert not (tmp_path / "data").exists()  # refused before anything was opened
