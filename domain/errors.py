@@ -25,3 +25,7 @@ class ItemUnreadable(RuntimeError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class TransientFailure(RuntimeError):
+    """A component is unreachable or overloaded; the same work may succeed later."""

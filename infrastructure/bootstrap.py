@@ -14,14 +14,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
-from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import NewDeadLetter
+from infrastructure.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 IMPORT_POSITION = StreamPosition.of(0)
 Progress = Callable[[str, int], None]  # (table, items imported so far)
@@ -32,7 +33,9 @@ class BootstrapReport:
     items: dict[str, int] = field(default_factory=dict)
     events_recorded: int = 0
     already_newer: int = 0  # items whose stream changes had already been applied
-    rejected: int = 0
+    rejected: int = 0  # items the domain rejects, dead-lettered
+    documents_written: int = 0
+    documents_dead_lettered: int = 0  # refused by the search backend for good
 
 
 def scan_segments(client: Any, table: str, segments: int) -> Iterator[list[dict[str, Any]]]:
@@ -61,7 +64,10 @@ def scan_segments(client: Any, table: str, segments: int) -> Iterator[list[dict[
 
 
 def import_items(
-    app: Streamfold, kind: TableKind, items: Iterable[Mapping[str, Any]], batch_size: int = 1000
+    pipeline: WritePipeline,
+    kind: TableKind,
+    items: Iterable[Mapping[str, Any]],
+    batch_size: int = 1000,
 ) -> BootstrapReport:
     """Record deserialized items of one table as import changes (position 0)."""
     report = BootstrapReport()
@@ -76,36 +82,35 @@ def import_items(
         )
         count += 1
         if len(batch) >= batch_size:
-            _record(app, batch, report)
+            _record(pipeline, batch, report)
             batch = []
-    _record(app, batch, report)
+    _record(pipeline, batch, report)
     report.items[kind.value] = count
     return report
 
 
-def _record(app: Streamfold, batch: list[SourceChange], report: BootstrapReport) -> None:
+def _record(pipeline: WritePipeline, batch: list[SourceChange], report: BootstrapReport) -> None:
     if not batch:
         return
-    outcome = app.intake.record(batch)
-    report.events_recorded += outcome.events_recorded
-    report.already_newer += len(outcome.duplicates)
-    report.rejected += len(outcome.rejected)
-    app.dead_letters.put(
-        [
-            NewDeadLetter(
-                source="bootstrap",
-                table_name=change.kind.value,
-                reason=reason,
-                raw={"item": dict(change.item or {})},
-                letter_id=f"bootstrap:{change.item_key}",
-            )
-            for change, reason in outcome.rejected
-        ]
+    recorded = PipelineReport()
+    pipeline.record([IncomingChange(c, None, partial(_letter, c)) for c in batch], recorded)
+    report.events_recorded += recorded.events_recorded
+    report.already_newer += recorded.duplicates
+    report.rejected += recorded.dead_lettered
+
+
+def _letter(change: SourceChange, reason: str) -> NewDeadLetter:
+    return NewDeadLetter(
+        source="bootstrap",
+        table_name=change.kind.value,
+        reason=reason,
+        raw={"item": dict(change.item or {})},
+        letter_id=f"bootstrap:{change.item_key}",
     )
 
 
 def bootstrap(
-    app: Streamfold,
+    pipeline: WritePipeline,
     client: Any,
     tables: Mapping[TableKind, str],
     segments: int = 4,
@@ -113,7 +118,7 @@ def bootstrap(
 ) -> BootstrapReport:
     """Scan every table in parallel segments, import its items, then project and sync.
 
-    >>> bootstrap(app, boto3.client("dynamodb"), {TableKind.USERS: "prod-users"})
+    >>> bootstrap(pipeline, boto3.client("dynamodb"), {TableKind.USERS: "prod-users"})
     """
     deserializer = TypeDeserializer()
     total = BootstrapReport()
@@ -126,11 +131,13 @@ def bootstrap(
                 if progress:
                     progress(table, len(page))
 
-        report = import_items(app, kind, items())
+        report = import_items(pipeline, kind, items())
         total.items.update(report.items)
         total.events_recorded += report.events_recorded
         total.already_newer += report.already_newer
         total.rejected += report.rejected
-    app.projector.catch_up()
-    app.sync.flush()
+    settled = PipelineReport()
+    pipeline.settle(settled)
+    total.documents_written = settled.documents_written
+    total.documents_dead_lettered = settled.dead_lettered
     return total

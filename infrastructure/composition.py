@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.intake import ChangeIntake
 from infrastructure.dynamodb_items import DynamoDBItemReader
@@ -13,11 +13,18 @@ from infrastructure.eventstore.projection_store import SqlProjectionStore
 from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.ingestion import StreamIngestion
 from infrastructure.settings import EmbeddedSearch, SearchTarget, Settings
+from infrastructure.write_pipeline import WritePipeline
 from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
 if TYPE_CHECKING:
+    from infrastructure.migrations.backends import MigrationBackend
+    from infrastructure.migrations.migrate import Migration
+    from infrastructure.observability.status import PipelineStatus
+    from infrastructure.rebuild import Rebuild
+    from infrastructure.resync import Resync
+    from infrastructure.verify import Verification
     from projections.search import SearchService
 
 
@@ -41,8 +48,9 @@ def open_search_index(
 class Streamfold:
     """Everything wired for one configuration; a Lambda container builds it once.
 
-    >>> app = Streamfold.from_settings(Settings.from_environment())
-    >>> app.ingestion.handle(lambda_event).batch_item_failures()
+    >>> streamfold = Streamfold.from_settings(Settings.from_environment())
+    >>> streamfold.ingestion.handle(lambda_event).failed
+    []
     """
 
     settings: Settings
@@ -53,6 +61,7 @@ class Streamfold:
     intake: ChangeIntake
     projector: DocumentProjector
     sync: SearchSync
+    pipeline: WritePipeline
     ingestion: StreamIngestion
 
     @cached_property
@@ -61,6 +70,52 @@ class Streamfold:
         from projections.search import SearchService
 
         return SearchService(self.index)
+
+    # The services below are built on demand (and imported then), so that a stream handler
+    # never loads them; each receives exactly the ports it uses.
+
+    def rebuild(self, **options: Any) -> Rebuild:
+        """A rebuild of this configuration's indices; ``options`` as `Rebuild` takes them."""
+        from infrastructure.rebuild import Rebuild
+
+        return Rebuild(
+            self.event_store, self.projection_store, self.index, self.dead_letters, **options
+        )
+
+    def verification(self) -> Verification:
+        from infrastructure.verify import Verification
+
+        return Verification(self.projection_store, self.index, self.sync)
+
+    def resync(self) -> Resync:
+        from infrastructure.resync import Resync
+
+        return Resync(
+            self.event_store, self.projection_store, self.index, self.pipeline, self.settings.tables
+        )
+
+    def migration_backend(self) -> MigrationBackend:
+        from infrastructure.migrations.backends import backend_for
+
+        return backend_for(self.index, self.settings.search)
+
+    def migration(self, **options: Any) -> Migration:
+        """A migration of the live indices; ``options`` as `Migration` takes them."""
+        from infrastructure.migrations.lease import MigrationLeases
+        from infrastructure.migrations.migrate import Migration
+
+        leases = MigrationLeases(self.event_store)
+        backend = self.migration_backend()
+        return Migration(
+            self.projection_store, backend, leases, self.resync(), self.rebuild, **options
+        )
+
+    def status(self) -> PipelineStatus:
+        from infrastructure.observability.status import read_status
+
+        return read_status(
+            self.event_store, self.index, self.dead_letters, self.migration_backend()
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, index: SearchIndex | None = None) -> Streamfold:
@@ -72,8 +127,9 @@ class Streamfold:
             index = open_search_index(settings.search, settings.index_prefix)
         intake = ChangeIntake(EventSourcedItemLedger(event_store), DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
-        sync = SearchSync(projection_store, index)
-        ingestion = StreamIngestion(intake, projector, sync, dead_letters, settings.kind_of_table)
+        sync = SearchSync(projection_store, index, dead_letters)
+        pipeline = WritePipeline(intake, projector, sync, dead_letters)
+        ingestion = StreamIngestion(pipeline, settings.kind_of_table)
         return cls(
             settings=settings,
             event_store=event_store,
@@ -83,6 +139,7 @@ class Streamfold:
             intake=intake,
             projector=projector,
             sync=sync,
+            pipeline=pipeline,
             ingestion=ingestion,
         )
 

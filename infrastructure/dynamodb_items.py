@@ -22,10 +22,9 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from domain.errors import ItemUnreadable
+from domain.errors import ItemUnreadable, TransientFailure
 from domain.kinds import TableKind
 from domain.source_items import SourceItemReader
-from projections.ports import TransientFailure
 
 _TRANSIENT_CODES = frozenset(
     (

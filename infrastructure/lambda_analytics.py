@@ -65,7 +65,7 @@ def import_created_objects(
 ) -> dict[str, Any]:
     """The handler's work with its collaborators passed in (tests give real ones)."""
     columns = ColumnMapping.parse(environ.get(ANALYTICS_COLUMNS, ""))
-    importer = AnalyticsImport(app, columns)
+    importer = AnalyticsImport(app.pipeline, columns)
     imported = []
     for created in created_objects(event):
         body = s3.get_object(Bucket=created.bucket, Key=created.key)["Body"]

@@ -11,14 +11,15 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from domain.errors import TransientFailure
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.postgres_deadline import set_database_deadline
 from infrastructure.observability import BatchTelemetry
 from infrastructure.settings import ConfigError, Settings
-from projections.ports import TransientFailure
+from infrastructure.streams import MalformedEvent, parse_lambda_event
 
 logger = logging.getLogger("streamfold.lambda")
 # JSON logs with a correlation id and EMF metrics, set up once per container.
@@ -53,7 +54,7 @@ def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         app = _app()
     except TransientFailure as failure:
         logger.warning("cannot start: %s; the whole batch will be retried", failure)
-        return {"batchItemFailures": _every_record(event)}
+        return batch_item_failures(_every_record(event))
     except ConfigError as mistake:
         # Permanent until a fixed configuration is deployed, and then the records must be
         # processed: raising fails the invocation (the handler-errors alarm) and Lambda
@@ -63,7 +64,12 @@ def stream_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     app.index.set_deadline(deadline)
     outcome = app.ingestion.handle(event)
     _telemetry.record(outcome)
-    return outcome.batch_item_failures()
+    return batch_item_failures(outcome.failed)
+
+
+def batch_item_failures(identifiers: Iterable[str]) -> dict[str, Any]:
+    """Lambda's partial batch response: the records to deliver again, by item identifier."""
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in identifiers]}
 
 
 def _deadline(context: Any) -> float | None:
@@ -74,16 +80,16 @@ def _deadline(context: Any) -> float | None:
     return time.monotonic() + max(seconds, 0.0)
 
 
-def _every_record(event: Mapping[str, Any]) -> list[dict[str, str]]:
-    failures = []
-    for record in event.get("Records") or []:
-        if isinstance(record, Mapping):
-            identifier = (record.get("dynamodb") or {}).get("SequenceNumber") or (
-                record.get("kinesis") or {}
-            ).get("sequenceNumber")
-            if identifier:
-                failures.append({"itemIdentifier": str(identifier)})
-    return failures
+def _every_record(event: Mapping[str, Any]) -> list[str]:
+    """Every record's identifier by the parsers' own rule, so each one is delivered again.
+
+    The tables are not known before start-up; the identifier does not depend on them.
+    """
+    try:
+        records = parse_lambda_event(event, lambda table: None)
+    except MalformedEvent:
+        return []  # not a stream event: no record can be told apart
+    return [record.item_identifier for record in records]
 
 
 def reset() -> None:

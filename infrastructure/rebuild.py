@@ -28,9 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from infrastructure.composition import Streamfold
+from infrastructure.eventstore.dead_letters import DeadLetterStore
 from infrastructure.eventstore.generations import Generation, GenerationRegistry, SliceProgress
 from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.eventstore.store import EventStore
 from infrastructure.heap import frozen_while_running
 from infrastructure.rebuilding.allocator import map_large_blocks_apart
 from infrastructure.rebuilding.fold import SliceFold
@@ -39,6 +40,7 @@ from infrastructure.rebuilding.slices import Partition, buckets_for, slice_range
 from infrastructure.rebuilding.tables import GenerationTables
 from infrastructure.settings import ConfigError
 from projections.documents import DocumentKind
+from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
@@ -67,20 +69,24 @@ class RebuildReport:
 class Rebuild:
     """Rebuilds the search indices of some kinds from the event store.
 
-    >>> report = Rebuild(app).run([DocumentKind.USERS, DocumentKind.IMAGES])
+    >>> rebuild = Rebuild(event_store, projection_store, index, dead_letters)
+    >>> report = rebuild.run([DocumentKind.USERS, DocumentKind.IMAGES])
     >>> report.indices
     {'users': 'streamfold-users-v1-g2', 'images': 'streamfold-images-v1-g2'}
 
     Three workers sharing a rebuild, each in a process of its own; the last one to finish
     its slice activates the new generation:
 
-    >>> Rebuild(app, partition=Partition(1, 3)).run(list(DocumentKind)).activated
+    >>> Rebuild(..., partition=Partition(1, 3)).run(list(DocumentKind)).activated
     False
     """
 
     def __init__(
         self,
-        app: Streamfold,
+        event_store: EventStore,
+        projection_store: SqlProjectionStore,
+        index: SearchIndex,
+        dead_letters: DeadLetterStore,
         batch_size: int = 10_000,
         progress: Progress | None = None,
         catch_up_margin: int | None = None,
@@ -92,10 +98,13 @@ class Rebuild:
         poll_seconds: float = 1.0,
         physical_names: PhysicalNames | None = None,
     ) -> None:
-        self._app = app
+        self._event_store = event_store
+        self._projection_store = projection_store
+        self._index = index
+        self._dead_letters = dead_letters
         # A migration names the new indices after the version they hold.
         self._physical_names = physical_names or (
-            lambda kind, number: f"{app.index.default_physical_name(kind)}-g{number}"
+            lambda kind, number: f"{index.default_physical_name(kind)}-g{number}"
         )
         self._batch_size = batch_size
         self._progress = progress or (lambda done, total: None)
@@ -121,7 +130,7 @@ class Rebuild:
         report = RebuildReport(generation.number, generation.kinds, partition=str(self._partition))
         report.indices = generation.indices
         for kind_name, name in generation.indices.items():
-            self._app.index.create_physical_index(DocumentKind(kind_name), name)
+            self._index.create_physical_index(DocumentKind(kind_name), name)
         slices = self._registry.slices(generation.number)
         if slices or self._partition.count > 1:
             mine = self._slice_of(generation, slices)
@@ -151,7 +160,7 @@ class Rebuild:
         else:
             if slices:
                 GenerationTables(
-                    self._app.event_store, self._registry, generation.number
+                    self._event_store, self._registry, generation.number
                 ).start_tracking(slices[0].target)
             self._finish(generation, report)
         report.seconds = time.perf_counter() - started
@@ -159,10 +168,10 @@ class Rebuild:
 
     @property
     def _registry(self) -> GenerationRegistry:
-        return self._app.projection_store.registry
+        return self._projection_store.registry
 
     def _generation(self, kinds: list[DocumentKind]) -> tuple[Generation, bool]:
-        head = self._app.event_store.head()
+        head = self._event_store.head()
         count = self._partition.count
         generation, existed = self._registry.start_or_join(
             [kind.value for kind in kinds],
@@ -179,7 +188,7 @@ class Rebuild:
                 "is unfinished; run `streamfold rebuild` for the same kinds to resume it"
             )
         # Also when joining: the worker that registered the generation may have died before.
-        GenerationTables(self._app.event_store, self._registry, generation.number).create()
+        GenerationTables(self._event_store, self._registry, generation.number).create()
         return generation, existed
 
     def _slice_of(self, generation: Generation, slices: list[SliceProgress]) -> SliceProgress:
@@ -197,13 +206,13 @@ class Rebuild:
         self, generation: Generation, mine: SliceProgress, report: RebuildReport
     ) -> bool:
         """Fold and render this worker's slice; True when every slice is rendered."""
-        tables = GenerationTables(self._app.event_store, self._registry, generation.number)
+        tables = GenerationTables(self._event_store, self._registry, generation.number)
         if not mine.folded:
             self._stage(f"folding slice {self._partition}")
             total = max(mine.target // self._partition.count, 1)
             done = mine.events_folded
             fold = SliceFold(
-                self._app.event_store,
+                self._event_store,
                 tables,
                 mine,
                 progress=lambda events: self._progress(min(done + events, total), total),
@@ -216,12 +225,13 @@ class Rebuild:
         mine = self._registry.slices(generation.number)[self._partition.index]
         if not mine.rendered:
             self._stage(f"rendering slice {self._partition}")
+            store = self._generation_store(generation)
+            into = _into(generation)
             written = SliceRender(
-                DocumentProjector(self._generation_store(generation), self._batch_size),
+                DocumentProjector(store, self._batch_size),
                 tables,
-                self._app.index,
-                _into(generation),
-                self._app.dead_letters,
+                SearchSync(store, self._index, self._dead_letters, into=into),
+                into,
                 progress=self._progress,
             ).run(slice_range(self._partition), mine.target)
             report.documents_written += written
@@ -256,110 +266,101 @@ class Rebuild:
             time.sleep(self._poll_seconds)
 
     def _generation_store(self, generation: Generation) -> SqlProjectionStore:
-        return SqlProjectionStore(self._app.event_store, generation=generation.number)
+        return SqlProjectionStore(self._event_store, generation=generation.number)
 
     def _finish(self, generation: Generation, report: RebuildReport) -> None:
         """Project the events recorded since the slices' target, then activate."""
         self._stage("catching up")
         builder = self._generation_store(generation)
         projector = DocumentProjector(builder, batch_size=self._batch_size)
-        sync = SearchSync(builder, self._app.index, into=_into(generation))
+        sync = SearchSync(builder, self._index, self._dead_letters, into=_into(generation))
         while True:
             current = self._registry.get(generation.number)
             if current is None or current.state != "building":
                 return  # another worker activated it meanwhile: the live handlers fold it now
-            head = self._app.event_store.head()
+            head = self._event_store.head()
             position = self._catch_up(projector, sync, head, report)
-            if self._app.event_store.head() - position <= self._margin:
+            if self._event_store.head() - position <= self._margin:
                 break
         self._stage("activating")
-        previous = _activate(self._app, generation, self._batch_size, require="building")
+        previous = self._activate(generation, require="building")
         report.activated = previous is not None
         report.previous_indices = previous or {}
 
     def _catch_up(
         self, projector: DocumentProjector, sync: SearchSync, head: int, report: RebuildReport
     ) -> int:
-        position = projector.catch_up(until=0).position  # where the generation stands
-        start = position
-        self._progress(0, max(head - start, 0))
-        while position < head:
-            step = projector.catch_up(until=min(position + self._batch_size, head))
-            report.events += step.events
-            report.caught_up += step.events
-            position = step.position
-            self._progress(position - start, max(head - start, 0))
-            if step.events == 0:
-                break
+        start = projector.catch_up(until=0).position  # where the generation stands
+        total = max(head - start, 0)
+        self._progress(0, total)
+        step = projector.catch_up(
+            until=head, progress=lambda position: self._progress(position - start, total)
+        )
+        report.events += step.events
+        report.caught_up += step.events
         # Flushed once per pass: the generation's outbox keeps only each document's latest
         # rendering, so a document changed in many batches is written to the index once.
         report.documents_written += sync.flush().written
-        return position
+        return step.position
+
+    def activate(self, target: Generation) -> dict[str, str]:
+        """Make ``target`` the live generation; returns the indices its aliases left."""
+        swapped = self._activate(target, require=None)
+        assert swapped is not None  # only a required state can make activation step aside
+        return swapped
+
+    def _activate(self, target: Generation, require: str | None) -> dict[str, str] | None:
+        """Activation, or None if ``target`` is no longer in the ``require``-d state.
+
+        Two workers that both see every slice rendered may both try: the live lock lets
+        one through, and the other finds the generation live already.
+        """
+        store = self._projection_store
+        into = _into(target)
+        projector = DocumentProjector(store, batch_size=self._batch_size)
+        swapped: dict[str, str] = {}
+        with store.locked_live() as cursor:
+            if require is not None and store.registry.state_on(cursor, target.number) != require:
+                return None
+            # Every kind: the documents of events folded here are rendered by no other
+            # generation; kinds not rebuilt go through their aliases.
+            letters = self._dead_letters.within(cursor)
+            sync = SearchSync(store, self._index, letters, into=into)
+            current = store.registry.live_number(cursor)
+            projector.fold_all(store.session_on(cursor, target.number))
+            while pending := store.pending_on(cursor, target.number, 2000):
+                sync.write(pending)
+                store.mark_synced_on(cursor, target.number, pending)
+            try:
+                for kind, name in into.items():
+                    swapped[kind.value] = self._index.swap_alias(kind, name) or ""
+                store.registry.make_live(cursor, target, current, swapped)
+            except BaseException:
+                for kind_name, previous in swapped.items():
+                    if previous:
+                        self._index.swap_alias(DocumentKind(kind_name), previous)
+                raise
+        return swapped
+
+    def rollback(self) -> RebuildReport:
+        """Make the generation before the live one live again, caught up first."""
+        started = time.perf_counter()
+        live = self._registry.live()
+        if live is None or live.previous_generation is None or not live.previous_indices:
+            raise ConfigError("nothing to roll back to: no rebuild has been made live yet")
+        target = Generation(
+            number=live.previous_generation,
+            state="retired",
+            kinds=list(live.previous_indices),
+            indices=dict(live.previous_indices),
+        )
+        previous = self.activate(target)
+        report = RebuildReport(target.number, target.kinds, indices=target.indices)
+        report.previous_indices = previous
+        report.activated = True
+        report.seconds = time.perf_counter() - started
+        return report
 
 
 def _into(generation: Generation) -> dict[DocumentKind, str]:
     return {DocumentKind(kind): name for kind, name in generation.indices.items()}
-
-
-def activate(app: Streamfold, target: Generation, batch_size: int = 10_000) -> dict[str, str]:
-    """Make ``target`` the live generation; returns the indices its aliases left."""
-    swapped = _activate(app, target, batch_size, require=None)
-    assert swapped is not None  # only a required state can make activation step aside
-    return swapped
-
-
-def _activate(
-    app: Streamfold, target: Generation, batch_size: int, require: str | None
-) -> dict[str, str] | None:
-    """Activation, or None if ``target`` is no longer in the ``require``-d state.
-
-    Two workers that both see every slice rendered may both try: the live lock lets one
-    through, and the other finds the generation live already.
-    """
-    store = app.projection_store
-    into = _into(target)
-    projector = DocumentProjector(store, batch_size=batch_size)
-    swapped: dict[str, str] = {}
-    with store.locked_live() as cursor:
-        if require is not None and store.registry.state_on(cursor, target.number) != require:
-            return None
-        current = store.registry.live_number(cursor)
-        session = store.session_on(cursor, target.number)
-        while events := session.events_after(session.position(), batch_size):
-            projector.project(session, events)
-            session.advance(events[-1].position)
-        while pending := store.pending_on(cursor, target.number, 2000):
-            # Every kind: the documents of events folded here are rendered by no other
-            # generation; kinds not rebuilt go through their aliases.
-            app.index.write(pending, into)
-            store.mark_synced_on(cursor, target.number, pending)
-        try:
-            for kind, name in into.items():
-                swapped[kind.value] = app.index.swap_alias(kind, name) or ""
-            store.registry.make_live(cursor, target, current, swapped)
-        except BaseException:
-            for kind_name, previous in swapped.items():
-                if previous:
-                    app.index.swap_alias(DocumentKind(kind_name), previous)
-            raise
-    return swapped
-
-
-def rollback(app: Streamfold, batch_size: int = 10_000) -> RebuildReport:
-    """Make the generation before the live one live again, caught up first."""
-    started = time.perf_counter()
-    live = app.projection_store.registry.live()
-    if live is None or live.previous_generation is None or not live.previous_indices:
-        raise ConfigError("nothing to roll back to: no rebuild has been made live yet")
-    target = Generation(
-        number=live.previous_generation,
-        state="retired",
-        kinds=list(live.previous_indices),
-        indices=dict(live.previous_indices),
-    )
-    previous = activate(app, target, batch_size)
-    report = RebuildReport(target.number, target.kinds, indices=target.indices)
-    report.previous_indices = previous
-    report.activated = True
-    report.seconds = time.perf_counter() - started
-    return report

@@ -15,16 +15,17 @@ moves no item's stream position, so every stream record still to come applies on
 an item the event store never saw is recorded at position 0, below any stream record,
 as `bootstrap` does.
 
->>> resync_documents(app, DocumentKind.USERS, ["u-1", "u-2"]).rewritten
+>>> resync = Resync(event_store, projection_store, index, pipeline, settings.tables)
+>>> resync.documents(DocumentKind.USERS, ["u-1", "u-2"]).rewritten
 2
->>> reconcile_items(app, boto3.client("dynamodb"), TableKind.USERS, [("u-1",)]).differed
+>>> resync.reconcile_table(boto3.client("dynamodb"), TableKind.USERS, [("u-1",)]).differed
 ['users/u-1']
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -33,19 +34,19 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from domain.aggregate import SourceAggregate
 from domain.changes import ChangeType, SourceChange, StreamPosition
-from domain.errors import ConcurrentChange, InvalidItem
+from domain.errors import ConcurrentChange, InvalidItem, TransientFailure
 from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from domain.positions import ItemPosition
-from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import for_generation
-from infrastructure.eventstore.store import EventSourcedItemLedger
+from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.write_pipeline import PipelineReport, WritePipeline
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
-from projections.ports import ProjectionSession, TransientFailure
+from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
-from projections.sync import SyncReport
 
 IMPORT_POSITION = StreamPosition.of(0)
 _PAGE = 2000
@@ -57,7 +58,8 @@ Heartbeat = Callable[[], None]
 class RewriteReport:
     rewritten: int = 0
     written: int = 0  # accepted by the search backend (with the documents pending anyway)
-    stale: int = 0
+    stale_writes_rejected: int = 0
+    documents_dead_lettered: int = 0  # refused by the search backend for good
     too_often: list[str] = field(default_factory=list)  # 999 rewrites since the last event
     unknown: list[str] = field(default_factory=list)  # ids the event store has never seen
 
@@ -68,104 +70,230 @@ class ReconcileReport:
     events_recorded: int = 0
     differed: list[str] = field(default_factory=list)  # kind/key of items that differed
     rejected: list[str] = field(default_factory=list)  # items breaking the domain's rules
+    documents_dead_lettered: int = 0  # refused by the search backend for good
 
 
-# -- rewriting documents ------------------------------------------------------------------
+class Resync:
+    """Rewrites documents from the projection's state, and reads items again from the tables."""
+
+    def __init__(
+        self,
+        event_store: EventStore,
+        projection_store: SqlProjectionStore,
+        index: SearchIndex,
+        pipeline: WritePipeline,
+        tables: Mapping[str, TableKind],
+    ) -> None:
+        self._event_store = event_store
+        self._projection_store = projection_store
+        self._index = index
+        self._pipeline = pipeline
+        self._tables = tables  # table name -> kind, as configured
+
+    # -- rewriting documents --------------------------------------------------------------
+
+    def documents(
+        self,
+        kind: DocumentKind,
+        doc_ids: Iterable[str],
+        *,
+        check_index: bool = True,
+        heartbeat: Heartbeat | None = None,
+    ) -> RewriteReport:
+        """Rewrite the named documents from the projection's state with fresh versions.
+
+        ``check_index`` also reads each document's indexed version, so that the rewrite
+        beats one written by `verify --repair`; an in-place migration of a whole kind skips it.
+        """
+        report = RewriteReport()
+        ids = sorted(set(doc_ids))
+        for start in range(0, len(ids), _PAGE):
+            self._rewrite_page(kind, ids[start : start + _PAGE], check_index, report)
+            if heartbeat:
+                heartbeat()
+        settled = self._settle()
+        report.written = settled.documents_written
+        report.stale_writes_rejected = settled.stale_writes_rejected
+        report.documents_dead_lettered = settled.dead_lettered
+        return report
+
+    def kind(self, kind: DocumentKind, heartbeat: Heartbeat | None = None) -> int:
+        """Rewrite every live document of a kind, a page at a time (an in-place migration)."""
+        rewritten, after = 0, ""
+        while page := self._document_ids(kind, after):
+            rewritten += self.documents(kind, page, check_index=False).rewritten
+            after = page[-1]
+            if heartbeat:
+                heartbeat()
+        return rewritten
+
+    def _settle(self, attempts: int = 10) -> PipelineReport:
+        """Settle the pipeline, again after a transient failure (settling is idempotent).
+
+        On SQLite a live handler committing at the same moment can make a flush fail at
+        once instead of waiting ("database is locked"); the next attempt goes through.
+        """
+        for attempt in range(1, attempts + 1):
+            report = PipelineReport()
+            try:
+                self._pipeline.settle(report)
+                return report
+            except TransientFailure:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def _rewrite_page(
+        self, kind: DocumentKind, ids: list[str], check_index: bool, report: RewriteReport
+    ) -> None:
+        indexed = self._indexed_versions(kind, ids) if check_index else {}
+        store = self._projection_store
+        with store.locked_live() as cursor:
+            generation = store.registry.live_number(cursor)
+            session = store.session_on(cursor, generation)
+            position = DocumentProjector(store).fold_all(session, _PAGE)
+            floor = position * VERSION_STEP
+            rendered = _rendered_versions(
+                dialect_for(self._event_store), cursor, generation, kind, ids
+            )
+            changes = []
+            for doc_id, body in DocumentProjector.bodies(session, kind, ids).items():
+                if body is None and doc_id not in rendered:
+                    # Never existed: nothing to write, not even a tombstone.
+                    report.unknown.append(doc_id)
+                    continue
+                version = max(floor, rendered.get(doc_id, 0), indexed.get(doc_id, 0)) + 1
+                if version >= floor + VERSION_STEP:
+                    report.too_often.append(f"{kind.value}/{doc_id}")
+                    continue
+                changes.append(DocumentChange(kind, doc_id, version, body))
+            session.save_documents(changes)
+        report.rewritten += len(changes)
+
+    def _indexed_versions(self, kind: DocumentKind, ids: Sequence[str]) -> dict[str, int]:
+        found = (self._index.get(kind, doc_id) for doc_id in ids)
+        return {document.doc_id: document.version for document in found if document is not None}
+
+    # -- which documents ------------------------------------------------------------------
+
+    def _live_query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        dialect = dialect_for(self._event_store)
+        with dialect.transaction() as cursor:
+            generation = self._projection_store.registry.live_number(cursor)
+            cursor.execute(dialect.sql(for_generation(statement, generation)), params)
+            return list(cursor.fetchall())
+
+    def _document_ids(self, kind: DocumentKind, after: str) -> list[str]:
+        rows = self._live_query(
+            "SELECT doc_id FROM streamfold_documents WHERE kind = ? AND doc_id > ?"
+            " AND body IS NOT NULL ORDER BY doc_id LIMIT ?",
+            (kind.value, after, _PAGE),
+        )
+        return [row["doc_id"] for row in rows]
+
+    def images_of_owner(self, owner_id: str) -> list[str]:
+        """The images the projection's state says ``owner_id`` owns."""
+        rows = self._live_query(
+            "SELECT image_id FROM streamfold_image_state WHERE owner_id = ?", (owner_id,)
+        )
+        return sorted(row["image_id"] for row in rows)
+
+    def documents_of_table(self, table: TableKind) -> dict[DocumentKind, set[str]]:
+        """The documents whose content comes from a table's items, as the state has them."""
+        users: set[str] = set()
+        images: set[str] = set()
+        if table is TableKind.USERS:
+            users = self._column("user_id", "streamfold_user_state")
+            images = self._column("image_id", "streamfold_image_state")  # the owner blocks
+        elif table is TableKind.IMAGES:
+            images = self._column("image_id", "streamfold_image_state")
+            users = self._column("owner_id", "streamfold_image_state")
+        elif table is TableKind.LIKES:
+            rows = self._live_query(
+                "SELECT l.image_id, l.user_id, i.owner_id FROM streamfold_like_state l"
+                " LEFT JOIN streamfold_image_state i ON i.image_id = l.image_id",
+            )
+            images = {r["image_id"] for r in rows}
+            users = {r["user_id"] for r in rows} | {r["owner_id"] for r in rows if r["owner_id"]}
+        else:
+            users = self._column("user_id", "streamfold_payment_state")
+        return {DocumentKind.USERS: users, DocumentKind.IMAGES: images}
+
+    def _column(self, column: str, table: str) -> set[str]:
+        rows = self._live_query(f"SELECT DISTINCT {column} FROM {table}")
+        return {row[column] for row in rows}
+
+    def _state_keys(self, table: TableKind) -> set[tuple[str, ...]]:
+        """The keys of the items of a table the projection's state holds."""
+        name, keys = _STATE_KEYS[table]
+        rows = self._live_query(f"SELECT {', '.join(keys)} FROM {name}")
+        return {tuple(row[key] for key in keys) for row in rows}
+
+    # -- reading the tables again ---------------------------------------------------------
+
+    def table_name(self, kind: TableKind) -> str:
+        names = {table_kind: table for table, table_kind in self._tables.items()}
+        return names.get(kind, kind.value)
+
+    def reconcile_items(
+        self, kind: TableKind, items: dict[tuple[str, ...], dict[str, Any] | None]
+    ) -> ReconcileReport:
+        """Record, as events, how the tables' items differ from the event store's aggregates.
+
+        ``items`` maps keys to the item the table holds now (None: the table has none).
+        """
+        report = ReconcileReport(items_read=sum(1 for item in items.values() if item is not None))
+        changes = [
+            SourceChange(
+                kind,
+                key,
+                ChangeType.REMOVE if item is None else ChangeType.INSERT,
+                item,
+                IMPORT_POSITION,
+                f"resync:{kind.value}:{'/'.join(key)}",
+            )
+            for key, item in sorted(items.items())
+        ]
+        ledger = EventSourcedItemLedger(self._event_store)
+        for start in range(0, len(changes), _PAGE):
+            _reconcile_batch(ledger, changes[start : start + _PAGE], report)
+        report.documents_dead_lettered = self._settle().dead_lettered
+        return report
+
+    def reconcile_table(
+        self,
+        client: Any,
+        kind: TableKind,
+        keys: Collection[tuple[str, ...]] | None = None,
+        owner_id: str | None = None,
+    ) -> ReconcileReport:
+        """Read items again and record what differs: the named keys, one owner's images, or all.
+
+        For a whole table (or an owner's images) the items the state holds but the table
+        no longer does are included, so that a missed delete is recorded too.
+        """
+        table = self.table_name(kind)
+        if keys is not None:
+            return self.reconcile_items(kind, read_items(client, table, kind, keys))
+        found: dict[tuple[str, ...], dict[str, Any] | None] = dict(
+            scan_items(client, table, kind, owner_id)
+        )
+        known = (
+            {(image,) for image in self.images_of_owner(owner_id)}
+            if owner_id is not None
+            else self._state_keys(kind)
+        )
+        found.update(read_items(client, table, kind, known - set(found)))
+        return self.reconcile_items(kind, found)
 
 
-def resync_documents(
-    app: Streamfold,
-    kind: DocumentKind,
-    doc_ids: Iterable[str],
-    *,
-    check_index: bool = True,
-    heartbeat: Heartbeat | None = None,
-) -> RewriteReport:
-    """Rewrite the named documents from the projection's state with fresh versions.
-
-    ``check_index`` also reads each document's indexed version, so that the rewrite beats
-    one written by `verify --repair`; an in-place migration of a whole kind skips it.
-    """
-    report = RewriteReport()
-    ids = sorted(set(doc_ids))
-    for start in range(0, len(ids), _PAGE):
-        _rewrite_page(app, kind, ids[start : start + _PAGE], check_index, report)
-        if heartbeat:
-            heartbeat()
-    outcome = flush(app)
-    report.written, report.stale = outcome.written, outcome.stale
-    return report
-
-
-def flush(app: Streamfold, attempts: int = 10) -> SyncReport:
-    """Write the pending documents, again after a transient failure (flushing is idempotent).
-
-    On SQLite a live handler committing at the same moment can make a flush fail at once
-    instead of waiting ("database is locked"); the next attempt goes through.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return app.sync.flush()
-        except TransientFailure:
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-def resync_kind(app: Streamfold, kind: DocumentKind, heartbeat: Heartbeat | None = None) -> int:
-    """Rewrite every live document of a kind, a page at a time (an in-place migration)."""
-    rewritten, after = 0, ""
-    while page := _document_ids(app, kind, after):
-        rewritten += resync_documents(app, kind, page, check_index=False).rewritten
-        after = page[-1]
-        if heartbeat:
-            heartbeat()
-    return rewritten
-
-
-def _rewrite_page(
-    app: Streamfold, kind: DocumentKind, ids: list[str], check_index: bool, report: RewriteReport
-) -> None:
-    indexed = _indexed_versions(app, kind, ids) if check_index else {}
-    store = app.projection_store
-    with store.locked_live() as cursor:
-        generation = store.registry.live_number(cursor)
-        session = store.session_on(cursor, generation)
-        position = catch_up(DocumentProjector(store), session)
-        floor = position * VERSION_STEP
-        rendered = _rendered_versions(dialect_for(app.event_store), cursor, generation, kind, ids)
-        changes = []
-        for doc_id, body in DocumentProjector.bodies(session, kind, ids).items():
-            if body is None and doc_id not in rendered:
-                report.unknown.append(
-                    doc_id
-                )  # never existed: nothing to write, not even a tombstone
-                continue
-            version = max(floor, rendered.get(doc_id, 0), indexed.get(doc_id, 0)) + 1
-            if version >= floor + VERSION_STEP:
-                report.too_often.append(f"{kind.value}/{doc_id}")
-                continue
-            changes.append(DocumentChange(kind, doc_id, version, body))
-        session.save_documents(changes)
-    report.rewritten += len(changes)
-
-
-def catch_up(
-    projector: DocumentProjector, session: ProjectionSession, batch_size: int = 2000
-) -> int:
-    """Fold every recorded event into the session's generation; returns its position."""
-    position = session.position()
-    while events := session.events_after(position, batch_size):
-        projector.project(session, events)
-        position = events[-1].position
-        session.advance(position)
-    return position
-
-
-def _indexed_versions(app: Streamfold, kind: DocumentKind, ids: Sequence[str]) -> dict[str, int]:
-    found = (app.index.get(kind, doc_id) for doc_id in ids)
-    return {document.doc_id: document.version for document in found if document is not None}
+_STATE_KEYS = {
+    TableKind.USERS: ("streamfold_user_state", ("user_id",)),
+    TableKind.IMAGES: ("streamfold_image_state", ("image_id",)),
+    TableKind.LIKES: ("streamfold_like_state", ("image_id", "user_id")),
+    TableKind.PAYMENTS: ("streamfold_payment_state", ("user_id", "payment_id")),
+}
 
 
 def _rendered_versions(
@@ -183,81 +311,7 @@ def _rendered_versions(
     return {row["doc_id"]: int(row["version"]) for row in cursor.fetchall()}
 
 
-# -- which documents ----------------------------------------------------------------------
-
-
-def _live_query(app: Streamfold, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-    dialect = dialect_for(app.event_store)
-    with dialect.transaction() as cursor:
-        generation = app.projection_store.registry.live_number(cursor)
-        cursor.execute(dialect.sql(for_generation(statement, generation)), params)
-        return list(cursor.fetchall())
-
-
-def _document_ids(app: Streamfold, kind: DocumentKind, after: str) -> list[str]:
-    rows = _live_query(
-        app,
-        "SELECT doc_id FROM streamfold_documents WHERE kind = ? AND doc_id > ?"
-        " AND body IS NOT NULL ORDER BY doc_id LIMIT ?",
-        (kind.value, after, _PAGE),
-    )
-    return [row["doc_id"] for row in rows]
-
-
-def images_of_owner(app: Streamfold, owner_id: str) -> list[str]:
-    """The images the projection's state says ``owner_id`` owns."""
-    rows = _live_query(
-        app, "SELECT image_id FROM streamfold_image_state WHERE owner_id = ?", (owner_id,)
-    )
-    return sorted(row["image_id"] for row in rows)
-
-
-def documents_of_table(app: Streamfold, table: TableKind) -> dict[DocumentKind, set[str]]:
-    """The documents whose content comes from a table's items, as the state has them."""
-    users: set[str] = set()
-    images: set[str] = set()
-    if table is TableKind.USERS:
-        users = _column(app, "user_id", "streamfold_user_state")
-        images = _column(app, "image_id", "streamfold_image_state")  # the owner blocks
-    elif table is TableKind.IMAGES:
-        images = _column(app, "image_id", "streamfold_image_state")
-        users = _column(app, "owner_id", "streamfold_image_state")
-    elif table is TableKind.LIKES:
-        rows = _live_query(
-            app,
-            "SELECT l.image_id, l.user_id, i.owner_id FROM streamfold_like_state l"
-            " LEFT JOIN streamfold_image_state i ON i.image_id = l.image_id",
-        )
-        images = {r["image_id"] for r in rows}
-        users = {r["user_id"] for r in rows} | {r["owner_id"] for r in rows if r["owner_id"]}
-    else:
-        users = _column(app, "user_id", "streamfold_payment_state")
-    return {DocumentKind.USERS: users, DocumentKind.IMAGES: images}
-
-
-def _column(app: Streamfold, column: str, table: str) -> set[str]:
-    return {row[column] for row in _live_query(app, f"SELECT DISTINCT {column} FROM {table}")}
-
-
-def _state_keys(app: Streamfold, table: TableKind) -> set[tuple[str, ...]]:
-    """The keys of the items of a table the projection's state holds."""
-    columns = {
-        TableKind.USERS: ("streamfold_user_state", ("user_id",)),
-        TableKind.IMAGES: ("streamfold_image_state", ("image_id",)),
-        TableKind.LIKES: ("streamfold_like_state", ("image_id", "user_id")),
-        TableKind.PAYMENTS: ("streamfold_payment_state", ("user_id", "payment_id")),
-    }
-    name, keys = columns[table]
-    rows = _live_query(app, f"SELECT {', '.join(keys)} FROM {name}")
-    return {tuple(row[key] for key in keys) for row in rows}
-
-
-# -- reading the tables again -------------------------------------------------------------
-
-
-def table_name(app: Streamfold, kind: TableKind) -> str:
-    names = {table_kind: table for table, table_kind in app.settings.tables.items()}
-    return names.get(kind, kind.value)
+# -- reading the tables ----------------------------------------------------------------
 
 
 def read_items(
@@ -306,35 +360,6 @@ def _deserialized(deserializer: TypeDeserializer, raw: dict[str, Any]) -> dict[s
     return {name: deserializer.deserialize(value) for name, value in raw.items()}
 
 
-def reconcile_items(
-    app: Streamfold,
-    kind: TableKind,
-    items: dict[tuple[str, ...], dict[str, Any] | None],
-) -> ReconcileReport:
-    """Record, as events, how the tables' items differ from the event store's aggregates.
-
-    ``items`` maps keys to the item the table holds now (None: the table has none).
-    """
-    report = ReconcileReport(items_read=sum(1 for item in items.values() if item is not None))
-    changes = [
-        SourceChange(
-            kind,
-            key,
-            ChangeType.REMOVE if item is None else ChangeType.INSERT,
-            item,
-            IMPORT_POSITION,
-            f"resync:{kind.value}:{'/'.join(key)}",
-        )
-        for key, item in sorted(items.items())
-    ]
-    ledger = EventSourcedItemLedger(app.event_store)
-    for start in range(0, len(changes), _PAGE):
-        _reconcile_batch(ledger, changes[start : start + _PAGE], report)
-    app.projector.catch_up()
-    flush(app)
-    return report
-
-
 def _reconcile_batch(
     ledger: EventSourcedItemLedger, changes: list[SourceChange], report: ReconcileReport
 ) -> None:
@@ -379,30 +404,3 @@ def _apply(
             touched.append(aggregate)
             differed.append(name)
     return touched, differed, rejected
-
-
-def reconcile_table(
-    app: Streamfold,
-    client: Any,
-    kind: TableKind,
-    keys: Collection[tuple[str, ...]] | None = None,
-    owner_id: str | None = None,
-) -> ReconcileReport:
-    """Read items again and record what differs: the named keys, one owner's images, or all.
-
-    For a whole table (or an owner's images) the items the state holds but the table no
-    longer does are included, so that a missed delete is recorded too.
-    """
-    table = table_name(app, kind)
-    if keys is not None:
-        return reconcile_items(app, kind, read_items(client, table, kind, keys))
-    found: dict[tuple[str, ...], dict[str, Any] | None] = dict(
-        scan_items(client, table, kind, owner_id)
-    )
-    known = (
-        {(image,) for image in images_of_owner(app, owner_id)}
-        if owner_id is not None
-        else _state_keys(app, kind)
-    )
-    found.update(read_items(client, table, kind, known - set(found)))
-    return reconcile_items(app, kind, found)

@@ -18,10 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from infrastructure.composition import Streamfold
+from infrastructure.eventstore.projection_store import SqlProjectionStore
 from infrastructure.table_documents import TableDocuments, table_fields
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
+from projections.ports import SearchIndex
 from projections.query import SearchRequest
+from projections.search import SearchService
+from projections.sync import SearchSync
 
 _PAGE = 5000
 INDEX = "index"
@@ -46,6 +49,7 @@ class VerifyReport:
     unrepairable: list[str] = field(default_factory=list)
     items: dict[str, int] = field(default_factory=dict)  # scanned, against the tables
     unreadable: list[str] = field(default_factory=list)  # items the domain rejects
+    documents_dead_lettered: int = 0  # repairs the search backend refused for good
 
     def count(self, problem: str) -> int:
         return sum(1 for d in self.drift if d.problem == problem)
@@ -58,66 +62,101 @@ class VerifyReport:
         return not self.drift
 
 
-def verify(app: Streamfold, kinds: list[DocumentKind], repair: bool = False) -> VerifyReport:
-    """Compare every document of the live index with the projection's rendering.
+class Verification:
+    """Compares the live index with what it should hold, and repairs what drifted.
 
-    >>> report = verify(app, [DocumentKind.USERS], repair=True)
+    >>> verification = Verification(projection_store, index, sync)
+    >>> report = verification.against_event_store([DocumentKind.USERS], repair=True)
     >>> report.count("missing"), report.repaired
     (0, 0)
     """
-    app.sync.flush()  # what is merely pending is not drift
-    report = VerifyReport()
-    for kind in kinds:
-        expected = _expected(app, kind)
-        found = _indexed(app, kind)
-        report.checked[kind.value] = len(found)
-        drift = _compare(kind, expected, found)
-        report.drift += drift
-        if repair and drift:
-            _repair(app, kind, expected, drift, report)
-    return report
 
+    def __init__(
+        self, projection_store: SqlProjectionStore, index: SearchIndex, sync: SearchSync
+    ) -> None:
+        self._projection_store = projection_store
+        self._index = index
+        self._search = SearchService(index)
+        self._sync = sync
 
-def verify_against_tables(
-    app: Streamfold, kinds: list[DocumentKind], scan: TableDocuments, repair: bool = False
-) -> VerifyReport:
-    """Compare every document of the live index with what the scanned tables call for.
+    def against_event_store(self, kinds: list[DocumentKind], repair: bool = False) -> VerifyReport:
+        """Compare every document of the live index with the projection's rendering."""
+        self._sync.flush()  # what is merely pending is not drift
+        report = VerifyReport()
+        for kind in kinds:
+            expected = self._expected(kind)
+            found = self._indexed(kind)
+            report.checked[kind.value] = len(found)
+            drift = _compare(kind, expected, found)
+            report.drift += drift
+            if repair and drift:
+                self._repair(kind, expected, drift, report)
+        return report
 
-    >>> scan = scan_documents(boto3.client("dynamodb"), tables)
-    >>> report = verify_against_tables(app, list(DocumentKind), scan)
-    >>> [(d.doc_id, d.cause) for d in report.drift]
-    [('u-42', 'event store')]
-    """
-    app.sync.flush()
-    report = VerifyReport(source="dynamodb", items=scan.items, unreadable=scan.unreadable)
-    for kind in kinds:
-        expected = _expected(app, kind)
-        found = _indexed(app, kind)
-        report.checked[kind.value] = len(found)
-        drift = [
-            _with_cause(problem, kind, scan, expected)
-            for problem in _compare_fields(kind, scan.documents[kind], found)
-        ]
-        report.drift += drift
-        repairable = [d for d in drift if d.cause == INDEX]
-        report.unrepairable += [f"{d.kind}/{d.doc_id}" for d in drift if d.cause != INDEX]
-        if repair and repairable:
-            _repair(app, kind, expected, repairable, report)
-    return report
+    def against_tables(
+        self, kinds: list[DocumentKind], scan: TableDocuments, repair: bool = False
+    ) -> VerifyReport:
+        """Compare every document of the live index with what the scanned tables call for.
 
+        >>> scan = scan_documents(boto3.client("dynamodb"), tables)
+        >>> report = verification.against_tables(list(DocumentKind), scan)
+        >>> [(d.doc_id, d.cause) for d in report.drift]
+        [('u-42', 'event store')]
+        """
+        self._sync.flush()
+        report = VerifyReport(source="dynamodb", items=scan.items, unreadable=scan.unreadable)
+        for kind in kinds:
+            expected = self._expected(kind)
+            found = self._indexed(kind)
+            report.checked[kind.value] = len(found)
+            drift = [
+                _with_cause(problem, kind, scan, expected)
+                for problem in _compare_fields(kind, scan.documents[kind], found)
+            ]
+            report.drift += drift
+            repairable = [d for d in drift if d.cause == INDEX]
+            report.unrepairable += [f"{d.kind}/{d.doc_id}" for d in drift if d.cause != INDEX]
+            if repair and repairable:
+                self._repair(kind, expected, repairable, report)
+        return report
 
-def _indexed(app: Streamfold, kind: DocumentKind) -> dict[str, dict[str, Any]]:
-    page = app.search.search(kind, SearchRequest(every_document=True))
-    return {hit.id: hit.source for hit in page.hits}
+    def _indexed(self, kind: DocumentKind) -> dict[str, dict[str, Any]]:
+        page = self._search.search(kind, SearchRequest(every_document=True))
+        return {hit.id: hit.source for hit in page.hits}
 
+    def _expected(self, kind: DocumentKind) -> dict[str, DocumentChange]:
+        rendered: dict[str, DocumentChange] = {}
+        after = ""
+        while page := self._projection_store.documents_page(kind, after, _PAGE):
+            rendered.update((change.doc_id, change) for change in page)
+            after = page[-1].doc_id
+        return rendered
 
-def _expected(app: Streamfold, kind: DocumentKind) -> dict[str, DocumentChange]:
-    rendered: dict[str, DocumentChange] = {}
-    after = ""
-    while page := app.projection_store.documents_page(kind, after, _PAGE):
-        rendered.update((change.doc_id, change) for change in page)
-        after = page[-1].doc_id
-    return rendered
+    def _repair(
+        self,
+        kind: DocumentKind,
+        expected: dict[str, DocumentChange],
+        drift: list[Drift],
+        report: VerifyReport,
+    ) -> None:
+        # A rewrite must beat the version indexed now, and lose to every event to come.
+        ceiling = (self._projection_store.head() + 1) * VERSION_STEP
+        rewrites = []
+        for problem in drift:
+            indexed = self._index.get(kind, problem.doc_id)
+            version = max(
+                (indexed.version if indexed else 0) + 1,
+                expected[problem.doc_id].version + 1 if problem.doc_id in expected else 1,
+            )
+            if version >= ceiling:
+                report.unrepairable.append(f"{kind.value}/{problem.doc_id}")
+                continue
+            body = expected[problem.doc_id].body if problem.doc_id in expected else None
+            rewrites.append(DocumentChange(kind, problem.doc_id, version, body))
+        # Through the sync, so that a rewrite the backend refuses becomes a dead letter.
+        outcome = self._sync.write(rewrites)
+        report.repaired += outcome.written
+        report.documents_dead_lettered += len(outcome.dead_lettered)
 
 
 def _compare(
@@ -165,28 +204,3 @@ def _with_cause(
         agrees = table_fields(kind, table_body) == table_fields(kind, stored_body)
     cause = INDEX if agrees else EVENT_STORE
     return Drift(problem.kind, problem.doc_id, problem.problem, problem.fields, cause)
-
-
-def _repair(
-    app: Streamfold,
-    kind: DocumentKind,
-    expected: dict[str, DocumentChange],
-    drift: list[Drift],
-    report: VerifyReport,
-) -> None:
-    # A rewrite must beat the version indexed now, and lose to every event to come.
-    ceiling = (app.event_store.head() + 1) * VERSION_STEP
-    rewrites = []
-    for problem in drift:
-        indexed = app.index.get(kind, problem.doc_id)
-        version = max(
-            (indexed.version if indexed else 0) + 1,
-            expected[problem.doc_id].version + 1 if problem.doc_id in expected else 1,
-        )
-        if version >= ceiling:
-            report.unrepairable.append(f"{kind.value}/{problem.doc_id}")
-            continue
-        body = expected[problem.doc_id].body if problem.doc_id in expected else None
-        rewrites.append(DocumentChange(kind, problem.doc_id, version, body))
-    outcome = app.index.write(rewrites)
-    report.repaired += outcome.written

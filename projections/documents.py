@@ -24,6 +24,11 @@ DELETED = "deleted"
 # resync) that must beat what is indexed now yet lose to every later event.
 VERSION_STEP = 1000
 
+# OpenSearch refuses a longer ``_id``; the embedded backend keeps the same limit, so both
+# hold the same documents. A DynamoDB key may be longer (2,048 bytes): its document is
+# refused for good and dead-lettered.
+MAX_DOCUMENT_ID_BYTES = 512
+
 
 class DocumentKind(StrEnum):
     USERS = "users"
@@ -127,10 +132,6 @@ class DocumentChange:
     version: int
     body: dict[str, Any] | None
 
-    @property
-    def is_delete(self) -> bool:
-        return self.body is None
-
 
 def fingerprint(body: dict[str, Any] | None) -> str:
     """A short digest of a rendered body, to tell whether a document changed."""
@@ -142,13 +143,13 @@ def fingerprint(body: dict[str, Any] | None) -> str:
 
 
 def newest_per_document(changes: Sequence[DocumentChange]) -> tuple[list[DocumentChange], int]:
-    """The highest version of each (kind, id), in first-seen order, and how many lost.
+    """The highest version of each (kind, id), in first-seen order, and how many were stale.
 
     A backend applies one change per document per write: two changes of one document in a
     batch would be applied in order, and only the higher version counts anyway.
 
-    >>> newest, superseded = newest_per_document([user_v3, user_v5, image_v2])
-    >>> [c.version for c in newest], superseded
+    >>> newest, stale = newest_per_document([user_v3, user_v5, image_v2])
+    >>> [c.version for c in newest], stale
     ([5, 2], 1)
     """
     newest: dict[tuple[DocumentKind, str], DocumentChange] = {}

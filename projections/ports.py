@@ -8,15 +8,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import TransientFailure
 from projections.documents import DocumentChange, DocumentKind
 from projections.state import ImageRow, Row, StateTable, UserRow, UserStats
 
 if TYPE_CHECKING:  # the query model is loaded by those who search, not by every writer
     from projections.query import SearchPage, SearchRequest
-
-
-class TransientFailure(RuntimeError):
-    """A component is unreachable or overloaded; the same work may succeed later."""
 
 
 class SearchUnavailable(TransientFailure):
@@ -105,8 +102,17 @@ class DocumentFailure:
 @dataclass
 class WriteOutcome:
     written: int = 0
-    stale: int = 0  # a newer version was already there: success, not an error
+    # A newer version was already there: success, not an error.
+    stale_writes_rejected: int = 0
     failed: list[DocumentFailure] = field(default_factory=list)  # permanent failures
+
+
+class DeadLetters(ABC):
+    """Where what failed for good is kept with its reason, for `streamfold dlq` (a port)."""
+
+    @abstractmethod
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        """Keep documents the search backend refused for good, each with its reason."""
 
 
 @dataclass(frozen=True, slots=True)

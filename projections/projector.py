@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,8 @@ from projections.state import (
     UserRow,
     WebTrafficRow,
 )
+
+Progress = Callable[[int], None]  # the position folded so far
 
 
 @dataclass
@@ -53,23 +55,56 @@ class DocumentProjector:
         # so that a document touched all over the batch is rendered and written once.
         self._batch_size = batch_size
 
-    def catch_up(self, until: int | None = None) -> ProjectionReport:
-        """Project until the tracking position reaches ``until`` (default: the head now)."""
+    def catch_up(
+        self, until: int | None = None, progress: Progress | None = None
+    ) -> ProjectionReport:
+        """Project until the tracking position reaches ``until`` (default: the head now).
+
+        One locked transaction per batch, so that live handlers take turns with it;
+        ``progress`` hears the position after each batch.
+        """
         target = self._store.head() if until is None else until
         report = ProjectionReport()
         while True:
             with self._store.session() as session:
                 report.position = session.position()
-                if report.position >= target:
-                    return report
-                events = session.events_after(report.position, self._batch_size)
+                events = self._next_batch(session, report.position, target)
                 if not events:
                     return report
-                report.documents_rendered += len(self.project(session, events))
-                report.position = events[-1].position
-                session.advance(report.position)
-            report.events += len(events)
-            report.batches += 1
+                self._fold(session, events, report)
+            if progress is not None:
+                progress(report.position)
+
+    def fold_all(self, session: ProjectionSession, batch_size: int | None = None) -> int:
+        """Fold every recorded event into a session the caller holds; returns its position.
+
+        Activation and resync hold the live lock for the whole of their work, so they
+        fold inside it instead of a transaction per batch.
+        """
+        report = ProjectionReport(position=session.position())
+        limit = batch_size or self._batch_size
+        while events := session.events_after(report.position, limit):
+            self._fold(session, events, report)
+        return report.position
+
+    def _next_batch(
+        self, session: ProjectionSession, position: int, target: int
+    ) -> list[PositionedEvent]:
+        if position >= target:
+            return []
+        return session.events_after(position, self._batch_size)
+
+    def _fold(
+        self,
+        session: ProjectionSession,
+        events: Sequence[PositionedEvent],
+        report: ProjectionReport,
+    ) -> None:
+        report.documents_rendered += len(self.project(session, events))
+        report.position = events[-1].position
+        session.advance(report.position)
+        report.events += len(events)
+        report.batches += 1
 
     def project(
         self, session: ProjectionSession, events: Sequence[PositionedEvent]

@@ -2,40 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from projections.documents import DocumentKind
-from projections.ports import DocumentFailure, ProjectionStore, SearchIndex
+from projections.documents import DocumentChange, DocumentKind
+from projections.ports import DeadLetters, DocumentFailure, ProjectionStore, SearchIndex
 
 
 @dataclass
 class SyncReport:
     written: int = 0
-    stale: int = 0
-    failed: list[DocumentFailure] = field(default_factory=list)
+    stale_writes_rejected: int = 0
+    dead_lettered: list[DocumentFailure] = field(default_factory=list)
+
+    def add(self, other: SyncReport) -> None:
+        self.written += other.written
+        self.stale_writes_rejected += other.stale_writes_rejected
+        self.dead_lettered += other.dead_lettered
 
 
 class SearchSync:
-    """Writes every pending document, then marks it synced.
+    """The one way documents reach the search backend: written, or dead-lettered.
 
     A version conflict means the backend already holds a newer version: that counts as
-    synced. Permanent failures are reported to the caller (who dead-letters them) and
-    marked synced so that one bad document cannot block the others. A transient failure
-    raises before anything is marked, so the next flush writes the same documents again.
+    synced. A document the backend refuses for good goes to the dead-letter store with
+    the reason before it is marked synced, so that one bad document cannot block the
+    others and none is lost. A transient failure raises before anything is marked, so the
+    next flush writes the same documents again.
 
-    >>> SearchSync(store, index).flush()
+    >>> SearchSync(store, index, dead_letters).flush().written
+    12
     """
 
     def __init__(
         self,
         store: ProjectionStore,
         index: SearchIndex,
+        dead_letters: DeadLetters,
         batch_size: int = 10_000,
         into: Mapping[DocumentKind, str] | None = None,
     ) -> None:
         self._store = store
         self._index = index
+        self._dead_letters = dead_letters
         # Up to a whole Lambda batch's documents per round: each round costs the embedded
         # backend a commit per kind; the OpenSearch adapter cuts its own bulk requests.
         self._batch_size = batch_size
@@ -46,14 +55,18 @@ class SearchSync:
         self._into = into
 
     def flush(self, max_rounds: int = 10_000) -> SyncReport:
+        """Write every pending document of the store and mark it synced."""
         report = SyncReport()
         for _ in range(max_rounds):
             pending = self._store.pending_documents(self._batch_size)
             if not pending:
                 break
-            outcome = self._index.write(pending, self._into)
-            report.written += outcome.written
-            report.stale += outcome.stale
-            report.failed += outcome.failed
+            report.add(self.write(pending))
             self._store.mark_synced(pending)
         return report
+
+    def write(self, changes: Sequence[DocumentChange]) -> SyncReport:
+        """Write documents the caller marks synced itself (e.g. under a lock it holds)."""
+        outcome = self._index.write(changes, self._into)
+        self._dead_letters.put_documents(outcome.failed)
+        return SyncReport(outcome.written, outcome.stale_writes_rejected, outcome.failed)

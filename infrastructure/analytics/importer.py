@@ -13,8 +13,9 @@ one, later lines of one file over earlier ones, and importing an older file agai
 newer one changes nothing.
 
 Bad rows go to the dead-letter store, named by file and line; the other rows go on.
+The rows are applied through the write pipeline, one batch at a time, then settled once.
 
->>> report = AnalyticsImport(app, ColumnMapping()).run("traffic.csv", stream, version)
+>>> report = AnalyticsImport(pipeline, ColumnMapping()).run("traffic.csv", stream, version)
 >>> report.rows, report.events_recorded, report.dead_lettered
 (1200, 1187, 3)
 """
@@ -23,18 +24,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
-from typing import IO, Any
+from typing import IO
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import ImportedKind
 from infrastructure.analytics.columns import ColumnMapping
 from infrastructure.analytics.reader import AnalyticsRow, read_rows
-from infrastructure.composition import Streamfold
 from infrastructure.eventstore.dead_letters import NewDeadLetter
+from infrastructure.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 SOURCE = "analytics-file"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,8 +53,10 @@ class ImportReport:
 
 
 class AnalyticsImport:
-    def __init__(self, app: Streamfold, columns: ColumnMapping, batch_size: int = 2000) -> None:
-        self._app = app
+    def __init__(
+        self, pipeline: WritePipeline, columns: ColumnMapping, batch_size: int = 2000
+    ) -> None:
+        self._pipeline = pipeline
         self._columns = columns
         self._batch_size = batch_size
 
@@ -68,33 +71,21 @@ class AnalyticsImport:
         report = ImportReport(name)
         base = _microseconds(version) * 10**_LINE_DIGITS
         rows = read_rows(stream, name, self._columns, file_format)
+        applied = PipelineReport()
         while batch := list(islice(rows, self._batch_size)):
-            self._import(name, base, batch, report)
-        self._app.projector.catch_up()
-        synced = self._app.sync.flush()
-        self._app.dead_letters.put(
-            [NewDeadLetter.for_document(failure) for failure in synced.failed]
-        )
-        report.documents_written = synced.written
+            self._pipeline.record([_incoming(name, base, row) for row in batch], applied)
+        self._pipeline.settle(applied)
+        report.rows = applied.records
+        report.events_recorded = applied.events_recorded
+        report.already_imported = applied.duplicates
+        report.dead_lettered = applied.dead_lettered
+        report.documents_written = applied.documents_written
         return report
 
-    def _import(
-        self, name: str, base: int, batch: Sequence[AnalyticsRow], report: ImportReport
-    ) -> None:
-        report.rows += len(batch)
-        letters = [letter(name, row, row.error or "") for row in batch if row.item is None]
-        changes = {
-            id(change): (change, row)
-            for row in batch
-            if row.item is not None
-            for change in [_change(name, base, row)]
-        }
-        outcome = self._app.intake.record([change for change, _ in changes.values()])
-        letters += [letter(name, changes[id(c)][1], reason) for c, reason in outcome.rejected]
-        self._app.dead_letters.put(letters)
-        report.events_recorded += outcome.events_recorded
-        report.already_imported += len(outcome.duplicates)
-        report.dead_lettered += len(letters)
+
+def _incoming(name: str, base: int, row: AnalyticsRow) -> IncomingChange:
+    change = None if row.item is None else _change(name, base, row)
+    return IncomingChange(change, row.error, partial(letter, name, row))
 
 
 def _change(name: str, base: int, row: AnalyticsRow) -> SourceChange:
@@ -140,16 +131,3 @@ def _microseconds(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def import_reports_total(reports: Iterable[ImportReport]) -> dict[str, Any]:
-    """Totals over several files, for the command's summary."""
-    reports = list(reports)
-    return {
-        "files": len(reports),
-        "rows": sum(r.rows for r in reports),
-        "events_recorded": sum(r.events_recorded for r in reports),
-        "already_imported": sum(r.already_imported for r in reports),
-        "dead_lettered": sum(r.dead_lettered for r in reports),
-        "documents_written": sum(r.documents_written for r in reports),
-    }

@@ -119,12 +119,11 @@ def peak_resident_kib() -> int:
 
 
 def _rebuild(directory: Path, partition: Partition) -> dict[str, float]:
-    from infrastructure.rebuild import Rebuild
     from projections.documents import DocumentKind
 
     with Streamfold.from_settings(settings_in(directory)) as app:
         started, cpu = time.time(), time.process_time()
-        rebuild = Rebuild(app, batch_size=10_000, partition=partition, poll_seconds=0.05)
+        rebuild = app.rebuild(batch_size=10_000, partition=partition, poll_seconds=0.05)
         report = rebuild.run(list(DocumentKind))
         ended, cpu = time.time(), time.process_time() - cpu
     return {

@@ -43,7 +43,7 @@ def add_import_command(commands: Any) -> None:
 
 def run_import_analytics(app: Streamfold, args: argparse.Namespace) -> int:
     spec = args.columns if args.columns is not None else os.environ.get(ANALYTICS_COLUMNS, "")
-    importer = AnalyticsImport(app, ColumnMapping.parse(spec))
+    importer = AnalyticsImport(app.pipeline, ColumnMapping.parse(spec))
     for path in args.files:
         if not path.is_file():
             raise UsageError(f"{path}: no such file")

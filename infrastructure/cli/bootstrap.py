@@ -45,12 +45,13 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
             seen[table] = seen.get(table, 0) + items
             progress.update(task, description=f"scanned {_items(seen)}")
 
-        report = bootstrap(app, client, tables, segments=args.segments, progress=advance)
+        report = bootstrap(app.pipeline, client, tables, segments=args.segments, progress=advance)
     summary = {
         "items": report.items,
         "events_recorded": report.events_recorded,
         "already_newer_from_the_stream": report.already_newer,
         "rejected_to_dead_letters": report.rejected,
+        "documents_dead_lettered": report.documents_dead_lettered,
     }
     if args.json:
         print_json(summary)
@@ -59,7 +60,9 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
             f"imported {_items(report.items)}: "
             f"{plural(report.events_recorded, 'event')} recorded, "
             f"{plural(report.already_newer, 'item')} already newer from the stream, "
-            f"{report.rejected} rejected. Now start the stream handler or `streamfold poll`."
+            f"{report.rejected} rejected, "
+            f"{plural(report.documents_dead_lettered, 'document')} dead-lettered. "
+            "Now start the stream handler or `streamfold poll`."
         )
     return 0
 

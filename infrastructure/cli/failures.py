@@ -30,7 +30,7 @@ def explain(error: BaseException) -> Failure:
     """The exit code and the one line a person reads for ``error``."""
     if isinstance(error, UsageError) or _is(error, "infrastructure.settings", "ConfigError"):
         return Failure(exit_codes.USAGE, str(error))
-    if _is(error, "projections.ports", "TransientFailure"):
+    if _is(error, "domain.errors", "TransientFailure"):
         return Failure(exit_codes.UNAVAILABLE, str(error))
     aws = _aws_failure(error)
     if aws is not None:

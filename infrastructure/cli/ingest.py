@@ -97,7 +97,8 @@ def _report(path: Path, outcome: BatchOutcome, *, as_json: bool) -> None:
         "dead_lettered": outcome.dead_lettered,
         "documents_written": outcome.documents_written,
         "stale_writes_rejected": outcome.stale_writes_rejected,
-        "batch_item_failures": outcome.batch_item_failures()["batchItemFailures"],
+        # What the Lambda handler would answer for the file's event.
+        "batch_item_failures": [{"itemIdentifier": i} for i in outcome.failed],
         "error": outcome.error,
     }
     if as_json:

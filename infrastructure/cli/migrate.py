@@ -15,7 +15,7 @@ from rich.progress import (
 
 from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, Migration, MigrationReport
+from infrastructure.migrations.migrate import DEFAULT_LEASE_SECONDS, MigrationReport
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict
 from projections.documents import DocumentKind
 
@@ -54,7 +54,7 @@ def run_migrate(app: Streamfold, args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.lease_seconds <= 0:
         raise UsageError("--batch-size and --lease-seconds must be positive")
     kinds = list(DocumentKind) if args.kind == "all" else [DocumentKind(args.kind)]
-    migration = Migration(app, batch_size=args.batch_size, lease_seconds=args.lease_seconds)
+    migration = app.migration(batch_size=args.batch_size, lease_seconds=args.lease_seconds)
     if args.plan:
         plan = migration.plan(kinds)
         if args.json:
@@ -160,8 +160,7 @@ def _migrate_with_progress(
         def stage(name: str) -> None:
             progress.update(task, description=name)
 
-        migration = Migration(
-            app,
+        migration = app.migration(
             batch_size=args.batch_size,
             lease_seconds=args.lease_seconds,
             progress=advance,

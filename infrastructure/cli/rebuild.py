@@ -19,7 +19,7 @@ from rich.text import Text
 
 from infrastructure.cli.output import console, live_progress, plural, print_json
 from infrastructure.cli.parser import UsageError
-from infrastructure.rebuild import Rebuild, RebuildReport, rollback
+from infrastructure.rebuild import RebuildReport
 from infrastructure.rebuilding.slices import Partition, PartitionError
 from infrastructure.rebuilding.workers import LocalWorkers
 from projections.documents import DocumentKind
@@ -73,9 +73,9 @@ def run_rebuild(app: Streamfold, args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= 256:
         raise UsageError("--workers must be from 1 to 256")
     if args.rollback:
-        report = rollback(app, args.batch_size)
+        report = app.rebuild(batch_size=args.batch_size).rollback()
     elif args.activate:
-        report = Rebuild(app, batch_size=args.batch_size).finish()
+        report = app.rebuild(batch_size=args.batch_size).finish()
     else:
         report = _rebuild_with_progress(app, args, quiet=args.json)
     summary = {
@@ -186,10 +186,14 @@ def _rebuild_with_progress(
 
         if args.workers > 1:
             return LocalWorkers(
-                app, args.workers, args.kind, args.batch_size, progress=advance, stage=stage
+                app.projection_store.registry,
+                args.workers,
+                args.kind,
+                args.batch_size,
+                progress=advance,
+                stage=stage,
             ).run()
-        return Rebuild(
-            app,
+        return app.rebuild(
             batch_size=args.batch_size,
             progress=advance,
             partition=_partition(args.partition),

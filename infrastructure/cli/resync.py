@@ -20,10 +20,6 @@ from infrastructure.cli.parser import UsageError
 from infrastructure.resync import (
     ReconcileReport,
     RewriteReport,
-    documents_of_table,
-    images_of_owner,
-    reconcile_table,
-    resync_documents,
 )
 from projections.documents import DocumentKind
 
@@ -56,7 +52,8 @@ def run_resync(app: Streamfold, args: argparse.Namespace) -> int:
     if args.source == "dynamodb":
         reconciled = _reconcile(app, args, target)
     documents = _documents(app, args, target)
-    reports = {kind: resync_documents(app, kind, ids) for kind, ids in documents.items() if ids}
+    resync = app.resync()
+    reports = {kind: resync.documents(kind, ids) for kind, ids in documents.items() if ids}
     summary = _summary(reports, reconciled, args.source)
     if target != "ids":  # ids found through a table or an owner may name no document: fine
         summary["unknown"] = []
@@ -103,11 +100,11 @@ def _target(args: argparse.Namespace) -> str:
 def _reconcile(app: Streamfold, args: argparse.Namespace, target: str) -> ReconcileReport:
     client = aws_client("dynamodb")
     if target == "table":
-        return reconcile_table(app, client, TableKind(args.table))
+        return app.resync().reconcile_table(client, TableKind(args.table))
     if target == "owner":
-        return reconcile_table(app, client, TableKind.IMAGES, owner_id=args.owner)
+        return app.resync().reconcile_table(client, TableKind.IMAGES, owner_id=args.owner)
     keys = [(doc_id,) for doc_id in args.ids]
-    return reconcile_table(app, client, TableKind(args.kind), keys=keys)
+    return app.resync().reconcile_table(client, TableKind(args.kind), keys=keys)
 
 
 def _documents(
@@ -116,10 +113,10 @@ def _documents(
     if target == "table":
         return {
             kind: sorted(ids)
-            for kind, ids in documents_of_table(app, TableKind(args.table)).items()
+            for kind, ids in app.resync().documents_of_table(TableKind(args.table)).items()
         }
     if target == "owner":
-        return {DocumentKind.IMAGES: images_of_owner(app, args.owner)}
+        return {DocumentKind.IMAGES: app.resync().images_of_owner(args.owner)}
     return {DocumentKind(args.kind): list(args.ids)}
 
 
@@ -130,7 +127,9 @@ def _summary(
         "source": source,
         "rewritten": {kind.value: report.rewritten for kind, report in reports.items()},
         "written": sum(report.written for report in reports.values()),
-        "stale": sum(report.stale for report in reports.values()),
+        "stale_writes_rejected": sum(r.stale_writes_rejected for r in reports.values()),
+        "documents_dead_lettered": reconciled.documents_dead_lettered
+        + sum(r.documents_dead_lettered for r in reports.values()),
         "too_often": [doc for report in reports.values() for doc in report.too_often],
         "unknown": [doc for report in reports.values() for doc in report.unknown],
         "items_read": reconciled.items_read,
@@ -157,7 +156,13 @@ def _print(summary: dict[str, Any]) -> None:
     rewritten = " and ".join(counts) or "no documents"
     console.print(
         f"rewrote {rewritten} with fresh versions "
-        f"({summary['written']:,} written, {summary['stale']:,} stale)"
+        f"({summary['written']:,} written, "
+        f"{summary['stale_writes_rejected']:,} stale writes rejected)"
     )
     for doc in summary["too_often"]:
         console.print(f"  not rewritten, too many rewrites since its last event: {doc}")
+    if summary["documents_dead_lettered"]:
+        console.print(
+            f"{summary['documents_dead_lettered']:,} documents refused by the search backend "
+            "were dead-lettered (see `streamfold dlq list`)"
+        )

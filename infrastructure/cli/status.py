@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from infrastructure.cli.output import console, print_json, print_table
-from infrastructure.observability.status import PipelineStatus, read_status
+from infrastructure.observability.status import PipelineStatus
 
 if TYPE_CHECKING:
     from infrastructure.composition import Streamfold
@@ -21,7 +21,7 @@ def add_status_command(commands: Any) -> None:
 
 
 def run_status(app: Streamfold, args: argparse.Namespace) -> int:
-    status = read_status(app)
+    status = app.status()
     if args.json:
         print_json(status.as_json())
     else:

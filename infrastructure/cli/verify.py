@@ -10,7 +10,7 @@ from infrastructure.aws_clients import aws_client
 from infrastructure.cli.output import console, plural, print_json, print_table
 from infrastructure.cli.parser import UsageError
 from infrastructure.table_documents import scan_documents
-from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport, verify, verify_against_tables
+from infrastructure.verify import EVENT_STORE, INDEX, VerifyReport
 from projections.documents import DocumentKind
 
 if TYPE_CHECKING:
@@ -45,15 +45,16 @@ def run_verify(app: Streamfold, args: argparse.Namespace) -> int:
         names = {kind: table for table, kind in app.settings.tables.items()}
         tables = {kind: names.get(kind, kind.value) for kind in TableKind}
         scan = scan_documents(aws_client("dynamodb"), tables, args.segments)
-        report = verify_against_tables(app, kinds, scan, repair=args.repair)
+        report = app.verification().against_tables(kinds, scan, repair=args.repair)
     else:
-        report = verify(app, kinds, repair=args.repair)
+        report = app.verification().against_event_store(kinds, repair=args.repair)
     summary = _summary(report, args.examples)
     if args.json:
         print_json(summary)
     else:
         _print(report, summary, args)
-    return 0 if report.clean or (args.repair and not report.unrepairable) else 1
+    repaired = args.repair and not report.unrepairable and not report.documents_dead_lettered
+    return 0 if report.clean or repaired else 1
 
 
 def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def _summary(report: VerifyReport, examples: int) -> dict[str, Any]:
         "differing": report.count("differs"),
         "repaired": report.repaired,
         "unrepairable": report.unrepairable,
+        "documents_dead_lettered": report.documents_dead_lettered,
         "examples": [
             {"kind": d.kind, "id": d.doc_id, "problem": d.problem, "fields": d.fields}
             | ({"cause": d.cause} if report.source == "dynamodb" else {})
@@ -88,6 +90,11 @@ def _print(report: VerifyReport, summary: dict[str, Any], args: argparse.Namespa
         f"checked {checked or 'nothing'} against {against}: {summary['missing']:,} missing, "
         f"{summary['extra']:,} extra, {summary['differing']:,} differing"
         + (f"; {report.repaired:,} repaired" if args.repair else "")
+        + (
+            f", {report.documents_dead_lettered:,} refused (see `streamfold dlq`)"
+            if report.documents_dead_lettered
+            else ""
+        )
     )
     if report.drift:
         rows = [[d.kind, d.doc_id, d.problem, ", ".join(d.fields), d.cause] for d in report.drift]

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from domain.errors import TransientFailure
 from infrastructure.dashboards.saved_objects import as_ndjson
 from infrastructure.opensearch.client import http_auth, parse_url, verify_certificates
 from infrastructure.settings import OPENSEARCH_AUTH, ConfigError
-from projections.ports import TransientFailure
 
 IMPORT_PATH = "/api/saved_objects/_import"
 TIMEOUT_SECONDS = 30

@@ -38,7 +38,7 @@ from infrastructure.embedded.schema import (
     IndexedField,
     kind_schema,
 )
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentChange, DocumentKind
 from projections.ports import IndexedDocument
 from projections.query.analysis import index_text
 
@@ -57,6 +57,8 @@ def encode(change: DocumentChange) -> str:
     """The change as a tantivy JSON document; raises `UnindexableDocument` when impossible."""
     if change.version not in _U64:
         raise UnindexableDocument(f"version {change.version} is outside 0..2^64-1")
+    if not change.doc_id or len(change.doc_id.encode()) > MAX_DOCUMENT_ID_BYTES:
+        raise UnindexableDocument(f"document id must have 1 to {MAX_DOCUMENT_ID_BYTES} bytes")
     document: dict[str, Any] = {
         ID: change.doc_id,
         VERSION: change.version,

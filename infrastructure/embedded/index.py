@@ -89,12 +89,12 @@ class EmbeddedSearchIndex(SearchIndex):
     ) -> WriteOutcome:
         """Write the newest change of each document, unless the index holds a newer one.
 
-        Changes superseded within the batch or by the index count as stale; bodies that can
-        never be indexed are reported in ``failed``. One commit per kind, under the
-        directory lock; on return the commits are durable and searchable.
+        Changes older than another of the batch or than the index count as stale writes
+        rejected; bodies that can never be indexed are reported in ``failed``. One commit
+        per kind, under the directory lock; on return the commits are durable and searchable.
         """
-        newest, superseded = newest_per_document(changes)
-        outcome = WriteOutcome(stale=superseded)
+        newest, stale = newest_per_document(changes)
+        outcome = WriteOutcome(stale_writes_rejected=stale)
         batches: dict[DocumentKind, list[VersionedDocument]] = defaultdict(list)
         for change in newest:
             try:
@@ -125,7 +125,7 @@ class EmbeddedSearchIndex(SearchIndex):
                 for batch, write in writes:
                     written = write.result()
                     outcome.written += written
-                    outcome.stale += len(batch) - written
+                    outcome.stale_writes_rejected += len(batch) - written
 
     def _target(self, kind: DocumentKind, into: Mapping[DocumentKind, str] | None) -> PhysicalIndex:
         if into and kind in into:

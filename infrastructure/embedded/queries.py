@@ -104,10 +104,6 @@ def _combined(per_term: list[tantivy.Query], rule: WordRule) -> tantivy.Query:
     return tantivy.Query.boolean_query([(occur, query) for query in per_term])
 
 
-def every_live_document(schema: KindSchema) -> tantivy.Query:
-    return live(schema, tantivy.Query.all_query())
-
-
 def live(schema: KindSchema, query: tantivy.Query) -> tantivy.Query:
     """The query restricted to live documents (tombstones excluded)."""
     tombstones = tantivy.Query.term_query(schema.tantivy_schema, DELETED, True)

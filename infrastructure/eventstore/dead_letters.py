@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from infrastructure.eventstore.dialects import dialect_for
+from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.schema import DEAD_LETTER_TABLES
 from infrastructure.eventstore.store import EventStore
+from projections.ports import DeadLetters
 
 if TYPE_CHECKING:
     from projections.ports import DocumentFailure
@@ -113,7 +114,7 @@ class DeadLetter:
     last_seen: str
 
 
-class DeadLetterStore:
+class DeadLetterStore(DeadLetters):
     """Dead letters in the event-store database; a letter seen again is counted, not copied.
 
     >>> store.put([NewDeadLetter("dynamodb-streams", "users", "plan is missing", record)])
@@ -129,31 +130,20 @@ class DeadLetterStore:
     def put(self, letters: Sequence[NewDeadLetter]) -> None:
         if not letters:
             return
-        now = datetime.now(UTC).isoformat()
         with self._dialect.transaction() as cursor:
             self._rename_former_letters(cursor, letters)
-            cursor.executemany(
-                self._dialect.sql(
-                    "INSERT INTO streamfold_dead_letters (letter_id, source, table_name, reason,"
-                    " raw, status, attempts, first_seen, last_seen)"
-                    " VALUES (?, ?, ?, ?, ?, 'open', 1, ?, ?)"
-                    " ON CONFLICT (letter_id) DO UPDATE SET reason = excluded.reason,"
-                    " raw = excluded.raw, status = 'open', last_seen = excluded.last_seen,"
-                    " attempts = streamfold_dead_letters.attempts + 1"
-                ),
-                [
-                    (
-                        letter.identity(),
-                        letter.source,
-                        letter.table_name,
-                        letter.reason,
-                        json.dumps(letter.raw, default=str),
-                        now,
-                        now,
-                    )
-                    for letter in letters
-                ],
-            )
+            _insert(self._dialect, cursor, letters)
+
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        self.put([NewDeadLetter.for_document(failure) for failure in failures])
+
+    def within(self, cursor: Cursor) -> DeadLetters:
+        """The store writing in a transaction the caller holds (e.g. the live lock's).
+
+        SQLite has one writer at a time: a letter written in a second transaction would
+        wait for the caller's to end. It also commits with what the caller marks synced.
+        """
+        return _LettersWithin(self._dialect, cursor)
 
     def _rename_former_letters(self, cursor: Any, letters: Sequence[NewDeadLetter]) -> None:
         # A letter stored under its eventID alone takes its record's id when that very
@@ -246,6 +236,43 @@ class DeadLetterStore:
                 (status.value,),
             )
             return int(cursor.fetchone()["n"])
+
+
+class _LettersWithin(DeadLetters):
+    def __init__(self, dialect: Dialect, cursor: Cursor) -> None:
+        self._dialect = dialect
+        self._cursor = cursor
+
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        letters = [NewDeadLetter.for_document(failure) for failure in failures]
+        if letters:
+            _insert(self._dialect, self._cursor, letters)
+
+
+def _insert(dialect: Dialect, cursor: Cursor, letters: Sequence[NewDeadLetter]) -> None:
+    now = datetime.now(UTC).isoformat()
+    cursor.executemany(
+        dialect.sql(
+            "INSERT INTO streamfold_dead_letters (letter_id, source, table_name, reason,"
+            " raw, status, attempts, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, 'open', 1, ?, ?)"
+            " ON CONFLICT (letter_id) DO UPDATE SET reason = excluded.reason,"
+            " raw = excluded.raw, status = 'open', last_seen = excluded.last_seen,"
+            " attempts = streamfold_dead_letters.attempts + 1"
+        ),
+        [
+            (
+                letter.identity(),
+                letter.source,
+                letter.table_name,
+                letter.reason,
+                json.dumps(letter.raw, default=str),
+                now,
+                now,
+            )
+            for letter in letters
+        ],
+    )
 
 
 def _letter(record: Any) -> DeadLetter:

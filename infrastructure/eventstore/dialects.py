@@ -26,7 +26,7 @@ class Dialect:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self._datastore: Any = store.app.factory.datastore  # type: ignore[attr-defined]
+        self._datastore: Any = store.event_log.factory.datastore  # type: ignore[attr-defined]
         self._cache: dict[str, str] = {}
 
     def sql(self, statement: str) -> str:

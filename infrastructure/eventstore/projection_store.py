@@ -77,7 +77,7 @@ class SqlProjectionSession(ProjectionSession):
         if recent:
             return recent
         notifications = self._store.recorder.select_notifications(start=position + 1, limit=limit)
-        mapper = self._store.app.mapper
+        mapper = self._store.event_log.mapper
         return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
 
     def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
@@ -395,21 +395,3 @@ class SqlProjectionStore(ProjectionStore):
         return [
             DocumentChange(kind, r["doc_id"], int(r["version"]), _load(r["body"])) for r in records
         ]
-
-    def stored_document(self, kind: DocumentKind, doc_id: str) -> DocumentChange | None:
-        """The last rendered version of one document (for verify and debugging)."""
-        with self._store.reachable(), self._dialect.transaction() as cursor:
-            cursor.execute(
-                self._dialect.sql(
-                    for_generation(
-                        "SELECT version, body FROM streamfold_documents"
-                        " WHERE kind = ? AND doc_id = ?",
-                        self.generation(cursor),
-                    )
-                ),
-                (kind.value, doc_id),
-            )
-            record = cursor.fetchone()
-        if record is None:
-            return None
-        return DocumentChange(kind, doc_id, int(record["version"]), _load(record["body"]))

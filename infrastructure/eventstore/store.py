@@ -20,14 +20,13 @@ from eventsourcing.persistence import (
 )
 
 from domain.aggregate import SourceAggregate
-from domain.errors import ConcurrentChange
+from domain.errors import ConcurrentChange, TransientFailure
 from domain.intake import ItemLedger, PositionMove
 from domain.positions import ItemPosition
 from infrastructure.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.eventstore.recent_events import RecentEvents
 from infrastructure.eventstore.transcoder import OrjsonTranscoder
 from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
-from projections.ports import TransientFailure
 
 if TYPE_CHECKING:  # loaded by eventsourcing only when the store is SQLite
     from infrastructure.eventstore.sqlite_recorder import SQLiteSourceRecorder
@@ -127,10 +126,12 @@ class EventStore:
         self.target = target
         try:
             with schema_lock(target):
-                self.app = SourceEventLog(env=application_environment(target))
+                self.event_log = SourceEventLog(env=application_environment(target))
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
-        self.recorder = cast("SQLiteSourceRecorder | PostgresSourceRecorder", self.app.recorder)
+        self.recorder = cast(
+            "SQLiteSourceRecorder | PostgresSourceRecorder", self.event_log.recorder
+        )
         self.recent = RecentEvents()
 
     @property
@@ -163,7 +164,7 @@ class EventStore:
             return self.recorder.max_notification_id() or 0
 
     def close(self) -> None:
-        self.app.close()
+        self.event_log.close()
 
 
 class EventSourcedItemLedger(ItemLedger):
@@ -185,7 +186,7 @@ class EventSourcedItemLedger(ItemLedger):
     def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
         id_list = list(ids)
         by_id: dict[UUID, list[Any]] = defaultdict(list)
-        mapper = self._store.app.mapper
+        mapper = self._store.event_log.mapper
         with _transient(self._store):
             for start in range(0, len(id_list), _QUERY_CHUNK):
                 for stored in self._store.recorder.select_events_of(
@@ -208,7 +209,7 @@ class EventSourcedItemLedger(ItemLedger):
             # against runtime protocols, which costs more than the rest of the write.
             events = [event for aggregate in aggregates for event in aggregate.collect_events()]
             try:
-                recordings = self._store.app.events.put(events, position_moves=moves)
+                recordings = self._store.event_log.events.put(events, position_moves=moves)
             except IntegrityError as conflict:
                 raise ConcurrentChange(str(conflict)) from None
             except OperationalError as error:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.errors import TransientFailure
 from infrastructure.eventstore.dialects import dialect_for
 from infrastructure.eventstore.store import EventStore
-from projections.ports import TransientFailure
 
 CHECKPOINT_TABLE = (
     "CREATE TABLE IF NOT EXISTS streamfold_export_checkpoints ("

@@ -18,10 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from domain.errors import TransientFailure
 from infrastructure.http.auth import NotAuthenticated
 from infrastructure.http.request_body import body_problem
 from infrastructure.settings import ConfigError
-from projections.ports import TransientFailure
 from projections.query import QueryError
 
 log = logging.getLogger("streamfold.http")

@@ -6,7 +6,7 @@ alias points to (its recorded projection version and its actual fields); the wan
 the code's. An index that recorded no version was created before versions existed, when
 every kind was at its first revision.
 
->>> backend = backend_for(app)
+>>> backend = backend_for(index, settings.search)
 >>> backend.live(DocumentKind.USERS).version.label, backend.wanted_version(DocumentKind.USERS)
 ('v2-1f3e5a7c', IndexVersion(projection=3, fingerprint='9b2d4e6f'))
 """
@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infrastructure.migrations.definitions import DefinitionChange, IndexDefinition
-from infrastructure.settings import EmbeddedSearch
+from infrastructure.settings import EmbeddedSearch, SearchTarget
 from projections.documents import DocumentKind
+from projections.ports import SearchIndex
 from projections.versions import projection_version
 
 if TYPE_CHECKING:
-    from infrastructure.composition import Streamfold
     from infrastructure.opensearch import OpenSearchIndex
 
 UNRECORDED_VERSION = 1  # indexes from before versions were recorded hold version-1 documents
@@ -57,8 +57,9 @@ class MigrationBackend(ABC):
     name: str
     adds_fields_in_place: bool  # whether a live index can take new fields
 
-    def __init__(self, app: Streamfold) -> None:
-        self.app = app
+    def __init__(self, index: SearchIndex, target: SearchTarget) -> None:
+        self.index = index
+        self.target = target  # where the backend is, as configured
 
     @abstractmethod
     def wanted(self, kind: DocumentKind) -> IndexDefinition: ...
@@ -80,13 +81,13 @@ class MigrationBackend(ABC):
 
     def live(self, kind: DocumentKind) -> LiveIndex | None:
         """The index behind the kind's alias (None before the first write created it)."""
-        name = self.app.index.alias_target(kind)
+        name = self.index.alias_target(kind)
         return None if name is None else self.physical(kind, name)
 
     def versioned_name(self, kind: DocumentKind, generation: int) -> str:
         """A new physical index carrying the wanted version, e.g. ``…-users-v3-9b2d4e6f-g4``."""
         version = self.wanted_version(kind)
-        return f"{self.app.index.alias_name(kind)}-{version.label}-g{generation}"
+        return f"{self.index.alias_name(kind)}-{version.label}-g{generation}"
 
 
 class OpenSearchBackend(MigrationBackend):
@@ -97,8 +98,8 @@ class OpenSearchBackend(MigrationBackend):
     def _index(self) -> OpenSearchIndex:
         from infrastructure.opensearch import OpenSearchIndex
 
-        assert isinstance(self.app.index, OpenSearchIndex)
-        return self.app.index
+        assert isinstance(self.index, OpenSearchIndex)
+        return self.index
 
     def wanted(self, kind: DocumentKind) -> IndexDefinition:
         from infrastructure.migrations.opensearch_definitions import definition_of
@@ -139,9 +140,8 @@ class EmbeddedBackend(MigrationBackend):
 
     @property
     def _directory(self) -> Path:
-        target = self.app.settings.search
-        assert isinstance(target, EmbeddedSearch)
-        return target.directory
+        assert isinstance(self.target, EmbeddedSearch)
+        return self.target.directory
 
     def wanted(self, kind: DocumentKind) -> IndexDefinition:
         from infrastructure.migrations.embedded_definitions import wanted_definition
@@ -169,10 +169,10 @@ class EmbeddedBackend(MigrationBackend):
         record_version(self._directory / live.name, kind, projection)
 
 
-def backend_for(app: Streamfold) -> MigrationBackend:
-    if isinstance(app.settings.search, EmbeddedSearch):
-        return EmbeddedBackend(app)
-    return OpenSearchBackend(app)
+def backend_for(index: SearchIndex, target: SearchTarget) -> MigrationBackend:
+    if isinstance(target, EmbeddedSearch):
+        return EmbeddedBackend(index, target)
+    return OpenSearchBackend(index, target)
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,8 @@ class VersionStatus:
         return self.live == self.wanted
 
 
-def version_status(app: Streamfold) -> list[VersionStatus]:
+def version_status(backend: MigrationBackend) -> list[VersionStatus]:
     """The live and the wanted version of each kind (for `streamfold status`)."""
-    backend = backend_for(app)
     found = []
     for kind in DocumentKind:
         live = backend.live(kind)

@@ -111,10 +111,6 @@ class DefinitionChange:
             self.added or self.removed or self.retyped or self.reconfigured or self.settings
         )
 
-    @property
-    def only_additions(self) -> bool:
-        return not (self.removed or self.retyped or self.reconfigured or self.settings)
-
     def as_json(self) -> dict[str, Any]:
         return {
             "added": {path: spec.describe() for path, spec in sorted(self.added.items())},

@@ -18,7 +18,7 @@ generation live again, caught up, which swaps the aliases back to the previous i
 documents it still holds from before the code changed are then re-rendered, so that it
 agrees with the live projection (its own fields and analyzers are what was rolled back to).
 
->>> report = Migration(app).run([DocumentKind.USERS, DocumentKind.IMAGES])
+>>> report = streamfold.migration().run([DocumentKind.USERS, DocumentKind.IMAGES])
 >>> [(o.kind, o.method, o.from_version, o.to_version) for o in report.outcomes]
 [('users', 'new index', 'v2-1f3e5a7c', 'v3-9b2d4e6f'), ('images', 'none', ...)]
 """
@@ -30,16 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infrastructure.composition import Streamfold
-from infrastructure.migrations.backends import MigrationBackend, backend_for
+from infrastructure.eventstore.projection_store import SqlProjectionStore
+from infrastructure.migrations.backends import MigrationBackend
 from infrastructure.migrations.definitions import compare
 from infrastructure.migrations.lease import Lease, MigrationLeases
 from infrastructure.migrations.plan import KindPlan, MigrationPlan, Verdict, plan_migration
-from infrastructure.rebuild import Rebuild, rollback
-from infrastructure.resync import resync_kind
+from infrastructure.rebuild import Rebuild
+from infrastructure.resync import Resync
 from infrastructure.settings import ConfigError
 from projections.documents import DocumentKind
 
+RebuildFactory = Callable[..., Rebuild]  # options as `Rebuild` takes them
 Progress = Callable[[int, int], None]  # (done, total) of the current step; total 0: unknown
 Stage = Callable[[str], None]  # adding fields, re-rendering, folding, catching up, ...
 DEFAULT_LEASE_SECONDS = 300.0
@@ -80,32 +81,37 @@ class MigrationReport:
 class Migration:
     """Brings the live indices of some kinds to the code's versions.
 
-    >>> Migration(app, lease_seconds=600).run([DocumentKind.USERS]).outcomes[0].method
+    >>> streamfold.migration(lease_seconds=600).run([DocumentKind.USERS]).outcomes[0].method
     'in place'
     """
 
     def __init__(
         self,
-        app: Streamfold,
+        projection_store: SqlProjectionStore,
+        backend: MigrationBackend,
+        leases: MigrationLeases,
+        resync: Resync,
+        rebuild: RebuildFactory,
         *,
         batch_size: int = 10_000,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         progress: Progress | None = None,
         holder: str | None = None,
-        leases: MigrationLeases | None = None,
         stage: Stage | None = None,
     ) -> None:
-        self._app = app
+        self._projection_store = projection_store
+        self._resync = resync
+        self._rebuild = rebuild
         self._batch_size = batch_size
         self._lease_seconds = lease_seconds
         self._progress = progress or (lambda done, total: None)
         self._stage = stage or (lambda name: None)
         self._holder = holder
-        self._leases = leases or MigrationLeases(app.event_store)
-        self._backend: MigrationBackend = backend_for(app)
+        self._leases = leases
+        self._backend = backend
 
     def plan(self, kinds: list[DocumentKind]) -> MigrationPlan:
-        return plan_migration(self._app, kinds, self._backend)
+        return plan_migration(kinds, self._backend, self._projection_store)
 
     def run(self, kinds: list[DocumentKind], *, new_index: bool = False) -> MigrationReport:
         """Apply the plan of ``kinds``; ``new_index`` takes the blue/green way even where
@@ -113,7 +119,7 @@ class Migration:
         started = time.perf_counter()
         report = MigrationReport()
         with self._leases.holding(kinds, self._lease_seconds, self._holder) as lease:
-            self._app.index.prepare()  # today's templates before any new index
+            self._backend.index.prepare()  # today's templates before any new index
             plan = self.plan(kinds)
             in_place = [] if new_index else plan.of(Verdict.IN_PLACE)
             blue_green = plan.of(Verdict.NEW_INDEX) + (
@@ -134,7 +140,7 @@ class Migration:
     def rollback(self) -> MigrationReport:
         """Make the generation before the live one live again: the previous versions."""
         started = time.perf_counter()
-        registry = self._app.projection_store.registry
+        registry = self._projection_store.registry
         live = registry.live()
         if live is None or not live.previous_indices:
             raise ConfigError(
@@ -144,7 +150,7 @@ class Migration:
         kinds = [DocumentKind(kind) for kind in live.previous_indices]
         with self._leases.holding(kinds, self._lease_seconds, self._holder) as lease:
             before = {kind: self._backend.live(kind) for kind in kinds}
-            rebuilt = rollback(self._app, self._batch_size)
+            rebuilt = self._rebuild(batch_size=self._batch_size).rollback()
             report = MigrationReport(generation=rebuilt.generation)
             for kind in kinds:
                 old = before[kind]
@@ -173,7 +179,7 @@ class Migration:
         if live is None or live.projection == wanted.projection:
             return 0
         self._backend.add_fields(kind, live, compare(live.definition, self._backend.wanted(kind)))
-        rewritten = resync_kind(self._app, kind, heartbeat=lease.renew)
+        rewritten = self._resync.kind(kind, heartbeat=lease.renew)
         self._backend.record_version(kind, live, wanted.projection)
         return rewritten
 
@@ -188,7 +194,7 @@ class Migration:
             lease.renew()
             self._stage(f"re-rendering {plan.kind.value}")
 
-        rewritten = resync_kind(self._app, plan.kind, heartbeat=heartbeat)
+        rewritten = self._resync.kind(plan.kind, heartbeat=heartbeat)
         # Last: a migration that dies before this line is planned in place again.
         self._backend.record_version(plan.kind, live, plan.wanted.projection)
         now = self._backend.physical(plan.kind, live.name)
@@ -218,8 +224,7 @@ class Migration:
                 renewed[0] = time.monotonic()
             self._progress(position, head)
 
-        rebuild = Rebuild(
-            self._app,
+        rebuild = self._rebuild(
             batch_size=self._batch_size,
             progress=progress,
             stage=self._stage,
@@ -246,7 +251,7 @@ class Migration:
             )
 
     def _check_unfinished(self, blue_green: list[KindPlan]) -> None:
-        building = self._app.projection_store.registry.building()
+        building = self._projection_store.registry.building()
         wanted = {plan.kind.value for plan in blue_green}
         if wanted and building is not None and set(building.kinds) != wanted:
             raise ConfigError(

@@ -14,7 +14,7 @@ and what it takes to get there:
 
 A type change OpenSearch would refuse is found here, before anything is written.
 
->>> plan = plan_migration(app, [DocumentKind.USERS])
+>>> plan = plan_migration([DocumentKind.USERS], backend, projection_store)
 >>> plan.kinds[0].verdict, plan.kinds[0].change.added
 (<Verdict.IN_PLACE: 'in place'>, {'engagement': FieldSpec(type='integer', ...)})
 """
@@ -25,17 +25,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from infrastructure.migrations.backends import (
-    IndexVersion,
-    MigrationBackend,
-    backend_for,
-)
+from infrastructure.migrations.backends import IndexVersion, MigrationBackend
 from infrastructure.migrations.definitions import DefinitionChange, compare
 from projections.documents import DocumentKind
 from projections.versions import Revision, revisions_after
 
 if TYPE_CHECKING:
-    from infrastructure.composition import Streamfold
+    from infrastructure.eventstore.projection_store import SqlProjectionStore
 
 
 class Verdict(StrEnum):
@@ -99,18 +95,17 @@ class MigrationPlan:
 
 
 def plan_migration(
-    app: Streamfold, kinds: list[DocumentKind], backend: MigrationBackend | None = None
+    kinds: list[DocumentKind], backend: MigrationBackend, projection_store: SqlProjectionStore
 ) -> MigrationPlan:
     """Compare the live version of each kind with the code's."""
-    backend = backend or backend_for(app)
-    building = app.projection_store.registry.building()
-    head = app.event_store.head()
+    building = projection_store.registry.building()
+    head = projection_store.head()
     plans = []
     for kind in kinds:
         plan = plan_kind(backend, kind)
         plan.events = head
         if plan.live is not None:
-            plan.documents = _documents(app, kind)
+            plan.documents = _documents(backend, kind)
         if building is not None and kind.value in building.kinds:
             plan.unfinished_generation = building.number
         plans.append(plan)
@@ -211,7 +206,7 @@ def judge(
     return Verdict.IN_PLACE, reasons
 
 
-def _documents(app: Streamfold, kind: DocumentKind) -> int:
+def _documents(backend: MigrationBackend, kind: DocumentKind) -> int:
     from projections.query import SearchRequest
 
-    return app.index.count(kind, SearchRequest())
+    return backend.index.count(kind, SearchRequest())

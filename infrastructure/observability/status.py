@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from infrastructure.composition import Streamfold
+from infrastructure.eventstore.dead_letters import DeadLetterStore
 from infrastructure.eventstore.dialects import Dialect, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.eventstore.projection_store import PROJECTION_NAME
-from infrastructure.migrations.backends import VersionStatus, version_status
+from infrastructure.eventstore.store import EventStore
+from infrastructure.migrations.backends import MigrationBackend, VersionStatus, version_status
 from infrastructure.poller.checkpoints import ShardCheckpoints
 from projections.documents import VERSION_STEP, DocumentKind
+from projections.ports import SearchIndex
 
 
 @runtime_checkable
@@ -72,23 +74,29 @@ class PipelineStatus:
         }
 
 
-def read_status(app: Streamfold) -> PipelineStatus:
-    """Read the status of everything ``app`` is wired to.
+def read_status(
+    event_store: EventStore,
+    index: SearchIndex,
+    dead_letters: DeadLetterStore,
+    backend: MigrationBackend,
+) -> PipelineStatus:
+    """Read the status of the event store, the index and the dead letters.
 
-    >>> status = read_status(Streamfold.from_settings(Settings.from_environment()))
+    >>> status = read_status(event_store, index, dead_letters, backend_for(index, target))
     >>> [(p.name, p.state, p.behind, p.lag_seconds) for p in status.projections]
     [('documents', 'live', 0, 0.0)]
     """
     now = datetime.now(UTC)
-    dialect = dialect_for(app.event_store)
-    head = app.event_store.head()
-    aliases = _aliases(app.index)
-    letters = app.dead_letters.count()
+    dialect = dialect_for(event_store)
+    head = event_store.head()
+    aliases = _aliases(index)
+    letters = dead_letters.count()
     projections = [
-        _projection(app, dialect, generation, head, letters, now)
+        _projection(event_store, dialect, generation, head, letters, now)
         for generation in _generations(dialect, aliases)
     ]
-    return PipelineStatus(head, projections, aliases, _checkpoints(app, now), version_status(app))
+    checkpoints = _checkpoints(event_store, now)
+    return PipelineStatus(head, projections, aliases, checkpoints, version_status(backend))
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ def _generations(dialect: Dialect, aliases: list[AliasStatus]) -> list[_Generati
 
 
 def _projection(
-    app: Streamfold,
+    event_store: EventStore,
     dialect: Dialect,
     generation: _Generation,
     head: int,
@@ -131,7 +139,7 @@ def _projection(
         head=head,
         behind=max(head - position, 0),
         pending_documents=pending,
-        lag_seconds=_age(app, min(candidates, default=None), now),
+        lag_seconds=_age(event_store, min(candidates, default=None), now),
         dead_letters=letters,
         indices=generation.indices,
     )
@@ -162,15 +170,15 @@ def _progress(dialect: Dialect, generation: int) -> tuple[int, int, int | None]:
     return position, int(pending["n"]), oldest
 
 
-def _age(app: Streamfold, position: int | None, now: datetime) -> float:
+def _age(event_store: EventStore, position: int | None, now: datetime) -> float:
     # Document versions derive from the position of the event that rendered them, so one
     # event's timestamp dates both an unfolded event and an unsynced document.
     if position is None:
         return 0.0
-    found = app.event_store.recorder.select_notifications(start=position, limit=1)
+    found = event_store.recorder.select_notifications(start=position, limit=1)
     if not found:
         return 0.0
-    event: Any = app.event_store.app.mapper.to_domain_event(found[0])
+    event: Any = event_store.event_log.mapper.to_domain_event(found[0])
     return max((now - event.timestamp).total_seconds(), 0.0)
 
 
@@ -183,7 +191,7 @@ def _aliases(index: Any) -> list[AliasStatus]:
     ]
 
 
-def _checkpoints(app: Streamfold, now: datetime) -> list[ShardStatus]:
+def _checkpoints(event_store: EventStore, now: datetime) -> list[ShardStatus]:
     return [
         ShardStatus(
             stream_arn=c.stream_arn,
@@ -192,6 +200,6 @@ def _checkpoints(app: Streamfold, now: datetime) -> list[ShardStatus]:
             updated_at=c.updated_at,
             age_seconds=max((now - c.updated_at).total_seconds(), 0.0),
         )
-        for c in ShardCheckpoints(app.event_store).all()
+        for c in ShardCheckpoints(event_store).all()
         if not c.finished
     ]

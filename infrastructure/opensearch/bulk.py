@@ -4,13 +4,13 @@ Every change becomes an ``index`` action with ``version_type=external`` at the c
 version, through the kind's alias (``require_alias``, so that a missing alias can never
 auto-create a wrongly mapped index). A delete indexes a tombstone at its version. The
 cluster keeps the higher version: an equal or lower one is answered 409, which counts as a
-stale write, not a failure.
+stale write rejected, not a failure.
 
 >>> action = encode(DocumentChange(DocumentKind.USERS, "u-1", 7, None), "crm-users", NOW)
 >>> action.payload.splitlines()[0]
 b'{"index":{"_index":"crm-users","_id":"u-1","version":7,"version_type":"external",...}}'
 >>> item_result({"index": {"status": 409, "error": {"type": "version_conflict..."}}}).outcome
-<ItemOutcome.STALE: 'stale'>
+<ItemOutcome.STALE_WRITE_REJECTED: 'stale_write_rejected'>
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ import orjson
 
 from infrastructure.opensearch.errors import describe_error, is_transient_status
 from infrastructure.opensearch.mappings import TOMBSTONE, TOMBSTONED_AT, tombstone_body
-from projections.documents import DocumentChange
+from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentChange
 
 MAX_ACTIONS_PER_REQUEST = 1_000
 MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024  # well below the 10 MiB of small AWS instance types
 MAX_VERSION = 2**63 - 1  # external versions are non-negative 64-bit longs
-MAX_ID_BYTES = 512
 RESERVED_FIELDS = (TOMBSTONE, TOMBSTONED_AT)
 
 
@@ -45,7 +44,7 @@ class BulkAction:
 
 class ItemOutcome(Enum):
     WRITTEN = "written"
-    STALE = "stale"  # the index already holds this version or a newer one
+    STALE_WRITE_REJECTED = "stale_write_rejected"  # the index holds this version or newer
     RETRY = "retry"  # throttled, failing shard, missing index: may succeed later
     FAILED = "failed"  # the document itself is refused (mapping, parsing, ...)
 
@@ -68,8 +67,8 @@ def encode(
     # checked here, document by document.
     if not 0 <= change.version <= MAX_VERSION:
         raise Unindexable(f"version {change.version} is outside 0..2^63-1")
-    if not change.doc_id or len(change.doc_id.encode()) > MAX_ID_BYTES:
-        raise Unindexable(f"document id must have 1 to {MAX_ID_BYTES} bytes")
+    if not change.doc_id or len(change.doc_id.encode()) > MAX_DOCUMENT_ID_BYTES:
+        raise Unindexable(f"document id must have 1 to {MAX_DOCUMENT_ID_BYTES} bytes")
     if change.body is None:
         body = tombstone_body(deleted_at)
     else:
@@ -120,7 +119,7 @@ def item_result(item: dict[str, Any]) -> ItemResult:
         return ItemResult(ItemOutcome.WRITTEN)
     reason = f"{status} {describe_error(result.get('error'))}"
     if status == 409:
-        return ItemResult(ItemOutcome.STALE, reason)
+        return ItemResult(ItemOutcome.STALE_WRITE_REJECTED, reason)
     error = result.get("error")
     if (
         status == 404

@@ -46,11 +46,6 @@ TIE_BREAKER = 0.3
 Body = dict[str, Any]
 
 
-def is_ranked(text: str) -> bool:
-    """Whether a text is a full-text search (ranked) rather than a listing by id."""
-    return bool(text.strip())
-
-
 def match(mapping: KindMapping, request: SearchRequest, rule: WordRule | None = None) -> Body:
     """The live documents matching the request's text (by the rule) and filter."""
     filters = [live_documents()]

@@ -2,11 +2,11 @@
 
 Each round sends the pending actions (in bounded requests, ``refresh=wait_for`` so that
 they are searchable when the call returns) and sorts the item results: written, stale
-(409: the index holds this version or a newer one), permanently refused (reported with the
-reason), or transient (429, 5xx, a missing index, or a request that failed as a whole),
-which go into the next round after a backoff pause. When the budget cannot fit another
-round, the write raises `SearchUnavailable`; items already written stay written and count
-as stale when the caller writes them again.
+write rejected (409: the index holds this version or a newer one), permanently refused
+(reported with the reason), or transient (429, 5xx, a missing index, or a request that
+failed as a whole), which go into the next round after a backoff pause. When the budget
+cannot fit another round, the write raises `SearchUnavailable`; items already written stay
+written and count as stale writes rejected when the caller writes them again.
 
 >>> writer = VersionedWriter(client, IndexNames("crm"), ensure_ready, "https://search:443")
 >>> writer.write(changes, RetryWindow(deadline=time.monotonic() + 20)).written
@@ -75,8 +75,8 @@ class VersionedWriter:
         window: RetryWindow,
         into: Mapping[DocumentKind, str] | None = None,
     ) -> WriteOutcome:
-        newest, superseded = newest_per_document(changes)
-        outcome = WriteOutcome(stale=superseded)
+        newest, stale = newest_per_document(changes)
+        outcome = WriteOutcome(stale_writes_rejected=stale)
         pending = self._encode(newest, outcome, into or {})
         while pending:
             pending, reason = self._round(pending, outcome, window)
@@ -142,8 +142,8 @@ class VersionedWriter:
                 result = item_result(item)
                 if result.outcome is ItemOutcome.WRITTEN:
                     outcome.written += 1
-                elif result.outcome is ItemOutcome.STALE:
-                    outcome.stale += 1
+                elif result.outcome is ItemOutcome.STALE_WRITE_REJECTED:
+                    outcome.stale_writes_rejected += 1
                 elif result.outcome is ItemOutcome.FAILED:
                     outcome.failed.append(DocumentFailure(action.change, result.reason))
                 else:

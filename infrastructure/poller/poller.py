@@ -13,11 +13,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from domain.errors import TransientFailure
 from infrastructure.eventstore.postgres_deadline import database_deadline
 from infrastructure.ingestion import BatchOutcome, StreamIngestion
 from infrastructure.observability import BatchTelemetry
 from infrastructure.poller.checkpoints import ShardCheckpoints
-from infrastructure.poller.records import lambda_record
+from infrastructure.poller.records import parse_page
 from infrastructure.poller.shards import Shard, list_shards, readable_shards
 from infrastructure.settings import (
     DEFAULT_POLL_BATCH_SECONDS,
@@ -30,7 +31,7 @@ from infrastructure.settings import (
     POLL_RETRY_SECONDS,
     ConfigError,
 )
-from projections.ports import TransientFailure
+from infrastructure.streams import StreamRecord
 
 logger = logging.getLogger("streamfold.poller")
 
@@ -180,7 +181,7 @@ class StreamPoller:
             logger.warning("cannot read %s of %s: %s", shard.shard_id, stream_arn, error)
             report.retries += 1
             return
-        records = [lambda_record(record, stream_arn) for record in page.get("Records", [])]
+        records = parse_page(page.get("Records", []), stream_arn, self._ingestion.kind_of_table)
         following = page.get("NextShardIterator")
         if records and not self._ingest(stream_arn, shard, records, report):
             self._iterators.pop(key, None)  # read the rest again from the checkpoint
@@ -195,10 +196,10 @@ class StreamPoller:
         logger.info("shard %s of %s is read to its end", shard.shard_id, stream_arn)
 
     def _ingest(
-        self, stream_arn: str, shard: Shard, records: list[dict[str, Any]], report: PassReport
+        self, stream_arn: str, shard: Shard, records: list[StreamRecord], report: PassReport
     ) -> bool:
         with self._observed(stream_arn, shard):
-            outcome = self._ingestion.handle({"Records": records})
+            outcome = self._ingestion.apply(records)
             if self._telemetry is not None:
                 self._telemetry.record(outcome)
         report.records += len(records)
@@ -206,7 +207,7 @@ class StreamPoller:
         report.outcomes.append(outcome)
         done = _applied_prefix(records, outcome.failed)
         if done:
-            last = done[-1]["dynamodb"]["SequenceNumber"]
+            last = done[-1].raw["dynamodb"]["SequenceNumber"]
             try:
                 self._checkpoints.save(stream_arn, shard.shard_id, last)
             except TransientFailure as error:
@@ -254,14 +255,12 @@ class StreamPoller:
         return self._settings.batch_size
 
 
-def _applied_prefix(
-    records: Sequence[Mapping[str, Any]], failed: Sequence[str]
-) -> list[Mapping[str, Any]]:
+def _applied_prefix(records: Sequence[StreamRecord], failed: Sequence[str]) -> list[StreamRecord]:
     # Lambda's rule for partial batch responses: everything before the first failure is done.
     failures = set(failed)
-    done: list[Mapping[str, Any]] = []
+    done: list[StreamRecord] = []
     for record in records:
-        if record["dynamodb"]["SequenceNumber"] in failures:
+        if record.item_identifier in failures:
             break
         done.append(record)
     return done

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from infrastructure.eventstore.dead_letters import DeadLetterStore, NewDeadLetter
 from infrastructure.rebuilding.allocator import release_freed_memory
 from infrastructure.rebuilding.slices import IdRange
 from infrastructure.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
-from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
+from projections.sync import SearchSync
 
 RenderProgress = Callable[[int, int], None]  # documents rendered so far, and to render
 
@@ -26,7 +25,7 @@ RenderProgress = Callable[[int, int], None]  # documents rendered so far, and to
 class SliceRender:
     """Renders and writes every document of one slice; returns how many were written.
 
-    >>> SliceRender(projector, tables, index, into, dead_letters).run(slice_ids, target=120482)
+    >>> SliceRender(projector, tables, sync, into).run(slice_ids, target=120482)
     4211
     """
 
@@ -34,16 +33,14 @@ class SliceRender:
         self,
         projector: DocumentProjector,
         tables: GenerationTables,
-        index: SearchIndex,
+        sync: SearchSync,
         into: Mapping[DocumentKind, str],
-        dead_letters: DeadLetterStore,
         page: int = 2000,
         progress: RenderProgress | None = None,
     ) -> None:
         self._tables = tables
-        self._index = index
+        self._sync = sync  # writing into the generation's indices (``into``)
         self._into = into
-        self._dead_letters = dead_letters
         self._page = page
         self._progress = progress or (lambda done, total: None)
         self._projector = projector
@@ -77,6 +74,4 @@ class SliceRender:
         to_write = [change for change in changes if change.kind in self._into]
         if not to_write:
             return 0
-        outcome = self._index.write(to_write, self._into)
-        self._dead_letters.put([NewDeadLetter.for_document(f) for f in outcome.failed])
-        return outcome.written
+        return self._sync.write(to_write).written

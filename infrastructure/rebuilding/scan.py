@@ -103,7 +103,7 @@ class EventDecoder:
     """
 
     def __init__(self, store: EventStore) -> None:
-        self._mapper = store.app.mapper
+        self._mapper = store.event_log.mapper
         self._plain = self._mapper.cipher is None and self._mapper.compressor is None
         self._classes: dict[str, tuple[type[Any], StateTable | None, int]] = {}
 

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from infrastructure.composition import Streamfold
+from domain.errors import TransientFailure
+from infrastructure.eventstore.generations import GenerationRegistry
 from infrastructure.rebuild import RebuildReport
-from projections.ports import TransientFailure
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
@@ -31,13 +31,13 @@ class WorkerFailed(TransientFailure):
 class LocalWorkers:
     """Runs a rebuild as ``count`` local worker processes and returns their summed report.
 
-    >>> LocalWorkers(app, count=2, kinds="all").run().activated
+    >>> LocalWorkers(projection_store.registry, count=2, kinds="all").run().activated
     True
     """
 
     def __init__(
         self,
-        app: Streamfold,
+        registry: GenerationRegistry,
         count: int,
         kinds: str = "all",
         batch_size: int = 10_000,
@@ -45,7 +45,7 @@ class LocalWorkers:
         stage: Stage | None = None,
         poll_seconds: float = 0.5,
     ) -> None:
-        self._registry = app.projection_store.registry
+        self._registry = registry
         self._count = count
         self._kinds = kinds
         self._batch_size = batch_size

@@ -2,7 +2,7 @@
 
 >>> from infrastructure.streams import parse_lambda_event
 >>> records = parse_lambda_event(event, settings.kind_of_table)
->>> failures = [{"itemIdentifier": r.item_identifier} for r in records if r.error]
+>>> [r.item_identifier for r in records]  # how Lambda names each record
 """
 
 from infrastructure.streams.lambda_event import parse_lambda_event

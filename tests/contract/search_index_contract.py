@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from projections.documents import DocumentChange, DocumentKind
+from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentChange, DocumentKind
 from projections.ports import SearchIndex
 from projections.query import MAX_PAGE_SIZE, SearchRequest
 from projections.render import render_image_document, render_user_document
@@ -116,11 +116,23 @@ class SearchIndexContract:
 
         outcome = index.write([change])
 
-        assert (outcome.written, outcome.stale, outcome.failed) == (1, 0, [])
+        assert (outcome.written, outcome.stale_writes_rejected, outcome.failed) == (1, 0, [])
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None
         assert (stored.kind, stored.doc_id, stored.version) == (USERS, ADA.user_id, 5)
         assert stored.body == change.body
+
+    def test_a_document_id_over_the_limit_is_refused_for_good_and_the_others_written(
+        self, index: SearchIndex
+    ) -> None:
+        too_long = DocumentChange(USERS, "u" * (MAX_DOCUMENT_ID_BYTES + 1), 3, user(ADA, 3).body)
+
+        outcome = index.write([too_long, user(ADA, 3)])
+
+        assert outcome.written == 1
+        assert [failure.change for failure in outcome.failed] == [too_long]
+        assert f"1 to {MAX_DOCUMENT_ID_BYTES} bytes" in outcome.failed[0].reason
+        assert index.get(USERS, too_long.doc_id) is None
 
     def test_a_document_never_written_reads_as_none(self, index: SearchIndex) -> None:
         index.write([user(ADA, 1)])
@@ -132,7 +144,7 @@ class SearchIndexContract:
 
         outcome = index.write([user(ADA, 9, name="Ada King")])
 
-        assert (outcome.written, outcome.stale) == (1, 0)
+        assert (outcome.written, outcome.stale_writes_rejected) == (1, 0)
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None and stored.body is not None
         assert (stored.version, stored.body["name"]) == (9, "Ada King")
@@ -142,7 +154,7 @@ class SearchIndexContract:
 
         outcome = index.write([user(ADA, 5, name="Ada Byron")])
 
-        assert (outcome.written, outcome.stale, outcome.failed) == (0, 1, [])
+        assert (outcome.written, outcome.stale_writes_rejected, outcome.failed) == (0, 1, [])
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None and stored.body is not None
         assert (stored.version, stored.body["name"]) == (9, "Ada King")
@@ -152,7 +164,7 @@ class SearchIndexContract:
 
         outcome = index.write([user(ADA, 7, name="Ada Byron")])
 
-        assert (outcome.written, outcome.stale) == (0, 1)
+        assert (outcome.written, outcome.stale_writes_rejected) == (0, 1)
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None and stored.body is not None
         assert stored.body["name"] == "Ada King"
@@ -162,7 +174,7 @@ class SearchIndexContract:
 
         outcome = index.write([deletion(USERS, ADA.user_id, 8)])
 
-        assert (outcome.written, outcome.stale) == (1, 0)
+        assert (outcome.written, outcome.stale_writes_rejected) == (1, 0)
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None
         assert (stored.version, stored.body) == (8, None)
@@ -175,7 +187,7 @@ class SearchIndexContract:
 
         outcome = index.write([user(ADA, 5), user(GRACE, 6)])
 
-        assert (outcome.written, outcome.stale) == (0, 2)
+        assert (outcome.written, outcome.stale_writes_rejected) == (0, 2)
         for doc_id in (ADA.user_id, GRACE.user_id):
             stored = index.get(USERS, doc_id)
             assert stored is not None
@@ -199,7 +211,7 @@ class SearchIndexContract:
 
         outcome = index.write(batch)
 
-        assert (outcome.written, outcome.stale) == (1, 2)
+        assert (outcome.written, outcome.stale_writes_rejected) == (1, 2)
         stored = index.get(USERS, ADA.user_id)
         assert stored is not None and stored.body is not None
         assert (stored.version, stored.body["name"]) == (9, "Nine")
@@ -337,4 +349,4 @@ class SearchIndexContract:
         assert ids(second_instance, USERS, SearchRequest()) == [GRACE.user_id]
         stored = second_instance.get(USERS, ADA.user_id)
         assert stored is not None and stored.body is None
-        assert second_instance.write([user(ADA, 2)]).stale == 1
+        assert second_instance.write([user(ADA, 2)]).stale_writes_rejected == 1

@@ -24,9 +24,7 @@ from infrastructure.demo import CrmWorkload, SimulatedTables, lambda_events
 from infrastructure.eventstore.dead_letters import LetterStatus
 from infrastructure.export.destination import LocalDirectory
 from infrastructure.export.exporter import ParquetExport
-from infrastructure.rebuild import Rebuild
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
-from infrastructure.verify import verify
 from projections.documents import DocumentKind
 from tests.conftest import event_store_url
 from tests.e2e.documents import assert_same_documents, searchable_documents
@@ -65,7 +63,7 @@ def row(user: str, day: str, sessions: int, pageviews: int, source: str = "googl
 def import_file(app: Streamfold, path: Path) -> ImportReport:
     version = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     with path.open("rb") as stream:
-        return AnalyticsImport(app, ColumnMapping()).run(str(path), stream, version)
+        return AnalyticsImport(app.pipeline, ColumnMapping()).run(str(path), stream, version)
 
 
 def register(app: Streamfold, *user_ids: str) -> None:
@@ -316,10 +314,10 @@ def test_rebuild_verify_and_export_include_the_analytics_events(
     import_file(app, write_csv(tmp_path / "may.csv", rows, version=1_700_000_000))
     expected = expected_documents({**workload.final_items(), "analytics": rows})
 
-    assert verify(app, list(DocumentKind)).clean
-    Rebuild(app).run(list(DocumentKind))
+    assert app.verification().against_event_store(list(DocumentKind)).clean
+    app.rebuild().run(list(DocumentKind))
     assert_same_documents(searchable_documents(app), expected)
-    assert verify(app, list(DocumentKind)).clean
+    assert app.verification().against_event_store(list(DocumentKind)).clean
 
     root = tmp_path / "export"
     ParquetExport(app.event_store, LocalDirectory(root)).run()

@@ -61,7 +61,7 @@ def test_a_bootstrap_with_writes_during_the_scan_converges_once_the_stream_is_re
     )
     writer.start()
     tables = {TableKind(kind): name for kind, name in reference_tables.names.items()}
-    report = bootstrap(app, dynamodb, tables, segments=3)
+    report = bootstrap(app.pipeline, dynamodb, tables, segments=3)
     writer.join()
     assert sum(report.items.values()) > 0 and report.rejected == 0
 
@@ -84,7 +84,7 @@ def test_an_old_scan_imported_after_the_stream_neither_rolls_back_nor_resurrects
     deliver_stream(app, reference_tables)  # the stream is applied first, up to date
 
     for kind, items in stale_scan.items():
-        report = import_items(app, TableKind(kind), items)
+        report = import_items(app.pipeline, TableKind(kind), items)
         assert report.events_recorded == 0  # every scanned item is behind the stream
     app.projector.catch_up()
     app.sync.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +15,10 @@ from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
 from infrastructure.demo import SimulatedTables
 from infrastructure.settings import Settings
+from infrastructure.streams import parse_lambda_event
 from projections.documents import DocumentKind
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
 USER = {
     "userId": "u-1",
     "email": "ada@example.com",
@@ -80,6 +84,29 @@ def test_an_unreachable_event_store_asks_lambda_to_retry_every_record(
     event = event_of(("users", USER), ("users", {**USER, "userId": "u-2"}))
     answer = lambda_handlers.stream_handler(event, LambdaContext(30_000))
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == sequence_numbers(event)
+
+
+@pytest.mark.parametrize("fixture", ["dynamodb_streams_event.json", "kinesis_event.json"])
+def test_a_failed_start_asks_again_for_exactly_the_records_the_parsers_identify(
+    embedded: Path, monkeypatch: pytest.MonkeyPatch, fixture: str
+) -> None:
+    event = json.loads((FIXTURES / fixture).read_text())
+    records = event["Records"]
+    # A record without a sequence number is named by its event id, one without either by
+    # a digest; a record that is not an object at all, too.
+    unnumbered = copy.deepcopy(records[0])
+    unnumbered.get("dynamodb", {}).pop("SequenceNumber", None)
+    unnumbered.get("kinesis", {}).pop("sequenceNumber", None)
+    anonymous = {key: value for key, value in unnumbered.items() if key != "eventID"}
+    event = {"Records": [*records, unnumbered, anonymous, "not a record"]}
+    expected = [r.item_identifier for r in parse_lambda_event(event, lambda table: None)]
+    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", f"postgresql://x@127.0.0.1:{closed_port()}/x")
+
+    answer = lambda_handlers.stream_handler(event, LambdaContext(30_000))
+
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == expected
+    assert len(set(expected)) == len(event["Records"])
+    assert unnumbered["eventID"] in expected
 
 
 def test_an_unreachable_search_backend_is_retried_then_converges_once_it_is_back(

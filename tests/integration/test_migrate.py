@@ -14,12 +14,9 @@ from osmem_server import OsmemServer
 from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.migrations.backends import backend_for
 from infrastructure.migrations.lease import MigrationLeases, MigrationRunning
-from infrastructure.migrations.migrate import Migration
 from infrastructure.migrations.plan import Verdict
 from infrastructure.settings import PostgresStore, SQLiteStore
-from infrastructure.verify import verify
 from projections.documents import DocumentKind
 from projections.versions import projection_version
 from tests.e2e.documents import assert_same_documents, searchable_documents
@@ -150,17 +147,17 @@ def test_a_blue_green_migration_racing_live_ingestion_converges(
         ingest(app, events[: len(events) // 3])
         head = app.event_store.head()
         with LiveIngestion(every_install, events[len(events) // 3 :]) as live:
-            migration = Migration(app, batch_size=100, stage=live.while_migrating)
+            migration = app.migration(batch_size=100, stage=live.while_migrating)
             report = migration.run([USERS, IMAGES])
         assert live.during >= 2  # new batches went in while it folded and caught up
         assert report.events > head  # so the new generation folded events it did not start with
         users, images = report.outcomes
         assert (users.method, images.method) == ("new index", "none")
         assert users.from_index == old != users.to_index == app.index.alias_target(USERS)
-        assert users.to_version == backend_for(app).wanted_version(USERS).label
+        assert users.to_version == app.migration_backend().wanted_version(USERS).label
         assert users.to_index is not None
         assert users.to_index.endswith(f"-{users.to_version}-g{report.generation}")
-        assert not Migration(app).plan([USERS, IMAGES]).needed
+        assert not app.migration().plan([USERS, IMAGES]).needed
         converged(app, workload)
 
 
@@ -172,12 +169,12 @@ def test_an_in_place_migration_racing_live_ingestion_converges(install: Installa
         ingest(app, events[: len(events) // 3])
         before = {d: app.index.get(USERS, d) for d in searchable_documents(app)["users"]}
         with LiveIngestion(install, events[len(events) // 3 :]) as live:
-            report = Migration(app, batch_size=100, stage=live.while_migrating).run([USERS])
+            report = app.migration(batch_size=100, stage=live.while_migrating).run([USERS])
         assert live.during >= 2  # new batches went in while it added fields and re-rendered
         (users,) = report.outcomes
         assert users.method == "in place" and users.to_index == old
         assert users.documents_rewritten >= len(before)
-        assert backend_for(app).live(USERS).projection == projection_version(USERS)  # type: ignore[union-attr]
+        assert app.migration_backend().live(USERS).projection == projection_version(USERS)  # type: ignore[union-attr]
         for doc_id, earlier in before.items():  # every document was rewritten, newer
             now = app.index.get(USERS, doc_id)
             assert now is None or earlier is None or now.version > earlier.version
@@ -198,16 +195,16 @@ def test_opensearch_takes_new_fields_in_place_and_the_rerender_repairs_refused_d
                 app.ingestion.handle(event)
             assert app.dead_letters.count() > 0  # refused: a field the mapping lacks
 
-            report = Migration(app).run([USERS])
+            report = app.migration().run([USERS])
 
             (users,) = report.outcomes
             assert (users.method, users.to_index, users.fields_added_in_place) == (
                 "in place", old, 1,
             )  # fmt: skip
-            assert backend_for(app).live(USERS).definition.fields["likes_given"].type == (  # type: ignore[union-attr]
+            assert app.migration_backend().live(USERS).definition.fields["likes_given"].type == (  # type: ignore[union-attr]
                 "integer"
             )
-            assert not Migration(app).plan([USERS]).needed
+            assert not app.migration().plan([USERS]).needed
             converged(app, workload)
 
 
@@ -230,16 +227,16 @@ def test_a_migration_that_died_part_way_resumes(install: Installation) -> None:
                 raise Crash
 
         with pytest.raises(Crash):
-            Migration(app, batch_size=50, progress=dies).run([USERS])
+            app.migration(batch_size=50, progress=dies).run([USERS])
         building = app.projection_store.registry.building()
         assert building is not None and building.kinds == ["users"]
         assert app.index.alias_target(USERS).endswith("-earlier")  # type: ignore[union-attr]
 
-        report = Migration(app, batch_size=50).run([USERS])
+        report = app.migration(batch_size=50).run([USERS])
 
         assert report.resumed and report.generation == building.number
         assert app.projection_store.registry.building() is None
-        assert not Migration(app).plan([USERS]).needed
+        assert not app.migration().plan([USERS]).needed
         converged(app, workload)
 
 
@@ -252,20 +249,23 @@ def test_rollback_returns_to_the_previous_version_and_keeps_it_up_to_date(
     third = len(events) // 3
     with install.open() as app:
         ingest(app, events[:third])
-        old_definition = backend_for(app).live(USERS).definition  # type: ignore[union-attr]
-        Migration(app, batch_size=200).run([USERS])
+        old_definition = app.migration_backend().live(USERS).definition  # type: ignore[union-attr]
+        app.migration(batch_size=200).run([USERS])
         ingest(app, events[third : 2 * third])  # written to the new version only
 
-        report = Migration(app).rollback()
+        report = app.migration().rollback()
 
         (users,) = report.outcomes
         assert (users.method, users.to_index) == ("rolled back", old)
         assert app.index.alias_target(USERS) == old
-        rolled_back = backend_for(app).live(USERS)
+        rolled_back = app.migration_backend().live(USERS)
         assert rolled_back is not None and rolled_back.definition == old_definition
         # Its documents from before the code changed are rendered as the code renders now.
-        assert users.documents_rewritten > 0 and verify(app, [USERS, IMAGES]).clean
-        assert Migration(app).plan([USERS]).kinds[0].verdict is Verdict.NEW_INDEX
+        assert (
+            users.documents_rewritten > 0
+            and app.verification().against_event_store([USERS, IMAGES]).clean
+        )
+        assert app.migration().plan([USERS]).kinds[0].verdict is Verdict.NEW_INDEX
         ingest(app, events[2 * third :])  # the previous index is live and keeps up
         converged(app, workload)
 
@@ -285,23 +285,23 @@ def test_a_second_migration_of_the_same_kind_is_refused_while_one_runs(
             assert carry_on.wait(60)
 
         first = threading.Thread(
-            target=lambda: Migration(app, batch_size=50, progress=pauses).run([USERS])
+            target=lambda: app.migration(batch_size=50, progress=pauses).run([USERS])
         )
         first.start()
         assert inside.wait(60)
         try:
             with pytest.raises(MigrationRunning, match="a migration of users is already running"):
-                Migration(app).run([USERS, IMAGES])
+                app.migration().run([USERS, IMAGES])
             for name, value in every_install.environment().items():
                 monkeypatch.setenv(name, value)
             assert main(["migrate", "users"]) == 2
             message = capsys.readouterr().err
             assert "a migration of users is already running" in message
             assert "lease until" in message and "\n" not in message.strip()
-            assert Migration(app).run([IMAGES]).outcomes[0].method == "none"  # other kind: free
+            assert app.migration().run([IMAGES]).outcomes[0].method == "none"  # other kind: free
         finally:
             carry_on.set()
             first.join()
         assert MigrationLeases(app.event_store).held() == []  # released at the end
-        assert not Migration(app).plan([USERS]).needed
+        assert not app.migration().plan([USERS]).needed
         converged(app, workload)

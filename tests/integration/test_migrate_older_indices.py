@@ -257,7 +257,6 @@ def test_an_earlier_index_keeps_answering_and_taking_writes_until_it_is_replaced
 def test_a_field_the_earlier_index_lacks_is_a_query_to_correct_until_the_migration(
     tmp_path: Path,
 ) -> None:
-    from infrastructure.migrations.migrate import Migration
     from projections.query import QueryError, SortKey
 
     install = installation("embedded", SQLiteStore(tmp_path / "events.db"), tmp_path, None)
@@ -269,7 +268,7 @@ def test_a_field_the_earlier_index_lacks_is_a_query_to_correct_until_the_migrati
         with pytest.raises(QueryError, match="likes_given is not indexed yet"):
             app.search.search(DocumentKind.USERS, by_likes)
 
-        Migration(app).run([DocumentKind.USERS])
+        app.migration().run([DocumentKind.USERS])
 
         hits = app.search.search(DocumentKind.USERS, by_likes).hits
         given = [hit.source["likes_given"] for hit in hits]

@@ -11,8 +11,7 @@ from opensearchpy import OpenSearch, RequestError
 from osmem_server import OsmemServer
 
 from infrastructure.cli.main import main
-from infrastructure.migrations.backends import backend_for
-from infrastructure.migrations.plan import Verdict, plan_migration
+from infrastructure.migrations.plan import Verdict
 from infrastructure.opensearch.mappings import index_body
 from infrastructure.settings import SQLiteStore
 from projections.documents import DocumentKind
@@ -95,7 +94,7 @@ def test_the_plan_finds_each_change_and_says_whether_it_fits_in_place(
     earlier, where, verdicts = SCENARIOS[scenario]
     install.install_earlier(USERS, earlier_for(install, earlier))
     with install.open() as app:
-        plan = plan_migration(app, [USERS, DocumentKind.IMAGES])
+        plan = app.migration().plan([USERS, DocumentKind.IMAGES])
     users, images = plan.kinds
     assert users.verdict is verdicts[install.backend], users.reasons
     assert images.verdict is Verdict.UP_TO_DATE  # created today, on first use
@@ -120,7 +119,7 @@ def test_the_plan_counts_what_a_rebuild_would_read_and_write(tmp_path: Path) -> 
     workload = CrmWorkload(seed=41, users=15)
     with install.open() as app:
         ingest(app, lambda_events(workload.records, batch_size=100))
-        users = plan_migration(app, [USERS]).kinds[0]
+        users = app.migration().plan([USERS]).kinds[0]
         assert users.events == app.event_store.head() > 0
         assert users.documents == len(workload.final_items()["users"])
 
@@ -139,7 +138,7 @@ def test_what_opensearch_refuses_in_place_is_exactly_what_the_plan_sends_to_a_ne
                                    tmp_path, clone.url)  # fmt: skip
             name = install.install_earlier(USERS, earlier)
             with install.open() as app:
-                verdict = plan_migration(app, [USERS]).kinds[0].verdict
+                verdict = app.migration().plan([USERS]).kinds[0].verdict
             field = "bio" if earlier.analyzer else "likes_given"
             update = {"properties": {field: wanted[field]}}
             client = OpenSearch(hosts=[clone.url])
@@ -166,5 +165,5 @@ def test_migrate_plan_prints_json_for_scripts(
     assert printed["needed"] and users["verdict"] == "new index"
     assert users["fields"]["options_changed"] and users["backend"] == install.backend
     with install.open() as app:  # a plan changes nothing
-        assert backend_for(app).live(USERS).name == users["live_index"]  # type: ignore[union-attr]
-        assert plan_migration(app, [USERS]).kinds[0].verdict is Verdict.NEW_INDEX
+        assert app.migration_backend().live(USERS).name == users["live_index"]  # type: ignore[union-attr]
+        assert app.migration().plan([USERS]).kinds[0].verdict is Verdict.NEW_INDEX

@@ -256,7 +256,7 @@ def test_an_unknown_field_is_a_permanent_failure_and_the_rest_is_written(
 
     outcome = index.write([bad, good])
 
-    assert (outcome.written, outcome.stale) == (1, 0)
+    assert (outcome.written, outcome.stale_writes_rejected) == (1, 0)
     assert [failure.change for failure in outcome.failed] == [bad]
     assert "strict_dynamic_mapping_exception" in outcome.failed[0].reason
     assert "nickname" in outcome.failed[0].reason
@@ -279,7 +279,7 @@ def test_version_conflicts_count_as_stale_and_never_as_failures(index: OpenSearc
 
     outcome = index.write([user(ADA, 3), user(GRACE, 5), deletion(USERS, ADA.user_id, 4)])
 
-    assert (outcome.written, outcome.stale, outcome.failed) == (0, 3, [])
+    assert (outcome.written, outcome.stale_writes_rejected, outcome.failed) == (0, 3, [])
 
 
 def test_a_tombstone_outlives_gc_deletes_and_blocks_an_older_write(
@@ -294,7 +294,7 @@ def test_a_tombstone_outlives_gc_deletes_and_blocks_an_older_write(
 
     outcome = index.write([user(ADA, 6)])
 
-    assert (outcome.written, outcome.stale) == (0, 1)
+    assert (outcome.written, outcome.stale_writes_rejected) == (0, 1)
     stored = raw.get(index=physical, id=ADA.user_id)
     assert stored["_version"] == 8
     assert stored["_source"]["tombstone"] is True
@@ -379,7 +379,7 @@ def test_a_throttled_item_is_retried_alone_until_written(cluster_url: str, prefi
 
         outcome = index.write(numbered_users(3))
 
-    assert (outcome.written, outcome.stale, outcome.failed) == (3, 0, [])
+    assert (outcome.written, outcome.stale_writes_rejected, outcome.failed) == (3, 0, [])
     assert proxy.bulk_ids == [["u-000", "u-001", "u-002"], ["u-001"], ["u-001"]]
     stored = open_index(cluster_url, prefix).get(USERS, "u-001")
     assert stored is not None and stored.version == 1

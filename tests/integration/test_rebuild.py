@@ -17,7 +17,6 @@ import pytest
 from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, lambda_events
 from infrastructure.eventstore.generations import SliceProgress
-from infrastructure.rebuild import Rebuild, rollback
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import (
@@ -60,7 +59,7 @@ def test_a_rebuild_fills_new_indices_and_swaps_the_aliases(app: Streamfold) -> N
     before = documents(app)
     old = {kind: app.index.alias_target(kind) for kind in DocumentKind}
 
-    report = Rebuild(app, batch_size=500).run(list(DocumentKind))
+    report = app.rebuild(batch_size=500).run(list(DocumentKind))
 
     assert report.generation == 2 and report.events == app.event_store.head()
     for kind in DocumentKind:
@@ -77,7 +76,7 @@ def test_live_updates_during_and_after_a_rebuild_are_not_lost(app: Streamfold) -
 
     live = threading.Thread(target=ingest, args=(app, events[half:]))
     live.start()
-    Rebuild(app, batch_size=300).run(list(DocumentKind))
+    app.rebuild(batch_size=300).run(list(DocumentKind))
     live.join()
 
     assert_same_documents(documents(app), expected_documents(workload.final_items()))
@@ -90,7 +89,7 @@ def test_deleted_documents_keep_their_tombstones_in_the_rebuilt_indices(app: Str
     deleted = deleted_documents(events, workload.final_items())
     assert {kind for kind, _ in deleted} == {kind.value for kind in DocumentKind}
 
-    Rebuild(app, batch_size=500).run(list(DocumentKind))
+    app.rebuild(batch_size=500).run(list(DocumentKind))
 
     assert_tombstones_hold(app, deleted)
     assert documents(app) == expected_documents(workload.final_items())
@@ -101,10 +100,10 @@ def test_a_rollback_catches_up_the_old_indices_and_swaps_back(app: Streamfold) -
     events = lambda_events(workload.records, batch_size=150)
     ingest(app, events[: len(events) // 2])
     old = {kind: app.index.alias_target(kind) for kind in DocumentKind}
-    Rebuild(app, batch_size=400).run(list(DocumentKind))
+    app.rebuild(batch_size=400).run(list(DocumentKind))
     ingest(app, events[len(events) // 2 :])  # written only to the new indices
 
-    report = rollback(app)
+    report = app.rebuild().rollback()
 
     assert {kind: app.index.alias_target(kind) for kind in DocumentKind} == old
     assert report.generation == 1
@@ -118,7 +117,7 @@ def test_rebuilding_one_kind_moves_only_its_alias(app: Streamfold) -> None:
     events = lambda_events(workload.records, batch_size=100)
     ingest(app, events[: len(events) // 2])
     images_before = app.index.alias_target(DocumentKind.IMAGES)
-    report = Rebuild(app).run([DocumentKind.USERS])
+    report = app.rebuild().run([DocumentKind.USERS])
     assert app.index.alias_target(DocumentKind.IMAGES) == images_before
     assert app.index.alias_target(DocumentKind.USERS) == report.indices["users"]
     ingest(app, events[len(events) // 2 :])  # changes of both kinds after the swap
@@ -146,7 +145,7 @@ def test_a_killed_rebuild_resumes_where_it_stopped(tmp_path: Path) -> None:
         stopped = _progress(app)
         assert stopped is not None and not stopped.folded  # killed part-way through the fold
 
-        report = Rebuild(app, batch_size=100).run(list(DocumentKind))
+        report = app.rebuild(batch_size=100).run(list(DocumentKind))
 
         assert report.resumed and report.generation == 2 and report.activated
         # Only what the killed run had not committed is folded again.
@@ -160,12 +159,11 @@ def _progress(app: Streamfold) -> SliceProgress | None:
 
 
 def test_verify_finds_injected_drift_and_repair_rewrites_exactly_it(app: Streamfold) -> None:
-    from infrastructure.verify import verify
     from projections.documents import DocumentChange
 
     workload = CrmWorkload(seed=12, users=20)
     ingest(app, lambda_events(workload.records, batch_size=200))
-    assert verify(app, list(DocumentKind)).clean
+    assert app.verification().against_event_store(list(DocumentKind)).clean
     users = sorted(documents(app)["users"])
     tampered, vanished = users[0], users[1]
     huge = (app.event_store.head() * 1000) + 5  # drift written by something else, newer
@@ -178,10 +176,10 @@ def test_verify_finds_injected_drift_and_repair_rewrites_exactly_it(app: Streamf
     )
     untouched = {d: app.index.get(DocumentKind.USERS, d) for d in users[2:5]}
 
-    report = verify(app, list(DocumentKind), repair=True)
+    report = app.verification().against_event_store(list(DocumentKind), repair=True)
 
     assert (report.count("missing"), report.count("extra"), report.count("differs")) == (1, 1, 1)
     assert report.repaired == 3 and not report.unrepairable
-    assert verify(app, list(DocumentKind)).clean
+    assert app.verification().against_event_store(list(DocumentKind)).clean
     assert {d: app.index.get(DocumentKind.USERS, d) for d in users[2:5]} == untouched
     assert_same_documents(documents(app), expected_documents(workload.final_items()))

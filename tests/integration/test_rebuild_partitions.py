@@ -132,14 +132,14 @@ def test_slices_hand_over_to_the_last_one_done_on_opensearch(opensearch_app: Str
     kinds = list(DocumentKind)
 
     def slice_worker(index: int) -> Rebuild:
-        return Rebuild(app, batch_size=200, partition=Partition(index, 2), wait_seconds=0)
+        return app.rebuild(batch_size=200, partition=Partition(index, 2), wait_seconds=0)
 
     first = slice_worker(0).run(kinds)
     assert (first.waiting_to, first.waiting_for, first.activated) == ("fold", [1], False)
     second = slice_worker(1).run(kinds)  # every slice folded: it renders its own, then stops
     assert (second.waiting_to, second.waiting_for, second.activated) == ("render", [0], False)
     ingest(app, events[len(events) // 2 :])  # live updates while the rebuild is unfinished
-    assert Rebuild(app).finish().waiting_for == [0]  # --activate refuses: slice 0 not done
+    assert app.rebuild().finish().waiting_for == [0]  # --activate refuses: slice 0 not done
     assert {kind: app.index.alias_target(kind) for kind in DocumentKind} == old
 
     last = slice_worker(0).run(kinds)  # run again, it renders and activates

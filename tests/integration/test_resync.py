@@ -15,7 +15,6 @@ from domain.kinds import TableKind
 from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
 from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.resync import resync_documents
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents
@@ -85,12 +84,12 @@ def test_a_resync_rewrites_exactly_the_named_documents(
         named = sorted(documents["users"])[:2]
         before = versions(app)
 
-        report = resync_documents(app, USERS, [*named, "never-existed"])
+        report = app.resync().documents(USERS, [*named, "never-existed"])
 
         assert report.rewritten == 2 and report.written == 2
         assert rewritten(before, after := versions(app)) == {(USERS, d) for d in named}
         assert searchable_documents(app) == documents  # same content, fresh versions
-        resync_documents(app, USERS, named[:1])  # again: fresher still
+        app.resync().documents(USERS, named[:1])  # again: fresher still
         assert rewritten(after, versions(app)) == {(USERS, named[0])}
 
         for name, value in every_install.environment().items():

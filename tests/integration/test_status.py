@@ -14,7 +14,6 @@ from freezegun import freeze_time
 from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
 from infrastructure.demo import SimulatedTables
-from infrastructure.observability.status import read_status
 from infrastructure.poller import ShardCheckpoints
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from infrastructure.streams import parse_lambda_event
@@ -65,7 +64,7 @@ def record_without_projecting(app: Streamfold, event: dict[str, Any]) -> None:
 def test_a_caught_up_projection_is_at_the_head_with_no_lag(app: Streamfold) -> None:
     app.ingestion.handle(event_of(("users", USER), ("images", IMAGE)))
 
-    [documents] = read_status(app).projections
+    [documents] = app.status().projections
 
     assert (documents.name, documents.state) == ("documents", "live")
     assert documents.position == documents.head > 0
@@ -76,7 +75,7 @@ def test_a_caught_up_projection_is_at_the_head_with_no_lag(app: Streamfold) -> N
 def test_each_alias_names_the_physical_index_it_points_to(app: Streamfold) -> None:
     app.ingestion.handle(event_of(("users", USER)))
 
-    aliases = read_status(app).aliases
+    aliases = app.status().aliases
 
     assert [(a.kind, a.alias) for a in aliases] == [
         ("users", "streamfold-users"),
@@ -89,7 +88,7 @@ def test_each_alias_names_the_physical_index_it_points_to(app: Streamfold) -> No
 
 def recorded_at(app: Streamfold, position: int) -> datetime:
     [notification] = app.event_store.recorder.select_notifications(start=position, limit=1)
-    event: Any = app.event_store.app.mapper.to_domain_event(notification)
+    event: Any = app.event_store.event_log.mapper.to_domain_event(notification)
     return cast(datetime, event.timestamp)
 
 
@@ -99,7 +98,7 @@ def test_lag_is_the_age_of_the_oldest_event_not_folded_yet(app: Streamfold) -> N
     record_without_projecting(app, event_of(("images", IMAGE)))
 
     with freeze_time(recorded_at(app, folded + 1) + timedelta(seconds=90)):
-        [documents] = read_status(app).projections
+        [documents] = app.status().projections
 
     assert documents.position == folded
     assert documents.behind == app.event_store.head() - folded > 0
@@ -111,7 +110,7 @@ def test_documents_the_backend_has_not_confirmed_count_as_lag(app: Streamfold) -
     app.projector.catch_up()  # folded and rendered, not yet sent to the index
 
     with freeze_time(recorded_at(app, 1) + timedelta(seconds=30)):
-        [documents] = read_status(app).projections
+        [documents] = app.status().projections
 
     assert documents.behind == 0
     assert documents.pending_documents == 1
@@ -121,7 +120,7 @@ def test_documents_the_backend_has_not_confirmed_count_as_lag(app: Streamfold) -
 def test_dead_letters_are_counted(app: Streamfold) -> None:
     app.ingestion.handle(event_of(("users", {**USER, "plan": "gold"})))
 
-    [documents] = read_status(app).projections
+    [documents] = app.status().projections
 
     assert documents.dead_letters == 1
 
@@ -133,7 +132,7 @@ def test_shard_checkpoints_show_how_long_ago_the_poller_saved_progress(app: Stre
         checkpoints.save(STREAM_ARN, "shardId-done", "000050", finished=True)
         clock.tick(42)
 
-        shown = read_status(app).checkpoints
+        shown = app.status().checkpoints
 
     assert [(c.shard_id, c.sequence_number, c.age_seconds) for c in shown] == [
         ("shardId-open", "000100", 42.0)

@@ -23,7 +23,6 @@ from domain.kinds import TableKind
 from domain.likes import Like
 from infrastructure.composition import Streamfold
 from infrastructure.eventstore.item_positions import decoded
-from infrastructure.rebuild import Rebuild
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents
@@ -99,7 +98,7 @@ def test_old_events_read_as_the_events_todays_code_records(
     earlier: Streamfold, today: Streamfold
 ) -> None:
     def read(app: Streamfold) -> list[Any]:
-        mapper = app.event_store.app.mapper
+        mapper = app.event_store.event_log.mapper
         notifications = app.event_store.recorder.select_notifications(start=1, limit=10_000)
         return [mapper.to_domain_event(n) for n in notifications]
 
@@ -116,7 +115,7 @@ def test_old_events_read_as_the_events_todays_code_records(
 def test_a_rebuild_over_the_earlier_schema_gives_todays_documents(
     earlier: Streamfold, today: Streamfold
 ) -> None:
-    report = Rebuild(earlier, batch_size=50).run(list(DocumentKind))
+    report = earlier.rebuild(batch_size=50).run(list(DocumentKind))
 
     assert report.events == earlier.event_store.head()
     documents = searchable_documents(earlier)
@@ -146,6 +145,6 @@ def test_todays_intake_changes_aggregates_stored_by_the_earlier_schema(
         assert app.intake.record(changes).events_recorded == 2
         app.projector.catch_up()
         app.sync.flush()
-    again: Like = earlier.event_store.app.repository.get(Like.create_id(*key))
+    again: Like = earlier.event_store.event_log.repository.get(Like.create_id(*key))
     assert (again.created_at, again.deleted) == ("2025-02-01T10:00:00Z", False)
     assert_same_documents(searchable_documents(earlier), searchable_documents(today))

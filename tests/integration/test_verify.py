@@ -18,7 +18,7 @@ from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from infrastructure.table_documents import scan_documents
-from infrastructure.verify import EVENT_STORE, INDEX, verify_against_tables
+from infrastructure.verify import EVENT_STORE, INDEX
 from projections.documents import DocumentChange, DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents
 from tests.support.fixtures import ReferenceTables
@@ -86,7 +86,7 @@ def test_a_change_whose_stream_record_never_arrived_is_reported_and_never_writte
     dynamodb = reference_tables.endpoint.dynamodb()
     apply_random_workload(dynamodb, reference_tables.names, seed=51, operations=250)
     deliver_stream(app, reference_tables)
-    assert verify_against_tables(app, list(DocumentKind), scan(reference_tables)).clean
+    assert app.verification().against_tables(list(DocumentKind), scan(reference_tables)).clean
 
     owner, images = owner_with_images(app)
     dynamodb.update_item(  # its stream record is held back: never delivered
@@ -103,7 +103,9 @@ def test_a_change_whose_stream_record_never_arrived_is_reported_and_never_writte
     )  # fmt: skip
     before = app.index.get(DocumentKind.USERS, owner)
 
-    report = verify_against_tables(app, list(DocumentKind), scan(reference_tables), repair=True)
+    report = app.verification().against_tables(
+        list(DocumentKind), scan(reference_tables), repair=True
+    )
 
     behind = {(d.kind, d.doc_id): d.fields for d in report.caused_by(EVENT_STORE)}
     assert behind == {("users", owner): ["name"]} | {
@@ -115,11 +117,11 @@ def test_a_change_whose_stream_record_never_arrived_is_reported_and_never_writte
     assert report.repaired == 1
     assert sorted(report.unrepairable) == sorted(f"{kind}/{doc_id}" for kind, doc_id in behind)
     assert app.index.get(DocumentKind.USERS, owner) == before  # nothing the events cannot justify
-    again = verify_against_tables(app, list(DocumentKind), scan(reference_tables))
+    again = app.verification().against_tables(list(DocumentKind), scan(reference_tables))
     assert {(d.kind, d.doc_id) for d in again.drift} == set(behind)
 
     deliver_stream(app, reference_tables)  # the stream replayed: the change arrives at last
-    assert verify_against_tables(app, list(DocumentKind), scan(reference_tables)).clean
+    assert app.verification().against_tables(list(DocumentKind), scan(reference_tables)).clean
     expected = expected_documents(final_tables(reference_tables))
     assert_same_documents(searchable_documents(app), expected)
 

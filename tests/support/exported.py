@@ -57,7 +57,7 @@ def typed(name: str, value: Any) -> Any:
 def stored_events(app: Streamfold) -> list[dict[str, Any]]:
     """Every event of the store as an export row should have it (nulls left out)."""
     recorder = app.event_store.recorder
-    mapper = app.event_store.app.mapper
+    mapper = app.event_store.event_log.mapper
     rows: list[dict[str, Any]] = []
     keys: dict[str, dict[str, Any]] = {}
     for notification in recorder.select_notifications(start=1, limit=10**9):

@@ -33,8 +33,15 @@ from infrastructure.demo import SimulatedTables, to_kinesis_records
 from infrastructure.eventstore.dead_letters import NewDeadLetter
 from infrastructure.ingestion import StreamIngestion
 from infrastructure.streams import parse_lambda_event
+from infrastructure.write_pipeline import WritePipeline
 from projections.documents import DocumentChange, DocumentKind
-from projections.ports import IndexedDocument, SearchIndex, WriteOutcome
+from projections.ports import (
+    DeadLetters,
+    DocumentFailure,
+    IndexedDocument,
+    SearchIndex,
+    WriteOutcome,
+)
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 from tests.chaos.figures import report_figures
@@ -69,7 +76,7 @@ class RecordingIndex(SearchIndex):
             key = (change.kind, change.doc_id)
             held = self.documents.get(key)
             if held is not None and held.version >= change.version:
-                outcome.stale += 1
+                outcome.stale_writes_rejected += 1
                 continue
             self.documents[key] = IndexedDocument(*key, change.version, change.body)
             outcome.written += 1
@@ -100,7 +107,7 @@ class RecordingIndex(SearchIndex):
         return None
 
 
-class CollectedDeadLetters:
+class CollectedDeadLetters(DeadLetters):
     """The dead-letter store's ``put``: a letter seen again replaces its earlier copy."""
 
     def __init__(self) -> None:
@@ -108,6 +115,9 @@ class CollectedDeadLetters:
 
     def put(self, letters: Sequence[NewDeadLetter]) -> None:
         self.letters.update((letter.identity(), letter) for letter in letters)
+
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        self.put([NewDeadLetter.for_document(failure) for failure in failures])
 
 
 @dataclass
@@ -122,12 +132,14 @@ def pipeline() -> Pipeline:
     store = FakeProjectionStore()
     store.events = ledger.log  # the projection reads what the intake records
     index, dead_letters = RecordingIndex(), CollectedDeadLetters()
-    ingestion = StreamIngestion(
+    pipeline = WritePipeline(
         ChangeIntake(ledger),
         DocumentProjector(store),
-        SearchSync(store, index),
-        dead_letters,  # type: ignore[arg-type]
-        {name: TableKind(kind) for kind, name in NAMES.items()}.get,
+        SearchSync(store, index, dead_letters),
+        dead_letters,
+    )
+    ingestion = StreamIngestion(
+        pipeline, {name: TableKind(kind) for kind, name in NAMES.items()}.get
     )
     return Pipeline(ingestion, index, dead_letters)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -9,7 +10,7 @@ from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from projections.documents import DocumentKind
-from projections.ports import SearchIndex
+from projections.ports import DeadLetters, DocumentFailure, SearchIndex
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 from tests.unit.fakes import FakeProjectionStore
@@ -160,7 +161,7 @@ def test_unchanged_documents_are_not_written_again() -> None:
     world.user("u1")
     world.image("i1", "u1")
     world.projector.catch_up()
-    SearchSync(world.store, cast(SearchIndex, _NullIndex())).flush()  # only write() is used
+    SearchSync(world.store, cast(SearchIndex, _NullIndex()), _NoDeadLetters()).flush()
     world.image("i1", "u1", status="hidden")  # the user document does not change
     world.projector.catch_up()
     pending = world.store.pending_documents(100)
@@ -182,3 +183,8 @@ class _NullIndex:
         from projections.ports import WriteOutcome
 
         return WriteOutcome(written=len(changes))
+
+
+class _NoDeadLetters(DeadLetters):
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        assert not failures, failures

@@ -1,0 +1,119 @@
+"""The write pipeline over fakes of its ports: what fails for good is kept, never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from domain.changes import ChangeType, SourceChange, StreamPosition
+from domain.intake import ChangeIntake
+from domain.kinds import TableKind
+from infrastructure.eventstore.dead_letters import NewDeadLetter
+from infrastructure.write_pipeline import IncomingChange, WritePipeline
+from projections.documents import DocumentChange, DocumentKind
+from projections.ports import DeadLetters, DocumentFailure, WriteOutcome
+from projections.projector import DocumentProjector
+from projections.sync import SearchSync
+from tests.unit.fakes import FakeLedger, FakeProjectionStore
+from tests.unit.test_bad_input_properties import RecordingIndex
+
+
+class RefusingIndex(RecordingIndex):
+    """Refuses for good every document whose id starts with ``bad``."""
+
+    def write(self, changes: Sequence[DocumentChange], into: Any = None) -> WriteOutcome:
+        refused = [c for c in changes if c.doc_id.startswith("bad")]
+        outcome = super().write([c for c in changes if c not in refused], into)
+        outcome.failed += [DocumentFailure(c, "mapper_parsing_exception") for c in refused]
+        return outcome
+
+
+class KeptLetters(DeadLetters):
+    """Collects letters, and what the projection still had pending when each came."""
+
+    def __init__(self, store: FakeProjectionStore) -> None:
+        self.letters: list[NewDeadLetter] = []
+        self.pending_when_kept: list[set[str]] = []
+        self._store = store
+
+    def put(self, letters: Sequence[NewDeadLetter]) -> None:
+        self.letters += letters
+
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        self.pending_when_kept.append({c.doc_id for c in self._store.pending_documents(100)})
+        self.put([NewDeadLetter.for_document(failure) for failure in failures])
+
+
+def wired() -> tuple[WritePipeline, RefusingIndex, KeptLetters, FakeProjectionStore]:
+    ledger = FakeLedger()
+    store = FakeProjectionStore()
+    store.events = ledger.log  # the projection reads what the intake records
+    index = RefusingIndex()
+    letters = KeptLetters(store)
+    sync = SearchSync(store, index, letters)
+    pipeline = WritePipeline(ChangeIntake(ledger), DocumentProjector(store), sync, letters)
+    return pipeline, index, letters, store
+
+
+def user(user_id: str, position: int, plan: str = "free") -> SourceChange:
+    item = {
+        "userId": user_id, "email": f"{user_id}@mail.example", "name": user_id, "plan": plan,
+        "country": "DE", "createdAt": "2024-03-01T10:00:00Z", "marketingOptIn": False,
+    }  # fmt: skip
+    return SourceChange(
+        TableKind.USERS, (user_id,), ChangeType.INSERT, item, StreamPosition.of(position),
+        f"record-{position}",
+    )  # fmt: skip
+
+
+def letter(raw: str, reason: str) -> NewDeadLetter:
+    return NewDeadLetter("test", "users", reason, {"record": raw}, f"test:{raw}")
+
+
+def incoming(change: SourceChange | None, raw: str, error: str | None = None) -> IncomingChange:
+    return IncomingChange(change, error, partial(letter, raw))
+
+
+def test_a_refused_document_is_kept_as_a_dead_letter_before_it_is_marked_synced() -> None:
+    pipeline, index, letters, store = wired()
+
+    report = pipeline.apply([incoming(user("u-1", 1), "a"), incoming(user("bad-1", 2), "b")])
+
+    assert index.get(DocumentKind.USERS, "u-1") is not None
+    assert [(x.source, x.raw["id"]) for x in letters.letters] == [("document", "bad-1")]
+    assert letters.pending_when_kept == [{"u-1", "bad-1"}]  # kept, then marked synced
+    assert store.pending_documents(100) == []
+    assert (report.documents_written, report.dead_lettered) == (1, 1)
+
+
+def test_each_rejected_change_is_dead_lettered_as_its_own_record() -> None:
+    pipeline, _, letters, _ = wired()
+    rejected = user("u-2", 5, plan="platinum")
+    same_again = user("u-2", 5, plan="platinum")  # an equal change, delivered twice
+    records = [
+        incoming(rejected, "first"),
+        incoming(None, "unparsable", error="unknown table"),
+        incoming(user("u-3", 6), "good"),
+        incoming(same_again, "second"),
+    ]
+
+    report = pipeline.apply(records)
+
+    kept = {x.raw["record"]: x.reason for x in letters.letters}
+    assert set(kept) == {"first", "unparsable", "second"}
+    assert kept["unparsable"] == "unknown table" and "plan" in kept["first"]
+    assert (report.records, report.events_recorded, report.dead_lettered) == (4, 1, 3)
+
+
+def test_batches_recorded_apart_are_settled_once() -> None:
+    pipeline, index, _, _ = wired()
+    report = pipeline.apply([])
+
+    pipeline.record([incoming(user("u-1", 1), "a")], report)
+    pipeline.record([incoming(user("u-2", 1), "b")], report)
+    assert index.documents == {}  # recorded, not yet projected nor written
+    pipeline.settle(report)
+
+    assert {doc_id for _, doc_id in index.documents} == {"u-1", "u-2"}
+    assert report.documents_written == 2
