@@ -2,17 +2,20 @@
 
 ``streamfold verify --source dynamodb`` compares the live index with these. Each scanned
 item goes the pipeline's own way to a state row (validated by the domain's item model,
-turned into its aggregate's creation event, folded), and the documents are rendered by
-the projection's own render functions from counts taken over every row, as the reference
-domain defines them. Only the fields the tables determine are compared
-(``TABLE_FIELDS``); a field fed by another source (imported web analytics) is not.
+turned into its aggregate's creation event, folded), the rows go into a scratch
+projection store, and the documents are rendered from that store's own views: the counts
+of a user document have one implementation, the projection's. Only the fields the tables
+determine are compared (``TABLE_FIELDS``); a field fed by another source (imported web
+analytics) is not.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -21,30 +24,23 @@ from domain.errors import InvalidItem
 from domain.items import parse_item
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.store import EventStore
 from infrastructure.services.bootstrap import scan_segments
-from projections.documents import DocumentKind
+from infrastructure.settings import SQLiteStore
+from projections.declarations import top_level_fields
+from projections.documents import DOCUMENT_MODELS, DocumentKind
 from projections.folds import fold_event, state_table_of
+from projections.ports import ProjectionSession
 from projections.render import render_image_document, render_user_document
-from projections.state import (
-    ImageRow,
-    LikeRow,
-    PaymentRow,
-    UserRow,
-    UserStats,
-    sortable_instant,
-)
+from projections.state import ImageRow, Row, StateTable, UserRow
+
+_PAGE = 1_000  # ids per query of the scratch store
 
 TABLE_FIELDS: dict[DocumentKind, tuple[str, ...]] = {
-    DocumentKind.USERS: (
-        "user_id", "email", "name", "plan", "country", "created_at", "marketing_opt_in",
-        "tags", "bio", "image_count", "likes_received", "likes_given", "last_upload_at",
-        "lifetime_value_cents", "payment_count",
-    ),
-    DocumentKind.IMAGES: (
-        "image_id", "owner_id", "title", "description", "tags", "image_url", "created_at",
-        "status", "size_bytes", "like_count", "owner",
-    ),
-}  # fmt: skip
+    kind: tuple(f.name for f in top_level_fields(model) if f.indexed.from_tables)
+    for kind, model in DOCUMENT_MODELS.items()
+}
 
 Documents = dict[DocumentKind, dict[str, dict[str, Any]]]
 
@@ -71,7 +67,7 @@ def scan_documents(
     ({'users': 1200}, 1200)
     """
     deserializer = TypeDeserializer()
-    rows: dict[TableKind, list[Any]] = defaultdict(list)
+    rows: dict[TableKind, dict[str, Row]] = defaultdict(dict)
     scanned: dict[str, int] = {}
     unreadable: list[str] = []
     for kind, table in tables.items():
@@ -81,7 +77,7 @@ def scan_documents(
                 count += 1
                 item = {name: deserializer.deserialize(value) for name, value in raw.items()}
                 try:
-                    rows[kind].append(_row(kind, item))
+                    rows[kind].update([_row(kind, item)])
                 except InvalidItem as error:
                     key = tuple(str(item.get(name, "")) for name in kind.key_attributes)
                     unreadable.append(f"{kind.value} {key}: {error}")
@@ -89,50 +85,48 @@ def scan_documents(
     return TableDocuments(documents_of(rows), scanned, unreadable)
 
 
-def _row(kind: TableKind, item: Mapping[str, Any]) -> Any:
+def _row(kind: TableKind, item: Mapping[str, Any]) -> tuple[str, Row]:
     # The pipeline's path for an item first seen: its creation event, folded from nothing.
     aggregate = MAPPERS[kind].aggregate_class.from_item(parse_item(kind, item))
     event = aggregate.collect_events()[0]
     table = state_table_of(event)
     assert table is not None  # every table kind folds into a state table
-    return fold_event(table, None, event)
+    return str(aggregate.id), fold_event(table, None, event)
 
 
-def documents_of(rows: Mapping[TableKind, Iterable[Any]]) -> Documents:
-    """Every user and image document the rows of the four tables call for."""
-    users: dict[str, UserRow] = {r.user_id: r for r in rows.get(TableKind.USERS, ())}
-    images: dict[str, ImageRow] = {r.image_id: r for r in rows.get(TableKind.IMAGES, ())}
-    likes: list[LikeRow] = list(rows.get(TableKind.LIKES, ()))
-    payments: list[PaymentRow] = list(rows.get(TableKind.PAYMENTS, ()))
-    like_count = Counter(like.image_id for like in likes)
-    likes_given = Counter(like.user_id for like in likes)
-    own: defaultdict[str, list[ImageRow]] = defaultdict(list)
-    for image in images.values():
-        own[image.owner_id].append(image)
-    paid: defaultdict[str, list[int]] = defaultdict(list)
-    for payment in payments:
-        if payment.status == "paid":
-            paid[payment.user_id].append(payment.amount_cents)
-    user_documents = {}
-    for user_id, user in users.items():
-        latest = max(own[user_id], key=_upload_order, default=None)
-        stats = UserStats(
-            image_count=len(own[user_id]),
-            likes_received=sum(like_count[image.image_id] for image in own[user_id]),
-            likes_given=likes_given[user_id],
-            last_upload_at=None if latest is None else latest.created_at,
-            lifetime_value_cents=sum(paid[user_id]),
-            payment_count=len(paid[user_id]),
-        )
-        user_documents[user_id] = render_user_document(user, stats) or {}
-    image_documents = {
-        image_id: render_image_document(image, like_count[image_id], users.get(image.owner_id))
-        or {}
-        for image_id, image in images.items()
-    }
-    return {DocumentKind.USERS: user_documents, DocumentKind.IMAGES: image_documents}
+def documents_of(rows: Mapping[TableKind, Mapping[str, Row]]) -> Documents:
+    """Every user and image document the rows of the four tables call for.
+
+    The rows go into a scratch projection store and the documents come out of its own
+    views, so what a user document counts (images, likes, payments) is computed by the one
+    implementation the projection uses (`SqlProjectionSession.user_views`).
+    """
+    with tempfile.TemporaryDirectory(prefix="streamfold-tables-") as directory:
+        store = EventStore(SQLiteStore(Path(directory) / "tables.db"))
+        try:
+            with SqlProjectionStore(store).session() as session:
+                for kind, table_rows in rows.items():
+                    session.save_rows(StateTable(kind.value), dict(table_rows))
+                return _rendered(session, rows)
+        finally:
+            store.close()
 
 
-def _upload_order(image: ImageRow) -> tuple[str, str]:
-    # The latest instant; on a tie, the greatest text (as the projection's query picks it).
-    return sortable_instant(image.created_at), image.created_at
+def _rendered(session: ProjectionSession, rows: Mapping[TableKind, Mapping[str, Row]]) -> Documents:
+    users = [r.user_id for r in rows.get(TableKind.USERS, {}).values() if isinstance(r, UserRow)]
+    images = [
+        r.image_id for r in rows.get(TableKind.IMAGES, {}).values() if isinstance(r, ImageRow)
+    ]
+    documents: Documents = {DocumentKind.USERS: {}, DocumentKind.IMAGES: {}}
+    for page in _pages(users):
+        for user_id, (user, stats) in session.user_views(page).items():
+            documents[DocumentKind.USERS][user_id] = render_user_document(user, stats) or {}
+    for page in _pages(images):
+        for image_id, view in session.image_views(page).items():
+            documents[DocumentKind.IMAGES][image_id] = render_image_document(*view) or {}
+    return documents
+
+
+def _pages(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _PAGE):
+        yield ids[start : start + _PAGE]

@@ -57,6 +57,9 @@ class Dialect:
         for statement in statements:
             cursor.execute(statement)
 
+    def column_names(self, cursor: Cursor, table: str) -> set[str]:
+        raise NotImplementedError
+
 
 class SQLiteDialect(Dialect):
     def _translate(self, statement: str) -> str:
@@ -89,6 +92,10 @@ class SQLiteDialect(Dialect):
         self.begin_writing(cursor)
         super().create_tables(cursor, statements)
 
+    def column_names(self, cursor: Cursor, table: str) -> set[str]:
+        cursor.execute("SELECT name FROM pragma_table_info(?)", (table,))
+        return {row["name"] for row in cursor.fetchall()}
+
 
 class PostgresDialect(Dialect):
     def _translate(self, statement: str) -> str:
@@ -106,6 +113,14 @@ class PostgresDialect(Dialect):
         # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
         super().create_tables(cursor, statements)
+
+    def column_names(self, cursor: Cursor, table: str) -> set[str]:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+        return {row["column_name"] for row in cursor.fetchall()}
 
 
 def dialect_for(store: EventStore) -> Dialect:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -12,50 +11,20 @@ import orjson
 from infrastructure.adapters.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES
+from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.state import (
     ImageRow,
-    LikeRow,
-    PaymentRow,
     Row,
     StateTable,
     UserRow,
     UserStats,
     WebAnalytics,
-    WebTrafficRow,
 )
 
 PROJECTION_NAME = "documents"
-
-_TABLE_NAMES = {
-    StateTable.USERS: "streamfold_user_state",
-    StateTable.IMAGES: "streamfold_image_state",
-    StateTable.LIKES: "streamfold_like_state",
-    StateTable.PAYMENTS: "streamfold_payment_state",
-    StateTable.ANALYTICS: "streamfold_analytics_state",
-}
-_COLUMNS = {
-    StateTable.USERS: (
-        "user_id", "email", "name", "plan", "country", "created_at", "marketing_opt_in",
-        "tags", "bio",
-    ),
-    StateTable.IMAGES: (
-        "image_id", "owner_id", "title", "description", "tags", "image_url", "created_at",
-        "uploaded_instant", "status", "size_bytes",
-    ),
-    StateTable.LIKES: ("image_id", "user_id"),
-    StateTable.PAYMENTS: ("user_id", "payment_id", "amount_cents", "status"),
-    StateTable.ANALYTICS: (
-        "user_id", "visited_on", "source", "medium", "sessions", "pageviews",
-    ),
-}  # fmt: skip
-_ROW_GETTERS = {table: attrgetter(*columns) for table, columns in _COLUMNS.items()}
-
-
-def _encode(value: Any) -> Any:
-    return orjson.dumps(value).decode() if isinstance(value, list) else value
 
 
 def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
@@ -71,65 +40,14 @@ def _load(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
-def _row_values(table: StateTable, row: Row) -> tuple[Any, ...]:
-    # Called for every state row a rebuild writes: one C-level attribute fetch per row, and
-    # the per-value encoding only for rows that hold a list.
-    values: tuple[Any, ...] = _ROW_GETTERS[table](row)
-    if list in map(type, values):
-        return tuple(_encode(value) for value in values)
-    return values
-
-
 def _user_row(record: Any) -> UserRow:
-    return UserRow(
-        user_id=record["user_id"],
-        email=record["email"],
-        name=record["name"],
-        plan=record["plan"],
-        country=record["country"],
-        created_at=record["created_at"],
-        marketing_opt_in=bool(record["marketing_opt_in"]),
-        tags=_load(record["tags"]),
-        bio=record["bio"],
-    )
+    row: UserRow = STATE_TABLES[StateTable.USERS].row(record)
+    return row
 
 
 def _image_row(record: Any) -> ImageRow:
-    return ImageRow(
-        image_id=record["image_id"],
-        owner_id=record["owner_id"],
-        title=record["title"],
-        description=record["description"],
-        tags=_load(record["tags"]),
-        image_url=record["image_url"],
-        created_at=record["created_at"],
-        status=record["status"],
-        size_bytes=int(record["size_bytes"]),
-    )
-
-
-def _row(table: StateTable, record: Any) -> Row:
-    if table is StateTable.USERS:
-        return _user_row(record)
-    if table is StateTable.IMAGES:
-        return _image_row(record)
-    if table is StateTable.LIKES:
-        return LikeRow(image_id=record["image_id"], user_id=record["user_id"])
-    if table is StateTable.ANALYTICS:
-        return WebTrafficRow(
-            user_id=record["user_id"],
-            visited_on=record["visited_on"],
-            source=record["source"],
-            medium=record["medium"],
-            sessions=int(record["sessions"]),
-            pageviews=int(record["pageviews"]),
-        )
-    return PaymentRow(
-        user_id=record["user_id"],
-        payment_id=record["payment_id"],
-        amount_cents=int(record["amount_cents"]),
-        status=record["status"],
-    )
+    row: ImageRow = STATE_TABLES[StateTable.IMAGES].row(record)
+    return row
 
 
 class SqlProjectionSession(ProjectionSession):
@@ -166,16 +84,18 @@ class SqlProjectionSession(ProjectionSession):
         if not keys:
             return {}
         records = self._query(
-            f"SELECT * FROM {_TABLE_NAMES[table]} WHERE aggregate_id {{any}}",
+            f"SELECT * FROM {STATE_TABLES[table].name} WHERE aggregate_id {{any}}",
             (self._dialect.values(keys),),
         )
-        return {record["aggregate_id"]: _row(table, record) for record in records}
+        layout = STATE_TABLES[table]
+        return {record["aggregate_id"]: layout.row(record) for record in records}
 
     def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
-        name, columns = _TABLE_NAMES[table], _COLUMNS[table]
+        layout = STATE_TABLES[table]
+        name, columns = layout.name, layout.columns
         ordered = sorted(rows.items())
         deletes = [key for key, row in ordered if row is None]
-        upserts = [(key, *_row_values(table, row)) for key, row in ordered if row is not None]
+        upserts = [(key, *layout.values(row)) for key, row in ordered if row is not None]
         if deletes:
             self._cursor.execute(
                 self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
@@ -388,6 +308,7 @@ class SqlProjectionStore(ProjectionStore):
     def create_tables(self, cursor: Cursor, generation: int) -> None:
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
         self._dialect.create_tables(cursor, statements)
+        add_declared_columns(self._dialect, cursor, generation)
 
     def generation(self, cursor: Cursor) -> int:
         return self._fixed if self._fixed is not None else self.registry.live_number(cursor)

@@ -1,31 +1,25 @@
-"""Tables of the projection and the dead-letter store, beside the library's events table."""
+"""Tables of the projection and the dead-letter store, beside the library's events table.
+
+The state tables' columns come from the state rows (`state_tables`); their indexes are here.
+"""
 
 from __future__ import annotations
 
+from infrastructure.adapters.eventstore.state_tables import STATE_TABLES
+from projections.state import StateTable
+
 PROJECTION_TABLES = [
-    "CREATE TABLE IF NOT EXISTS streamfold_user_state ("
-    " aggregate_id TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, email TEXT NOT NULL,"
-    " name TEXT NOT NULL, plan TEXT NOT NULL, country TEXT NOT NULL, created_at TEXT NOT NULL,"
-    " marketing_opt_in BOOLEAN NOT NULL, tags TEXT, bio TEXT)",
-    "CREATE TABLE IF NOT EXISTS streamfold_image_state ("
-    " aggregate_id TEXT PRIMARY KEY, image_id TEXT NOT NULL UNIQUE, owner_id TEXT NOT NULL,"
-    " title TEXT NOT NULL, description TEXT, tags TEXT, image_url TEXT NOT NULL,"
-    " created_at TEXT NOT NULL, uploaded_instant TEXT NOT NULL, status TEXT NOT NULL,"
-    " size_bytes BIGINT NOT NULL)",
+    STATE_TABLES[StateTable.USERS].create,
+    STATE_TABLES[StateTable.IMAGES].create,
     "CREATE INDEX IF NOT EXISTS streamfold_image_state_owner"
     " ON streamfold_image_state (owner_id, uploaded_instant)",
-    "CREATE TABLE IF NOT EXISTS streamfold_like_state ("
-    " aggregate_id TEXT PRIMARY KEY, image_id TEXT NOT NULL, user_id TEXT NOT NULL)",
+    STATE_TABLES[StateTable.LIKES].create,
     "CREATE INDEX IF NOT EXISTS streamfold_like_state_image ON streamfold_like_state (image_id)",
     "CREATE INDEX IF NOT EXISTS streamfold_like_state_user ON streamfold_like_state (user_id)",
-    "CREATE TABLE IF NOT EXISTS streamfold_payment_state ("
-    " aggregate_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, payment_id TEXT NOT NULL,"
-    " amount_cents BIGINT NOT NULL, status TEXT NOT NULL)",
+    STATE_TABLES[StateTable.PAYMENTS].create,
     "CREATE INDEX IF NOT EXISTS streamfold_payment_state_user"
     " ON streamfold_payment_state (user_id)",
-    "CREATE TABLE IF NOT EXISTS streamfold_analytics_state ("
-    " aggregate_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, visited_on TEXT NOT NULL,"
-    " source TEXT NOT NULL, medium TEXT, sessions BIGINT NOT NULL, pageviews BIGINT NOT NULL)",
+    STATE_TABLES[StateTable.ANALYTICS].create,
     "CREATE INDEX IF NOT EXISTS streamfold_analytics_state_user"
     " ON streamfold_analytics_state (user_id, visited_on, source)",
     "CREATE TABLE IF NOT EXISTS streamfold_documents ("

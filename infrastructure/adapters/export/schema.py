@@ -27,7 +27,6 @@ DataType(date32[day])
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from pydantic import BaseModel
 
 from domain.aggregate import SourceAggregate
 from domain.mappers import MAPPERS
+from projections.declarations import without_none
 from projections.documents import DocumentKind, ImageDocument, UserDocument
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -80,7 +80,7 @@ def semantic_of(name: str) -> str:
 
 def arrow_type(name: str, annotation: Any) -> pa.DataType:
     """The exported type of a field from its Python annotation (``None`` is dropped)."""
-    annotation = _without_none(annotation)
+    annotation = without_none(annotation)
     if annotation is bool:
         return pa.bool_()
     if annotation is int:
@@ -106,14 +106,6 @@ def raw_type(exported: pa.DataType) -> pa.DataType:
     if pa.types.is_struct(exported):
         return pa.struct([pa.field(f.name, raw_type(f.type)) for f in exported])
     return exported
-
-
-def _without_none(annotation: Any) -> Any:
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        kept = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(kept) == 1:
-            return kept[0]
-    return annotation
 
 
 @dataclass(frozen=True)

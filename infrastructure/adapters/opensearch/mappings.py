@@ -14,7 +14,8 @@ character filter for accents written apart), ``ß`` becomes ``ss``, case and wid
 folded, and Chinese and Japanese become pairs of characters (``cjk_bigram``; Korean
 words, written with spaces, stay whole). No ICU plugin is needed. Names, titles, emails and
 descriptions are text with a ``keyword`` sub-field (sort, facets); ids and enumerations are
-keywords with a ``text`` sub-field (full-text search). Which fields the CRM may query, and
+keywords with a ``text`` sub-field (full-text search). The properties are derived from the
+document models' declarations (`projections.documents`). Which fields the CRM may query, and
 how much each weighs, is the query allowlist's (`projections.query.fields`); `KindMapping`
 says where each of them lives.
 
@@ -34,7 +35,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from projections.documents import DocumentKind
+from pydantic import BaseModel
+
+from projections.declarations import DeclaredField, Shape, top_level_fields
+from projections.documents import DOCUMENT_MODELS, ID_FIELDS, DocumentKind
 from projections.query.fields import query_fields
 from projections.query.limits import MAX_OFFSET, MAX_PAGE_SIZE
 from projections.versions import projection_version
@@ -50,6 +54,7 @@ WORDS_ANALYZER = "words"
 # Deep pages must stay answerable: from + size may reach the largest offset plus a page.
 MAX_RESULT_WINDOW = MAX_OFFSET + MAX_PAGE_SIZE
 KEYWORD_LIMIT = 256  # longer values are not kept in the keyword sub-field
+URL_LIMIT = 2048
 
 ANALYSIS: dict[str, Any] = {
     "char_filter": {
@@ -116,58 +121,27 @@ TOMBSTONE_PROPERTIES: dict[str, Any] = {
     TOMBSTONED_AT: {"type": "date", "format": DATE_FORMAT},
 }
 
-USER_PROPERTIES: dict[str, Any] = {
-    "user_id": _id(),
-    "email": _text(),
-    "name": _text(),
-    "plan": _keyword(),
-    "country": _keyword(),
-    "created_at": _date(),
-    "marketing_opt_in": {"type": "boolean"},
-    "tags": _keyword(),
-    "bio": _text(),
-    "image_count": _number("integer"),
-    "likes_received": _number("integer"),
-    "likes_given": _number("integer"),
-    "last_upload_at": _date(),
-    "lifetime_value_cents": _number("long"),
-    "payment_count": _number("integer"),
-    "engagement": _number("integer"),
-    "analytics": {
-        "type": "object",
-        "dynamic": "strict",
-        "properties": {
-            "sessions": _number("long"),
-            "pageviews": _number("long"),
-            "first_visit_on": _date(),
-            "last_visit_on": _date(),
-            "first_source": _keyword(),
-            "first_medium": _keyword(),
-        },
-    },
+_LEAVES = {
+    Shape.WORDS: _text,
+    Shape.TERMS: _keyword,
+    Shape.ID: _id,
+    Shape.URL: lambda: {"type": "keyword", "ignore_above": URL_LIMIT},
+    Shape.DATE: _date,
+    Shape.INTEGER: lambda: _number("integer"),
+    Shape.LONG: lambda: _number("long"),
+    Shape.BOOLEAN: lambda: {"type": "boolean"},
 }
 
-OWNER_PROPERTIES: dict[str, Any] = {
-    "user_id": _id(),
-    "name": _text(),
-    "email": _text(),
-    "plan": _keyword(),
-    "country": _keyword(),
-}
 
-IMAGE_PROPERTIES: dict[str, Any] = {
-    "image_id": _id(),
-    "owner_id": _id(),
-    "title": _text(),
-    "description": _text(),
-    "tags": _keyword(),
-    "image_url": {"type": "keyword", "ignore_above": 2048},
-    "created_at": _date(),
-    "status": _keyword(),
-    "size_bytes": _number("long"),
-    "like_count": _number("integer"),
-    "owner": {"type": "object", "dynamic": "strict", "properties": OWNER_PROPERTIES},
-}
+def properties_of(model: type[BaseModel]) -> dict[str, Any]:
+    """The mapping properties of a document model, from its fields' declarations."""
+    return {field.name: _property(field) for field in top_level_fields(model)}
+
+
+def _property(field: DeclaredField) -> dict[str, Any]:
+    if field.nested is None:
+        return _LEAVES[field.indexed.shape]()
+    return {"type": "object", "dynamic": "strict", "properties": properties_of(field.nested)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +225,7 @@ def _kind_mapping(kind: DocumentKind, id_field: str, properties: dict[str, Any])
 @cache
 def kind_mapping(kind: DocumentKind) -> KindMapping:
     """The (cached) mapping of one document kind."""
-    if kind is DocumentKind.USERS:
-        return _kind_mapping(kind, "user_id", USER_PROPERTIES)
-    return _kind_mapping(kind, "image_id", IMAGE_PROPERTIES)
+    return _kind_mapping(kind, ID_FIELDS[kind], properties_of(DOCUMENT_MODELS[kind]))
 
 
 def index_body(kind: DocumentKind) -> dict[str, Any]:
