@@ -18,7 +18,7 @@ from infrastructure.adapters.streams.records import (
     DYNAMODB_STREAMS,
     RecordError,
     StreamRecord,
-    fallback_identifier,
+    item_identifier,
     refused,
     shown,
 )
@@ -38,7 +38,7 @@ def parse_dynamodb_streams_record(
     >>> parse_dynamodb_streams_record(lambda_event["Records"][0], settings.kind_of_table)
     StreamRecord(item_identifier='4421584500000000017450439091', ..., error=None)
     """
-    identifier = _item_identifier(record)
+    identifier = item_identifier(record, "dynamodb", "SequenceNumber")
     table_name = None
     try:
         table_name = table_name_of(record.get("eventSourceARN"))
@@ -101,14 +101,3 @@ def _sequence_number(sequence_number: object) -> int:
             f"{_MAX_SEQUENCE_DIGITS} digits, got {shown(sequence_number)}"
         )
     return int(sequence_number)
-
-
-def _item_identifier(record: Mapping[str, Any]) -> str:
-    block = record.get("dynamodb")
-    sequence_number = block.get("SequenceNumber") if isinstance(block, dict) else None
-    if isinstance(sequence_number, str) and sequence_number:
-        return sequence_number
-    event_id = record.get("eventID")
-    if isinstance(event_id, str) and event_id:
-        return event_id
-    return fallback_identifier(record)

@@ -28,7 +28,7 @@ from infrastructure.adapters.streams.records import (
     KINESIS,
     RecordError,
     StreamRecord,
-    fallback_identifier,
+    item_identifier,
     refused,
     shown,
 )
@@ -47,7 +47,7 @@ def parse_kinesis_record(record: Mapping[str, Any], kind_of_table: KindOfTable) 
     >>> parse_kinesis_record(lambda_event["Records"][0], settings.kind_of_table)
     StreamRecord(item_identifier='4954...0002', source='kinesis', ..., error=None)
     """
-    identifier = _item_identifier(record)
+    identifier = item_identifier(record, "kinesis", "sequenceNumber")
     table_name = None
     try:
         body = decode_change_record(record.get("kinesis"))
@@ -120,14 +120,3 @@ def _precision(body: Mapping[str, Any], block: Mapping[str, Any]) -> str:
             f"got {shown(precision)}"
         )
     return precision
-
-
-def _item_identifier(record: Mapping[str, Any]) -> str:
-    kinesis = record.get("kinesis")
-    sequence_number = kinesis.get("sequenceNumber") if isinstance(kinesis, dict) else None
-    if isinstance(sequence_number, str) and sequence_number:
-        return sequence_number
-    event_id = record.get("eventID")
-    if isinstance(event_id, str) and event_id:
-        return event_id
-    return fallback_identifier(record)

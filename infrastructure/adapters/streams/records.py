@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,24 @@ def shown(value: object) -> str:
     except ValueError:
         # An integer of more digits than Python will print.
         return f"<{type(value).__name__} too large to show>"
+
+
+def item_identifier(record: Mapping[str, Any], block: str, sequence_field: str) -> str:
+    """How Lambda names a record in ``batchItemFailures``: its sequence number (in the
+    ``block`` object: ``dynamodb.SequenceNumber`` or ``kinesis.sequenceNumber``), else its
+    event id, else a digest of the record.
+
+    >>> item_identifier({"dynamodb": {"SequenceNumber": "42"}}, "dynamodb", "SequenceNumber")
+    '42'
+    """
+    inner = record.get(block)
+    sequence_number = inner.get(sequence_field) if isinstance(inner, dict) else None
+    if isinstance(sequence_number, str) and sequence_number:
+        return sequence_number
+    event_id = record.get("eventID")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    return fallback_identifier(record)
 
 
 def fallback_identifier(raw: object) -> str:
