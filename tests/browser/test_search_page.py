@@ -157,3 +157,17 @@ def test_every_keystroke_is_timed_until_its_results_are_drawn(page: Page, server
     )
     assert len(durations) == 3
     assert all(0 < duration < 10_000 for duration in durations)
+
+
+def test_the_fallback_to_some_words_is_said_above_the_results(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/ui/?kind=users")
+    settled(page)
+    page.locator("#q").press_sequentially("ada zzzqxw")
+    settled(page)
+
+    assert ADA in shown_ids(page)
+    expect(page.locator("#total .matched-note")).to_contain_text("No result had every word")
+
+    page.locator("#q").fill("ada lovelace")
+    settled(page)
+    expect(page.locator("#total .matched-note")).to_have_count(0)
