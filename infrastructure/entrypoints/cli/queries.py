@@ -257,7 +257,7 @@ def _print_page(
         console.print(f"{mark}{_MATCHED_CAPTIONS[page.matched]}", soft_wrap=True)
     for name, facet in page.facets.items():
         if isinstance(facet, BucketFacet):
-            rows = _buckets(name.partition(":")[0], facet, page.total)
+            rows = _buckets(facet)
             print_table(f"facet {name}", ["value", "count"], rows)
         elif isinstance(facet, StatsResult):
             console.print(
@@ -269,19 +269,12 @@ def _print_page(
         console.print(f"{mark}next page: --search-after {page.next_cursor}", soft_wrap=True)
 
 
-def _buckets(field: str, facet: BucketFacet, total: int) -> list[list[Any]]:
-    """The facet's rows; owner facets also count the images whose owner is unknown.
-
-    An image whose user does not exist (yet, or any more) has ``owner: null`` and so no
-    value in any ``owner.*`` field; each image has one owner, so the rest of the total is
-    exactly those images, and the rows add up to the total.
-    """
+def _buckets(facet: BucketFacet) -> list[list[Any]]:
     rows: list[list[Any]] = [[utc_instant(b.key), b.count] for b in facet.buckets]
     if facet.other_count:
         rows.append(["(other)", facet.other_count])
-    counted = sum(b.count for b in facet.buckets) + facet.other_count
-    if facet.type == "terms" and field.startswith("owner.") and counted < total:
-        rows.append(["(unknown owner)", total - counted])
+    if facet.unknown_owner_count:
+        rows.append(["(unknown owner)", facet.unknown_owner_count])
     return rows
 
 

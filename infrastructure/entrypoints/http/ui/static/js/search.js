@@ -338,6 +338,18 @@ function facetGroup(snapshot, facet, result) {
       ),
     );
   });
+  const unknown = result?.unknown_owner_count ?? 0;
+  // Not a checkbox: no filter value selects "no owner"; the row is there so the counts add up.
+  if (unknown > 0) {
+    items.push(
+      el(
+        "li",
+        { class: "unknown-owner" },
+        el("span", { class: "facet-value hint" }, "Unknown owner"),
+        el("span", { class: "count", "aria-label": `${unknown} documents` }, formatNumber(unknown)),
+      ),
+    );
+  }
   const more = facet.more && ((result?.other_count ?? 0) > 0 || expanded.has(facet.field));
   return el(
     "fieldset",
