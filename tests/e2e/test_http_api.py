@@ -101,6 +101,8 @@ EMPTY_RANGE = {"type": "range", "field": "like_count", "gte": 9, "lt": 3}
         ("/v1/images/search", {"filter": EMPTY_RANGE}, "filter"),
         ("/v1/images/search", {"query": {"match_all": {}}}, "query"),
         ("/v1/images/count", {"sort": []}, "sort"),
+        ("/v1/images/count", {"boosts": {"": 0}}, "boosts"),
+        ("/v1/images/search", {"boosts": {"title": 101.0}}, "boosts"),
         ("/v1/pets/search", {}, "path.kind"),
     ],
 )  # fmt: skip

@@ -42,6 +42,7 @@ from projections.query import (
     SearchRequest,
     SortKey,
     StatsResult,
+    WordRule,
     parse_facet,
     parse_filter,
 )
@@ -58,6 +59,11 @@ _FLAGS = {"facets": "--facet", "filter": "--filter", "sort": "--sort", "text": "
 _MARKED = re.compile(r"\x00(.*?)\x01", re.DOTALL)
 # ``tags==x`` would otherwise read as tags equal to "=x"
 _OPERATOR_RUN = re.compile(r"^\s*(?P<field>[\w.]+)\s*(?P<op>[!=<>]+)\s*(?P<value>.*)$", re.DOTALL)
+# Which rule answered, so a page of partial matches is not read as exact ones.
+_MATCHED_CAPTIONS = {
+    WordRule.ALL_WORDS: "matched all words",
+    WordRule.SOME_WORDS: "no result had every word; showing results with some of them",
+}
 _OPERATORS = ("!=", ">=", "<=", "=", ">", "<")  # the longer first
 
 
@@ -246,9 +252,12 @@ def _print_page(
     noun = kind.value.removesuffix("s")
     verb = "matches" if page.total == 1 else "match"
     print_table(f"{plural(page.total, noun)} {verb} {args.text!r}", header, rows)
+    if page.matched is not None:
+        mark = "" if to_a_terminal() else "# "  # a pipe reads rows; the rest is a comment
+        console.print(f"{mark}{_MATCHED_CAPTIONS[page.matched]}", soft_wrap=True)
     for name, facet in page.facets.items():
         if isinstance(facet, BucketFacet):
-            rows = _buckets(name.partition(":")[0], facet, page.total)
+            rows = _buckets(facet)
             print_table(f"facet {name}", ["value", "count"], rows)
         elif isinstance(facet, StatsResult):
             console.print(
@@ -260,19 +269,12 @@ def _print_page(
         console.print(f"{mark}next page: --search-after {page.next_cursor}", soft_wrap=True)
 
 
-def _buckets(field: str, facet: BucketFacet, total: int) -> list[list[Any]]:
-    """The facet's rows; owner facets also count the images whose owner is unknown.
-
-    An image whose user does not exist (yet, or any more) has ``owner: null`` and so no
-    value in any ``owner.*`` field; each image has one owner, so the rest of the total is
-    exactly those images, and the rows add up to the total.
-    """
+def _buckets(facet: BucketFacet) -> list[list[Any]]:
     rows: list[list[Any]] = [[utc_instant(b.key), b.count] for b in facet.buckets]
     if facet.other_count:
         rows.append(["(other)", facet.other_count])
-    counted = sum(b.count for b in facet.buckets) + facet.other_count
-    if facet.type == "terms" and field.startswith("owner.") and counted < total:
-        rows.append(["(unknown owner)", total - counted])
+    if facet.unknown_owner_count:
+        rows.append(["(unknown owner)", facet.unknown_owner_count])
     return rows
 
 

@@ -243,14 +243,17 @@ function settled(asked, snapshot, outcome) {
 
 function render(snapshot, { page, facets }) {
   lastPage = page;
-  renderTotal(snapshot, page.total);
+  renderTotal(snapshot, page.total, page.matched);
   renderChips(snapshot);
   renderFacets(snapshot, facets);
   renderHits(snapshot, page.hits);
   renderPager(snapshot, page);
 }
 
-function renderTotal(snapshot, total) {
+// Said when the fallback answered, so partial matches are not read as exact ones.
+const SOME_WORDS_NOTE = "No result had every word; showing results with some of them.";
+
+function renderTotal(snapshot, total, matched) {
   const kind = KINDS[snapshot.kind];
   const noun = total === 1 ? kind.singular : kind.label.toLowerCase();
   const node = byId("total");
@@ -260,6 +263,7 @@ function renderTotal(snapshot, total) {
     el("strong", {}, formatNumber(total)),
     ` ${noun}`,
     snapshot.q ? [" matching ", el("q", {}, snapshot.q)] : "",
+    matched === "some_words" ? el("span", { class: "matched-note" }, ` ${SOME_WORDS_NOTE}`) : "",
   );
 }
 
@@ -334,6 +338,18 @@ function facetGroup(snapshot, facet, result) {
       ),
     );
   });
+  const unknown = result?.unknown_owner_count ?? 0;
+  // Not a checkbox: no filter value selects "no owner"; the row is there so the counts add up.
+  if (unknown > 0) {
+    items.push(
+      el(
+        "li",
+        { class: "unknown-owner" },
+        el("span", { class: "facet-value hint" }, "Unknown owner"),
+        el("span", { class: "count", "aria-label": `${unknown} documents` }, formatNumber(unknown)),
+      ),
+    );
+  }
   const more = facet.more && ((result?.other_count ?? 0) > 0 || expanded.has(facet.field));
   return el(
     "fieldset",
