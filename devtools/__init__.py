@@ -1,0 +1,1 @@
+"""Tools for measuring and testing streamfold; never part of a deployed handler."""
