@@ -56,8 +56,12 @@ def bulk_requests(proxy: LatencyProxy) -> list[str]:
 
 @pytest.mark.parametrize(
     ("environ", "sent"),
-    [({}, "refresh=false"), ({REFRESH: "false"}, "refresh=false"), ({REFRESH: "wait_for"}, "refresh=wait_for")],
-)  # fmt: skip
+    [
+        ({}, "refresh=false"),
+        ({REFRESH: "false"}, "refresh=false"),
+        ({REFRESH: "wait_for"}, "refresh=wait_for"),
+    ],
+)
 def test_each_policy_reaches_the_bulk_request(
     wire: LatencyProxy, environ: dict[str, str], sent: str
 ) -> None:
