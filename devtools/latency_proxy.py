@@ -36,6 +36,7 @@ class LatencyProxy:
         self.latency = latency_ms / 1000
         self._lock = threading.Lock()
         self._round_trips = 0
+        self._bytes_sent = 0
         self._requests: list[str] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(_POLL_SECONDS)
@@ -53,6 +54,12 @@ class LatencyProxy:
             return self._round_trips
 
     @property
+    def bytes_sent(self) -> int:
+        """Bytes the clients sent the server."""
+        with self._lock:
+            return self._bytes_sent
+
+    @property
     def requests(self) -> list[str]:
         """The HTTP request lines seen so far, in order."""
         with self._lock:
@@ -61,6 +68,7 @@ class LatencyProxy:
     def reset_counts(self) -> None:
         with self._lock:
             self._round_trips = 0
+            self._bytes_sent = 0
             self._requests.clear()
 
     def __enter__(self) -> LatencyProxy:
@@ -111,6 +119,8 @@ class LatencyProxy:
                 if not data:
                     return
                 if sock is client:
+                    with self._lock:
+                        self._bytes_sent += len(data)
                     if server_spoke_last:
                         self._count(data)
                         if self.latency:
