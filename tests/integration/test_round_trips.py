@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -94,7 +94,7 @@ def owners_with_liked_images(owners: int) -> SimulatedTables:
     return tables
 
 
-def handle(event: dict[str, object]) -> None:
+def handle(event: Mapping[str, object]) -> None:
     answer = lambda_handlers.stream_handler(event, None)
     assert answer == {"batchItemFailures": []}
 
