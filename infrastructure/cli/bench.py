@@ -17,6 +17,8 @@ def add_bench_commands(commands: Any) -> None:
     which = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     add_cold_start_bench(which)
     add_export_bench(which)
+    add_concurrency_bench(which)
+    add_quick_run(which)
     pipeline = which.add_parser(
         "pipeline", help="records/s through the embedded pipeline vs. decoding alone"
     )
@@ -52,6 +54,15 @@ def add_bench_commands(commands: Any) -> None:
     )  # fmt: skip
     versus.add_argument("--users", type=int, default=300)
     versus.add_argument("--batch-size", type=int, default=500)
+    versus.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS",
+        help="milliseconds added to each OpenSearch request, for both consumers (a loopback "
+        "proxy)",
+    )  # fmt: skip
+    versus.add_argument(
+        "--postgres-latency", type=float, metavar="MS",
+        help="milliseconds added to each PostgreSQL round trip (default: 1 with --latency)",
+    )  # fmt: skip
     versus.add_argument("--json", action="store_true")
     versus.set_defaults(run=run_opensearch_bench, needs_app=False)
 
@@ -91,10 +102,19 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
     from infrastructure.benchmarks.opensearch import compare
     from infrastructure.benchmarks.scratch import scratch_database, search_server
 
+    postgres_latency = args.postgres_latency
+    if postgres_latency is None:
+        postgres_latency = 1.0 if args.latency else 0.0
     with search_server(args.opensearch) as url, scratch_database(args.postgres) as postgres:
-        figures = compare(url, postgres, users=args.users, batch_size=args.batch_size)
+        figures = compare(
+            url, postgres, users=args.users, batch_size=args.batch_size,
+            latency_ms=args.latency, postgres_latency_ms=postgres_latency,
+        )  # fmt: skip
     result = {
         "records": figures.records,
+        "batch_size": args.batch_size,
+        "latency_ms": args.latency,
+        "postgres_latency_ms": postgres_latency,
         "naive_records_per_second": round(figures.naive_records_per_second),
         "streamfold_records_per_second": round(figures.streamfold_records_per_second),
         "speedup": round(figures.speedup, 2),
@@ -104,7 +124,9 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     console.print(
-        f"{result['records']:,} stream records, same workload, same OpenSearch:\n"
+        f"{result['records']:,} stream records, same workload, same OpenSearch, batches of "
+        f"{args.batch_size}, {args.latency:g} ms added per OpenSearch request, "
+        f"{postgres_latency:g} ms per PostgreSQL round trip:\n"
         f"  naive (one index call per record)    {result['naive_records_per_second']:>7,}/s\n"
         f"  streamfold (PostgreSQL + OpenSearch) "
         f"{result['streamfold_records_per_second']:>7,}/s\n"
@@ -221,4 +243,98 @@ def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
         f"in {figures.dashboards_page_requests} requests\n"
         f"  load average (1 min) at the end {figures.load_average}"
     )
+    return 0
+
+
+def add_concurrency_bench(which: Any) -> None:
+    concurrency = which.add_parser(
+        "concurrency",
+        help="N stream-handler processes at once on PostgreSQL + OpenSearch, over added latency",
+    )
+    concurrency.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4, 8], metavar="N")
+    concurrency.add_argument("--users", type=int, default=1000, help="workload size")
+    concurrency.add_argument("--postgres-ms", type=float, default=1.0, help="per round trip")
+    concurrency.add_argument("--search-ms", type=float, default=5.0, help="per request")
+    concurrency.add_argument("--opensearch", help="an OpenSearch URL (default: the test server)")
+    concurrency.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL; a scratch database is created there per N and dropped after",
+    )  # fmt: skip
+    concurrency.add_argument("--json", action="store_true")
+    concurrency.set_defaults(run=run_concurrency_bench, needs_app=False)
+
+
+def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
+    from infrastructure.benchmarks import concurrency
+    from infrastructure.benchmarks.scratch import search_server
+
+    with search_server(args.opensearch) as url:
+        rows = concurrency.measure_concurrency(
+            args.postgres, url, processes=args.processes, users=args.users,
+            postgres_ms=args.postgres_ms, search_ms=args.search_ms,
+        )  # fmt: skip
+    figures = concurrency.describe(rows)
+    if args.json:
+        print_json(figures)
+        return 0
+    console.print(
+        f"stream handler processes at once, batches of {concurrency.BATCH_SIZE}, "
+        f"{args.postgres_ms:g} ms per PostgreSQL round trip, {args.search_ms:g} ms per "
+        "OpenSearch request:"
+    )
+    for row in figures:
+        console.print(
+            f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s  "
+            f"{row['ratio_to_first']:>5}x N=1   projection lock: {row['lock_wait_seconds']:>6} s "
+            f"over {row['lock_acquisitions']} acquisitions ({row['records']:,} records)"
+        )
+    return 0
+
+
+# Every benchmark at a size that finishes in a few minutes on two cores: a smoke run of
+# the harnesses, not figures for docs/performance.md.
+QUICK_RUNS: tuple[tuple[str, ...], ...] = (
+    ("pipeline", "--users", "200"),
+    ("queries", "--images", "5000", "--users", "2000", "--runs", "20"),
+    ("rebuild", "--events", "5000", "20000"),
+    ("export", "--events", "20000", "--runs", "2"),
+    ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5"),
+    ("concurrency", "--users", "40", "--processes", "1", "2"),
+    ("cold-start", "--runs", "2"),
+    ("bootstrap", "--items", "3000", "--runs", "1"),
+    ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
+)
+
+
+def add_quick_run(which: Any) -> None:
+    every = which.add_parser("all", help="run every benchmark, one after the other")
+    every.add_argument(
+        "--quick", action="store_true", required=True,
+        help="at small sizes (the only mode: full sizes take hours; run them one by one)",
+    )  # fmt: skip
+    every.set_defaults(run=run_every_bench, needs_app=False)
+
+
+def run_every_bench(_: Any, args: argparse.Namespace) -> int:
+    import time
+
+    from infrastructure.cli.main import build_parser
+
+    failed = []
+    for run in QUICK_RUNS:
+        arguments = ["bench", *run]
+        console.print(f"\n$ streamfold {' '.join(arguments)}")
+        started = time.perf_counter()
+        parsed = build_parser(arguments).parse_args(arguments)
+        try:
+            code = int(parsed.run(None, parsed))
+        except Exception as error:  # noqa: BLE001 - one benchmark's failure ends only it
+            console.print(f"streamfold bench {run[0]}: {type(error).__name__}: {error}")
+            code = 1
+        console.print(f"({time.perf_counter() - started:.0f} s)")
+        if code:
+            failed.append(run[0])
+    if failed:
+        console.print(f"\nfailed: {', '.join(failed)}")
+        return 1
     return 0
