@@ -18,6 +18,7 @@ def add_bench_commands(commands: Any) -> None:
     add_cold_start_bench(which)
     add_export_bench(which)
     add_concurrency_bench(which)
+    add_bootstrap_bench(which)
     add_quick_run(which)
     pipeline = which.add_parser(
         "pipeline", help="records/s through the embedded pipeline vs. decoding alone"
@@ -289,6 +290,55 @@ def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
             f"over {row['lock_acquisitions']} acquisitions ({row['records']:,} records)"
         )
     return 0
+
+
+def add_bootstrap_bench(which: Any) -> None:
+    boot = which.add_parser(
+        "bootstrap", help="items/s of a bootstrap from moto tables: the scan, and the rest"
+    )
+    boot.add_argument("--items", type=int, default=200_000, help="items in the tables, at least")
+    boot.add_argument("--runs", type=int, default=3, help="runs per target (median, min, max)")
+    boot.add_argument("--opensearch", help="an OpenSearch URL (default: the test server)")
+    boot.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL; a scratch database is created there per run and dropped after",
+    )  # fmt: skip
+    boot.add_argument("--json", action="store_true")
+    boot.set_defaults(run=run_bootstrap_bench, needs_app=False)
+
+
+def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
+    from infrastructure.benchmarks import bootstrap as bench
+    from infrastructure.benchmarks.scratch import search_server
+
+    runs = max(args.runs, 1)
+    console.print(f"Loading at least {args.items:,} items into moto tables (not timed) ...")
+    with bench.moto_tables(args.items) as (client, tables, _), search_server(
+        args.opensearch
+    ) as url:  # fmt: skip
+        targets = {
+            "embedded": bench.embedded_target,
+            "postgresql+opensearch": bench.opensearch_target(args.postgres, url),
+        }
+        rows = [
+            bench.describe(name, bench.measure_bootstrap(client, tables, target, runs))
+            for name, target in targets.items()
+        ]
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        scan, rest = row["scan_items_per_second"], row["bootstrap_without_scan_items_per_second"]
+        console.print(
+            f"{row['target']}: {row['items']:,} items, median of {row['runs']} (min-max)\n"
+            f"  scan alone              {_spread(scan)}\n"
+            f"  bootstrap without scan  {_spread(rest)}"
+        )
+    return 0
+
+
+def _spread(figures: dict[str, int]) -> str:
+    return f"{figures['median']:>8,} items/s ({figures['min']:,}-{figures['max']:,})"
 
 
 # Every benchmark at a size that finishes in a few minutes on two cores: a smoke run of
