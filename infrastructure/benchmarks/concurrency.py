@@ -126,19 +126,19 @@ def handle_share(
     os.environ.update(environ)
     # The handler logs a JSON line and metrics per batch, as in Lambda; not wanted here.
     sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - for the life of the process
-    from infrastructure.benchmarks.lock_wait import time_projection_lock
+    from infrastructure.benchmarks.lock_wait import timing_projection_lock
     from infrastructure.lambda_handlers import stream_handler
 
     try:
         stream_handler({"Records": []}, None)  # wires the composition root, untimed
-        lock = time_projection_lock()
-        ready.wait()
-        records = 0
-        for event in events:
-            answer = stream_handler(event, None)
-            if answer["batchItemFailures"]:
-                raise RuntimeError(f"{len(answer['batchItemFailures'])} records to retry")
-            records += len(event["Records"])
+        with timing_projection_lock() as lock:
+            ready.wait()
+            records = 0
+            for event in events:
+                answer = stream_handler(event, None)
+                if answer["batchItemFailures"]:
+                    raise RuntimeError(f"{len(answer['batchItemFailures'])} records to retry")
+                records += len(event["Records"])
         results.put(
             {"records": records, "lock_seconds": lock.seconds,
              "lock_acquisitions": lock.acquisitions}

@@ -1,6 +1,6 @@
 """How long a process waited for the projection lock, measured around its acquisition.
 
-The benchmark installs `time_projection_lock` in each handler process: it wraps the
+The benchmark runs each handler process inside `timing_projection_lock`: it wraps the
 PostgreSQL dialect's ``lock_projection`` (one ``pg_advisory_xact_lock`` statement), so
 the product carries no timer. Each acquisition costs one round trip even uncontended;
 ``acquisitions`` says how many there were, so that floor can be told apart from waiting.
@@ -9,6 +9,8 @@ the product carries no timer. Each acquisition costs one round trip even unconte
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +23,9 @@ class LockWait:
     acquisitions: int = 0
 
 
-def time_projection_lock() -> LockWait:
-    """Start timing every projection lock this process takes; returns the running totals."""
+@contextmanager
+def timing_projection_lock() -> Iterator[LockWait]:
+    """Time every projection lock this process takes in the block; yields running totals."""
     totals = LockWait()
     acquire = PostgresDialect.lock_projection
 
@@ -35,4 +38,7 @@ def time_projection_lock() -> LockWait:
             totals.acquisitions += 1
 
     PostgresDialect.lock_projection = timed  # type: ignore[method-assign]
-    return totals
+    try:
+        yield totals
+    finally:
+        PostgresDialect.lock_projection = acquire  # type: ignore[method-assign]
