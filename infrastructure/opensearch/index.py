@@ -140,6 +140,9 @@ class OpenSearchIndex(SearchIndex):
         >>> index.swap_alias(DocumentKind.USERS, previous)  # roll back
         'streamfold-users-v2'
         """
+        # Documents other processes wrote into the index (a rebuild's workers) may not
+        # have been refreshed: the command's end refreshes it.
+        self._unrefreshed = self._refresh != "wait_for"
         return self._run(f"point alias {self.alias_name(kind)} at {physical_name}")(
             lambda timeout: self._layout.swap_alias(kind, physical_name, timeout)
         )
@@ -231,10 +234,11 @@ class OpenSearchIndex(SearchIndex):
         self.deadline = deadline
 
     def make_searchable(self) -> None:
-        """Refresh the aliases' indices when writes did not wait for it: one request."""
+        """Refresh the kinds' indices (behind the aliases or not yet) when writes did not
+        wait for it: one request."""
         if not self._unrefreshed:
             return
-        aliases = ",".join(self.alias_name(kind) for kind in DocumentKind)
+        aliases = ",".join(f"{self.alias_name(kind)}*" for kind in DocumentKind)
         self._run("refresh")(
             lambda timeout: self._client.indices.refresh(
                 index=aliases, ignore_unavailable=True, request_timeout=timeout

@@ -91,7 +91,7 @@ def test_without_waiting_a_command_refreshes_the_aliases_once_at_its_end(
 
     refreshes = [line for line in wire.requests if "/_refresh" in line]
     assert len(refreshes) == 1
-    assert f"{index.alias_name(USERS)}," in refreshes[0]
+    assert f"/{index.alias_name(USERS)}*," in refreshes[0]
     assert {hit.id for hit in hits} == {ADA.user_id, GRACE.user_id}
 
 
