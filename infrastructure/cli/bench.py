@@ -312,7 +312,8 @@ def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
     for row in figures:
         console.print(
             f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s  "
-            f"{row['ratio_to_first']:>5}x N=1   projection lock: {row['lock_wait_seconds']:>6} s "
+            f"{row['ratio_to_first']:>5}x N={figures[0]['processes']}   "
+            f"projection lock: {row['lock_wait_seconds']:>6} s "
             f"over {row['lock_acquisitions']} acquisitions ({row['records']:,} records)"
         )
     return 0
