@@ -14,12 +14,20 @@ from domain.kinds import TableKind
 EVENT_STORE = "STREAMFOLD_EVENT_STORE"
 SEARCH = "STREAMFOLD_SEARCH"
 OPENSEARCH_AUTH = "STREAMFOLD_OPENSEARCH_AUTH"
+REFRESH = "STREAMFOLD_REFRESH"
 TABLES = "STREAMFOLD_TABLES"
 INDEX_PREFIX = "STREAMFOLD_INDEX_PREFIX"
 DATA_DIR = "STREAMFOLD_DATA_DIR"
 
 DEFAULT_DATA_DIR = ".streamfold"
 DEFAULT_INDEX_PREFIX = "streamfold"
+
+# What a bulk write to OpenSearch waits for: ``wait_for`` returns once the documents are
+# searchable (on a real cluster, at its next scheduled refresh, 1 s by default); ``false``
+# returns once they are durable, and they become searchable within the refresh interval.
+# Versions decide what the index keeps either way. See docs/adr/0018-refresh-policy.md.
+REFRESH_POLICIES = ("wait_for", "false")
+DEFAULT_REFRESH = "false"
 
 
 class ConfigError(ValueError):
@@ -53,6 +61,7 @@ class EmbeddedSearch:
 class OpenSearchTarget:
     url: str = field(repr=False)  # may carry basic-auth credentials
     auth: str = "none"  # none | basic | sigv4
+    refresh: str = DEFAULT_REFRESH  # one of REFRESH_POLICIES
 
     def describe(self) -> str:
         """The URL without credentials, safe for logs and errors."""
@@ -101,7 +110,12 @@ class Settings:
         data_dir = Path(env.get(DATA_DIR) or DEFAULT_DATA_DIR)
         return cls(
             event_store=parse_event_store(env.get(EVENT_STORE) or "", data_dir),
-            search=parse_search(env.get(SEARCH) or "", env.get(OPENSEARCH_AUTH) or "", data_dir),
+            search=parse_search(
+                env.get(SEARCH) or "",
+                env.get(OPENSEARCH_AUTH) or "",
+                data_dir,
+                refresh=parse_refresh(env.get(REFRESH) or ""),
+            ),
             tables=parse_tables(env.get(TABLES) or ""),
             index_prefix=_index_prefix(env.get(INDEX_PREFIX) or DEFAULT_INDEX_PREFIX),
         )
@@ -173,7 +187,23 @@ def parse_event_store(url: str, data_dir: Path) -> EventStoreTarget:
 _AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 
 
-def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
+def parse_refresh(value: str) -> str:
+    """The refresh policy named by ``STREAMFOLD_REFRESH``; empty means the default.
+
+    >>> parse_refresh(""), parse_refresh("wait_for")
+    ('false', 'wait_for')
+    """
+    policy = value.strip().lower() or DEFAULT_REFRESH
+    if policy not in REFRESH_POLICIES:
+        raise ConfigError(f"{REFRESH}={value!r}: use {' or '.join(REFRESH_POLICIES)}")
+    return policy
+
+
+def parse_search(
+    url: str, auth: str, data_dir: Path, *, refresh: str = DEFAULT_REFRESH
+) -> SearchTarget:
+    # The embedded backend has its own rule (a write is searchable on return) and takes
+    # no refresh policy.
     if not url:
         return EmbeddedSearch(data_dir / "index")
     if url.startswith("embedded://"):
@@ -183,7 +213,7 @@ def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
         mode = (auth or ("sigv4" if parts.hostname.endswith(_AWS_DOMAINS) else "none")).lower()
         if mode not in ("none", "basic", "sigv4"):
             raise ConfigError(f"{OPENSEARCH_AUTH}={auth!r}: use none, basic or sigv4")
-        return OpenSearchTarget(url=url.rstrip("/"), auth=mode)
+        return OpenSearchTarget(url=url.rstrip("/"), auth=mode, refresh=refresh)
     raise ConfigError(
         f"{SEARCH}: unsupported value {url.split('@')[-1]!r}; use embedded:///path/to/dir "
         "or an OpenSearch URL such as https://search-domain.eu-west-1.es.amazonaws.com"

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,21 @@ loaded = sorted(n for n in {excluded!r} if n in sys.modules)
 origin = getattr(sys.modules[{modules!r}[0].partition(".")[0]], "__file__", None)
 print(json.dumps({{"seconds": seconds, "excluded_loaded": loaded, "origin": origin}}))
 """
+# The first invocation: the handler imported (not counted here), then one batch of 100
+# records through it, which wires the composition root (settings, connections, the
+# adapters) before handling the records.
+_FIRST_INVOCATION = """
+import json, os, sys, time
+event = json.loads(open({event!r}).read())
+os.environ.update({environ!r})
+sys.stdout = open(os.devnull, "w")  # the handler's log line and metrics
+from infrastructure.lambda_handlers import stream_handler
+started = time.perf_counter()
+answer = stream_handler(event, None)
+seconds = time.perf_counter() - started
+sys.stdout = sys.__stdout__
+print(json.dumps({{"seconds": seconds, "failures": len(answer["batchItemFailures"])}}))
+"""
 _BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "build_lambda.py"
 
 
@@ -66,6 +81,7 @@ class ColdStartFigures:
     library_seconds: list[float]
     excluded_loaded: list[str]  # modules the Lambda package leaves out, found loaded
     handler_from: str = "the Lambda package"  # or "the working tree", without a build script
+    first_invocation_seconds: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -125,8 +141,56 @@ def measure_cold_start(runs: int = 9) -> ColdStartFigures:
     return ColdStartFigures(handler, libraries, sorted(excluded), handler_from)
 
 
+def first_invocation_seconds(environ: dict[str, str], event: Path, where: Path | None) -> float:
+    """Seconds a fresh interpreter's first stream-handler call takes, imports done before."""
+    probe = _FIRST_INVOCATION.format(event=str(event), environ=environ)
+    answer = subprocess.run(  # noqa: S603 - this interpreter, running our own probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=where
+    ).stdout
+    figures = json.loads(answer.strip().splitlines()[-1])
+    if figures["failures"]:
+        raise RuntimeError(f"the first invocation left {figures['failures']} records to retry")
+    return float(figures["seconds"])
+
+
+def measure_first_invocations(postgres_admin: str, search_url: str, runs: int) -> list[float]:
+    """The first invocation on PostgreSQL + OpenSearch, each on a fresh database and indices.
+
+    Tables and indices exist before it, as in a deployment (``streamfold migrate``).
+    """
+    from devtools.benchmarks.scratch import scratch_database
+    from devtools.demo import CrmWorkload, lambda_events
+    from infrastructure.composition import Streamfold
+    from infrastructure.settings import OpenSearchTarget, Settings
+
+    (event, *_) = lambda_events(CrmWorkload(seed=13, users=20).records, 100)
+    seconds = []
+    with tempfile.TemporaryDirectory(prefix="streamfold-lambda-") as directory:
+        package = Path(directory) / "lambda"
+        where = package if build_lambda_code(package) else None
+        batch = Path(directory) / "event.json"
+        batch.write_text(json.dumps(event))
+        for run in range(runs):
+            with scratch_database(postgres_admin) as database:
+                prefix = f"cold-{run}-{Path(directory).name[-6:].lower()}"
+                settings = Settings(database, OpenSearchTarget(search_url, "none"), {}, prefix)
+                with Streamfold.from_settings(settings) as app:
+                    app.index.prepare()
+                environ = {
+                    "STREAMFOLD_EVENT_STORE": f"postgresql://{database.user}@{database.host}:"
+                    f"{database.port}/{database.dbname}",
+                    "STREAMFOLD_SEARCH": search_url,
+                    "STREAMFOLD_INDEX_PREFIX": prefix,
+                }
+                seconds.append(first_invocation_seconds(environ, batch, where))
+    return seconds
+
+
 def describe(figures: ColdStartFigures) -> dict[str, Any]:
+    first = figures.first_invocation_seconds
     return {
+        "first_invocation_median_seconds": round(statistics.median(first), 3) if first else None,
+        "first_invocation_runs": len(first),
         "runs": len(figures.handler_seconds),
         "handler_modules": list(HANDLER_MODULES),
         "library_modules": list(LIBRARY_MODULES),

@@ -14,13 +14,16 @@ import json
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from boto3.dynamodb.types import TypeDeserializer
 from opensearchpy import NotFoundError, OpenSearch
 
 from devtools.demo import CrmWorkload, lambda_events
+from devtools.latency_proxy import LatencyProxy
 from infrastructure.composition import Streamfold
 from infrastructure.settings import OpenSearchTarget, PostgresStore, Settings
 
@@ -74,6 +77,7 @@ def _plain(value: Any) -> Any:
 def run_streamfold(
     events: list[dict[str, Any]], search_url: str, postgres: PostgresStore, prefix: str
 ) -> tuple[float, dict[str, float]]:
+    """The stream handler's pipeline, batch by batch; the seconds and the seconds per stage."""
     settings = Settings(
         event_store=postgres,
         search=OpenSearchTarget(search_url, "none"),
@@ -95,14 +99,46 @@ def run_streamfold(
         app.close()
 
 
+def create_naive_indices(client: OpenSearch, records: list[dict[str, Any]], prefix: str) -> None:
+    """The naive consumer's indices, before its clock starts, as streamfold's are."""
+    for table in sorted({record["eventSourceARN"].split("/")[1] for record in records}):
+        client.indices.create(index=f"{prefix}-{table}")
+
+
 def compare(
-    search_url: str, postgres: PostgresStore, users: int, batch_size: int, seed: int = 5
+    search_url: str,
+    postgres: PostgresStore,
+    users: int,
+    batch_size: int,
+    seed: int = 5,
+    latency_ms: float = 0.0,
+    postgres_latency_ms: float = 0.0,
 ) -> ComparisonFigures:
+    """Both consumers on the same records, ``latency_ms`` added to each OpenSearch request
+    (both consumers) and ``postgres_latency_ms`` to each PostgreSQL round trip."""
     workload = CrmWorkload(seed=seed, users=users)
     records = workload.records
-    client = OpenSearch(hosts=[search_url])
     suffix = uuid.uuid4().hex[:6]
-    naive = run_naive(client, records, f"naive-{suffix}")
-    events = lambda_events(records, batch_size)
-    streamfold, stages = run_streamfold(events, search_url, postgres, f"bench-{suffix}")
+    search = urlsplit(search_url)
+    with (
+        delayed(search.hostname or "127.0.0.1", search.port or 80, latency_ms) as search_at,
+        delayed(postgres.host, postgres.port, postgres_latency_ms) as postgres_at,
+    ):
+        url = f"http://{search_at[0]}:{search_at[1]}"
+        client = OpenSearch(hosts=[url])
+        create_naive_indices(client, records, f"naive-{suffix}")
+        naive = run_naive(client, records, f"naive-{suffix}")
+        events = lambda_events(records, batch_size)
+        store = replace(postgres, host=postgres_at[0], port=postgres_at[1])
+        streamfold, stages = run_streamfold(events, url, store, f"bench-{suffix}")
     return ComparisonFigures(len(records), naive, streamfold, stages)
+
+
+@contextlib.contextmanager
+def delayed(host: str, port: int, latency_ms: float) -> Iterator[tuple[str, int]]:
+    """Where to connect to reach ``host:port`` with ``latency_ms`` more per round trip."""
+    if not latency_ms:
+        yield host, port
+        return
+    with LatencyProxy((host, port), latency_ms=latency_ms) as proxy:
+        yield "127.0.0.1", proxy.port

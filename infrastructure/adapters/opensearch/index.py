@@ -48,7 +48,9 @@ class OpenSearchIndex(SearchIndex):
     """User and image documents in an OpenSearch (or Elasticsearch) cluster.
 
     Writes carry ``version_type=external`` (the higher version wins, a 409 counts as stale),
-    deletes leave soft tombstones, and a write returns once its documents are searchable.
+    deletes leave soft tombstones, and a write returns once its documents are durable:
+    searchable too with ``target.refresh == "wait_for"``, else within the index's refresh
+    interval, or at once after `make_searchable`.
     Transient failures (unreachable, 429, 5xx) are retried with exponential backoff and full
     jitter until ``deadline`` (a ``time.monotonic()`` value the caller may set, e.g. from a
     Lambda's remaining time), or for ``retry_budget`` seconds per call when it is None;
@@ -79,8 +81,15 @@ class OpenSearchIndex(SearchIndex):
         self._names = IndexNames(index_prefix)
         self._layout = IndexLayout(client, self._names)
         self._writer = VersionedWriter(
-            client, self._names, self._ensure_ready, self._url, forget_ready=self._forget_ready
+            client,
+            self._names,
+            self._ensure_ready,
+            self._url,
+            forget_ready=self._forget_ready,
+            refresh=target.refresh,
         )
+        self._refresh = target.refresh
+        self._unrefreshed = False
         self._ready = False
         self._guard = threading.Lock()
         self.deadline: float | None = None
@@ -135,6 +144,9 @@ class OpenSearchIndex(SearchIndex):
         >>> index.swap_alias(DocumentKind.USERS, previous)  # roll back
         'streamfold-users-v2'
         """
+        # Documents other processes wrote into the index (a rebuild's workers) may not
+        # have been refreshed: the command's end refreshes it.
+        self._unrefreshed = self._refresh != "wait_for"
         return self._run(f"point alias {self.alias_name(kind)} at {physical_name}")(
             lambda timeout: self._layout.swap_alias(kind, physical_name, timeout)
         )
@@ -183,6 +195,7 @@ class OpenSearchIndex(SearchIndex):
     ) -> WriteOutcome:
         if not changes:
             return WriteOutcome()
+        self._unrefreshed = self._refresh != "wait_for"
         return self._writer.write(changes, self._window(), into)
 
     def get(self, kind: DocumentKind, doc_id: str) -> IndexedDocument | None:
@@ -223,6 +236,19 @@ class OpenSearchIndex(SearchIndex):
 
     def set_deadline(self, deadline: float | None) -> None:
         self.deadline = deadline
+
+    def make_searchable(self) -> None:
+        """Refresh the kinds' indices (behind the aliases or not yet) when writes did not
+        wait for it: one request."""
+        if not self._unrefreshed:
+            return
+        aliases = ",".join(f"{self.alias_name(kind)}*" for kind in DocumentKind)
+        self._run("refresh")(
+            lambda timeout: self._client.indices.refresh(
+                index=aliases, ignore_unavailable=True, request_timeout=timeout
+            )
+        )
+        self._unrefreshed = False
 
     def prepare(self) -> None:
         self.ensure_indices()

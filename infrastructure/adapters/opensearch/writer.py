@@ -1,7 +1,8 @@
 """Versioned bulk writes that retry only what failed transiently, within a time budget.
 
-Each round sends the pending actions (in bounded requests, ``refresh=wait_for`` so that
-they are searchable when the call returns) and sorts the item results: written, stale
+Each round sends the pending actions (in bounded requests, with the refresh policy:
+``wait_for`` makes them searchable before the call returns, ``false`` only durable, and
+searchable within the index's refresh interval) and sorts the item results: written, stale
 write rejected (409: the index holds this version or a newer one), permanently refused
 (reported with the reason), or transient (429, 5xx, a missing index, or a request that
 failed as a whole), which go into the next round after a backoff pause. When the budget
@@ -39,6 +40,7 @@ from infrastructure.adapters.opensearch.errors import (
 from infrastructure.adapters.opensearch.indices import LayoutConflict
 from infrastructure.adapters.opensearch.names import IndexNames
 from infrastructure.adapters.opensearch.retry import RetryWindow
+from infrastructure.settings import DEFAULT_REFRESH
 from projections.documents import DocumentChange, DocumentKind, newest_per_document
 from projections.ports import DocumentFailure, SearchUnavailable, WriteOutcome
 
@@ -61,6 +63,7 @@ class VersionedWriter:
         *,
         forget_ready: Callable[[], None] = lambda: None,
         clock: Callable[[], str] = utc_now,
+        refresh: str = DEFAULT_REFRESH,
     ) -> None:
         self._client = client
         self._names = names
@@ -68,6 +71,7 @@ class VersionedWriter:
         self._forget_ready = forget_ready
         self._url = url
         self._clock = clock
+        self._refresh = refresh
 
     def write(
         self,
@@ -129,7 +133,7 @@ class VersionedWriter:
             try:
                 response = self._client.bulk(
                     body=request_body(chunk),
-                    refresh="wait_for",
+                    refresh=self._refresh,
                     request_timeout=window.request_timeout(),
                 )
             except (TransportError, Retryable) as error:

@@ -17,6 +17,9 @@ def add_bench_commands(commands: Any) -> None:
     which = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     add_cold_start_bench(which)
     add_export_bench(which)
+    add_concurrency_bench(which)
+    add_bootstrap_bench(which)
+    add_quick_run(which)
     pipeline = which.add_parser(
         "pipeline", help="records/s through the embedded pipeline vs. decoding alone"
     )
@@ -52,6 +55,15 @@ def add_bench_commands(commands: Any) -> None:
     )  # fmt: skip
     versus.add_argument("--users", type=int, default=300)
     versus.add_argument("--batch-size", type=int, default=500)
+    versus.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS",
+        help="milliseconds added to each OpenSearch request, for both consumers (a loopback "
+        "proxy)",
+    )  # fmt: skip
+    versus.add_argument(
+        "--postgres-latency", type=float, metavar="MS",
+        help="milliseconds added to each PostgreSQL round trip (default: 1 with --latency)",
+    )  # fmt: skip
     versus.add_argument("--json", action="store_true")
     versus.set_defaults(run=run_opensearch_bench, needs_app=False)
 
@@ -91,10 +103,19 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks.opensearch import compare
     from devtools.benchmarks.scratch import scratch_database, search_server
 
+    postgres_latency = args.postgres_latency
+    if postgres_latency is None:
+        postgres_latency = 1.0 if args.latency else 0.0
     with search_server(args.opensearch) as url, scratch_database(args.postgres) as postgres:
-        figures = compare(url, postgres, users=args.users, batch_size=args.batch_size)
+        figures = compare(
+            url, postgres, users=args.users, batch_size=args.batch_size,
+            latency_ms=args.latency, postgres_latency_ms=postgres_latency,
+        )  # fmt: skip
     result = {
         "records": figures.records,
+        "batch_size": args.batch_size,
+        "latency_ms": args.latency,
+        "postgres_latency_ms": postgres_latency,
         "naive_records_per_second": round(figures.naive_records_per_second),
         "streamfold_records_per_second": round(figures.streamfold_records_per_second),
         "speedup": round(figures.speedup, 2),
@@ -104,7 +125,9 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     console.print(
-        f"{result['records']:,} stream records, same workload, same OpenSearch:\n"
+        f"{result['records']:,} stream records, same workload, same OpenSearch, batches of "
+        f"{args.batch_size}, {args.latency:g} ms added per OpenSearch request, "
+        f"{postgres_latency:g} ms per PostgreSQL round trip:\n"
         f"  naive (one index call per record)    {result['naive_records_per_second']:>7,}/s\n"
         f"  streamfold (PostgreSQL + OpenSearch) "
         f"{result['streamfold_records_per_second']:>7,}/s\n"
@@ -119,12 +142,31 @@ def add_cold_start_bench(which: Any) -> None:
         "cold-start", help="Lambda handler import time vs. importing its libraries alone"
     )
     cold.add_argument("--runs", type=int, default=9, help="fresh interpreters per side")
+    cold.add_argument(
+        "--no-first-invocation", dest="first_invocation", action="store_false",
+        help="measure the imports only, without PostgreSQL and the OpenSearch test server",
+    )  # fmt: skip
+    cold.add_argument("--opensearch", help="an OpenSearch URL (default: the test server)")
+    cold.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL; a scratch database is created there per run and dropped after",
+    )  # fmt: skip
     cold.add_argument("--json", action="store_true")
     cold.set_defaults(run=run_cold_start_bench, needs_app=False)
 
 
 def run_cold_start_bench(_: Any, args: argparse.Namespace) -> int:
-    figures = cold_start.describe(cold_start.measure_cold_start(runs=max(args.runs, 1)))
+    from dataclasses import replace
+
+    from devtools.benchmarks.scratch import search_server
+
+    runs = max(args.runs, 1)
+    measured = cold_start.measure_cold_start(runs=runs)
+    if args.first_invocation:
+        with search_server(args.opensearch) as url:
+            first = cold_start.measure_first_invocations(args.postgres, url, runs)
+        measured = replace(measured, first_invocation_seconds=first)
+    figures = cold_start.describe(measured)
     if args.json:
         print_json(figures)
         return 0
@@ -136,7 +178,14 @@ def run_cold_start_bench(_: Any, args: argparse.Namespace) -> int:
         f"  libraries alone      {figures['libraries_median_seconds']:>6.3f} s "
         f"({', '.join(figures['library_modules'])})\n"
         f"  ratio                {figures['ratio']:>6.2f}x\n"
-        f"  left-out modules loaded: {figures['excluded_modules_loaded'] or 'none'}"
+        + (
+            f"  first invocation     {figures['first_invocation_median_seconds']:>6.3f} s "
+            "(after the imports: wiring the composition root and a first batch of 100 records "
+            "on PostgreSQL + OpenSearch)\n"
+            if figures["first_invocation_runs"]
+            else ""
+        )
+        + f"  left-out modules loaded: {figures['excluded_modules_loaded'] or 'none'}"
     )
     return 0
 
@@ -221,4 +270,148 @@ def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
         f"in {figures.dashboards_page_requests} requests\n"
         f"  load average (1 min) at the end {figures.load_average}"
     )
+    return 0
+
+
+def add_concurrency_bench(which: Any) -> None:
+    concurrency = which.add_parser(
+        "concurrency",
+        help="N stream-handler processes at once on PostgreSQL + OpenSearch, over added latency",
+    )
+    concurrency.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4, 8], metavar="N")
+    concurrency.add_argument("--users", type=int, default=1000, help="workload size")
+    concurrency.add_argument("--postgres-ms", type=float, default=1.0, help="per round trip")
+    concurrency.add_argument("--search-ms", type=float, default=5.0, help="per request")
+    concurrency.add_argument("--opensearch", help="an OpenSearch URL (default: the test server)")
+    concurrency.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL; a scratch database is created there per N and dropped after",
+    )  # fmt: skip
+    concurrency.add_argument("--json", action="store_true")
+    concurrency.set_defaults(run=run_concurrency_bench, needs_app=False)
+
+
+def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
+    from devtools.benchmarks import concurrency
+    from devtools.benchmarks.scratch import search_server
+
+    with search_server(args.opensearch) as url:
+        rows = concurrency.measure_concurrency(
+            args.postgres, url, processes=args.processes, users=args.users,
+            postgres_ms=args.postgres_ms, search_ms=args.search_ms,
+        )  # fmt: skip
+    figures = concurrency.describe(rows)
+    if args.json:
+        print_json(figures)
+        return 0
+    console.print(
+        f"stream handler processes at once, batches of {concurrency.BATCH_SIZE}, "
+        f"{args.postgres_ms:g} ms per PostgreSQL round trip, {args.search_ms:g} ms per "
+        "OpenSearch request:"
+    )
+    for row in figures:
+        console.print(
+            f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s  "
+            f"{row['ratio_to_first']:>5}x N={figures[0]['processes']}   "
+            f"projection lock: {row['lock_wait_seconds']:>6} s "
+            f"over {row['lock_acquisitions']} acquisitions ({row['records']:,} records)"
+        )
+    return 0
+
+
+def add_bootstrap_bench(which: Any) -> None:
+    boot = which.add_parser(
+        "bootstrap", help="items/s of a bootstrap from moto tables: the scan, and the rest"
+    )
+    boot.add_argument("--items", type=int, default=200_000, help="items in the tables, at least")
+    boot.add_argument("--runs", type=int, default=3, help="runs per target (median, min, max)")
+    boot.add_argument("--opensearch", help="an OpenSearch URL (default: the test server)")
+    boot.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL; a scratch database is created there per run and dropped after",
+    )  # fmt: skip
+    boot.add_argument("--json", action="store_true")
+    boot.set_defaults(run=run_bootstrap_bench, needs_app=False)
+
+
+def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
+    from devtools.benchmarks import bootstrap as bench
+    from devtools.benchmarks.scratch import search_server
+
+    runs = max(args.runs, 1)
+    console.print(f"Loading at least {args.items:,} items into moto tables (not timed) ...")
+    with bench.moto_tables(args.items) as (client, tables, _), search_server(
+        args.opensearch
+    ) as url:  # fmt: skip
+        targets = {
+            "embedded": bench.embedded_target,
+            "postgresql+opensearch": bench.opensearch_target(args.postgres, url),
+        }
+        rows = [
+            bench.describe(name, bench.measure_bootstrap(client, tables, target, runs))
+            for name, target in targets.items()
+        ]
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        scan, rest = row["scan_items_per_second"], row["bootstrap_without_scan_items_per_second"]
+        console.print(
+            f"{row['target']}: {row['items']:,} items, median of {row['runs']} (min-max)\n"
+            f"  scan alone              {_spread(scan)}\n"
+            f"  bootstrap without scan  {_spread(rest)}"
+        )
+    return 0
+
+
+def _spread(figures: dict[str, int]) -> str:
+    return f"{figures['median']:>8,} items/s ({figures['min']:,}-{figures['max']:,})"
+
+
+# Every benchmark at a size that finishes in a few minutes on two cores: a smoke run of
+# the harnesses, not figures for docs/performance.md.
+QUICK_RUNS: tuple[tuple[str, ...], ...] = (
+    ("pipeline", "--users", "200"),
+    ("queries", "--images", "5000", "--users", "2000", "--runs", "20"),
+    ("rebuild", "--events", "5000", "20000"),
+    ("export", "--events", "20000", "--runs", "2"),
+    ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5"),
+    ("concurrency", "--users", "40", "--processes", "1", "2"),
+    ("cold-start", "--runs", "2"),
+    ("bootstrap", "--items", "3000", "--runs", "1"),
+    ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
+)
+
+
+def add_quick_run(which: Any) -> None:
+    every = which.add_parser("all", help="run every benchmark, one after the other")
+    every.add_argument(
+        "--quick", action="store_true", required=True,
+        help="at small sizes (the only mode: full sizes take hours; run them one by one)",
+    )  # fmt: skip
+    every.set_defaults(run=run_every_bench, needs_app=False)
+
+
+def run_every_bench(_: Any, args: argparse.Namespace) -> int:
+    import time
+
+    from infrastructure.entrypoints.cli.main import build_parser
+
+    failed = []
+    for run in QUICK_RUNS:
+        arguments = ["bench", *run]
+        console.print(f"\n$ streamfold {' '.join(arguments)}")
+        started = time.perf_counter()
+        parsed = build_parser(arguments).parse_args(arguments)
+        try:
+            code = int(parsed.run(None, parsed))
+        except Exception as error:  # noqa: BLE001 - one benchmark's failure ends only it
+            console.print(f"streamfold bench {run[0]}: {type(error).__name__}: {error}")
+            code = 1
+        console.print(f"({time.perf_counter() - started:.0f} s)")
+        if code:
+            failed.append(run[0])
+    if failed:
+        console.print(f"\nfailed: {', '.join(failed)}")
+        return 1
     return 0

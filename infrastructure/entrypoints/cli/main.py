@@ -167,7 +167,9 @@ def _run(args: argparse.Namespace) -> int:
     app = _open()
     try:
         with frozen_while_running():
-            return int(args.run(app, args))
+            code = int(args.run(app, args))
+        app.index.make_searchable()  # a command's records are searchable when it returns
+        return code
     finally:
         app.close()
 
