@@ -74,6 +74,9 @@ class DocumentProjector:
                 self._fold(session, events, report)
             if progress is not None:
                 progress(report.position)
+            if report.position >= target:
+                # Another session would only read the position to find nothing to do.
+                return report
 
     def fold_all(self, session: ProjectionSession, batch_size: int | None = None) -> int:
         """Fold every recorded event into a session the caller holds; returns its position.

@@ -63,6 +63,10 @@ class SearchSync:
                 break
             report.add(self.write(pending))
             self._store.mark_synced(pending)
+            if len(pending) < self._batch_size:
+                # A short page was all there was; documents rendered since then belong
+                # to the writer that rendered them, which flushes after its commit.
+                break
         return report
 
     def write(self, changes: Sequence[DocumentChange]) -> SyncReport:

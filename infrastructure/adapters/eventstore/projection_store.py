@@ -50,6 +50,63 @@ def _image_row(record: Any) -> ImageRow:
     return row
 
 
+# What a user document is rendered from, each read for a set of user ids ({any}).
+_USER_VIEW_READS = (
+    "SELECT * FROM streamfold_user_state WHERE user_id {any}",
+    "SELECT i.owner_id, MAX(i.created_at) AS latest, MAX(c.n) AS n "
+    "FROM streamfold_image_state i JOIN ("
+    " SELECT owner_id, MAX(uploaded_instant) AS newest, COUNT(*) AS n"
+    " FROM streamfold_image_state WHERE owner_id {any} GROUP BY owner_id"
+    ") c ON c.owner_id = i.owner_id AND c.newest = i.uploaded_instant "
+    "GROUP BY i.owner_id",
+    "SELECT i.owner_id AS id, COUNT(*) AS n FROM streamfold_like_state l "
+    "JOIN streamfold_image_state i ON i.image_id = l.image_id "
+    "WHERE i.owner_id {any} GROUP BY i.owner_id",
+    "SELECT user_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+    "WHERE user_id {any} GROUP BY user_id",
+    "SELECT user_id, SUM(amount_cents) AS total, COUNT(*) AS n "
+    "FROM streamfold_payment_state WHERE status = 'paid' AND user_id {any} "
+    "GROUP BY user_id",
+    "SELECT user_id, SUM(sessions) AS sessions, SUM(pageviews) AS pageviews,"
+    " MIN(visited_on) AS first_on, MAX(visited_on) AS last_on"
+    " FROM streamfold_analytics_state WHERE user_id {any} GROUP BY user_id",
+    # The first row of each user: no other row of that user is earlier by (day, source).
+    "SELECT a.user_id, a.source, a.medium FROM streamfold_analytics_state a"
+    " WHERE a.user_id {any} AND NOT EXISTS ("
+    " SELECT 1 FROM streamfold_analytics_state b WHERE b.user_id = a.user_id"
+    " AND (b.visited_on < a.visited_on"
+    " OR (b.visited_on = a.visited_on AND b.source < a.source)))",
+)
+
+# What an image document is rendered from, each read for a set of image ids ({any}).
+_IMAGE_VIEW_READS = (
+    "SELECT * FROM streamfold_image_state WHERE image_id {any}",
+    "SELECT image_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+    "WHERE image_id {any} GROUP BY image_id",
+    "SELECT * FROM streamfold_user_state WHERE user_id IN ("
+    " SELECT owner_id FROM streamfold_image_state WHERE image_id {any})",
+)
+
+
+def _counted(records: list[Any]) -> dict[str, int]:
+    return {r["id"]: int(r["n"]) for r in records}
+
+
+def _web_analytics(totals: list[Any], first_rows: list[Any]) -> dict[str, WebAnalytics]:
+    first = {r["user_id"]: (r["source"], r["medium"]) for r in first_rows}
+    return {
+        r["user_id"]: WebAnalytics(
+            sessions=int(r["sessions"]),
+            pageviews=int(r["pageviews"]),
+            first_visit_on=r["first_on"],
+            last_visit_on=r["last_on"],
+            first_source=first[r["user_id"]][0],
+            first_medium=first[r["user_id"]][1],
+        )
+        for r in totals
+    }
+
+
 class SqlProjectionSession(ProjectionSession):
     def __init__(
         self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
@@ -131,61 +188,32 @@ class SqlProjectionSession(ProjectionSession):
         )
         return {record["image_id"]: record["owner_id"] for record in records}
 
-    def _users(self, user_ids: Collection[str]) -> dict[str, UserRow]:
-        if not user_ids:
-            return {}
-        records = self._query(
-            "SELECT * FROM streamfold_user_state WHERE user_id {any}",
-            (self._dialect.values(user_ids),),
+    def _read_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        return self._dialect.read_together(
+            self._cursor, [(self._sql(statement), params) for statement, params in statements]
         )
-        return {record["user_id"]: _user_row(record) for record in records}
 
     def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
         if not user_ids:
             return {}
         ids = (self._dialect.values(user_ids),)
-        rows = self._users(user_ids)
-        uploads = {
-            r["owner_id"]: (int(r["n"]), r["latest"])
-            for r in self._query(
-                "SELECT i.owner_id, MAX(i.created_at) AS latest, MAX(c.n) AS n "
-                "FROM streamfold_image_state i JOIN ("
-                " SELECT owner_id, MAX(uploaded_instant) AS newest, COUNT(*) AS n"
-                " FROM streamfold_image_state WHERE owner_id {any} GROUP BY owner_id"
-                ") c ON c.owner_id = i.owner_id AND c.newest = i.uploaded_instant "
-                "GROUP BY i.owner_id",
-                ids,
-            )
-        }
-        received = self._counts(
-            "SELECT i.owner_id AS id, COUNT(*) AS n FROM streamfold_like_state l "
-            "JOIN streamfold_image_state i ON i.image_id = l.image_id "
-            "WHERE i.owner_id {any} GROUP BY i.owner_id",
-            ids,
+        # Independent reads of the same users: one round trip for all of them.
+        records, uploads, received, given, paid, totals, first = self._read_together(
+            [(statement, ids) for statement in _USER_VIEW_READS]
         )
-        given = self._counts(
-            "SELECT user_id AS id, COUNT(*) AS n FROM streamfold_like_state "
-            "WHERE user_id {any} GROUP BY user_id",
-            ids,
-        )
-        paid = {
-            r["user_id"]: (int(r["total"]), int(r["n"]))
-            for r in self._query(
-                "SELECT user_id, SUM(amount_cents) AS total, COUNT(*) AS n "
-                "FROM streamfold_payment_state WHERE status = 'paid' AND user_id {any} "
-                "GROUP BY user_id",
-                ids,
-            )
-        }
-        analytics = self._web_analytics(ids)
+        rows = {record["user_id"]: _user_row(record) for record in records}
+        upload_of = {r["owner_id"]: (int(r["n"]), r["latest"]) for r in uploads}
+        received_by, given_by = _counted(received), _counted(given)
+        paid_by = {r["user_id"]: (int(r["total"]), int(r["n"])) for r in paid}
+        analytics = _web_analytics(totals, first)
         views = {}
         for user_id in user_ids:
-            image_count, last_upload = uploads.get(user_id, (0, None))
-            total, payments = paid.get(user_id, (0, 0))
+            image_count, last_upload = upload_of.get(user_id, (0, None))
+            total, payments = paid_by.get(user_id, (0, 0))
             stats = UserStats(
                 image_count=image_count,
-                likes_received=received.get(user_id, 0),
-                likes_given=given.get(user_id, 0),
+                likes_received=received_by.get(user_id, 0),
+                likes_given=given_by.get(user_id, 0),
                 last_upload_at=last_upload,
                 lifetime_value_cents=total,
                 payment_count=payments,
@@ -194,63 +222,23 @@ class SqlProjectionSession(ProjectionSession):
             views[user_id] = (rows.get(user_id), stats)
         return views
 
-    def _web_analytics(self, ids: Sequence[Any]) -> dict[str, WebAnalytics]:
-        totals = self._query(
-            "SELECT user_id, SUM(sessions) AS sessions, SUM(pageviews) AS pageviews,"
-            " MIN(visited_on) AS first_on, MAX(visited_on) AS last_on"
-            " FROM streamfold_analytics_state WHERE user_id {any} GROUP BY user_id",
-            ids,
-        )
-        if not totals:
-            return {}
-        # The first row of each user: no other row of that user is earlier by (day, source).
-        first = {
-            r["user_id"]: (r["source"], r["medium"])
-            for r in self._query(
-                "SELECT a.user_id, a.source, a.medium FROM streamfold_analytics_state a"
-                " WHERE a.user_id {any} AND NOT EXISTS ("
-                " SELECT 1 FROM streamfold_analytics_state b WHERE b.user_id = a.user_id"
-                " AND (b.visited_on < a.visited_on"
-                " OR (b.visited_on = a.visited_on AND b.source < a.source)))",
-                ids,
-            )
-        }
-        return {
-            r["user_id"]: WebAnalytics(
-                sessions=int(r["sessions"]),
-                pageviews=int(r["pageviews"]),
-                first_visit_on=r["first_on"],
-                last_visit_on=r["last_on"],
-                first_source=first[r["user_id"]][0],
-                first_medium=first[r["user_id"]][1],
-            )
-            for r in totals
-        }
-
-    def _counts(self, statement: str, params: Sequence[Any]) -> dict[str, int]:
-        return {r["id"]: int(r["n"]) for r in self._query(statement, params)}
-
     def image_views(
         self, image_ids: Collection[str]
     ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
         if not image_ids:
             return {}
         ids = (self._dialect.values(image_ids),)
-        rows = {
-            r["image_id"]: _image_row(r)
-            for r in self._query("SELECT * FROM streamfold_image_state WHERE image_id {any}", ids)
-        }
-        likes = self._counts(
-            "SELECT image_id AS id, COUNT(*) AS n FROM streamfold_like_state "
-            "WHERE image_id {any} GROUP BY image_id",
-            ids,
+        records, likes, owner_records = self._read_together(
+            [(statement, ids) for statement in _IMAGE_VIEW_READS]
         )
-        owners = self._users({row.owner_id for row in rows.values()})
+        rows = {r["image_id"]: _image_row(r) for r in records}
+        like_counts = _counted(likes)
+        owners = {r["user_id"]: _user_row(r) for r in owner_records}
         views: dict[str, tuple[ImageRow | None, int, UserRow | None]] = {}
         for image_id in image_ids:
             row = rows.get(image_id)
             owner = owners.get(row.owner_id) if row is not None else None
-            views[image_id] = (row, likes.get(image_id, 0), owner)
+            views[image_id] = (row, like_counts.get(image_id, 0), owner)
         return views
 
     def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
