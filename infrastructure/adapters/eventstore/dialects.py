@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
@@ -49,6 +49,24 @@ class Dialect:
 
     def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
         raise NotImplementedError
+
+    def upsert(
+        self,
+        cursor: Cursor,
+        sql: Callable[[str], str],
+        into: str,
+        columns: Sequence[tuple[str, str]],
+        then: str,
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Insert ``rows`` of (name, SQL type) ``columns``; ``then`` is the ON CONFLICT clause.
+
+        ``sql`` finishes the statement (generation, placeholders). Rows arrive in lock
+        order and are written in it.
+        """
+        names = ", ".join(name for name, _ in columns)
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(sql(f"INSERT INTO {into} ({names}) VALUES ({marks}) {then}"), rows)
 
     def read_together(
         self, cursor: Cursor, statements: Sequence[tuple[str, Sequence[Any]]]
@@ -114,6 +132,26 @@ class PostgresDialect(Dialect):
     def values(self, items: Collection[Any]) -> Any:
         return list(items)
 
+    def upsert(
+        self,
+        cursor: Cursor,
+        sql: Callable[[str], str],
+        into: str,
+        columns: Sequence[tuple[str, str]],
+        then: str,
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        # One statement of column arrays, whatever the number of rows: a row-by-row
+        # executemany of thousands of rows crosses the network in several round trips.
+        # ORDER BY keeps the lock order of the rows as given.
+        names = ", ".join(name for name, _ in columns)
+        arrays = ", ".join(f"?::{sql_type}[]" for _, sql_type in columns)
+        statement = (
+            f"INSERT INTO {into} ({names}) SELECT {names} FROM unnest({arrays})"
+            f" WITH ORDINALITY AS v({names}, rank) ORDER BY rank {then}"
+        )
+        cursor.execute(sql(statement), _columns_of(rows))
+
     def read_together(
         self, cursor: Cursor, statements: Sequence[tuple[str, Sequence[Any]]]
     ) -> list[list[Any]]:
@@ -149,6 +187,10 @@ class PostgresDialect(Dialect):
             (table,),
         )
         return {row["column_name"] for row in cursor.fetchall()}
+
+
+def _columns_of(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def dialect_for(store: EventStore) -> Dialect:

@@ -88,6 +88,15 @@ _IMAGE_VIEW_READS = (
 )
 
 
+_DOCUMENT_COLUMNS = (
+    ("kind", "TEXT"),
+    ("doc_id", "TEXT"),
+    ("version", "BIGINT"),
+    ("body", "TEXT"),
+    ("fingerprint", "TEXT"),
+)
+
+
 def _counted(records: list[Any]) -> dict[str, int]:
     return {r["id"]: int(r["n"]) for r in records}
 
@@ -160,13 +169,12 @@ class SqlProjectionSession(ProjectionSession):
             )
         if upserts:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
-            placeholders = ", ".join("?" * (len(columns) + 1))
-            self._cursor.executemany(
-                self._sql(
-                    f"INSERT INTO {name} (aggregate_id, {', '.join(columns)}) "
-                    f"VALUES ({placeholders}) "
-                    f"ON CONFLICT (aggregate_id) DO UPDATE SET {assignments}"
-                ),
+            self._dialect.upsert(
+                self._cursor,
+                self._sql,
+                name,
+                [("aggregate_id", "TEXT"), *((c.name, c.sql_type) for c in layout.fields)],
+                f"ON CONFLICT (aggregate_id) DO UPDATE SET {assignments}",
                 upserts,
             )
 
@@ -253,13 +261,14 @@ class SqlProjectionSession(ProjectionSession):
     def save_documents(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
-        self._cursor.executemany(
-            self._sql(
-                "INSERT INTO streamfold_documents (kind, doc_id, version, body, fingerprint) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE SET"
-                " version = excluded.version, body = excluded.body,"
-                " fingerprint = excluded.fingerprint"
-            ),
+        self._dialect.upsert(
+            self._cursor,
+            self._sql,
+            "streamfold_documents",
+            _DOCUMENT_COLUMNS,
+            "ON CONFLICT (kind, doc_id) DO UPDATE SET"
+            " version = excluded.version, body = excluded.body,"
+            " fingerprint = excluded.fingerprint",
             [
                 (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
                 for c in _in_lock_order(changes)
