@@ -88,6 +88,12 @@ _IMAGE_VIEW_READS = (
 )
 
 
+_FINGERPRINTS = (
+    "SELECT doc_id, fingerprint FROM streamfold_documents WHERE kind = '{}' AND doc_id {{any}}"
+)
+_USERS_FINGERPRINTS = _FINGERPRINTS.format(DocumentKind.USERS.value)
+_IMAGES_FINGERPRINTS = _FINGERPRINTS.format(DocumentKind.IMAGES.value)
+
 _DOCUMENT_COLUMNS = (
     ("kind", "TEXT"),
     ("doc_id", "TEXT"),
@@ -124,6 +130,8 @@ class SqlProjectionSession(ProjectionSession):
         self._dialect = dialect
         self._cursor = cursor
         self.generation = generation
+        # Fingerprints read along with the views of the same documents, until a save.
+        self._prefetched: dict[DocumentKind, tuple[frozenset[str], dict[str, str]]] = {}
 
     def _sql(self, statement: str) -> str:
         return self._dialect.sql(for_generation(statement, self.generation))
@@ -206,9 +214,10 @@ class SqlProjectionSession(ProjectionSession):
             return {}
         ids = (self._dialect.values(user_ids),)
         # Independent reads of the same users: one round trip for all of them.
-        records, uploads, received, given, paid, totals, first = self._read_together(
-            [(statement, ids) for statement in _USER_VIEW_READS]
+        records, uploads, received, given, paid, totals, first, stored = self._read_together(
+            [(statement, ids) for statement in (*_USER_VIEW_READS, _USERS_FINGERPRINTS)]
         )
+        self._prefetch(DocumentKind.USERS, user_ids, stored)
         rows = {record["user_id"]: _user_row(record) for record in records}
         upload_of = {r["owner_id"]: (int(r["n"]), r["latest"]) for r in uploads}
         received_by, given_by = _counted(received), _counted(given)
@@ -236,9 +245,10 @@ class SqlProjectionSession(ProjectionSession):
         if not image_ids:
             return {}
         ids = (self._dialect.values(image_ids),)
-        records, likes, owner_records = self._read_together(
-            [(statement, ids) for statement in _IMAGE_VIEW_READS]
+        records, likes, owner_records, stored = self._read_together(
+            [(statement, ids) for statement in (*_IMAGE_VIEW_READS, _IMAGES_FINGERPRINTS)]
         )
+        self._prefetch(DocumentKind.IMAGES, image_ids, stored)
         rows = {r["image_id"]: _image_row(r) for r in records}
         like_counts = _counted(likes)
         owners = {r["user_id"]: _user_row(r) for r in owner_records}
@@ -249,9 +259,16 @@ class SqlProjectionSession(ProjectionSession):
             views[image_id] = (row, like_counts.get(image_id, 0), owner)
         return views
 
+    def _prefetch(self, kind: DocumentKind, doc_ids: Collection[str], records: list[Any]) -> None:
+        fingerprints = {r["doc_id"]: r["fingerprint"] for r in records}
+        self._prefetched[kind] = (frozenset(doc_ids), fingerprints)
+
     def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
         if not doc_ids:
             return {}
+        prefetched_ids, prefetched = self._prefetched.get(kind, (frozenset(), {}))
+        if prefetched_ids.issuperset(doc_ids):
+            return {doc_id: prefetched[doc_id] for doc_id in doc_ids if doc_id in prefetched}
         records = self._query(
             "SELECT doc_id, fingerprint FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
             (kind.value, self._dialect.values(doc_ids)),
@@ -261,6 +278,7 @@ class SqlProjectionSession(ProjectionSession):
     def save_documents(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
+        self._prefetched.clear()
         self._dialect.upsert(
             self._cursor,
             self._sql,
