@@ -30,9 +30,9 @@ from infrastructure.adapters.opensearch.bulk import MAX_ACTIONS_PER_REQUEST, MAX
 from infrastructure.settings import PostgresStore
 
 IMAGES_PER_OWNER = 5
-# At most this many PostgreSQL round trips per batch, whatever its size; None: not yet
-# asserted (today's counts are printed).
-PG_ROUND_TRIP_BOUND: int | None = None
+# At most this many PostgreSQL round trips per batch, whatever its size: a guard against
+# regressions above today's 36-47 (docs/performance.md says where they go).
+PG_ROUND_TRIP_BOUND: int | None = 50
 
 
 @dataclass
