@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from infrastructure.rebuild import Rebuild
     from infrastructure.resync import Resync
     from infrastructure.verify import Verification
+    from projections.history.service import DocumentHistory
     from projections.search import SearchService
 
 
@@ -70,6 +71,14 @@ class Streamfold:
         from projections.search import SearchService
 
         return SearchService(self.index)
+
+    @cached_property
+    def history(self) -> DocumentHistory:
+        """Documents' changes, past states and derivations, replayed from the event store."""
+        from infrastructure.eventstore.document_feeds import SqlDocumentFeeds
+        from projections.history.service import DocumentHistory
+
+        return DocumentHistory(SqlDocumentFeeds(self.event_store))
 
     # The services below are built on demand (and imported then), so that a stream handler
     # never loads them; each receives exactly the ports it uses.

@@ -29,6 +29,18 @@ class PositionedEvent:
 class ProjectionSession(ABC):
     """One locked transaction of the document projection."""
 
+    # Whether this session indexes which aggregates fed which documents (see feeds.py);
+    # a replay in memory does not need to.
+    keeps_feeds = False
+
+    def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
+        """The like aggregates (hex) on each of these images, in the state."""
+        raise NotImplementedError
+
+    def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
+        """Keep (document kind, document id, aggregate id) rows; existing ones stay."""
+        raise NotImplementedError
+
     @abstractmethod
     def position(self) -> int:
         """The global position of the last event this projection has folded (0 if none)."""

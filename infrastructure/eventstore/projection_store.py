@@ -11,7 +11,7 @@ import orjson
 
 from infrastructure.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.eventstore.generations import GenerationRegistry, for_generation
-from infrastructure.eventstore.schema import PROJECTION_TABLES
+from infrastructure.eventstore.schema import DOCUMENT_FEED_TABLES, PROJECTION_TABLES
 from infrastructure.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
@@ -133,6 +133,8 @@ def _row(table: StateTable, record: Any) -> Row:
 
 
 class SqlProjectionSession(ProjectionSession):
+    keeps_feeds = True
+
     def __init__(
         self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
     ) -> None:
@@ -210,6 +212,29 @@ class SqlProjectionSession(ProjectionSession):
             (self._dialect.values(image_ids),),
         )
         return {record["image_id"]: record["owner_id"] for record in records}
+
+    def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
+        if not image_ids:
+            return {}
+        likes: dict[str, set[str]] = {}
+        for record in self._query(
+            "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}",
+            (self._dialect.values(image_ids),),
+        ):
+            likes.setdefault(record["image_id"], set()).add(record["aggregate_id"])
+        return likes
+
+    def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
+        if not feeds:
+            return
+        # Sorted: concurrent writers of the same rows take their locks in one order.
+        self._cursor.executemany(
+            self._dialect.sql(
+                "INSERT INTO streamfold_document_feeds (kind, doc_id, aggregate_id)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
+        )
 
     def _users(self, user_ids: Collection[str]) -> dict[str, UserRow]:
         if not user_ids:
@@ -384,6 +409,7 @@ class SqlProjectionStore(ProjectionStore):
             with self._dialect.transaction() as cursor:
                 self._dialect.begin_writing(cursor)  # before reading which tables to create
                 self.create_tables(cursor, generation or self.registry.live_number(cursor))
+                self._dialect.create_tables(cursor, DOCUMENT_FEED_TABLES)
 
     def create_tables(self, cursor: Cursor, generation: int) -> None:
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
