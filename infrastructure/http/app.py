@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from infrastructure.http.auth import Authenticator
 from infrastructure.http.errors import install_error_handlers
+from infrastructure.http.history import HistoryProvider, document_as_of, history_router
 from infrastructure.http.limits import Limits, install_limits
 from infrastructure.http.openapi import RATE_LIMITED, ErrorResponse, api_errors, describe_security
 from infrastructure.http.ui import mount_screen
@@ -101,7 +103,10 @@ class QueryableField(BaseModel):
 
 
 def create_app(
-    service: ServiceProvider, authenticate: Authenticator, limits: Limits | None = None
+    service: ServiceProvider,
+    authenticate: Authenticator,
+    limits: Limits | None = None,
+    history: HistoryProvider | None = None,
 ) -> FastAPI:
     """The API over the search service ``service()`` returns, guarded by ``authenticate``.
 
@@ -166,7 +171,13 @@ def create_app(
         summary="One document",
         responses={404: {"model": ErrorResponse, "description": "No such document"}},
     )
-    def document(kind: DocumentKind, doc_id: str) -> DocumentResponse:
+    def document(
+        kind: DocumentKind, doc_id: str, as_of: datetime | None = None
+    ) -> DocumentResponse:
+        if as_of is not None and history is not None:  # replayed from the event store
+            return DocumentResponse(
+                id=doc_id, source=document_as_of(history(), kind, doc_id, as_of)
+            )
         # Through the search path, so a get sees exactly what searches see (no tombstones).
         only = SearchRequest(
             filter=Term(field=ID_FIELDS[kind], value=doc_id), size=1, highlight=None
@@ -180,6 +191,8 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    if history is not None:
+        app.include_router(history_router(history, [Depends(authenticated)]))
     app.include_router(api)
     mount_screen(app)
     return app
