@@ -17,7 +17,7 @@ from typing import Any
 from domain.identity import aggregate_id
 from domain.kinds import TableKind
 from projections.documents import DocumentKind
-from projections.state import ImageRow, LikeRow, PaymentRow, StateTable, UserRow, WebTrafficRow
+from projections.state import ImageRow, LikeRow, PaymentRow, StateTable, WebTrafficRow
 
 Feed = tuple[DocumentKind, str, str]  # (document kind, document id, aggregate id hex)
 
@@ -51,11 +51,9 @@ class FeedCollector:
                 self.new_owners.setdefault(after.image_id, set()).add(after.owner_id)
 
     def _add_row(self, transition: Transition, row: Any) -> None:
+        # A document's own item feeds it always: `own_aggregate` names it, no row needed.
         aggregate = transition.aggregate
-        if isinstance(row, UserRow):
-            self.feeds.add((DocumentKind.USERS, row.user_id, aggregate))
-        elif isinstance(row, ImageRow):
-            self.feeds.add((DocumentKind.IMAGES, row.image_id, aggregate))
+        if isinstance(row, ImageRow):
             self.feeds.add((DocumentKind.USERS, row.owner_id, aggregate))
             self.feeds.add((DocumentKind.IMAGES, row.image_id, owner_aggregate(row.owner_id)))
             self.owners_seen.setdefault(row.image_id, set()).add(row.owner_id)
@@ -85,6 +83,12 @@ class FeedCollector:
 
 def owner_aggregate(user_id: str) -> str:
     return aggregate_id(TableKind.USERS, (user_id,)).hex
+
+
+def own_aggregate(kind: DocumentKind, doc_id: str) -> str:
+    """The aggregate of the document's own item (the users or images item of that id)."""
+    table = TableKind.USERS if kind is DocumentKind.USERS else TableKind.IMAGES
+    return aggregate_id(table, (doc_id,)).hex
 
 
 def _one(value: str | None) -> set[str]:

@@ -55,6 +55,8 @@ def add_bench_commands(commands: Any) -> None:
     versus.add_argument("--json", action="store_true")
     versus.set_defaults(run=run_opensearch_bench, needs_app=False)
 
+    add_history_bench(which)
+
     screen = which.add_parser(
         "ui", help="the CRM screen in Chromium: keystroke-to-results p50/p95, first-load bytes"
     )
@@ -221,4 +223,29 @@ def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
         f"in {figures.dashboards_page_requests} requests\n"
         f"  load average (1 min) at the end {figures.load_average}"
     )
+    return 0
+
+
+def add_history_bench(which: Any) -> None:
+    history = which.add_parser(
+        "history", help="history and as-of latency of a busy user, and the feed index's cost"
+    )
+    history.add_argument("--users", type=int, default=37_000, help="background CRM users")
+    history.add_argument("--hot-likes", type=int, default=10_000, help="likes on the hot user")
+    history.add_argument("--runs", type=int, default=20, help="timed runs of each query")
+    history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(run=run_history_bench, needs_app=False)
+
+
+def run_history_bench(_: Any, args: argparse.Namespace) -> int:
+    from infrastructure.benchmarks.history import measure_history
+
+    users = 1_000 if args.quick else args.users
+    figures = measure_history(users, args.hot_likes, args.runs).describe()
+    if args.json:
+        print_json(figures)
+    else:
+        for name, value in figures.items():
+            console.print(f"{name}: {value}")
     return 0

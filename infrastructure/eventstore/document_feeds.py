@@ -7,6 +7,7 @@ from collections.abc import Collection
 from infrastructure.eventstore.dialects import dialect_for
 from infrastructure.eventstore.store import EventStore
 from projections.documents import DocumentKind
+from projections.feeds import own_aggregate
 from projections.history.service import DocumentFeeds
 from projections.ports import PositionedEvent
 
@@ -33,7 +34,8 @@ class SqlDocumentFeeds(DocumentFeeds):
                 ),
                 (kind.value, doc_id),
             )
-            return [row["aggregate_id"] for row in cursor.fetchall()]
+            fed = {row["aggregate_id"] for row in cursor.fetchall()}
+        return sorted(fed | {own_aggregate(kind, doc_id)})
 
     def events_of(self, aggregate_ids: Collection[str]) -> list[PositionedEvent]:
         ids = sorted(aggregate_ids)
