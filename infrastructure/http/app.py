@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
@@ -171,9 +170,7 @@ def create_app(
         summary="One document",
         responses={404: {"model": ErrorResponse, "description": "No such document"}},
     )
-    def document(
-        kind: DocumentKind, doc_id: str, as_of: datetime | None = None
-    ) -> DocumentResponse:
+    def document(kind: DocumentKind, doc_id: str, as_of: str | None = None) -> DocumentResponse:
         if as_of is not None and history is not None:  # replayed from the event store
             return DocumentResponse(
                 id=doc_id, source=document_as_of(history(), kind, doc_id, as_of)

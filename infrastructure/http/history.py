@@ -20,8 +20,10 @@ from pydantic import BaseModel
 from infrastructure.http.openapi import ErrorResponse, api_errors
 from projections.documents import DocumentKind
 from projections.history.service import DocumentHistory
+from projections.query import QueryError
 
 HistoryProvider = Callable[[], DocumentHistory]
+_AS_OF = "ISO-8601 date or time, e.g. 2026-03-01T00:00:00Z (UTC when no offset)"
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such document at that time"}
 }
@@ -63,10 +65,11 @@ class ExplanationResponse(BaseModel):
 
 
 def document_as_of(
-    history: DocumentHistory, kind: DocumentKind, doc_id: str, moment: datetime
+    history: DocumentHistory, kind: DocumentKind, doc_id: str, as_of: str
 ) -> dict[str, Any]:
-    """The document as rendered from the events recorded up to ``moment``, or a 404."""
-    body = history.as_of(kind, doc_id, _aware(moment))
+    """The document as rendered from the events recorded up to ``as_of``, or a 404."""
+    moment = parse_moment(as_of)
+    body = history.as_of(kind, doc_id, moment)
     if body is None:
         raise HTTPException(
             404, f"no {kind.value} document with id {doc_id!r} existed at {moment.isoformat()}"
@@ -100,9 +103,9 @@ def history_router(history: HistoryProvider, dependencies: Sequence[Depends]) ->
         kind: DocumentKind,
         doc_id: str,
         field: Annotated[str, Query(description="e.g. likes_received, like_count, owner")],
-        as_of: datetime | None = None,
+        as_of: Annotated[str | None, Query(description=_AS_OF)] = None,
     ) -> dict[str, Any]:
-        moment = None if as_of is None else _aware(as_of)
+        moment = None if as_of is None else parse_moment(as_of)
         explained = history().explain(kind, doc_id, field, moment)
         if explained is None:
             raise HTTPException(404, f"no {kind.value} document with id {doc_id!r}")
@@ -111,5 +114,14 @@ def history_router(history: HistoryProvider, dependencies: Sequence[Depends]) ->
     return router
 
 
-def _aware(moment: datetime) -> datetime:
+def parse_moment(text: str) -> datetime:
+    """An ISO-8601 date or time; UTC when it names no offset.
+
+    The parameter is parsed here, not declared as a datetime: a route's types are read
+    when the app is built, and a datetime class patched by a test clock is no type there.
+    """
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError.single("as_of", f"{text!r} is no ISO-8601 date or time") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -117,3 +117,9 @@ def test_an_unknown_field_to_explain_is_a_400_saying_which_are_known(client: Tes
     response = client.get("/v1/users/documents/x/explain", params={"field": "email"})
     assert response.status_code == 400
     assert "likes_received" in response.json()["error"]["message"]
+
+
+def test_an_as_of_that_is_no_date_is_a_400_naming_the_parameter(client: TestClient) -> None:
+    response = client.get("/v1/users/documents/x", params={"as_of": "last march"})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("as_of: 'last march'")
