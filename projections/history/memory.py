@@ -27,9 +27,16 @@ from projections.state import (
 
 
 class MemoryProjectionSession(ProjectionSession):
-    """State rows by table and aggregate id, with the lookups the projector makes."""
+    """State rows by table and aggregate id, with the lookups the projector makes.
 
-    def __init__(self) -> None:
+    With a ``focus``, only that document is rendered; every other one the projector asks
+    for renders as absent, which it skips: a replay for one document need not pay for the
+    others its events touch (the liker of a like, the owner of an image).
+    """
+
+    def __init__(self, focus: tuple[DocumentKind, str] | None = None) -> None:
+        self._focus = focus
+        self._instants: dict[str, str] = {}  # image id -> its upload time, sortable
         self.rows: dict[StateTable, dict[str, Any]] = defaultdict(dict)
         self.bodies: dict[tuple[DocumentKind, str], dict[str, Any] | None] = {}
         self._fingerprints: dict[tuple[DocumentKind, str], str] = {}
@@ -65,6 +72,7 @@ class MemoryProjectionSession(ProjectionSession):
         elif isinstance(row, ImageRow):
             self._image_keys[row.image_id] = key
             self._images_by_owner[row.owner_id].add(row.image_id)
+            self._instants[row.image_id] = row.uploaded_instant
         elif isinstance(row, LikeRow):
             self._likes_by_image[row.image_id].add(key)
             self._likes_by_user[row.user_id].add(key)
@@ -120,13 +128,22 @@ class MemoryProjectionSession(ProjectionSession):
         images = {i: self.image(i) for i in image_ids}
         return {i: row.owner_id for i, row in images.items() if row is not None}
 
+    def _rendered(self, kind: DocumentKind, doc_id: str) -> bool:
+        return self._focus is None or self._focus == (kind, doc_id)
+
     def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
-        return {u: (self.user(u), self._stats(u)) for u in user_ids}
+        return {
+            u: (self.user(u), self._stats(u))
+            if self._rendered(DocumentKind.USERS, u)
+            else (None, UserStats())
+            for u in user_ids
+        }
 
     def _stats(self, user_id: str) -> UserStats:
         images = self.images_of(user_id)
         paid = [p for p in self.payments_of(user_id) if p.status == "paid"]
-        latest = max(images, key=lambda r: (r.uploaded_instant, r.created_at), default=None)
+        instants = self._instants
+        latest = max(images, key=lambda r: (instants[r.image_id], r.created_at), default=None)
         return UserStats(
             image_count=len(images),
             likes_received=sum(len(self._likes_by_image.get(r.image_id, ())) for r in images),
@@ -157,6 +174,9 @@ class MemoryProjectionSession(ProjectionSession):
     ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
         views: dict[str, tuple[ImageRow | None, int, UserRow | None]] = {}
         for image_id in image_ids:
+            if not self._rendered(DocumentKind.IMAGES, image_id):
+                views[image_id] = (None, 0, None)
+                continue
             row = self.image(image_id)
             owner = None if row is None else self.user(row.owner_id)
             views[image_id] = (row, len(self._likes_by_image.get(image_id, ())), owner)

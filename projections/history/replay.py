@@ -34,7 +34,7 @@ class DocumentReplay:
 
     def __init__(self, kind: DocumentKind, doc_id: str) -> None:
         self.kind, self.doc_id = kind, doc_id
-        self.session = MemoryProjectionSession()
+        self.session = MemoryProjectionSession(focus=(kind, doc_id))
         self._projector = DocumentProjector(_NoStore())  # type: ignore[arg-type]
 
     def body(self) -> Body:

@@ -59,16 +59,14 @@ class DocumentHistory:
     ) -> HistoryPage:
         """The events that changed the document, newest first, ``limit`` at a time."""
         replay = DocumentReplay(kind, doc_id)
-        entries = [
-            history_entry(kind, doc_id, step)
+        steps = [
+            step
             for step in replay.steps(self._events(kind, doc_id))
-            if step.before != step.after
+            if step.before != step.after and (before is None or step.positioned.position < before)
         ]
-        entries.reverse()
-        if before is not None:
-            entries = [e for e in entries if e.position < before]
-        page = entries[:limit]
-        more = len(entries) > limit
+        steps.reverse()
+        page = [history_entry(kind, doc_id, step) for step in steps[:limit]]
+        more = len(steps) > limit
         return HistoryPage(page, page[-1].position if more and page else None)
 
     def as_of(self, kind: DocumentKind, doc_id: str, moment: datetime) -> dict[str, Any] | None:
