@@ -128,9 +128,10 @@ class DocumentProjector:
             transitions.append(Transition(table, key, before, after))
         for table, table_rows in changed.items():
             session.save_rows(table, table_rows)
-        _record_feeds(session, transitions)
+        owners = session.owners_of(dirty.liked_images)
+        _record_feeds(session, transitions, owners)
         dirty.images |= session.images_owned_by(dirty.fan_out_users)
-        dirty.users |= set(session.owners_of(dirty.liked_images).values())
+        dirty.users |= set(owners.values())
         documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
         session.save_documents(documents)
         return documents
@@ -208,12 +209,16 @@ def _changes(
     return changes
 
 
-def _record_feeds(session: ProjectionSession, transitions: list[Transition]) -> None:
-    """Index which aggregates fed which documents, in the batch's own transaction."""
+def _record_feeds(
+    session: ProjectionSession, transitions: list[Transition], owners: dict[str, str]
+) -> None:
+    """Index which aggregates fed which documents, in the batch's own transaction.
+
+    ``owners`` maps the batch's liked images to their owners in the state now.
+    """
     if not session.keeps_feeds:
         return
     collector = collect_feeds(transitions)
-    owners = session.owners_of(collector.liked.keys())
     likes = session.likes_on(collector.new_owners.keys())
     session.save_feeds(collector.complete(owners, likes))
 
