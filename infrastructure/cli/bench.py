@@ -233,6 +233,12 @@ def add_history_bench(which: Any) -> None:
     history.add_argument("--users", type=int, default=37_000, help="background CRM users")
     history.add_argument("--hot-likes", type=int, default=10_000, help="likes on the hot user")
     history.add_argument("--runs", type=int, default=20, help="timed runs of each query")
+    history.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="ingestions without and with the index (fastest counts)",
+    )
     history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=run_history_bench, needs_app=False)
@@ -242,7 +248,7 @@ def run_history_bench(_: Any, args: argparse.Namespace) -> int:
     from infrastructure.benchmarks.history import measure_history
 
     users = 1_000 if args.quick else args.users
-    figures = measure_history(users, args.hot_likes, args.runs).describe()
+    figures = measure_history(users, args.hot_likes, args.runs, args.pairs).describe()
     if args.json:
         print_json(figures)
     else:
