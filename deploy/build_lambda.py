@@ -1,7 +1,7 @@
 """Build the Lambda package: streamfold's code and its runtime wheels, without what a
-Lambda never runs (the embedded tantivy index, the CLI and its terminal UI, the demo data,
-the benchmarks, and the Parquet export and SQL with their Arrow and DuckDB engines, which
-run as a task).
+Lambda never runs (the embedded tantivy index, the CLI and its terminal UI, and the
+Parquet export and SQL with their Arrow and DuckDB engines, which run as a task). The demo
+workload and the benchmarks live in `devtools`, a package the Lambda never gets.
 
     python deploy/build_lambda.py                      # -> build/lambda, for deploy/template.yaml
     python deploy/build_lambda.py --no-dependencies    # the code alone (checks, tests)
@@ -27,12 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("domain", "projections", "infrastructure")
 LEFT_OUT_MODULES = (
-    "infrastructure/embedded",
-    "infrastructure/cli",
-    "infrastructure/demo",
-    "infrastructure/benchmarks",
-    "infrastructure/export",
-    "infrastructure/sqlquery",
+    "infrastructure/adapters/embedded",
+    "infrastructure/entrypoints/cli",
+    "infrastructure/adapters/export",
+    "infrastructure/adapters/sqlquery",
 )
 LEFT_OUT_DISTRIBUTIONS = ("tantivy", "rich", "pyarrow", "duckdb")
 

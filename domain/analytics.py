@@ -7,13 +7,16 @@ a corrected row (new figures for the same user, day and source) records one corr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate
+from domain.aggregate import SourceAggregate, revised_attributes
 from domain.identity import aggregate_id
-from domain.items import SourceItem, WebTrafficItem
+from domain.items import SourceItem, WebTrafficItem, attribute_types, attribute_values
 from domain.kinds import ImportedKind
+
+# What a row says about its user, day and source: every attribute but the key's.
+FIGURES = revised_attributes(ImportedKind.ANALYTICS, frozenset())
 
 
 class WebTraffic(SourceAggregate, created_event_name="Counted"):
@@ -28,38 +31,24 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = ImportedKind.ANALYTICS
+
     class Counted(Created):
-        user_id: str
-        visited_on: str
-        source: str
-        medium: str | None
-        sessions: int
-        pageviews: int
+        __annotations__ = attribute_types(WebTrafficItem)
 
         def apply(self, aggregate: WebTraffic) -> None:
-            aggregate.user_id, aggregate.visited_on = self.user_id, self.visited_on
-            aggregate.source, aggregate.medium = self.source, self.medium
-            aggregate.sessions, aggregate.pageviews = self.sessions, self.pageviews
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Corrected(Event):
         """The export now says something else for the same user, day and source."""
 
-        medium: str | None
-        sessions: int
-        pageviews: int
+        __annotations__ = {
+            name: kind for name, kind in attribute_types(WebTrafficItem).items() if name in FIGURES
+        }
 
         def apply(self, aggregate: WebTraffic) -> None:
-            aggregate.medium, aggregate.sessions = self.medium, self.sessions
-            aggregate.pageviews = self.pageviews
-
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        user_id: str
-        visited_on: str
-        source: str
-        medium: str | None
-        sessions: int
-        pageviews: int
+            for name in FIGURES:
+                setattr(aggregate, name, getattr(self, name))
 
     @staticmethod
     def create_id(user_id: str, visited_on: str, source: str, **_: Any) -> UUID:
@@ -67,17 +56,13 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
 
     @classmethod
     def from_item(cls, item: WebTrafficItem) -> WebTraffic:
-        return cls._create(cls.Counted, **item.model_dump())
+        return cls._create(cls.Counted, **attribute_values(item))
 
     def revise(self, item: SourceItem) -> None:
         """One correction carrying every figure, so a row's values always travel together."""
-        assert isinstance(item, WebTrafficItem)
-        figures = (item.medium, item.sessions, item.pageviews)
-        if figures != (self.medium, self.sessions, self.pageviews):
-            self.correct(medium=item.medium, sessions=item.sessions, pageviews=item.pageviews)
-
-    def correct(self, medium: str | None, sessions: int, pageviews: int) -> None:
-        self.trigger_event(self.Corrected, medium=medium, sessions=sessions, pageviews=pageviews)
+        figures = {name: getattr(item, name) for name in FIGURES}
+        if any(getattr(self, name) != value for name, value in figures.items()):
+            self.trigger_event(self.Corrected, **figures)
 
 
 WebTrafficCounted = WebTraffic.Counted

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate
+from domain.aggregate import SourceAggregate, mirrors_item
 from domain.identity import aggregate_id
-from domain.items import ImageItem
+from domain.items import ImageItem, attribute_types, attribute_values
 from domain.kinds import TableKind
 
 
+@mirrors_item
 class Image(SourceAggregate, created_event_name="Uploaded"):
     # The aggregate's own base classes: events declared on them are defined once, not
     # redefined by eventsourcing as subclasses of the aggregate's event class; like
@@ -23,42 +24,19 @@ class Image(SourceAggregate, created_event_name="Uploaded"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = TableKind.IMAGES
+
     class Uploaded(Created):
-        image_id: str
-        owner_id: str
-        title: str
-        description: str | None
-        tags: list[str] | None
-        image_url: str
-        created_at: str
-        status: str
-        size_bytes: int
+        __annotations__ = attribute_types(ImageItem)
 
         def apply(self, aggregate: Image) -> None:
-            aggregate.image_id, aggregate.owner_id = self.image_id, self.owner_id
-            aggregate.title = self.title
-            aggregate.description, aggregate.tags = self.description, self.tags
-            aggregate.image_url, aggregate.created_at = self.image_url, self.created_at
-            aggregate.status, aggregate.size_bytes = self.status, self.size_bytes
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Restored(Event):
-        image_id: str
-        owner_id: str
-        title: str
-        description: str | None
-        tags: list[str] | None
-        image_url: str
-        created_at: str
-        status: str
-        size_bytes: int
+        __annotations__ = attribute_types(ImageItem)
 
         def apply(self, aggregate: Image) -> None:
-            aggregate.owner_id, aggregate.title = self.owner_id, self.title
-            aggregate.description, aggregate.tags = self.description, self.tags
-            aggregate.image_url, aggregate.created_at = self.image_url, self.created_at
-            aggregate.status, aggregate.size_bytes = self.status, self.size_bytes
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class OwnerChanged(Event):
         owner_id: str
@@ -115,17 +93,6 @@ class Image(SourceAggregate, created_event_name="Uploaded"):
         def apply(self, aggregate: Image) -> None:
             aggregate.deleted = True
 
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        image_id: str
-        owner_id: str
-        title: str
-        description: str | None
-        tags: list[str] | None
-        image_url: str
-        created_at: str
-        status: str
-        size_bytes: int
-
     REVISIONS: ClassVar[dict[str, str]] = {
         "owner_id": "change_owner",
         "title": "retitle",
@@ -143,10 +110,10 @@ class Image(SourceAggregate, created_event_name="Uploaded"):
 
     @classmethod
     def from_item(cls, item: ImageItem) -> Image:
-        return cls._create(cls.Uploaded, **item.model_dump())
+        return cls._create(cls.Uploaded, **attribute_values(item))
 
     def restore(self, item: ImageItem) -> None:
-        self.trigger_event(self.Restored, **item.model_dump())
+        self.trigger_event(self.Restored, **attribute_values(item))
 
     def change_owner(self, owner_id: str) -> None:
         self.trigger_event(self.OwnerChanged, owner_id=owner_id, previous_owner_id=self.owner_id)

@@ -1,25 +1,32 @@
-"""The source items of the reference domain, validated.
+"""The source tables of the reference domain: each item's attributes, declared once.
 
 A stream record's NewImage is checked here against the reference domain's rules; a
 violation raises :class:`~domain.errors.InvalidItem` with a reason a person can act on.
+The declarations here are where a table's attributes are written out: an attribute added
+here reaches the aggregate's events, the projection's state and the exported events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictStr,
+    TypeAdapter,
     ValidationError,
+    with_config,
 )
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from domain.errors import InvalidItem
 from domain.kinds import ImportedKind, SourceKind, TableKind
@@ -78,66 +85,86 @@ IsoDate = Annotated[str, BeforeValidator(_iso_date)]
 Id = Annotated[StrictStr, Field(min_length=1)]
 
 
-class _Item(BaseModel):
-    # Each model's validator is built when it first validates, not at import: a Lambda's
-    # cold start builds only the models of the tables its stream carries.
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", populate_by_name=True, strict=False, defer_build=True
-    )
+OPTIONAL = Field(default=None)  # an attribute the item may lack: None then
 
 
-class UserItem(_Item):
-    user_id: Id = Field(alias="userId")
+# A source table's item is a frozen dataclass validated by pydantic. Its fields are the
+# table's attributes, declared once: the
+# aggregate's events, the projection's state rows and the exported event columns take
+# their fields from it. Each item's validator is built when it first validates, not at
+# import: a Lambda's cold start builds only the validators of the tables its stream carries.
+# An attribute's name in the table is its field's name in camel case unless ``alias`` says.
+SOURCE_TABLE = ConfigDict(
+    alias_generator=to_camel,
+    extra="ignore",
+    populate_by_name=True,
+    strict=False,
+    defer_build=True,
+)
+
+
+@with_config(SOURCE_TABLE)
+@dataclass(frozen=True, slots=True)
+class UserItem:
+    user_id: Id
     email: StrictStr
     name: StrictStr
     plan: Literal["free", "pro", "team"]
     country: Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
-    created_at: IsoTimestamp = Field(alias="createdAt")
-    marketing_opt_in: StrictBool = Field(alias="marketingOptIn")
-    tags: StringSet = None
-    bio: StrictStr | None = None
+    created_at: IsoTimestamp
+    marketing_opt_in: StrictBool
+    tags: Annotated[StringSet, OPTIONAL]
+    bio: Annotated[StrictStr | None, OPTIONAL]
 
 
-class ImageItem(_Item):
-    image_id: Id = Field(alias="imageId")
-    owner_id: Id = Field(alias="userId")
+@with_config(SOURCE_TABLE)
+@dataclass(frozen=True, slots=True)
+class ImageItem:
+    image_id: Id
+    owner_id: Annotated[Id, Field(alias="userId")]
     title: StrictStr
-    description: StrictStr | None = None
-    tags: StringSet = None
-    image_url: StrictStr = Field(alias="imageUrl")
-    created_at: IsoTimestamp = Field(alias="createdAt")
+    description: Annotated[StrictStr | None, OPTIONAL]
+    tags: Annotated[StringSet, OPTIONAL]
+    image_url: StrictStr
+    created_at: IsoTimestamp
     status: Literal["active", "hidden"]
-    size_bytes: WholeNumber = Field(alias="sizeBytes")
+    size_bytes: WholeNumber
 
 
-class LikeItem(_Item):
-    image_id: Id = Field(alias="imageId")
-    user_id: Id = Field(alias="userId")
-    created_at: IsoTimestamp = Field(alias="createdAt")
+@with_config(SOURCE_TABLE)
+@dataclass(frozen=True, slots=True)
+class LikeItem:
+    image_id: Id
+    user_id: Id
+    created_at: IsoTimestamp
 
 
-class PaymentItem(_Item):
-    user_id: Id = Field(alias="userId")
-    payment_id: Id = Field(alias="paymentId")
-    amount_cents: WholeNumber = Field(alias="amountCents")
-    paid_at: IsoTimestamp = Field(alias="paidAt")
+@with_config(SOURCE_TABLE)
+@dataclass(frozen=True, slots=True)
+class PaymentItem:
+    user_id: Id
+    payment_id: Id
+    amount_cents: WholeNumber
+    paid_at: IsoTimestamp
     status: Literal["paid", "refunded"]
 
 
-class WebTrafficItem(_Item):
+@with_config(SOURCE_TABLE)
+@dataclass(frozen=True, slots=True)
+class WebTrafficItem:
     """One row of a web-analytics export: a user's traffic on one day from one source."""
 
-    user_id: Id = Field(alias="userId")
-    visited_on: IsoDate = Field(alias="date")
+    user_id: Id
+    visited_on: Annotated[IsoDate, Field(alias="date")]
     source: Id
-    medium: StrictStr | None = None
+    medium: Annotated[StrictStr | None, OPTIONAL]
     sessions: Annotated[WholeNumber, Field(ge=0)]
     pageviews: Annotated[WholeNumber, Field(ge=0)]
 
 
 SourceItem = UserItem | ImageItem | LikeItem | PaymentItem | WebTrafficItem
 
-_ITEM_MODELS: dict[SourceKind, type[_Item]] = {
+ITEM_CLASSES: dict[SourceKind, type] = {
     TableKind.USERS: UserItem,
     TableKind.IMAGES: ImageItem,
     TableKind.LIKES: LikeItem,
@@ -146,12 +173,58 @@ _ITEM_MODELS: dict[SourceKind, type[_Item]] = {
 }
 
 
+@cache
+def _validator(item_class: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(item_class)
+
+
 def parse_item(kind: SourceKind, attributes: Mapping[str, Any]) -> Any:
     """Validate a deserialized item of ``kind``; raise InvalidItem naming every problem."""
     try:
-        return _ITEM_MODELS[kind].model_validate(attributes)
+        return _validator(ITEM_CLASSES[kind]).validate_python(attributes)
     except ValidationError as error:
         raise InvalidItem(f"{kind.value} item: {_describe(error)}") from None
+
+
+def attribute_values(item: object) -> dict[str, Any]:
+    """An item's attributes by field name, as its events take them."""
+    return {f.name: getattr(item, f.name) for f in fields(item)}  # type: ignore[arg-type]
+
+
+def attribute_types(item_class: type) -> dict[str, Any]:
+    """Each attribute's plain Python type (an enumeration is ``str``), for event fields."""
+    return dict(_attribute_types(item_class))  # a class's own copy: it becomes annotations
+
+
+@cache
+def _attribute_types(item_class: type) -> dict[str, Any]:
+    return {name: _plain(hint) for name, hint in get_type_hints(item_class).items()}
+
+
+def _plain(hint: Any) -> Any:
+    if get_origin(hint) is Literal:
+        return type(get_args(hint)[0])
+    return hint
+
+
+def optional_attributes(item_class: type) -> frozenset[str]:
+    """The attributes an item may lack (None then)."""
+    hints = _attribute_types(item_class)
+    return frozenset(name for name, hint in hints.items() if type(None) in get_args(hint))
+
+
+@cache
+def attribute_names(item_class: type) -> dict[str, str]:
+    """The table's attribute name -> the item's field name, e.g. ``{"imageId": "image_id"}``."""
+    hints = get_type_hints(item_class, include_extras=True)
+    return {_alias(hints[f.name]) or to_camel(f.name): f.name for f in fields(item_class)}
+
+
+def _alias(hint: Any) -> str | None:
+    for meta in getattr(hint, "__metadata__", ()):
+        if isinstance(meta, FieldInfo) and meta.alias is not None:
+            return meta.alias
+    return None
 
 
 def _describe(error: ValidationError) -> str:

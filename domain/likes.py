@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate
+from domain.aggregate import SourceAggregate, mirrors_item
 from domain.identity import aggregate_id
-from domain.items import LikeItem
+from domain.items import LikeItem, attribute_types, attribute_values
 from domain.kinds import TableKind
 
 
+@mirrors_item
 class Like(SourceAggregate, created_event_name="Liked"):
     # The aggregate's own base classes: events declared on them are defined once, not
     # redefined by eventsourcing as subclasses of the aggregate's event class; like
@@ -23,38 +24,33 @@ class Like(SourceAggregate, created_event_name="Liked"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = TableKind.LIKES
+
     # Version 2: ``liked_at`` is ``created_at``, the name the likes item and every other
     # aggregate use. Events stored as version 1 are upcast when they are read.
     class Liked(Created):
         class_version = 2
 
-        image_id: str
-        user_id: str
-        created_at: str
+        __annotations__ = attribute_types(LikeItem)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["created_at"] = state.pop("liked_at")
 
         def apply(self, aggregate: Like) -> None:
-            aggregate.image_id, aggregate.user_id = self.image_id, self.user_id
-            aggregate.created_at = self.created_at
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class LikedAgain(Event):
         class_version = 2
 
-        image_id: str
-        user_id: str
-        created_at: str
+        __annotations__ = attribute_types(LikeItem)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["created_at"] = state.pop("liked_at")
 
         def apply(self, aggregate: Like) -> None:
-            aggregate.created_at = self.created_at
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Unliked(Event):
         expired: bool
@@ -62,13 +58,8 @@ class Like(SourceAggregate, created_event_name="Liked"):
         def apply(self, aggregate: Like) -> None:
             aggregate.deleted = True
 
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        image_id: str
-        user_id: str
-        created_at: str
-
     # A like's own timestamp is indexed nowhere: changing it records nothing.
-    REVISIONS: ClassVar[dict[str, str]] = {}
+    UNRECORDED = frozenset({"created_at"})
 
     @staticmethod
     def create_id(image_id: str, user_id: str, **_: Any) -> UUID:
@@ -76,10 +67,10 @@ class Like(SourceAggregate, created_event_name="Liked"):
 
     @classmethod
     def from_item(cls, item: LikeItem) -> Like:
-        return cls._create(cls.Liked, **item.model_dump())
+        return cls._create(cls.Liked, **attribute_values(item))
 
     def restore(self, item: LikeItem) -> None:
-        self.trigger_event(self.LikedAgain, **item.model_dump())
+        self.trigger_event(self.LikedAgain, **attribute_values(item))
 
     def delete(self, *, expired: bool) -> None:
         self.trigger_event(self.Unliked, expired=expired)

@@ -11,7 +11,7 @@ from domain.changes import SourceChange
 from domain.errors import InvalidItem
 from domain.identity import aggregate_id
 from domain.images import Image
-from domain.items import parse_item
+from domain.items import ITEM_CLASSES, attribute_names, parse_item
 from domain.kinds import ImportedKind, SourceKind, TableKind
 from domain.likes import Like
 from domain.payments import Payment
@@ -35,7 +35,8 @@ class SourceMapper:
     @property
     def key_fields(self) -> tuple[str, ...]:
         """The event fields holding the item's key, e.g. ``("image_id", "user_id")``."""
-        return tuple(_snake(name) for name in self.kind.key_attributes)
+        names = attribute_names(ITEM_CLASSES[self.kind])
+        return tuple(names[attribute] for attribute in self.kind.key_attributes)
 
     def apply(
         self, change: SourceChange, current: SourceAggregate | None
@@ -59,22 +60,12 @@ class SourceMapper:
         return current
 
     def _check_key(self, change: SourceChange, item: object) -> None:
-        stated = tuple(getattr(item, _snake(name)) for name in self.kind.key_attributes)
+        stated = tuple(getattr(item, name) for name in self.key_fields)
         if stated != change.key:
             raise InvalidItem(
                 f"{self.kind.value} item: its key {stated} differs from the record's Keys "
                 f"{change.key}"
             )
-
-
-def _snake(name: str) -> str:
-    return {
-        "userId": "user_id",
-        "imageId": "image_id",
-        "paymentId": "payment_id",
-        "date": "visited_on",
-        "source": "source",
-    }[name]
 
 
 MAPPERS: dict[SourceKind, SourceMapper] = {

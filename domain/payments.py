@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate
+from domain.aggregate import SourceAggregate, mirrors_item
 from domain.identity import aggregate_id
-from domain.items import PaymentItem
+from domain.items import PaymentItem, attribute_types, attribute_values
 from domain.kinds import TableKind
 
 
+@mirrors_item
 class Payment(SourceAggregate, created_event_name="Recorded"):
     # The aggregate's own base classes: events declared on them are defined once, not
     # redefined by eventsourcing as subclasses of the aggregate's event class; like
@@ -23,30 +24,19 @@ class Payment(SourceAggregate, created_event_name="Recorded"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = TableKind.PAYMENTS
+
     class Recorded(Created):
-        user_id: str
-        payment_id: str
-        amount_cents: int
-        paid_at: str
-        status: str
+        __annotations__ = attribute_types(PaymentItem)
 
         def apply(self, aggregate: Payment) -> None:
-            aggregate.user_id, aggregate.payment_id = self.user_id, self.payment_id
-            aggregate.amount_cents, aggregate.paid_at = self.amount_cents, self.paid_at
-            aggregate.status = self.status
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Restored(Event):
-        user_id: str
-        payment_id: str
-        amount_cents: int
-        paid_at: str
-        status: str
+        __annotations__ = attribute_types(PaymentItem)
 
         def apply(self, aggregate: Payment) -> None:
-            aggregate.amount_cents, aggregate.paid_at = self.amount_cents, self.paid_at
-            aggregate.status = self.status
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class AmountCorrected(Event):
         amount_cents: int
@@ -74,13 +64,6 @@ class Payment(SourceAggregate, created_event_name="Recorded"):
         def apply(self, aggregate: Payment) -> None:
             aggregate.deleted = True
 
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        user_id: str
-        payment_id: str
-        amount_cents: int
-        paid_at: str
-        status: str
-
     REVISIONS: ClassVar[dict[str, str]] = {
         "amount_cents": "correct_amount",
         "paid_at": "correct_payment_date",
@@ -93,10 +76,10 @@ class Payment(SourceAggregate, created_event_name="Recorded"):
 
     @classmethod
     def from_item(cls, item: PaymentItem) -> Payment:
-        return cls._create(cls.Recorded, **item.model_dump())
+        return cls._create(cls.Recorded, **attribute_values(item))
 
     def restore(self, item: PaymentItem) -> None:
-        self.trigger_event(self.Restored, **item.model_dump())
+        self.trigger_event(self.Restored, **attribute_values(item))
 
     def correct_amount(self, amount_cents: int) -> None:
         self.trigger_event(self.AmountCorrected, amount_cents=amount_cents)

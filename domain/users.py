@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from domain.aggregate import SourceAggregate
+from domain.aggregate import SourceAggregate, mirrors_item
 from domain.identity import aggregate_id
-from domain.items import UserItem
+from domain.items import UserItem, attribute_types, attribute_values
 from domain.kinds import TableKind
 
 
+@mirrors_item
 class User(SourceAggregate, created_event_name="Registered"):
     # The aggregate's own base classes: events declared on them are defined once, not
     # redefined by eventsourcing as subclasses of the aggregate's event class; like
@@ -23,42 +24,19 @@ class User(SourceAggregate, created_event_name="Registered"):
     class Created(Event, SourceAggregate.Created):
         __dataclass_fields__ = SourceAggregate.Created.__dataclass_fields__
 
+    KIND = TableKind.USERS
+
     class Registered(Created):
-        user_id: str
-        email: str
-        name: str
-        plan: str
-        country: str
-        created_at: str
-        marketing_opt_in: bool
-        tags: list[str] | None
-        bio: str | None
+        __annotations__ = attribute_types(UserItem)
 
         def apply(self, aggregate: User) -> None:
-            aggregate.user_id, aggregate.email = self.user_id, self.email
-            aggregate.name, aggregate.plan = self.name, self.plan
-            aggregate.country, aggregate.created_at = self.country, self.created_at
-            aggregate.marketing_opt_in, aggregate.tags = self.marketing_opt_in, self.tags
-            aggregate.bio = self.bio
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class Restored(Event):
-        user_id: str
-        email: str
-        name: str
-        plan: str
-        country: str
-        created_at: str
-        marketing_opt_in: bool
-        tags: list[str] | None
-        bio: str | None
+        __annotations__ = attribute_types(UserItem)
 
         def apply(self, aggregate: User) -> None:
-            aggregate.email, aggregate.name, aggregate.plan = self.email, self.name, self.plan
-            aggregate.country, aggregate.created_at = self.country, self.created_at
-            aggregate.marketing_opt_in, aggregate.tags = self.marketing_opt_in, self.tags
-            aggregate.bio = self.bio
-            aggregate.deleted = False
+            aggregate.take_item(self)
 
     class EmailChanged(Event):
         email: str
@@ -115,17 +93,6 @@ class User(SourceAggregate, created_event_name="Registered"):
         def apply(self, aggregate: User) -> None:
             aggregate.deleted = True
 
-    if TYPE_CHECKING:  # set by the events; not fields of a created event
-        user_id: str
-        email: str
-        name: str
-        plan: str
-        country: str
-        created_at: str
-        marketing_opt_in: bool
-        tags: list[str] | None
-        bio: str | None
-
     REVISIONS: ClassVar[dict[str, str]] = {
         "email": "change_email",
         "name": "rename",
@@ -143,10 +110,10 @@ class User(SourceAggregate, created_event_name="Registered"):
 
     @classmethod
     def from_item(cls, item: UserItem) -> User:
-        return cls._create(cls.Registered, **item.model_dump())
+        return cls._create(cls.Registered, **attribute_values(item))
 
     def restore(self, item: UserItem) -> None:
-        self.trigger_event(self.Restored, **item.model_dump())
+        self.trigger_event(self.Restored, **attribute_values(item))
 
     def change_email(self, email: str) -> None:
         self.trigger_event(self.EmailChanged, email=email)

@@ -7,24 +7,24 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from domain.intake import ChangeIntake
-from infrastructure.dynamodb_items import DynamoDBItemReader
-from infrastructure.eventstore.dead_letters import DeadLetterStore
-from infrastructure.eventstore.projection_store import SqlProjectionStore
-from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
-from infrastructure.ingestion import StreamIngestion
+from infrastructure.adapters.dynamodb_items import DynamoDBItemReader
+from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.services.ingestion import StreamIngestion
+from infrastructure.services.write_pipeline import WritePipeline
 from infrastructure.settings import EmbeddedSearch, SearchTarget, Settings
-from infrastructure.write_pipeline import WritePipeline
 from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
 if TYPE_CHECKING:
-    from infrastructure.migrations.backends import MigrationBackend
-    from infrastructure.migrations.migrate import Migration
-    from infrastructure.observability.status import PipelineStatus
-    from infrastructure.rebuild import Rebuild
-    from infrastructure.resync import Resync
-    from infrastructure.verify import Verification
+    from infrastructure.adapters.index_definitions.backends import MigrationBackend
+    from infrastructure.services.migrations.migrate import Migration
+    from infrastructure.services.observability.status import PipelineStatus
+    from infrastructure.services.rebuild import Rebuild
+    from infrastructure.services.resync import Resync
+    from infrastructure.services.verify import Verification
     from projections.history.service import DocumentHistory
     from projections.search import SearchService
 
@@ -35,10 +35,10 @@ def open_search_index(
     """The backend ``target`` names; ``retry_budget`` bounds OpenSearch's retries per call."""
     # Imported here so that a Lambda using OpenSearch never loads the embedded engine.
     if isinstance(target, EmbeddedSearch):
-        from infrastructure.embedded import EmbeddedSearchIndex
+        from infrastructure.adapters.embedded import EmbeddedSearchIndex
 
         return EmbeddedSearchIndex(target.directory, index_prefix=index_prefix)
-    from infrastructure.opensearch import OpenSearchIndex
+    from infrastructure.adapters.opensearch import OpenSearchIndex
 
     if retry_budget is None:
         return OpenSearchIndex(target, index_prefix=index_prefix)
@@ -75,7 +75,7 @@ class Streamfold:
     @cached_property
     def history(self) -> DocumentHistory:
         """Documents' changes, past states and derivations, replayed from the event store."""
-        from infrastructure.eventstore.document_feeds import SqlDocumentFeeds
+        from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
         from projections.history.service import DocumentHistory
 
         return DocumentHistory(SqlDocumentFeeds(self.event_store))
@@ -85,33 +85,33 @@ class Streamfold:
 
     def rebuild(self, **options: Any) -> Rebuild:
         """A rebuild of this configuration's indices; ``options`` as `Rebuild` takes them."""
-        from infrastructure.rebuild import Rebuild
+        from infrastructure.services.rebuild import Rebuild
 
         return Rebuild(
             self.event_store, self.projection_store, self.index, self.dead_letters, **options
         )
 
     def verification(self) -> Verification:
-        from infrastructure.verify import Verification
+        from infrastructure.services.verify import Verification
 
         return Verification(self.projection_store, self.index, self.sync)
 
     def resync(self) -> Resync:
-        from infrastructure.resync import Resync
+        from infrastructure.services.resync import Resync
 
         return Resync(
             self.event_store, self.projection_store, self.index, self.pipeline, self.settings.tables
         )
 
     def migration_backend(self) -> MigrationBackend:
-        from infrastructure.migrations.backends import backend_for
+        from infrastructure.adapters.index_definitions.backends import backend_for
 
         return backend_for(self.index, self.settings.search)
 
     def migration(self, **options: Any) -> Migration:
         """A migration of the live indices; ``options`` as `Migration` takes them."""
-        from infrastructure.migrations.lease import MigrationLeases
-        from infrastructure.migrations.migrate import Migration
+        from infrastructure.services.migrations.lease import MigrationLeases
+        from infrastructure.services.migrations.migrate import Migration
 
         leases = MigrationLeases(self.event_store)
         backend = self.migration_backend()
@@ -120,7 +120,7 @@ class Streamfold:
         )
 
     def status(self) -> PipelineStatus:
-        from infrastructure.observability.status import read_status
+        from infrastructure.services.observability.status import read_status
 
         return read_status(
             self.event_store, self.index, self.dead_letters, self.migration_backend()

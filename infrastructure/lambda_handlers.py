@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.errors import TransientFailure
+from infrastructure.adapters.eventstore.postgres_deadline import set_database_deadline
+from infrastructure.adapters.streams import MalformedEvent, parse_lambda_event
 from infrastructure.composition import Streamfold
-from infrastructure.eventstore.postgres_deadline import set_database_deadline
-from infrastructure.observability import BatchTelemetry
+from infrastructure.services.observability import BatchTelemetry
 from infrastructure.settings import ConfigError, Settings
-from infrastructure.streams import MalformedEvent, parse_lambda_event
 
 logger = logging.getLogger("streamfold.lambda")
 # JSON logs with a correlation id and EMF metrics, set up once per container.
@@ -118,7 +118,7 @@ def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     set_database_deadline(_deadline(context))
     if _http is None:
         # Imported here so that the stream handler's cold start never loads the web stack.
-        from infrastructure.http.lambda_adapter import api_gateway_handler
+        from infrastructure.entrypoints.http.lambda_adapter import api_gateway_handler
 
         _http = api_gateway_handler(
             lambda: _app().search, os.environ, history=lambda: _app().history

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,12 +14,20 @@ from domain.kinds import TableKind
 EVENT_STORE = "STREAMFOLD_EVENT_STORE"
 SEARCH = "STREAMFOLD_SEARCH"
 OPENSEARCH_AUTH = "STREAMFOLD_OPENSEARCH_AUTH"
+REFRESH = "STREAMFOLD_REFRESH"
 TABLES = "STREAMFOLD_TABLES"
 INDEX_PREFIX = "STREAMFOLD_INDEX_PREFIX"
 DATA_DIR = "STREAMFOLD_DATA_DIR"
 
 DEFAULT_DATA_DIR = ".streamfold"
 DEFAULT_INDEX_PREFIX = "streamfold"
+
+# What a bulk write to OpenSearch waits for: ``wait_for`` returns once the documents are
+# searchable (on a real cluster, at its next scheduled refresh, 1 s by default); ``false``
+# returns once they are durable, and they become searchable within the refresh interval.
+# Versions decide what the index keeps either way. See docs/adr/0018-refresh-policy.md.
+REFRESH_POLICIES = ("wait_for", "false")
+DEFAULT_REFRESH = "false"
 
 
 class ConfigError(ValueError):
@@ -53,6 +61,7 @@ class EmbeddedSearch:
 class OpenSearchTarget:
     url: str = field(repr=False)  # may carry basic-auth credentials
     auth: str = "none"  # none | basic | sigv4
+    refresh: str = DEFAULT_REFRESH  # one of REFRESH_POLICIES
 
     def describe(self) -> str:
         """The URL without credentials, safe for logs and errors."""
@@ -91,16 +100,48 @@ class Settings:
         except ValueError:
             return None
 
+    def table_names(self, kinds: Iterable[TableKind]) -> dict[TableKind, str]:
+        """The real table each kind is read from (bootstrap, verify, resync scan them)."""
+        return table_names(self.tables, kinds)
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get(DATA_DIR) or DEFAULT_DATA_DIR)
         return cls(
             event_store=parse_event_store(env.get(EVENT_STORE) or "", data_dir),
-            search=parse_search(env.get(SEARCH) or "", env.get(OPENSEARCH_AUTH) or "", data_dir),
+            search=parse_search(
+                env.get(SEARCH) or "",
+                env.get(OPENSEARCH_AUTH) or "",
+                data_dir,
+                refresh=parse_refresh(env.get(REFRESH) or ""),
+            ),
             tables=parse_tables(env.get(TABLES) or ""),
             index_prefix=_index_prefix(env.get(INDEX_PREFIX) or DEFAULT_INDEX_PREFIX),
         )
+
+
+def table_names(
+    tables: Mapping[str, TableKind], kinds: Iterable[TableKind]
+) -> dict[TableKind, str]:
+    """The real table of each kind: by the mapping, or the kind's own name without one.
+
+    The rule of `Settings.kind_of_table` read the other way: once a mapping is set, a kind
+    it leaves out has no table, and reading one named after the kind would be a second
+    source the stream never feeds.
+
+    >>> table_names({"prod-users": TableKind.USERS}, [TableKind.USERS])
+    {<TableKind.USERS: 'users'>: 'prod-users'}
+    """
+    kinds = list(kinds)
+    if not tables:
+        return {kind: kind.value for kind in kinds}
+    named = {kind: name for name, kind in tables.items()}
+    missing = [kind.value for kind in kinds if kind not in named]
+    if missing:
+        entries = ",".join(f"{kind}=TABLE" for kind in missing)
+        raise ConfigError(f"{TABLES} names no table for {', '.join(missing)}: add {entries} to it")
+    return {kind: named[kind] for kind in kinds}
 
 
 def _file_path(url: str, scheme: str, variable: str, example: str) -> Path:
@@ -146,7 +187,23 @@ def parse_event_store(url: str, data_dir: Path) -> EventStoreTarget:
 _AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 
 
-def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
+def parse_refresh(value: str) -> str:
+    """The refresh policy named by ``STREAMFOLD_REFRESH``; empty means the default.
+
+    >>> parse_refresh(""), parse_refresh("wait_for")
+    ('false', 'wait_for')
+    """
+    policy = value.strip().lower() or DEFAULT_REFRESH
+    if policy not in REFRESH_POLICIES:
+        raise ConfigError(f"{REFRESH}={value!r}: use {' or '.join(REFRESH_POLICIES)}")
+    return policy
+
+
+def parse_search(
+    url: str, auth: str, data_dir: Path, *, refresh: str = DEFAULT_REFRESH
+) -> SearchTarget:
+    # The embedded backend has its own rule (a write is searchable on return) and takes
+    # no refresh policy.
     if not url:
         return EmbeddedSearch(data_dir / "index")
     if url.startswith("embedded://"):
@@ -156,7 +213,7 @@ def parse_search(url: str, auth: str, data_dir: Path) -> SearchTarget:
         mode = (auth or ("sigv4" if parts.hostname.endswith(_AWS_DOMAINS) else "none")).lower()
         if mode not in ("none", "basic", "sigv4"):
             raise ConfigError(f"{OPENSEARCH_AUTH}={auth!r}: use none, basic or sigv4")
-        return OpenSearchTarget(url=url.rstrip("/"), auth=mode)
+        return OpenSearchTarget(url=url.rstrip("/"), auth=mode, refresh=refresh)
     raise ConfigError(
         f"{SEARCH}: unsupported value {url.split('@')[-1]!r}; use embedded:///path/to/dir "
         "or an OpenSearch URL such as https://search-domain.eu-west-1.es.amazonaws.com"

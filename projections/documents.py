@@ -1,4 +1,8 @@
-"""The search documents: their fields are a contract with the CRM (extra fields allowed)."""
+"""The search documents: their fields are a contract with the CRM (extra fields allowed).
+
+Each field is declared here once, with how it is indexed (`Indexed`); the mappings, the
+query allowlist, the export's columns and the projection versions derive from it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict
+
+from projections.declarations import Indexed, Revision, Shape
 
 DELETED = "deleted"
 
@@ -35,55 +41,82 @@ class _Document(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+# The revisions after each kind's first: the kind's projection versions (`versions`).
+ANALYTICS = Revision(2, "analytics: web traffic totals from imported rows")
+ENGAGEMENT = Revision(3, "engagement: likes given + likes received + uploads")
+
+Id = Indexed(Shape.ID, sortable=True)
+Words = Indexed(Shape.WORDS)
+Instant = Indexed(Shape.DATE, sortable=True)
+Count = Indexed(Shape.INTEGER, sortable=True)
+BigCount = Indexed(Shape.LONG, sortable=True)
+Category = Indexed(Shape.TERMS, sortable=True)
+
+
 class OwnerSummary(_Document):
-    user_id: str
-    name: str
-    email: str
-    plan: str
-    country: str
+    user_id: Annotated[str, Id]
+    name: Annotated[str, Indexed(Shape.WORDS, boost=2.0, prefix=True, sortable=True)]
+    email: Annotated[str, Indexed(Shape.WORDS, boost=2.0, sortable=True)]
+    plan: Annotated[str, Category]
+    country: Annotated[str, Category]
 
 
 class WebAnalyticsSummary(_Document):
-    sessions: int
-    pageviews: int
-    first_visit_on: str
-    last_visit_on: str
-    first_source: str
-    first_medium: str | None
+    sessions: Annotated[int, BigCount]
+    pageviews: Annotated[int, BigCount]
+    first_visit_on: Annotated[str, Instant]
+    last_visit_on: Annotated[str, Instant]
+    first_source: Annotated[str, Category]
+    first_medium: Annotated[str | None, Category]
 
 
+# Names and titles weigh most, then emails, owners and tags, then prose and enumerations:
+# a name or title match ranks above a description match.
 class UserDocument(_Document):
-    user_id: str
-    email: str
-    name: str
-    plan: str
-    country: str
-    created_at: str
-    marketing_opt_in: bool
-    tags: list[str] | None
-    bio: str | None
-    image_count: int
-    likes_received: int
-    likes_given: int
-    last_upload_at: str | None
-    lifetime_value_cents: int
-    payment_count: int
-    engagement: int  # likes given + likes received + uploads
-    analytics: WebAnalyticsSummary | None
+    user_id: Annotated[str, Id]
+    email: Annotated[str, Indexed(Shape.WORDS, boost=2.0, sortable=True)]
+    name: Annotated[str, Indexed(Shape.WORDS, boost=3.0, prefix=True, sortable=True)]
+    plan: Annotated[str, Indexed(Shape.TERMS, boost=1.0, sortable=True)]
+    country: Annotated[str, Indexed(Shape.TERMS, boost=1.0, sortable=True)]
+    created_at: Annotated[str, Instant]
+    marketing_opt_in: Annotated[bool, Indexed(Shape.BOOLEAN, sortable=True)]
+    tags: Annotated[list[str] | None, Indexed(Shape.TERMS, boost=2.0)]
+    bio: Annotated[str | None, Indexed(Shape.WORDS, boost=1.0, exact=False)]
+    image_count: Annotated[int, Count]
+    likes_received: Annotated[int, Count]
+    likes_given: Annotated[int, Count]
+    last_upload_at: Annotated[str | None, Instant]
+    lifetime_value_cents: Annotated[int, BigCount]
+    payment_count: Annotated[int, Count]
+    # likes given + likes received + uploads
+    engagement: Annotated[
+        int, Indexed(Shape.INTEGER, sortable=True, since=ENGAGEMENT, from_tables=False)
+    ]
+    analytics: Annotated[
+        WebAnalyticsSummary | None,
+        Indexed(Shape.OBJECT, since=ANALYTICS, from_tables=False),
+    ]
 
 
 class ImageDocument(_Document):
-    image_id: str
-    owner_id: str
-    title: str
-    description: str | None
-    tags: list[str] | None
-    image_url: str
-    created_at: str
-    status: str
-    size_bytes: int
-    like_count: int
-    owner: OwnerSummary | None
+    image_id: Annotated[str, Id]
+    owner_id: Annotated[str, Id]
+    title: Annotated[str, Indexed(Shape.WORDS, boost=3.0, prefix=True, sortable=True)]
+    description: Annotated[str | None, Indexed(Shape.WORDS, boost=1.0, exact=False)]
+    tags: Annotated[list[str] | None, Indexed(Shape.TERMS, boost=2.0)]
+    image_url: Annotated[str, Indexed(Shape.URL)]
+    created_at: Annotated[str, Instant]
+    status: Annotated[str, Indexed(Shape.TERMS, boost=1.0, sortable=True)]
+    size_bytes: Annotated[int, BigCount]
+    like_count: Annotated[int, Count]
+    owner: Annotated[OwnerSummary | None, Indexed(Shape.OBJECT)]
+
+
+DOCUMENT_MODELS: dict[DocumentKind, type[_Document]] = {
+    DocumentKind.USERS: UserDocument,
+    DocumentKind.IMAGES: ImageDocument,
+}
+ID_FIELDS = {DocumentKind.USERS: "user_id", DocumentKind.IMAGES: "image_id"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,5 +187,8 @@ class SearchIndex(ABC):
     def set_deadline(self, deadline: float | None) -> None:  # noqa: B027 - optional
         """Bound retries of transient failures by a ``time.monotonic()`` deadline."""
 
+    def make_searchable(self) -> None:  # noqa: B027 - backends searchable on return skip it
+        """Make every write so far searchable now, whatever the refresh policy."""
+
     def close(self) -> None:  # noqa: B027 - optional for adapters without resources
         """Release connections and file handles."""

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from projections.documents import DocumentKind
 from projections.ports import SearchIndex
 from projections.query import QueryError, SearchPage, SearchRequest, checked
+from projections.query.facets import with_unknown_owners
 
 
 class SearchService:
@@ -34,7 +35,10 @@ class SearchService:
         self, kind: DocumentKind | str, request: SearchRequest | None = None, **options: Any
     ) -> SearchPage:
         kind = DocumentKind(kind)
-        return self._index.search(kind, checked(kind, _request(request, options)))
+        asked = checked(kind, _request(request, options))
+        page = self._index.search(kind, asked)
+        facets = with_unknown_owners(asked.facets, page.facets, page.total)
+        return page.model_copy(update={"facets": facets})
 
     def count(
         self, kind: DocumentKind | str, request: SearchRequest | None = None, **options: Any

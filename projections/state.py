@@ -1,10 +1,18 @@
-"""The projection's state: a normalized mirror of the source items, folded from events."""
+"""The projection's state: a normalized mirror of the source items, folded from events.
+
+The rows of users, images and web traffic are the source tables' items themselves (declared
+once, in `domain.items`); likes and payments keep only what the documents count. The state
+tables' SQL columns, and how a row is written and read back, are derived from the rows'
+fields (`infrastructure.adapters.eventstore.state_tables`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from domain.items import ImageItem, UserItem, WebTrafficItem
 
 
 class StateTable(StrEnum):
@@ -15,30 +23,15 @@ class StateTable(StrEnum):
     ANALYTICS = "analytics"
 
 
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    user_id: str
-    email: str
-    name: str
-    plan: str
-    country: str
-    created_at: str
-    marketing_opt_in: bool
-    tags: list[str] | None
-    bio: str | None
+# A user's and a web-traffic row's state is the whole item, as the table declares it.
+UserRow = UserItem
+WebTrafficRow = WebTrafficItem
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRow:
-    image_id: str
-    owner_id: str
-    title: str
-    description: str | None
-    tags: list[str] | None
-    image_url: str
-    created_at: str
-    status: str
-    size_bytes: int
+class ImageRow(ImageItem):
+    """An image's state: the whole item, and its upload instant for ordering."""
+
+    __slots__ = ()
 
     @property
     def uploaded_instant(self) -> str:
@@ -57,16 +50,6 @@ class PaymentRow:
     payment_id: str
     amount_cents: int
     status: str
-
-
-@dataclass(frozen=True, slots=True)
-class WebTrafficRow:
-    user_id: str
-    visited_on: str
-    source: str
-    medium: str | None
-    sessions: int
-    pageviews: int
 
 
 Row = UserRow | ImageRow | LikeRow | PaymentRow | WebTrafficRow

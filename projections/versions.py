@@ -1,7 +1,9 @@
 """The declared versions of each document kind: what every revision of the rendering changed.
 
 A revision is declared whenever the documents of a kind change shape or meaning: a field
-added, removed or computed differently. Its number is the kind's projection version; each
+added, removed or computed differently. A field names the revision that added it on its
+declaration (``Indexed(since=...)`` in `projections.documents`); the revisions are
+gathered from there. Its number is the kind's projection version; each
 physical index records the version its documents were rendered at, so that `streamfold
 migrate --plan` can tell a live index that is behind the code. ``refold`` marks a revision
 whose documents need state the projection did not keep before: the events must be folded
@@ -17,47 +19,31 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
-from projections.documents import DocumentKind
+from projections.declarations import Revision, top_level_fields
+from projections.documents import DOCUMENT_MODELS, DocumentKind
 
-
-@dataclass(frozen=True)
-class Revision:
-    version: int
-    summary: str  # what changed, as `migrate --plan` shows it
-    added: tuple[str, ...] = ()  # top-level document fields
-    removed: tuple[str, ...] = ()
-    refold: bool = False
+__all__ = ["REVISIONS", "Revision", "document_fields", "projection_version", "revisions_after"]
 
 
-REVISIONS: dict[DocumentKind, tuple[Revision, ...]] = {
-    DocumentKind.USERS: (
-        Revision(
-            1,
-            "the reference user document",
-            added=(
-                "user_id", "email", "name", "plan", "country", "created_at",
-                "marketing_opt_in", "tags", "bio", "image_count", "likes_received",
-                "likes_given", "last_upload_at", "lifetime_value_cents", "payment_count",
-            ),
-        ),
-        Revision(2, "analytics: web traffic totals from imported rows", added=("analytics",)),
-        Revision(
-            3, "engagement: likes given + likes received + uploads", added=("engagement",)
-        ),
-    ),
-    DocumentKind.IMAGES: (
-        Revision(
-            1,
-            "the reference image document",
-            added=(
-                "image_id", "owner_id", "title", "description", "tags", "image_url",
-                "created_at", "status", "size_bytes", "like_count", "owner",
-            ),
-        ),
-    ),
-}  # fmt: skip
+FIRST: dict[DocumentKind, str] = {
+    DocumentKind.USERS: "the reference user document",
+    DocumentKind.IMAGES: "the reference image document",
+}
+
+
+def _revisions(kind: DocumentKind) -> tuple[Revision, ...]:
+    # Each field names the revision that added it; a field naming none came with the first.
+    added: dict[Revision | None, list[str]] = {None: []}
+    for field in top_level_fields(DOCUMENT_MODELS[kind]):
+        added.setdefault(field.indexed.since, []).append(field.name)
+    first = Revision(1, FIRST[kind], added=tuple(added.pop(None)))
+    later = (replace(r, added=tuple(names)) for r, names in added.items() if r is not None)
+    return first, *sorted(later, key=lambda r: r.version)
+
+
+REVISIONS: dict[DocumentKind, tuple[Revision, ...]] = {kind: _revisions(kind) for kind in FIRST}
 
 
 def projection_version(kind: DocumentKind) -> int:

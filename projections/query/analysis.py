@@ -16,7 +16,7 @@ Tokens keep their place in the original text (``start``, ``end``, in characters)
 token spans whole characters with their accents, so a highlight wraps ``Café`` (however
 it is written) and leaves the text itself as it was.
 
-The OpenSearch analysis (`infrastructure.opensearch.mappings`) does the same with its own
+The OpenSearch analysis (`infrastructure.adapters.opensearch.mappings`) does the same with its own
 filters; both backends give the same hits.
 
 >>> [t.text for t in tokens("Café Fuß, 東京の夜景 🌃 서울의")]

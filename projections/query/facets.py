@@ -86,6 +86,9 @@ class BucketFacet(BaseModel):
     type: Literal["terms", "date_histogram", "range"]
     buckets: list[FacetBucket]
     other_count: int = 0  # documents whose values fell outside the returned terms
+    # Images whose user does not exist (``owner: null``): only on terms facets of an
+    # ``owner.*`` field, so that its buckets, other_count and this add up to the total.
+    unknown_owner_count: int = 0
 
 
 class StatsResult(BaseModel):
@@ -104,3 +107,27 @@ def _number(value: int | float | None) -> str:
     if value is None:
         return "*"
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def with_unknown_owners(
+    facets: dict[str, FacetSpec], results: dict[str, FacetResult], total: int
+) -> dict[str, FacetResult]:
+    """The results, with the images of no known owner counted on each owner terms facet.
+
+    Each image has at most one owner and the owner fields hold one value, so what the
+    buckets and ``other_count`` leave of the total is exactly the images with no owner;
+    counted this way it is the same on every backend.
+    """
+    counted = dict(results)
+    for name, spec in facets.items():
+        result = counted.get(name)
+        if not (
+            isinstance(spec, TermsFacet)
+            and spec.field.startswith("owner.")
+            and isinstance(result, BucketFacet)
+        ):
+            continue
+        found = sum(bucket.count for bucket in result.buckets) + result.other_count
+        if found < total:
+            counted[name] = result.model_copy(update={"unknown_owner_count": total - found})
+    return counted

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from projections.documents import DocumentKind
+from pydantic import BaseModel
+
+from projections.declarations import DeclaredField, Shape, declared_fields
+from projections.documents import DOCUMENT_MODELS, ID_FIELDS, DocumentKind
 
 
 class FieldType(StrEnum):
@@ -67,72 +70,44 @@ class KindFields:
         return tuple(f for f in self.fields if f.searched)
 
 
-def _keyword(path: str, boost: float | None = None, **options: bool) -> QueryField:
-    return QueryField(path, FieldType.KEYWORD, boost, **options)
+_TYPES = {
+    Shape.TERMS: FieldType.KEYWORD,
+    Shape.ID: FieldType.KEYWORD,
+    Shape.DATE: FieldType.DATE,
+    Shape.INTEGER: FieldType.INTEGER,
+    Shape.LONG: FieldType.INTEGER,
+    Shape.BOOLEAN: FieldType.BOOLEAN,
+    Shape.OBJECT: FieldType.OBJECT,
+}
 
 
-def _text(path: str, boost: float) -> QueryField:
-    return QueryField(path, FieldType.TEXT, boost)
+def query_field(declared: DeclaredField) -> QueryField | None:
+    """The allowlist entry of a declared document field (None: never queried)."""
+    indexed = declared.indexed
+    if indexed.shape is Shape.URL:
+        return None
+    if indexed.shape is Shape.WORDS:
+        type_ = FieldType.KEYWORD if indexed.exact else FieldType.TEXT
+    else:
+        type_ = _TYPES[indexed.shape]
+    return QueryField(
+        declared.path,
+        type_,
+        indexed.boost,
+        indexed.prefix,
+        indexed.sortable,
+        declared.multi_valued,
+    )
 
 
-def _integer(path: str) -> QueryField:
-    return QueryField(path, FieldType.INTEGER, sortable=True)
-
-
-def _date(path: str) -> QueryField:
-    return QueryField(path, FieldType.DATE, sortable=True)
-
-
-# Names and titles weigh most, then emails, owners and tags, then prose and enumerations:
-# a name or title match ranks above a description match.
-USER_FIELDS = (
-    _keyword("name", 3.0, prefix=True, sortable=True),
-    _keyword("email", 2.0, sortable=True),
-    _keyword("tags", 2.0, multi_valued=True),
-    _text("bio", 1.0),
-    _keyword("country", 1.0, sortable=True),
-    _keyword("plan", 1.0, sortable=True),
-    _keyword("user_id", sortable=True),
-    QueryField("marketing_opt_in", FieldType.BOOLEAN, sortable=True),
-    _date("created_at"),
-    _date("last_upload_at"),
-    _integer("image_count"),
-    _integer("likes_received"),
-    _integer("likes_given"),
-    _integer("lifetime_value_cents"),
-    _integer("payment_count"),
-    _integer("engagement"),
-    QueryField("analytics", FieldType.OBJECT),
-    _integer("analytics.sessions"),
-    _integer("analytics.pageviews"),
-    _date("analytics.first_visit_on"),
-    _date("analytics.last_visit_on"),
-    _keyword("analytics.first_source", sortable=True),
-    _keyword("analytics.first_medium", sortable=True),
-)
-
-IMAGE_FIELDS = (
-    _keyword("title", 3.0, prefix=True, sortable=True),
-    _keyword("tags", 2.0, multi_valued=True),
-    _keyword("owner.name", 2.0, prefix=True, sortable=True),
-    _keyword("owner.email", 2.0, sortable=True),
-    _text("description", 1.0),
-    _keyword("status", 1.0, sortable=True),
-    _keyword("image_id", sortable=True),
-    _keyword("owner_id", sortable=True),
-    _date("created_at"),
-    _integer("size_bytes"),
-    _integer("like_count"),
-    QueryField("owner", FieldType.OBJECT),
-    _keyword("owner.user_id", sortable=True),
-    _keyword("owner.plan", sortable=True),
-    _keyword("owner.country", sortable=True),
-)
+def allowlist(model: type[BaseModel]) -> tuple[QueryField, ...]:
+    """A model's queryable fields: searched ones heaviest first, then the document's order."""
+    fields = [f for f in map(query_field, declared_fields(model)) if f is not None]
+    searched = sorted((f for f in fields if f.searched), key=lambda f: -(f.boost or 0.0))
+    return (*searched, *(f for f in fields if not f.searched))
 
 
 @cache
 def query_fields(kind: DocumentKind) -> KindFields:
     """The (cached) allowlist of one kind."""
-    if kind is DocumentKind.USERS:
-        return KindFields(kind, "user_id", USER_FIELDS)
-    return KindFields(kind, "image_id", IMAGE_FIELDS)
+    return KindFields(kind, ID_FIELDS[kind], allowlist(DOCUMENT_MODELS[kind]))

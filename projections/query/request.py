@@ -20,7 +20,10 @@ Which fields each kind allows is in `projections.query.fields`; `checked` enforc
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,6 +40,17 @@ from projections.query.sorting import MAX_SORT_KEYS, SortKey
 
 MAX_BOOST = 100.0
 MAX_TAG_LENGTH = 64
+
+
+def _boosts_in_range(boosts: dict[str, float]) -> dict[str, float]:
+    for field, boost in boosts.items():
+        if not 0 < boost <= MAX_BOOST:
+            raise ValueError(f"the boost of {field!r} must be above 0 and at most {MAX_BOOST:g}")
+    return boosts
+
+
+# One type for search and count, so a count never accepts a boost its search refuses.
+Boosts = Annotated[dict[str, StrictFloat], AfterValidator(_boosts_in_range)]
 
 
 class Highlight(BaseModel):
@@ -56,7 +70,7 @@ class SearchRequest(BaseModel):
 
     text: str = Field(default="", max_length=MAX_QUERY_LENGTH)
     fields: list[str] = Field(default_factory=list, max_length=20)
-    boosts: dict[str, StrictFloat] = Field(default_factory=dict)
+    boosts: Boosts = Field(default_factory=dict)
     fuzzy: StrictBool = True
     prefix: StrictBool = False
     filter: FilterType | None = None
@@ -74,11 +88,6 @@ class SearchRequest(BaseModel):
             raise ValueError("use either offset or search_after, not both")
         if self.every_document and self.search_after is not None:
             raise ValueError("every_document returns every match; it takes no search_after")
-        for field, boost in self.boosts.items():
-            if not 0 < boost <= MAX_BOOST:
-                raise ValueError(
-                    f"the boost of {field!r} must be above 0 and at most {MAX_BOOST:g}"
-                )
         return self
 
     @property
@@ -98,7 +107,7 @@ class CountRequest(BaseModel):
 
     text: str = Field(default="", max_length=MAX_QUERY_LENGTH)
     fields: list[str] = Field(default_factory=list, max_length=20)
-    boosts: dict[str, StrictFloat] = Field(default_factory=dict)
+    boosts: Boosts = Field(default_factory=dict)
     fuzzy: StrictBool = True
     prefix: StrictBool = False
     filter: FilterType | None = None

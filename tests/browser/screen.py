@@ -26,10 +26,10 @@ from typing import Any
 import uvicorn
 from playwright.sync_api import Page
 
+from devtools.demo import CrmWorkload, lambda_events
+from devtools.demo.tables import SimulatedTables
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.demo.tables import SimulatedTables
-from infrastructure.http import authenticator_from_environment, create_app
+from infrastructure.entrypoints.http import authenticator_from_environment, create_app
 from infrastructure.settings import Settings
 
 DEMO_USERS = 120
@@ -131,7 +131,14 @@ def start_server(data_dir: Path, log: Path) -> Server:
     port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infrastructure.cli.main", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "infrastructure.entrypoints.cli.main",
+                "serve",
+                "--port",
+                str(port),
+            ],
             env=streamfold_environment(data_dir),
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from infrastructure.benchmarks.ui import MEASURE
+from devtools.benchmarks.ui import MEASURE
 from tests.browser.conftest import VIEWPORT
 from tests.browser.screen import (
     ADA,
@@ -157,3 +157,33 @@ def test_every_keystroke_is_timed_until_its_results_are_drawn(page: Page, server
     )
     assert len(durations) == 3
     assert all(0 < duration < 10_000 for duration in durations)
+
+
+def test_the_fallback_to_some_words_is_said_above_the_results(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/ui/?kind=users")
+    settled(page)
+    page.locator("#q").press_sequentially("ada zzzqxw")
+    settled(page)
+
+    assert ADA in shown_ids(page)
+    expect(page.locator("#total .matched-note")).to_contain_text("No result had every word")
+
+    page.locator("#q").fill("ada lovelace")
+    settled(page)
+    expect(page.locator("#total .matched-note")).to_have_count(0)
+
+
+def test_owner_facets_add_up_to_the_total_on_the_screen(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/ui/?kind=images")
+    settled(page)
+    asked = {"size": 0, "facets": {"plan": {"type": "terms", "field": "owner.plan", "size": 10}}}
+    plans = server.api("POST", "/v1/images/search", asked)["facets"]["plan"]
+    unknown = plans["unknown_owner_count"]
+
+    row = page.locator("#facet-owner-plan .unknown-owner")
+    if unknown:
+        expect(row).to_contain_text("Unknown owner")
+    else:
+        expect(row).to_have_count(0)
+    counts = page.locator("#facet-owner-plan .count").all_text_contents()
+    assert sum(int(c.replace(",", "")) for c in counts) == shown_total(page)

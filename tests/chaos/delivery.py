@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infrastructure.streams import parse_lambda_event
+from infrastructure.adapters.streams import parse_lambda_event
 from tests.chaos.handler_processes import HandlerProcess
 from tests.support.delivery import Turbulence, unreliable_delivery
 

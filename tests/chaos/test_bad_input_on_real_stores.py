@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infrastructure import lambda_handlers
-from infrastructure.eventstore.dead_letters import record_letter_id
+from infrastructure.adapters.eventstore.dead_letters import record_letter_id
 from infrastructure.settings import PostgresStore
 from projections.documents import DocumentKind
 from tests.chaos.figures import report_figures

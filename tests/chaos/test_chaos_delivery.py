@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
+from devtools.demo import CrmWorkload
+from infrastructure.adapters.eventstore.dead_letters import DeadLetter
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload
-from infrastructure.eventstore.dead_letters import DeadLetter
+from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import PostgresStore, Settings
 from tests.chaos.bad_records import UNKNOWN_TABLE, bad_records, letter_raw
 from tests.chaos.delivery import ChaosDelivery, chaos_events

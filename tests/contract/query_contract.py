@@ -681,6 +681,32 @@ class QueryContract:
         ]
         assert tags.other_count == 12
 
+    @pytest.mark.parametrize("field", ["owner.plan", "owner.country", "owner.user_id"])
+    def test_owner_facets_add_up_to_the_total_with_images_of_no_known_owner(
+        self, service: SearchService, field: str
+    ) -> None:
+        # i-07's user does not exist; size=1 also leaves values to other_count.
+        for size in (1, 10):
+            page = service.search(IMAGES, size=0, facets={"f": TermsFacet(field=field, size=size)})
+            facet = bucket_facet(page, "f")
+
+            counted = sum(b.count for b in facet.buckets) + facet.other_count
+            assert facet.unknown_owner_count == 1
+            assert counted + facet.unknown_owner_count == page.total == len(ALL_IMAGES)
+
+    def test_owner_facets_of_images_that_all_have_owners_have_no_unknown_row(
+        self, service: SearchService
+    ) -> None:
+        page = service.search(
+            IMAGES,
+            size=0,
+            filter=Exists(field="owner"),
+            facets={"plan": TermsFacet(field="owner.plan"), "status": TermsFacet(field="status")},
+        )
+
+        assert bucket_facet(page, "plan").unknown_owner_count == 0
+        assert bucket_facet(page, "status").unknown_owner_count == 0
+
     def test_facets_count_only_the_matching_documents(self, service: SearchService) -> None:
         page = service.search(
             USERS,

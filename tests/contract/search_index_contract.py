@@ -56,7 +56,7 @@ SUNSET = ImageRow(
     tags=["photography", "landscape"],
     image_url="https://images.example.com/i-sunset.jpg",
     created_at="2024-02-03T04:05:06Z",
-    status="published",
+    status="active",
     size_bytes=2_048_000,
 )
 HARBOUR = replace(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli.main import main
-from infrastructure.demo import SimulatedTables
+from devtools.demo import SimulatedTables
+from infrastructure.entrypoints.cli.main import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
 

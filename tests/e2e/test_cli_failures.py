@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli import exit_codes
-from infrastructure.cli.main import main
+from infrastructure.entrypoints.cli import exit_codes
+from infrastructure.entrypoints.cli.main import main
 
 DOCUMENTED = {
     exit_codes.OK,
@@ -74,7 +74,7 @@ def test_an_unreachable_search_backend_is_one_line_within_seconds(
     env = {**os.environ, "STREAMFOLD_SEARCH": f"http://{REFUSED}"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "infrastructure.cli.main", *argv],
+        [sys.executable, "-m", "infrastructure.entrypoints.cli.main", *argv],
         env=env, cwd=embedded_home, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert time.monotonic() - started < 15  # three seconds of retries, and a loaded machine

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli.main import main
-from infrastructure.demo import SimulatedTables
+from devtools.demo import SimulatedTables
+from infrastructure.entrypoints.cli.main import main
 
 ADA = {"userId": "u-1", "email": "ada@example.com", "name": "Ada Lovelace", "plan": "pro",
        "country": "GB", "createdAt": "2024-01-01T00:00:00Z", "marketingOptIn": True}  # fmt: skip

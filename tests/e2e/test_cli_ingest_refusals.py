@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
-from infrastructure.demo import SimulatedTables
+from devtools.demo import SimulatedTables
+from infrastructure.entrypoints.cli.main import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
 USER = {"userId": "u-1", "email": "ada@example.com", "name": "Ada Lovelace", "plan": "pro",
@@ -158,7 +158,7 @@ def test_the_refusal_is_one_line_on_stderr_without_a_traceback(embedded_home: Pa
     path = FIXTURES / "sqs_event.json"
 
     finished = subprocess.run(
-        [sys.executable, "-m", "infrastructure.cli.main", "ingest", str(path)],
+        [sys.executable, "-m", "infrastructure.entrypoints.cli.main", "ingest", str(path)],
         env=environment,
         capture_output=True,
         text=True,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli import exit_codes
-from infrastructure.cli.main import main
-from infrastructure.cli.output import plural, utc_instant
-from infrastructure.embedded import EmbeddedSearchIndex
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.cli import exit_codes
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.entrypoints.cli.output import plural, utc_instant
 from tests.contract.query_contract import DATASET
 
 
@@ -62,6 +62,19 @@ def test_piped_highlights_keep_their_marks_on_one_row(
     header, first = rows_of(out)
     matched = first[header.index("matched")]
     assert "**Mountain**" in matched and "**lake**" in matched and "[bold]" not in matched
+
+
+def test_piped_search_says_in_a_comment_which_words_the_hits_matched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, every_word, _ = run(capsys, "search", "images", "mountain lake", "--no-fuzzy")
+    _, some_words, _ = run(capsys, "search", "images", "lake zzzqx", "--no-fuzzy")
+    _, no_text, _ = run(capsys, "search", "images", "")
+
+    assert "# matched all words" in every_word.splitlines()
+    caption = "# no result had every word; showing results with some of them"
+    assert caption in some_words.splitlines()
+    assert "matched" not in no_text and "every word" not in no_text
 
 
 def test_owner_facets_count_the_images_without_an_owner_so_they_add_up(

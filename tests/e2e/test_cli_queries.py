@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
-from infrastructure.embedded import EmbeddedSearchIndex
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.cli.main import main
 from tests.contract.query_contract import DATASET
 
 
@@ -161,7 +161,7 @@ def _free_port() -> int:
 def test_serve_answers_the_http_api_on_the_loopback_address(embedded_home: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "infrastructure.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "infrastructure.entrypoints.cli.main", "serve", "--port", str(port)],
         env={**os.environ, "STREAMFOLD_DATA_DIR": str(embedded_home / "data")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

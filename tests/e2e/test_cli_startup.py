@@ -17,7 +17,7 @@ HEAVY = ("opensearchpy", "tantivy", "pyarrow", "duckdb", "fastapi", "uvicorn", "
 
 PROBE = """
 import contextlib, io, json, sys
-from infrastructure.cli.main import main
+from infrastructure.entrypoints.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main(sys.argv[1:])
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))

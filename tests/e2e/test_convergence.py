@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from devtools.demo import CrmWorkload, kinesis_lambda_events
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, kinesis_lambda_events
 from infrastructure.settings import PostgresStore, Settings, SQLiteStore
 from tests.conftest import event_store_url
 from tests.e2e.documents import assert_same_documents, searchable_documents

@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 import pytest
 
+from devtools.demo.kinesis import to_kinesis_record
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
-from infrastructure.demo.kinesis import to_kinesis_record
 from infrastructure.settings import PostgresStore, Settings, SQLiteStore
 from tests.conftest import event_store_url
 from tests.e2e.documents import assert_same_documents, searchable_documents

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infrastructure import lambda_handlers
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.http import create_app
-from infrastructure.http.auth import BearerToken, NoAuthentication
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import BearerToken, NoAuthentication
 from projections.ports import SearchUnavailable
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET
@@ -101,6 +101,8 @@ EMPTY_RANGE = {"type": "range", "field": "like_count", "gte": 9, "lt": 3}
         ("/v1/images/search", {"filter": EMPTY_RANGE}, "filter"),
         ("/v1/images/search", {"query": {"match_all": {}}}, "query"),
         ("/v1/images/count", {"sort": []}, "sort"),
+        ("/v1/images/count", {"boosts": {"": 0}}, "boosts"),
+        ("/v1/images/search", {"boosts": {"title": 101.0}}, "boosts"),
         ("/v1/pets/search", {}, "path.kind"),
     ],
 )  # fmt: skip

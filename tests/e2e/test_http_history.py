@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.http import create_app
-from infrastructure.http.auth import NoAuthentication
-from infrastructure.http.limits import Limits
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import NoAuthentication
+from infrastructure.entrypoints.http.limits import Limits
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from tests.support.reference import expected_documents
 

@@ -19,10 +19,10 @@ from schemathesis.checks import CheckFunction
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.http import create_app
-from infrastructure.http.auth import BearerToken
-from infrastructure.http.limits import Limits
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import BearerToken
+from infrastructure.entrypoints.http.limits import Limits
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET
 

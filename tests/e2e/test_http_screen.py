@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.http import create_app
-from infrastructure.http.auth import BearerToken, NoAuthentication
-from infrastructure.http.ui import CONTENT_SECURITY_POLICY, STATIC_DIRECTORY
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import BearerToken, NoAuthentication
+from infrastructure.entrypoints.http.ui import CONTENT_SECURITY_POLICY, STATIC_DIRECTORY
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET
 
@@ -141,7 +141,7 @@ def test_every_screen_file_is_declared_as_package_data() -> None:
     """A wheel carries only the files the package-data patterns match."""
     root = Path(__file__).resolve().parents[2]
     config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    patterns = config["package-data"]["infrastructure.http.ui"]
+    patterns = config["package-data"]["infrastructure.entrypoints.http.ui"]
     package = STATIC_DIRECTORY.parent
 
     matched = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}

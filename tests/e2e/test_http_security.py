@@ -21,10 +21,10 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.http import create_app
-from infrastructure.http.auth import BearerToken
-from infrastructure.http.limits import Limits
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.entrypoints.http import create_app
+from infrastructure.entrypoints.http.auth import BearerToken
+from infrastructure.entrypoints.http.limits import Limits
 from infrastructure.settings import ConfigError, Settings
 from projections.search import SearchService
 from tests.contract.query_contract import DATASET

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.cli.main import main
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.export.destination import LocalDirectory
+from infrastructure.adapters.export.exporter import ParquetExport
+from infrastructure.adapters.sqlquery.render import as_table
+from infrastructure.adapters.sqlquery.workspace import SqlWorkspace
+from infrastructure.adapters.streams import parse_lambda_event
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.export.destination import LocalDirectory
-from infrastructure.export.exporter import ParquetExport
+from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import Settings
-from infrastructure.sqlquery.render import as_table
-from infrastructure.sqlquery.workspace import SqlWorkspace
-from infrastructure.streams import parse_lambda_event
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "sql.md"

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
 from infrastructure.settings import Settings
 from tests.chaos.worker import LambdaContext
 from tests.e2e.documents import searchable_documents

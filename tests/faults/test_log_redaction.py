@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
-from infrastructure.demo import SimulatedTables
 from infrastructure.settings import PostgresStore
 from tests.faults.pipeline import deliver
 from tests.support.fault_proxy import FaultProxy

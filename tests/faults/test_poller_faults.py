@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from devtools.demo import SimulatedTables
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
-from infrastructure.poller import PollSettings, ShardCheckpoints, StreamPoller
+from infrastructure.services.poller import PollSettings, ShardCheckpoints, StreamPoller
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings
 from tests.e2e.documents import searchable_documents
 from tests.faults.pipeline import user_item

@@ -15,15 +15,15 @@ from typing import Any
 import boto3
 import pytest
 
-from infrastructure import lambda_analytics
-from infrastructure.analytics.columns import ColumnMapping
-from infrastructure.analytics.importer import AnalyticsImport, ImportReport
-from infrastructure.cli.main import main
+from devtools.demo import CrmWorkload, SimulatedTables, lambda_events
+from infrastructure.adapters.eventstore.dead_letters import LetterStatus
+from infrastructure.adapters.export.destination import LocalDirectory
+from infrastructure.adapters.export.exporter import ParquetExport
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, SimulatedTables, lambda_events
-from infrastructure.eventstore.dead_letters import LetterStatus
-from infrastructure.export.destination import LocalDirectory
-from infrastructure.export.exporter import ParquetExport
+from infrastructure.entrypoints import lambda_analytics
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.analytics.columns import ColumnMapping
+from infrastructure.services.analytics.importer import AnalyticsImport, ImportReport
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.conftest import event_store_url

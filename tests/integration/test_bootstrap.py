@@ -11,8 +11,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from domain.kinds import TableKind
-from infrastructure.bootstrap import bootstrap, import_items
 from infrastructure.composition import Streamfold
+from infrastructure.services.bootstrap import bootstrap, import_items
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from tests.e2e.documents import assert_same_documents, searchable_documents
 from tests.support.fixtures import ReferenceTables

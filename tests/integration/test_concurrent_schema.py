@@ -11,10 +11,10 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
-from infrastructure.eventstore.dead_letters import DeadLetterStore
-from infrastructure.eventstore.projection_store import SqlProjectionStore
-from infrastructure.eventstore.store import EventStore
-from infrastructure.poller.checkpoints import ShardCheckpoints
+from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.store import EventStore
+from infrastructure.services.poller.checkpoints import ShardCheckpoints
 from infrastructure.settings import SQLiteStore
 
 ROUNDS = 10

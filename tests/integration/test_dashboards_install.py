@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infrastructure.cli.main import main
+from infrastructure.entrypoints.cli.main import main
 
 
 @dataclass

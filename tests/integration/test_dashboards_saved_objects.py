@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from infrastructure.dashboards.saved_objects import SAVED_OBJECTS_FILE, saved_objects
-from infrastructure.opensearch.mappings import index_body
-from infrastructure.opensearch.names import IndexNames
+from infrastructure.adapters.dashboards.saved_objects import SAVED_OBJECTS_FILE, saved_objects
+from infrastructure.adapters.opensearch.mappings import index_body
+from infrastructure.adapters.opensearch.names import IndexNames
 from projections.documents import DocumentKind
 
 SHIPPED = saved_objects()

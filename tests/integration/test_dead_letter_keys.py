@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
+from devtools.demo import SimulatedTables
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter, record_letter_id
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
-from infrastructure.eventstore.dead_letters import NewDeadLetter, record_letter_id
+from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from tests.conftest import event_store_url
 

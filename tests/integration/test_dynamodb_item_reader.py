@@ -10,7 +10,7 @@ from botocore.config import Config
 
 from domain.errors import ItemUnreadable
 from domain.kinds import TableKind
-from infrastructure.dynamodb_items import DynamoDBItemReader, SourceTableUnavailable
+from infrastructure.adapters.dynamodb_items import DynamoDBItemReader, SourceTableUnavailable
 from tests.support.fixtures import ReferenceTables
 from tests.support.moto_server import MotoEndpoint
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.embedded import search as embedded_search
-from infrastructure.embedded.schema import SCHEMA_VERSION
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.adapters.embedded import search as embedded_search
+from infrastructure.adapters.embedded.schema import SCHEMA_VERSION
 from projections.documents import DocumentChange
 from projections.ports import SearchUnavailable
 from projections.query import SearchRequest

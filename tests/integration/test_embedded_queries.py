@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infrastructure.embedded import EmbeddedSearchIndex
-from infrastructure.embedded.byte_order import strings_beyond
-from infrastructure.embedded.schema import kind_schema
+from infrastructure.adapters.embedded import EmbeddedSearchIndex
+from infrastructure.adapters.embedded.byte_order import strings_beyond
+from infrastructure.adapters.embedded.schema import kind_schema
 from projections.documents import DocumentChange
 from projections.search import SearchService
 from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract

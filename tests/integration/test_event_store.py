@@ -13,9 +13,13 @@ from domain.intake import ChangeIntake, PositionMove
 from domain.kinds import TableKind
 from domain.positions import ItemPosition
 from domain.users import User
-from infrastructure.eventstore.dead_letters import DeadLetterStore, LetterStatus, NewDeadLetter
-from infrastructure.eventstore.projection_store import SqlProjectionStore
-from infrastructure.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.adapters.eventstore.dead_letters import (
+    DeadLetterStore,
+    LetterStatus,
+    NewDeadLetter,
+)
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from projections.projector import DocumentProjector
@@ -79,7 +83,7 @@ def test_a_position_moved_by_someone_else_refuses_the_whole_write(store: EventSt
     ledger = EventSourcedItemLedger(store)
     ChangeIntake(ledger).record([user_change(1)])
     [user] = ledger.load([User.create_id("u-1")]).values()
-    user.change_plan("team")  # type: ignore[attr-defined]
+    user.change_plan("team")
     stale = PositionMove("users\x1fu-1", at(0), at(5))
     with pytest.raises(ConcurrentChange):
         ledger.record([user], [stale])
@@ -91,8 +95,8 @@ def test_two_writers_of_the_same_aggregate_version_conflict(store: EventStore) -
     ChangeIntake(ledger).record([user_change(1)])
     first = ledger.load([User.create_id("u-1")])[User.create_id("u-1")]
     second = ledger.load([User.create_id("u-1")])[User.create_id("u-1")]
-    first.change_plan("pro")  # type: ignore[attr-defined]
-    second.change_plan("team")  # type: ignore[attr-defined]
+    first.change_plan("pro")
+    second.change_plan("team")
     ledger.record([first], [])
     with pytest.raises(ConcurrentChange):
         ledger.record([second], [])

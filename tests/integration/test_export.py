@@ -19,12 +19,12 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
+from devtools.demo import CrmWorkload
+from infrastructure.adapters.export.checkpoint import ExportBusy, ExportCheckpoints
+from infrastructure.adapters.export.destination import LocalDirectory, S3Prefix, open_destination
+from infrastructure.adapters.export.exporter import ParquetExport
+from infrastructure.adapters.export.schema import DOCUMENTS, EVENTS, TIMESTAMP
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload
-from infrastructure.export.checkpoint import ExportBusy, ExportCheckpoints
-from infrastructure.export.destination import LocalDirectory, S3Prefix, open_destination
-from infrastructure.export.exporter import ParquetExport
-from infrastructure.export.schema import DOCUMENTS, EVENTS, TIMESTAMP
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.conftest import event_store_url
@@ -180,9 +180,9 @@ def test_deleted_documents_leave_the_export_and_changed_ones_are_replaced(
 KILLED_EXPORT = """
 import os, signal, sys
 from pathlib import Path
-from infrastructure.eventstore.store import EventStore
-from infrastructure.export.destination import LocalDirectory
-from infrastructure.export.exporter import ParquetExport
+from infrastructure.adapters.eventstore.store import EventStore
+from infrastructure.adapters.export.destination import LocalDirectory
+from infrastructure.adapters.export.exporter import ParquetExport
 from infrastructure.settings import Settings
 
 class DiesWhilePublishing(LocalDirectory):

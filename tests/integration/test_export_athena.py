@@ -12,12 +12,17 @@ import pyarrow.parquet as pq
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from devtools.demo import CrmWorkload
+from infrastructure.adapters.export.athena import (
+    columns,
+    create_table,
+    partition_column,
+    projection,
+)
+from infrastructure.adapters.export.destination import LocalDirectory
+from infrastructure.adapters.export.exporter import ParquetExport
+from infrastructure.adapters.export.schema import TABLES, TableLayout
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload
-from infrastructure.export.athena import columns, create_table, partition_column, projection
-from infrastructure.export.destination import LocalDirectory
-from infrastructure.export.exporter import ParquetExport
-from infrastructure.export.schema import TABLES, TableLayout
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from tests.support.exported import ingest
 
@@ -135,8 +140,8 @@ class LeftOut(importlib.abc.MetaPathFinder):
             raise ImportError(f"{name} is not in the Lambda package")
         return None
 sys.meta_path.insert(0, LeftOut())
-import infrastructure.lambda_analytics
-assert infrastructure.lambda_analytics.__file__.startswith(sys.argv[1])
+import infrastructure.entrypoints.lambda_analytics
+assert infrastructure.entrypoints.lambda_analytics.__file__.startswith(sys.argv[1])
 print("imported")
 """
 
@@ -180,7 +185,7 @@ def test_the_analytics_function_is_triggered_by_new_objects_with_least_privilege
         for statement in policy["PolicyDocument"]["Statement"]
     ]
 
-    assert function["Handler"] == "infrastructure.lambda_analytics.s3_import_handler"
+    assert function["Handler"] == "infrastructure.entrypoints.lambda_analytics.s3_import_handler"
     trigger = function["Events"]["FileDropped"]
     assert trigger["Type"] == "S3" and trigger["Properties"]["Events"] == "s3:ObjectCreated:*"
     assert trigger["Properties"]["Bucket"] == {"Ref": "AnalyticsBucket"}

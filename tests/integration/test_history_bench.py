@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infrastructure.benchmarks.history import measure_history
+from devtools.benchmarks.history import measure_history
 
 
 def test_the_history_benchmark_times_the_hot_user_and_both_ingestions() -> None:

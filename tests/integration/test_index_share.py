@@ -8,8 +8,8 @@ import orjson
 import pytest
 import tantivy
 
-from infrastructure.benchmarks.index_share import RecordingIndex, replay_in_tantivy
-from infrastructure.embedded.schema import ID
+from devtools.benchmarks.index_share import RecordingIndex, replay_in_tantivy
+from infrastructure.adapters.embedded.schema import ID
 from tests.contract.search_index_contract import USERS, deletion, numbered_users
 
 

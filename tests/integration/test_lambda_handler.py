@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
+from infrastructure.adapters.streams import parse_lambda_event
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
 from infrastructure.settings import Settings
-from infrastructure.streams import parse_lambda_event
 from projections.documents import DocumentKind
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"

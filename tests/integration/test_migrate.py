@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from osmem_server import OsmemServer
 
-from infrastructure.cli.main import main
+from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.migrations.lease import MigrationLeases, MigrationRunning
-from infrastructure.migrations.plan import Verdict
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.migrations.lease import MigrationLeases, MigrationRunning
+from infrastructure.services.migrations.plan import Verdict
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from projections.versions import projection_version

@@ -21,11 +21,10 @@ import tantivy
 from opensearchpy import OpenSearch
 from osmem_server import OsmemServer
 
-from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.embedded.aliases import AliasTable
-from infrastructure.embedded.catalog import ALIAS_FILE
-from infrastructure.embedded.schema import (
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.embedded.aliases import AliasTable
+from infrastructure.adapters.embedded.catalog import ALIAS_FILE
+from infrastructure.adapters.embedded.schema import (
     ABSENT,
     BODY,
     DELETED,
@@ -37,8 +36,9 @@ from infrastructure.embedded.schema import (
     FieldRole,
     kind_schema,
 )
-from infrastructure.migrations.embedded_definitions import record_version
-from infrastructure.opensearch.mappings import index_body, live_documents
+from infrastructure.adapters.index_definitions.embedded import record_version
+from infrastructure.adapters.opensearch.mappings import index_body, live_documents
+from infrastructure.composition import Streamfold
 from infrastructure.settings import (
     EmbeddedSearch,
     EventStoreTarget,

@@ -10,9 +10,9 @@ import pytest
 from opensearchpy import OpenSearch, RequestError
 from osmem_server import OsmemServer
 
-from infrastructure.cli.main import main
-from infrastructure.migrations.plan import Verdict
-from infrastructure.opensearch.mappings import index_body
+from infrastructure.adapters.opensearch.mappings import index_body
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.migrations.plan import Verdict
 from infrastructure.settings import SQLiteStore
 from projections.documents import DocumentKind
 from projections.versions import projection_version
@@ -111,7 +111,7 @@ def test_the_plan_finds_each_change_and_says_whether_it_fits_in_place(
 
 
 def test_the_plan_counts_what_a_rebuild_would_read_and_write(tmp_path: Path) -> None:
-    from infrastructure.demo import CrmWorkload, lambda_events
+    from devtools.demo import CrmWorkload, lambda_events
     from tests.integration.test_migrate_older_indices import ingest
 
     install = installation("embedded", SQLiteStore(tmp_path / "events.db"), tmp_path, None)

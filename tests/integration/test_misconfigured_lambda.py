@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
 from infrastructure.settings import ConfigError, Settings
 from projections.documents import DocumentKind
 from tests.e2e.test_http_api import api_gateway_event

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 
 from domain.kinds import TableKind
-from infrastructure.streams import parse_lambda_event
+from infrastructure.adapters.streams import parse_lambda_event
 from tests.support.delivery import (
     CALM,
     Turbulence,

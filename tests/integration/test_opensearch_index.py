@@ -22,10 +22,10 @@ import pytest
 from opensearchpy import OpenSearch, RequestError
 from osmem_server import OsmemServer
 
-from infrastructure.opensearch import OpenSearchIndex
-from infrastructure.opensearch import search as opensearch_search
-from infrastructure.opensearch.client import signing_region, signing_service, sigv4_auth
-from infrastructure.opensearch.mappings import SCHEMA_VERSION
+from infrastructure.adapters.opensearch import OpenSearchIndex
+from infrastructure.adapters.opensearch import search as opensearch_search
+from infrastructure.adapters.opensearch.client import signing_region, signing_service, sigv4_auth
+from infrastructure.adapters.opensearch.mappings import SCHEMA_VERSION
 from infrastructure.settings import ConfigError, OpenSearchTarget
 from projections.documents import DocumentChange
 from projections.ports import SearchUnavailable

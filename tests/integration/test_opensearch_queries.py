@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from osmem_server import OsmemServer
 
-from infrastructure.opensearch import OpenSearchIndex
+from infrastructure.adapters.opensearch import OpenSearchIndex
 from infrastructure.settings import OpenSearchTarget
 from projections.search import SearchService
 from tests.contract.multilingual_contract import MULTILINGUAL, MultilingualContract

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
+from devtools.demo import SimulatedTables
+from infrastructure.adapters.eventstore.dialects import dialect_for
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
-from infrastructure.eventstore.dialects import dialect_for
-from infrastructure.poller import PollSettings, ShardCheckpoints, StreamPoller
-from infrastructure.poller.checkpoints import Checkpoint
-from infrastructure.poller.shards import Shard, readable_shards
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.poller import PollSettings, ShardCheckpoints, StreamPoller
+from infrastructure.services.poller.checkpoints import Checkpoint
+from infrastructure.services.poller.shards import Shard, readable_shards
 from infrastructure.settings import (
     EmbeddedSearch,
     OpenSearchTarget,
@@ -221,7 +221,7 @@ def test_sigterm_stops_the_poller_cleanly_after_its_batch(
         "STREAMFOLD_POLL_IDLE_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "infrastructure.cli.main", "poll"]
+    command = [sys.executable, "-m", "infrastructure.entrypoints.cli.main", "poll"]
     process = subprocess.Popen(
         command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.eventstore.generations import SliceProgress
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.eventstore.generations import SliceProgress
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import (
@@ -133,7 +133,14 @@ def test_a_killed_rebuild_resumes_where_it_stopped(tmp_path: Path) -> None:
         "STREAMFOLD_EVENT_STORE": f"sqlite:///{tmp_path / 'events.db'}",
         "STREAMFOLD_SEARCH": f"embedded:///{tmp_path / 'index'}",
     }
-    command = [sys.executable, "-m", "infrastructure.cli.main", "rebuild", "--batch-size", "100"]
+    command = [
+        sys.executable,
+        "-m",
+        "infrastructure.entrypoints.cli.main",
+        "rebuild",
+        "--batch-size",
+        "100",
+    ]
     worker = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
     with Streamfold.from_settings(settings_in(tmp_path)) as app:
         deadline = time.monotonic() + 60

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from osmem_server import OsmemServer
 
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.eventstore.generations import SliceProgress
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
-from infrastructure.eventstore.generations import SliceProgress
-from infrastructure.rebuild import Rebuild
-from infrastructure.rebuilding.slices import Partition
+from infrastructure.services.rebuild import Rebuild
+from infrastructure.services.rebuilding.slices import Partition
 from infrastructure.settings import (
     EmbeddedSearch,
     OpenSearchTarget,
@@ -51,7 +51,7 @@ def ingest(app: Streamfold, events: list[dict[str, Any]]) -> None:
 
 
 def worker(environment: dict[str, str], partition: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "infrastructure.cli.main", "rebuild", "--json",
+    command = [sys.executable, "-m", "infrastructure.entrypoints.cli.main", "rebuild", "--json",
                "--partition", partition, "--batch-size", "40", "--wait", "120"]  # fmt: skip
     return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
 
@@ -159,7 +159,7 @@ def test_slices_hand_over_to_the_last_one_done_on_opensearch(opensearch_app: Str
 def test_local_workers_share_a_rebuild_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from infrastructure.cli.main import main
+    from infrastructure.entrypoints.cli.main import main
 
     workload = CrmWorkload(seed=25, users=30)
     settings = Settings(

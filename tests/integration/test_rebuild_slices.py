@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infrastructure.rebuilding.slices import (
+from infrastructure.services.rebuilding.slices import (
     Partition,
     PartitionError,
     bucket_range,

@@ -25,16 +25,16 @@ from opensearchpy import OpenSearch
 from osmem_server import OsmemServer
 
 from domain.kinds import TableKind
-from infrastructure.analytics.columns import ColumnMapping
-from infrastructure.analytics.importer import AnalyticsImport
-from infrastructure.bootstrap import bootstrap
+from infrastructure.adapters.eventstore.dead_letters import LetterStatus
+from infrastructure.adapters.opensearch.mappings import index_body
+from infrastructure.adapters.streams import parse_lambda_event
 from infrastructure.composition import Streamfold
-from infrastructure.eventstore.dead_letters import LetterStatus
-from infrastructure.opensearch.mappings import index_body
-from infrastructure.poller import ShardCheckpoints, StreamPoller
-from infrastructure.poller.poller import PollSettings
+from infrastructure.services.analytics.columns import ColumnMapping
+from infrastructure.services.analytics.importer import AnalyticsImport
+from infrastructure.services.bootstrap import bootstrap
+from infrastructure.services.poller import ShardCheckpoints, StreamPoller
+from infrastructure.services.poller.poller import PollSettings
 from infrastructure.settings import EmbeddedSearch, OpenSearchTarget, Settings, SQLiteStore
-from infrastructure.streams import parse_lambda_event
 from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentKind
 from tests.support.fixtures import ReferenceTables
 from tests.support.moto_server import read_stream_records

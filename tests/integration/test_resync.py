@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from osmem_server import OsmemServer
 
+from devtools.demo import CrmWorkload, lambda_events
 from domain.kinds import TableKind
-from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
+from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents

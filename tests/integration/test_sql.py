@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from infrastructure.cli.main import main
+from devtools.demo import CrmWorkload
+from infrastructure.adapters.export.destination import LocalDirectory
+from infrastructure.adapters.export.exporter import ParquetExport
+from infrastructure.adapters.sqlquery.workspace import SqlError, SqlWorkspace
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload
-from infrastructure.export.destination import LocalDirectory
-from infrastructure.export.exporter import ParquetExport
+from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
-from infrastructure.sqlquery.workspace import SqlError, SqlWorkspace
 from tests.support.exported import ingest, stored_documents
 
 

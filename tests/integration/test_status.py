@@ -11,12 +11,12 @@ from typing import Any, cast
 import pytest
 from freezegun import freeze_time
 
-from infrastructure.cli.main import main
+from devtools.demo import SimulatedTables
+from infrastructure.adapters.streams import parse_lambda_event
 from infrastructure.composition import Streamfold
-from infrastructure.demo import SimulatedTables
-from infrastructure.poller import ShardCheckpoints
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.poller import ShardCheckpoints
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
-from infrastructure.streams import parse_lambda_event
 from projections.documents import DocumentKind
 from tests.conftest import event_store_url
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from infrastructure.observability import metrics
+from infrastructure.services.observability import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "template.yaml"
@@ -172,7 +172,7 @@ class LeftOut(importlib.abc.MetaPathFinder):
             raise ImportError(f"{name} is not in the Lambda package")
         return None
 sys.meta_path.insert(0, LeftOut())
-import infrastructure, infrastructure.lambda_handlers, infrastructure.opensearch
+import infrastructure, infrastructure.lambda_handlers, infrastructure.adapters.opensearch
 assert infrastructure.__file__.startswith(sys.argv[1]), infrastructure.__file__
 print("imported")
 """
@@ -194,8 +194,10 @@ def test_the_lambda_package_runs_the_handlers_without_the_embedded_index_or_the_
 
     assert imported.stdout.strip() == "imported", imported.stderr
     assert (package / "infrastructure" / "lambda_handlers.py").exists()
-    for left_out in ("embedded", "cli", "demo", "benchmarks"):
+    assert (package / "infrastructure" / "adapters" / "opensearch").is_dir()
+    for left_out in ("adapters/embedded", "entrypoints/cli"):
         assert not (package / "infrastructure" / left_out).exists()
+    assert not (package / "devtools").exists()  # no demo workload, no benchmarks
 
 
 def test_the_lambda_requirements_leave_out_tantivy_and_rich() -> None:

@@ -21,8 +21,8 @@ from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.likes import Like
+from infrastructure.adapters.eventstore.item_positions import decoded
 from infrastructure.composition import Streamfold
-from infrastructure.eventstore.item_positions import decoded
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from domain.kinds import TableKind
-from infrastructure.cli.main import main
 from infrastructure.composition import Streamfold
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.table_documents import scan_documents
+from infrastructure.services.verify import EVENT_STORE, INDEX
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
-from infrastructure.table_documents import scan_documents
-from infrastructure.verify import EVENT_STORE, INDEX
 from projections.documents import DocumentChange, DocumentKind
 from tests.e2e.documents import assert_same_documents, searchable_documents
 from tests.support.fixtures import ReferenceTables

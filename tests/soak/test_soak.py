@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
+from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
-from infrastructure.demo import CrmWorkload, lambda_events
 from infrastructure.settings import PostgresStore, Settings
 from tests.chaos.figures import report_figures
 from tests.chaos.handler_processes import REPOSITORY, HandlerProcess

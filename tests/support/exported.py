@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from devtools.demo import lambda_events
 from domain.aggregate import SourceAggregate
 from infrastructure.composition import Streamfold
-from infrastructure.demo import lambda_events
 from projections.documents import DocumentKind
 
 BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

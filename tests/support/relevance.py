@@ -16,7 +16,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from infrastructure.demo.photos import image_content
+from devtools.demo.photos import image_content
 from projections.documents import DocumentChange, DocumentKind
 from projections.query.analysis import is_korean, tokens
 from projections.query.text import query_words

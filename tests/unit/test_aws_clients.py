@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infrastructure.aws_clients import aws_client, configured_region
+from infrastructure.adapters.aws_clients import aws_client, configured_region
 
 
 def test_aws_region_is_honoured_and_wins_over_aws_default_region() -> None:

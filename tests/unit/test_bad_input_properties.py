@@ -27,13 +27,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.demo import SimulatedTables, to_kinesis_records
 from domain.intake import ChangeIntake
 from domain.kinds import TableKind
-from infrastructure.demo import SimulatedTables, to_kinesis_records
-from infrastructure.eventstore.dead_letters import NewDeadLetter
-from infrastructure.ingestion import StreamIngestion
-from infrastructure.streams import parse_lambda_event
-from infrastructure.write_pipeline import WritePipeline
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from infrastructure.adapters.streams import parse_lambda_event
+from infrastructure.services.ingestion import StreamIngestion
+from infrastructure.services.write_pipeline import WritePipeline
 from projections.documents import DocumentChange, DocumentKind
 from projections.ports import (
     DeadLetters,

@@ -12,9 +12,7 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.items import parse_item
-from domain.kinds import TableKind
-from infrastructure.demo import (
+from devtools.demo import (
     CrmWorkload,
     SimulatedTables,
     decode_kinesis_data,
@@ -22,9 +20,11 @@ from infrastructure.demo import (
     lambda_events,
     to_kinesis_records,
 )
-from infrastructure.demo.item_size import item_size
-from infrastructure.demo.item_version import ItemVersion
-from infrastructure.streams import parse_lambda_event
+from devtools.demo.item_size import item_size
+from devtools.demo.item_version import ItemVersion
+from domain.items import parse_item
+from domain.kinds import TableKind
+from infrastructure.adapters.streams import parse_lambda_event
 from tests.support.replay import comparable, deserialized, tables_from_records
 
 TABLE_NAMES = {

@@ -29,7 +29,7 @@ from domain.likes import Like
 from domain.mappers import MAPPERS
 from domain.payments import Payment
 from domain.users import User
-from infrastructure.eventstore.store import SourceEventLog
+from infrastructure.adapters.eventstore.store import SourceEventLog
 
 AGGREGATES = (User, Image, Like, Payment, WebTraffic)
 SCHEMA_V1 = Path(__file__).parents[1] / "fixtures" / "events" / "schema_v1"

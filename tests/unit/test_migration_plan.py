@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 
-from infrastructure.migrations.definitions import FieldSpec, IndexDefinition, compare
-from infrastructure.migrations.embedded_definitions import definition_of_fields, wanted_definition
-from infrastructure.migrations.opensearch_definitions import additions, definition_of
-from infrastructure.migrations.plan import Verdict, judge
-from infrastructure.opensearch.mappings import index_body
+from infrastructure.adapters.index_definitions.definitions import (
+    FieldSpec,
+    IndexDefinition,
+    compare,
+)
+from infrastructure.adapters.index_definitions.embedded import (
+    definition_of_fields,
+    wanted_definition,
+)
+from infrastructure.adapters.index_definitions.opensearch import additions, definition_of
+from infrastructure.adapters.opensearch.mappings import index_body
+from infrastructure.services.migrations.plan import Verdict, judge
 from projections.documents import DocumentKind
 from projections.render import render_image_document, render_user_document
 from projections.state import ImageRow, UserRow, UserStats

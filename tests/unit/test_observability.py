@@ -14,10 +14,10 @@ import pytest
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics
 
+from devtools.demo import SimulatedTables
 from infrastructure import lambda_handlers
-from infrastructure.demo import SimulatedTables
-from infrastructure.ingestion import BatchOutcome
-from infrastructure.observability import BatchTelemetry
+from infrastructure.services.ingestion import BatchOutcome
+from infrastructure.services.observability import BatchTelemetry
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2024-01-01T00:00:00"
 
@@ -93,6 +93,7 @@ def test_metrics_are_published_in_embedded_metric_format_when_the_batch_ends(
         records=10,
         events_recorded=7,
         duplicates=2,
+        settled_by_read=3,
         dead_lettered=1,
         documents_written=6,
         stale_writes_rejected=1,
@@ -110,6 +111,7 @@ def test_metrics_are_published_in_embedded_metric_format_when_the_batch_ends(
         "RecordsIn": 10,
         "EventsRecorded": 7,
         "DuplicatesSkipped": 2,
+        "ChangesSettledByRead": 3,
         "DeadLetters": 1,
         "DocumentsWritten": 6,
         "StaleWritesRejected": 1,

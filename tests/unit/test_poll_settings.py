@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.poller import PollSettings
+from infrastructure.services.poller import PollSettings
 from infrastructure.settings import ConfigError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infrastructure.eventstore.recent_events import RecentEvents
+from infrastructure.adapters.eventstore.recent_events import RecentEvents
 
 
 def positions(recent: RecentEvents, after: int, limit: int = 10) -> list[int]:

@@ -12,7 +12,7 @@ from domain.positions import (
     StreamPosition,
     Transport,
 )
-from infrastructure.eventstore.item_positions import decoded, encoded
+from infrastructure.adapters.eventstore.item_positions import decoded, encoded
 
 NEWER, STALE, DUPLICATE, AMBIGUOUS = (
     Precedence.NEWER,

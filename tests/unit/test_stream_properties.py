@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.kinds import TableKind
-from infrastructure.streams import StreamRecord, parse_lambda_event
+from infrastructure.adapters.streams import StreamRecord, parse_lambda_event
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
 SAMPLE_RECORDS: list[dict[str, Any]] = [

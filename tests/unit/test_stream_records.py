@@ -17,8 +17,8 @@ from boto3.dynamodb.types import Binary
 from domain.changes import ChangeType, StreamPosition
 from domain.kinds import TableKind
 from domain.positions import CreationTime, Precedence, StreamOrigin, Transport
+from infrastructure.adapters.streams import MalformedEvent, StreamRecord, parse_lambda_event
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore, parse_tables
-from infrastructure.streams import MalformedEvent, StreamRecord, parse_lambda_event
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.kinds import TableKind
-from infrastructure.settings import ConfigError, Settings, parse_tables
+from infrastructure.settings import ConfigError, Settings, parse_tables, table_names
 
 # A spec that is wrong, and the one line that says what to do about it.
 REFUSED = {
@@ -99,3 +99,12 @@ def test_a_mapping_reads_only_the_tables_it_names() -> None:
     assert settings.kind_of_table("prod-users") is TableKind.USERS
     assert settings.kind_of_table("users") is None
     assert settings.kind_of_table("images") is None
+
+
+def test_each_kind_is_read_from_its_mapped_table_or_from_its_own_name_without_a_mapping() -> None:
+    mapping = {"prod-users": TableKind.USERS, "prod-images": TableKind.IMAGES}
+
+    assert table_names(mapping, [TableKind.IMAGES]) == {TableKind.IMAGES: "prod-images"}
+    assert table_names({}, [TableKind.LIKES]) == {TableKind.LIKES: "likes"}
+    with pytest.raises(ConfigError, match="names no table for likes: add likes=TABLE"):
+        table_names(mapping, [TableKind.USERS, TableKind.LIKES])

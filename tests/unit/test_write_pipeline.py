@@ -9,14 +9,15 @@ from typing import Any
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.intake import ChangeIntake
 from domain.kinds import TableKind
-from infrastructure.eventstore.dead_letters import NewDeadLetter
-from infrastructure.write_pipeline import IncomingChange, WritePipeline
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from infrastructure.services.write_pipeline import IncomingChange, WritePipeline
 from projections.documents import DocumentChange, DocumentKind
 from projections.ports import DeadLetters, DocumentFailure, WriteOutcome
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
-from tests.unit.fakes import FakeLedger, FakeProjectionStore
+from tests.unit.fakes import FakeLedger, FakeProjectionStore, FakeSourceTables
 from tests.unit.test_bad_input_properties import RecordingIndex
+from tests.unit.test_change_intake_across_streams import USER, on_kinesis
 
 
 class RefusingIndex(RecordingIndex):
@@ -117,3 +118,18 @@ def test_batches_recorded_apart_are_settled_once() -> None:
 
     assert {doc_id for _, doc_id in index.documents} == {"u-1", "u-2"}
     assert report.documents_written == 2
+
+
+def test_a_change_settled_by_reading_its_table_is_counted_in_the_report() -> None:
+    ledger, tables, store = FakeLedger(), FakeSourceTables(), FakeProjectionStore()
+    store.events = ledger.log
+    letters = KeptLetters(store)
+    sync = SearchSync(store, RefusingIndex(), letters)
+    pipeline = WritePipeline(ChangeIntake(ledger, tables), DocumentProjector(store), sync, letters)
+    tables.items[("prod-users", ("u-1",))] = {**USER, "plan": "team"}
+    letter = partial(NewDeadLetter, "kinesis", "prod-users", raw={})
+
+    first = pipeline.apply([IncomingChange(on_kinesis(5, "a", plan="pro"), None, letter)])
+    second = pipeline.apply([IncomingChange(on_kinesis(5, "b", plan="team"), None, letter)])
+
+    assert (first.settled_by_read, second.settled_by_read) == (0, 1)

@@ -1,0 +1,130 @@
+"""Stream records per second through the whole embedded pipeline, against the floor.
+
+The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
+turning its DynamoDB JSON into Python values with boto3's deserializer. The run also times
+tantivy alone on the same document writes (`index_share`): the part of the pipeline that
+belongs to the embedded backend itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from devtools.benchmarks.index_share import RecordingIndex, replay_in_tantivy
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.composition import Streamfold
+from infrastructure.heap import frozen_while_running
+from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
+from projections.documents import DocumentKind
+
+
+@dataclass
+class PipelineFigures:
+    records: int
+    batch_size: int
+    pipeline_seconds: float
+    floor_seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    documents: dict[str, int] = field(default_factory=dict)
+    # tantivy alone on the same writes: the kinds' schemas, and a minimal one (see index_share)
+    tantivy_seconds: float = 0.0
+    minimal_tantivy_seconds: float = 0.0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.pipeline_seconds
+
+    @property
+    def floor_records_per_second(self) -> float:
+        return self.records / self.floor_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline_seconds / self.floor_seconds
+
+
+def decode_floor(payloads: list[str]) -> float:
+    """Seconds to decode every payload and deserialize every record's DynamoDB JSON."""
+    deserializer = TypeDeserializer()
+    started = time.perf_counter()
+    for payload in payloads:
+        for record in json.loads(payload)["Records"]:
+            change = record["dynamodb"]
+            for image in ("Keys", "NewImage", "OldImage"):
+                if image in change:
+                    {k: deserializer.deserialize(v) for k, v in change[image].items()}
+    return time.perf_counter() - started
+
+
+def run_pipeline(
+    payloads: list[str], directory: Path, index: RecordingIndex | None = None
+) -> tuple[float, dict[str, float], Streamfold]:
+    settings = Settings(
+        event_store=SQLiteStore(directory / "events.db"),
+        search=EmbeddedSearch(directory / "index"),
+        tables={},
+        index_prefix="bench",
+    )
+    app = Streamfold.from_settings(settings, index)
+    stages: Counter[str] = Counter()
+    # As a Lambda container does once its composition root is built (`infrastructure.heap`).
+    with frozen_while_running():
+        started = time.perf_counter()
+        for payload in payloads:
+            outcome = app.ingestion.handle(json.loads(payload))
+            if outcome.failed:
+                raise RuntimeError(f"the benchmark batch failed: {outcome.error}")
+            stages.update(outcome.seconds)
+        return time.perf_counter() - started, dict(stages), app
+
+
+def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigures:
+    """Run a generated CRM workload through a fresh embedded pipeline in a temporary dir."""
+    workload = CrmWorkload(seed=seed, users=users)
+    payloads = [json.dumps(event) for event in lambda_events(workload.records, batch_size)]
+    records = len(workload.records)
+    # A consumer holds its batch, not the whole workload's records: kept alive, their
+    # millions of objects would make every full garbage collection of the run scan them.
+    del workload
+    gc.collect()
+    floor = min(decode_floor(payloads) for _ in range(3))
+    with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
+        recorder = RecordingIndex(Path(directory) / "index", "bench")
+        seconds, stages, app = run_pipeline(payloads, Path(directory), recorder)
+        try:
+            documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
+        finally:
+            app.close()
+        scratch = Path(directory)
+        tantivy = replay_in_tantivy(recorder.writes, scratch / "tantivy", minimal=False)
+        minimal = replay_in_tantivy(recorder.writes, scratch / "minimal", minimal=True)
+    return PipelineFigures(records, batch_size, seconds, floor, stages, documents, tantivy, minimal)
+
+
+def describe(figures: PipelineFigures) -> dict[str, Any]:
+    return {
+        "records": figures.records,
+        "batch_size": figures.batch_size,
+        "pipeline_records_per_second": round(figures.records_per_second),
+        "floor_records_per_second": round(figures.floor_records_per_second),
+        "pipeline_to_floor_ratio": round(figures.ratio, 2),
+        "tantivy_alone_records_per_second": round(figures.records / figures.tantivy_seconds),
+        "tantivy_alone_to_floor_ratio": round(figures.tantivy_seconds / figures.floor_seconds, 2),
+        "minimal_tantivy_records_per_second": round(
+            figures.records / figures.minimal_tantivy_seconds
+        ),
+        "minimal_tantivy_to_floor_ratio": round(
+            figures.minimal_tantivy_seconds / figures.floor_seconds, 2
+        ),
+        "stage_seconds": {k: round(v, 2) for k, v in figures.stage_seconds.items()},
+        "documents": figures.documents,
+    }

@@ -1,0 +1,423 @@
+"""The document projection's state, outbox and tracking, in the event-store database."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from infrastructure.adapters.eventstore.dialects import Cursor, Dialect, dialect_for
+from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
+from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJECTION_TABLES
+from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
+from infrastructure.adapters.eventstore.store import EventStore
+from projections.documents import DocumentChange, DocumentKind, fingerprint
+from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
+from projections.state import (
+    ImageRow,
+    Row,
+    StateTable,
+    UserRow,
+    UserStats,
+    WebAnalytics,
+)
+
+PROJECTION_NAME = "documents"
+
+
+def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
+    # Writers of the same document rows take their locks in one order: no deadlocks.
+    return sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
+
+
+def _dump(body: dict[str, Any] | None) -> str | None:
+    return None if body is None else orjson.dumps(body).decode()
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _user_row(record: Any) -> UserRow:
+    row: UserRow = STATE_TABLES[StateTable.USERS].row(record)
+    return row
+
+
+def _image_row(record: Any) -> ImageRow:
+    row: ImageRow = STATE_TABLES[StateTable.IMAGES].row(record)
+    return row
+
+
+class SqlProjectionSession(ProjectionSession):
+    keeps_feeds = True
+
+    def __init__(
+        self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
+    ) -> None:
+        self._store = store
+        self._dialect = dialect
+        self._cursor = cursor
+        self.generation = generation
+
+    def _sql(self, statement: str) -> str:
+        return self._dialect.sql(for_generation(statement, self.generation))
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self._cursor.execute(self._sql(statement), params)
+        return list(self._cursor.fetchall())
+
+    def position(self) -> int:
+        rows = self._query(
+            "SELECT position FROM streamfold_tracking WHERE projection = ?", (PROJECTION_NAME,)
+        )
+        return int(rows[0]["position"]) if rows else 0
+
+    def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
+        recent = self._store.recent.after(position, limit)
+        if recent:
+            return recent
+        notifications = self._store.recorder.select_notifications(start=position + 1, limit=limit)
+        mapper = self._store.event_log.mapper
+        return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+
+    def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
+        if not keys:
+            return {}
+        records = self._query(
+            f"SELECT * FROM {STATE_TABLES[table].name} WHERE aggregate_id {{any}}",
+            (self._dialect.values(keys),),
+        )
+        layout = STATE_TABLES[table]
+        return {record["aggregate_id"]: layout.row(record) for record in records}
+
+    def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
+        layout = STATE_TABLES[table]
+        name, columns = layout.name, layout.columns
+        ordered = sorted(rows.items())
+        deletes = [key for key, row in ordered if row is None]
+        upserts = [(key, *layout.values(row)) for key, row in ordered if row is not None]
+        if deletes:
+            self._cursor.execute(
+                self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
+                (self._dialect.values(deletes),),
+            )
+        if upserts:
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
+            placeholders = ", ".join("?" * (len(columns) + 1))
+            self._cursor.executemany(
+                self._sql(
+                    f"INSERT INTO {name} (aggregate_id, {', '.join(columns)}) "
+                    f"VALUES ({placeholders}) "
+                    f"ON CONFLICT (aggregate_id) DO UPDATE SET {assignments}"
+                ),
+                upserts,
+            )
+
+    def images_owned_by(self, user_ids: Collection[str]) -> set[str]:
+        if not user_ids:
+            return set()
+        records = self._query(
+            "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}",
+            (self._dialect.values(user_ids),),
+        )
+        return {record["image_id"] for record in records}
+
+    def owners_of(self, image_ids: Collection[str]) -> dict[str, str]:
+        if not image_ids:
+            return {}
+        records = self._query(
+            "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}",
+            (self._dialect.values(image_ids),),
+        )
+        return {record["image_id"]: record["owner_id"] for record in records}
+
+    def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
+        if not image_ids:
+            return {}
+        likes: dict[str, set[str]] = {}
+        for record in self._query(
+            "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}",
+            (self._dialect.values(image_ids),),
+        ):
+            likes.setdefault(record["image_id"], set()).add(record["aggregate_id"])
+        return likes
+
+    def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
+        if not feeds:
+            return
+        # Sorted: concurrent writers of the same rows take their locks in one order.
+        self._cursor.executemany(
+            self._dialect.sql(
+                "INSERT INTO streamfold_document_feeds (kind, doc_id, aggregate_id)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
+        )
+
+    def _users(self, user_ids: Collection[str]) -> dict[str, UserRow]:
+        if not user_ids:
+            return {}
+        records = self._query(
+            "SELECT * FROM streamfold_user_state WHERE user_id {any}",
+            (self._dialect.values(user_ids),),
+        )
+        return {record["user_id"]: _user_row(record) for record in records}
+
+    def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
+        if not user_ids:
+            return {}
+        ids = (self._dialect.values(user_ids),)
+        rows = self._users(user_ids)
+        uploads = {
+            r["owner_id"]: (int(r["n"]), r["latest"])
+            for r in self._query(
+                "SELECT i.owner_id, MAX(i.created_at) AS latest, MAX(c.n) AS n "
+                "FROM streamfold_image_state i JOIN ("
+                " SELECT owner_id, MAX(uploaded_instant) AS newest, COUNT(*) AS n"
+                " FROM streamfold_image_state WHERE owner_id {any} GROUP BY owner_id"
+                ") c ON c.owner_id = i.owner_id AND c.newest = i.uploaded_instant "
+                "GROUP BY i.owner_id",
+                ids,
+            )
+        }
+        received = self._counts(
+            "SELECT i.owner_id AS id, COUNT(*) AS n FROM streamfold_like_state l "
+            "JOIN streamfold_image_state i ON i.image_id = l.image_id "
+            "WHERE i.owner_id {any} GROUP BY i.owner_id",
+            ids,
+        )
+        given = self._counts(
+            "SELECT user_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+            "WHERE user_id {any} GROUP BY user_id",
+            ids,
+        )
+        paid = {
+            r["user_id"]: (int(r["total"]), int(r["n"]))
+            for r in self._query(
+                "SELECT user_id, SUM(amount_cents) AS total, COUNT(*) AS n "
+                "FROM streamfold_payment_state WHERE status = 'paid' AND user_id {any} "
+                "GROUP BY user_id",
+                ids,
+            )
+        }
+        analytics = self._web_analytics(ids)
+        views = {}
+        for user_id in user_ids:
+            image_count, last_upload = uploads.get(user_id, (0, None))
+            total, payments = paid.get(user_id, (0, 0))
+            stats = UserStats(
+                image_count=image_count,
+                likes_received=received.get(user_id, 0),
+                likes_given=given.get(user_id, 0),
+                last_upload_at=last_upload,
+                lifetime_value_cents=total,
+                payment_count=payments,
+                analytics=analytics.get(user_id),
+            )
+            views[user_id] = (rows.get(user_id), stats)
+        return views
+
+    def _web_analytics(self, ids: Sequence[Any]) -> dict[str, WebAnalytics]:
+        totals = self._query(
+            "SELECT user_id, SUM(sessions) AS sessions, SUM(pageviews) AS pageviews,"
+            " MIN(visited_on) AS first_on, MAX(visited_on) AS last_on"
+            " FROM streamfold_analytics_state WHERE user_id {any} GROUP BY user_id",
+            ids,
+        )
+        if not totals:
+            return {}
+        # The first row of each user: no other row of that user is earlier by (day, source).
+        first = {
+            r["user_id"]: (r["source"], r["medium"])
+            for r in self._query(
+                "SELECT a.user_id, a.source, a.medium FROM streamfold_analytics_state a"
+                " WHERE a.user_id {any} AND NOT EXISTS ("
+                " SELECT 1 FROM streamfold_analytics_state b WHERE b.user_id = a.user_id"
+                " AND (b.visited_on < a.visited_on"
+                " OR (b.visited_on = a.visited_on AND b.source < a.source)))",
+                ids,
+            )
+        }
+        return {
+            r["user_id"]: WebAnalytics(
+                sessions=int(r["sessions"]),
+                pageviews=int(r["pageviews"]),
+                first_visit_on=r["first_on"],
+                last_visit_on=r["last_on"],
+                first_source=first[r["user_id"]][0],
+                first_medium=first[r["user_id"]][1],
+            )
+            for r in totals
+        }
+
+    def _counts(self, statement: str, params: Sequence[Any]) -> dict[str, int]:
+        return {r["id"]: int(r["n"]) for r in self._query(statement, params)}
+
+    def image_views(
+        self, image_ids: Collection[str]
+    ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
+        if not image_ids:
+            return {}
+        ids = (self._dialect.values(image_ids),)
+        rows = {
+            r["image_id"]: _image_row(r)
+            for r in self._query("SELECT * FROM streamfold_image_state WHERE image_id {any}", ids)
+        }
+        likes = self._counts(
+            "SELECT image_id AS id, COUNT(*) AS n FROM streamfold_like_state "
+            "WHERE image_id {any} GROUP BY image_id",
+            ids,
+        )
+        owners = self._users({row.owner_id for row in rows.values()})
+        views: dict[str, tuple[ImageRow | None, int, UserRow | None]] = {}
+        for image_id in image_ids:
+            row = rows.get(image_id)
+            owner = owners.get(row.owner_id) if row is not None else None
+            views[image_id] = (row, likes.get(image_id, 0), owner)
+        return views
+
+    def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
+        if not doc_ids:
+            return {}
+        records = self._query(
+            "SELECT doc_id, fingerprint FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
+            (kind.value, self._dialect.values(doc_ids)),
+        )
+        return {r["doc_id"]: r["fingerprint"] for r in records}
+
+    def save_documents(self, changes: Sequence[DocumentChange]) -> None:
+        if not changes:
+            return
+        self._cursor.executemany(
+            self._sql(
+                "INSERT INTO streamfold_documents (kind, doc_id, version, body, fingerprint) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, doc_id) DO UPDATE SET"
+                " version = excluded.version, body = excluded.body,"
+                " fingerprint = excluded.fingerprint"
+            ),
+            [
+                (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
+                for c in _in_lock_order(changes)
+            ],
+        )
+
+    def advance(self, position: int) -> None:
+        self._cursor.execute(
+            self._sql(
+                "INSERT INTO streamfold_tracking (projection, position) VALUES (?, ?) "
+                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
+            ),
+            (PROJECTION_NAME, position),
+        )
+
+
+class SqlProjectionStore(ProjectionStore):
+    """The projection store on the event store's own database (SQLite or PostgreSQL).
+
+    Without ``generation`` it follows the live generation (what the handlers use); with
+    one, it works on that generation alone, under a lock of its own (what a rebuild uses).
+    """
+
+    def __init__(self, store: EventStore, generation: int | None = None) -> None:
+        self._store = store
+        self._dialect = dialect_for(store)
+        self._fixed = generation
+        with self._store.reachable():
+            self.registry = GenerationRegistry(self._dialect)
+            with self._dialect.transaction() as cursor:
+                self._dialect.begin_writing(cursor)  # before reading which tables to create
+                self.create_tables(cursor, generation or self.registry.live_number(cursor))
+                self._dialect.create_tables(cursor, DOCUMENT_FEED_TABLES)
+
+    def create_tables(self, cursor: Cursor, generation: int) -> None:
+        statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
+        self._dialect.create_tables(cursor, statements)
+        add_declared_columns(self._dialect, cursor, generation)
+
+    def generation(self, cursor: Cursor) -> int:
+        return self._fixed if self._fixed is not None else self.registry.live_number(cursor)
+
+    @contextmanager
+    def session(self) -> Iterator[ProjectionSession]:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            if self._fixed is None:
+                self._dialect.lock_projection(cursor)
+            else:
+                self._dialect.lock_projection(cursor, f"generation-{self._fixed}")
+            yield self.session_on(cursor, self.generation(cursor))
+
+    @contextmanager
+    def locked_live(self) -> Iterator[Cursor]:
+        """A transaction holding the live projection's lock, for switching generations."""
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            self._dialect.lock_projection(cursor)
+            yield cursor
+
+    def session_on(self, cursor: Cursor, generation: int) -> SqlProjectionSession:
+        return SqlProjectionSession(self._store, self._dialect, cursor, generation)
+
+    def head(self) -> int:
+        return self._store.head()
+
+    def pending_documents(self, limit: int) -> list[DocumentChange]:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            return self.pending_on(cursor, self.generation(cursor), limit)
+
+    def pending_on(self, cursor: Cursor, generation: int, limit: int) -> list[DocumentChange]:
+        cursor.execute(
+            self._dialect.sql(
+                for_generation(
+                    "SELECT kind, doc_id, version, body FROM streamfold_documents "
+                    "WHERE version > synced_version ORDER BY version LIMIT ?",
+                    generation,
+                )
+            ),
+            (limit,),
+        )
+        return [
+            DocumentChange(
+                DocumentKind(r["kind"]), r["doc_id"], int(r["version"]), _load(r["body"])
+            )
+            for r in cursor.fetchall()
+        ]
+
+    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
+        if not changes:
+            return
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            self._dialect.begin_writing(cursor)
+            self.mark_synced_on(cursor, self.generation(cursor), changes)
+
+    def mark_synced_on(
+        self, cursor: Cursor, generation: int, changes: Sequence[DocumentChange]
+    ) -> None:
+        cursor.executemany(
+            self._dialect.sql(
+                for_generation(
+                    "UPDATE streamfold_documents SET synced_version = ? "
+                    "WHERE kind = ? AND doc_id = ? AND synced_version < ?",
+                    generation,
+                )
+            ),
+            [(c.version, c.kind.value, c.doc_id, c.version) for c in _in_lock_order(changes)],
+        )
+
+    def documents_page(self, kind: DocumentKind, after_id: str, limit: int) -> list[DocumentChange]:
+        """Rendered documents of a kind (tombstones included) in id order, for verify."""
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    for_generation(
+                        "SELECT doc_id, version, body FROM streamfold_documents"
+                        " WHERE kind = ? AND doc_id > ? ORDER BY doc_id LIMIT ?",
+                        self.generation(cursor),
+                    )
+                ),
+                (kind.value, after_id, limit),
+            )
+            records = cursor.fetchall()
+        return [
+            DocumentChange(kind, r["doc_id"], int(r["version"]), _load(r["body"])) for r in records
+        ]

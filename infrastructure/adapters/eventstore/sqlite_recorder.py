@@ -1,0 +1,86 @@
+"""SQLite recorder that also moves per-item stream positions in the events' transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from domain.intake import PositionMove
+from domain.positions import ItemPosition
+from infrastructure.adapters.eventstore.item_positions import decoded, encoded
+
+ITEM_POSITIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS streamfold_item_positions ("
+    "item_key TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID"
+)
+
+
+class SQLiteSourceRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), ITEM_POSITIONS_DDL]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        moves: Sequence[PositionMove] = kwargs.get("position_moves", ())
+        for move in sorted(moves, key=lambda m: m.item_key):
+            if move.expected is None:
+                c.execute(
+                    "INSERT INTO streamfold_item_positions VALUES (?, ?) "
+                    "ON CONFLICT (item_key) DO NOTHING",
+                    (move.item_key, encoded(move.position)),
+                )
+            else:
+                c.execute(
+                    "UPDATE streamfold_item_positions SET position = ? "
+                    "WHERE item_key = ? AND position = ?",
+                    (encoded(move.position), move.item_key, encoded(move.expected)),
+                )
+            if c.sqlite_cursor.rowcount != 1:
+                raise IntegrityError(f"stream position of {move.item_key!r} moved concurrently")
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT item_key, position FROM streamfold_item_positions "
+                "WHERE item_key IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(item_keys)),),
+            )
+            return {row[0]: decoded(row[1]) for row in c.fetchall()}
+
+    def select_events_of(self, originator_ids: Collection[UUID]) -> list[StoredEvent]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY originator_id, originator_version",
+                (json.dumps([i.hex for i in originator_ids]),),
+            )
+            return [StoredEvent(UUID(row[0]), row[1], row[2], row[3]) for row in c.fetchall()]
+
+    def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
+        """Every event of these aggregates (ids in hex) with its position, in global order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                (json.dumps(list(originator_ids)),),
+            )
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=UUID(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=row[4],
+                )
+                for row in c.fetchall()
+            ]

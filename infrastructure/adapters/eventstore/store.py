@@ -1,0 +1,245 @@
+"""The event store: an eventsourcing application on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+import psycopg
+import psycopg.errors
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    Transcoder,
+)
+
+from domain.aggregate import SourceAggregate
+from domain.errors import ConcurrentChange, TransientFailure
+from domain.intake import ItemLedger, PositionMove
+from domain.positions import ItemPosition
+from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
+from infrastructure.adapters.eventstore.recent_events import RecentEvents
+from infrastructure.adapters.eventstore.transcoder import OrjsonTranscoder
+from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
+
+# Named, not imported: the stream handler on PostgreSQL never loads the SQLite recorder.
+_SQLITE_FACTORY = "infrastructure.adapters.eventstore.sqlite_factory:TunedSQLiteFactory"
+
+if TYPE_CHECKING:  # loaded by eventsourcing only when the store is SQLite
+    from infrastructure.adapters.eventstore.sqlite_recorder import SQLiteSourceRecorder
+
+_QUERY_CHUNK = 5000
+
+
+class EventStoreUnavailable(TransientFailure):
+    """The event-store database cannot be reached or is overloaded."""
+
+
+class SourceEventLog(Application[UUID]):
+    """The domain events of every source item, in one global order."""
+
+    name = "streamfold"
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+
+def application_environment(target: EventStoreTarget) -> dict[str, str]:
+    if isinstance(target, SQLiteStore):
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": _SQLITE_FACTORY,
+            "SQLITE_DBNAME": str(target.path),
+            "SQLITE_LOCK_TIMEOUT": "60",
+            "APPLICATION_RECORDER_TOPIC": (
+                "infrastructure.adapters.eventstore.sqlite_recorder:SQLiteSourceRecorder"
+            ),
+        }
+    return {
+        "PERSISTENCE_MODULE": (
+            "infrastructure.adapters.eventstore.postgres_deadline:DeadlineBoundPostgresFactory"
+        ),
+        "POSTGRES_DBNAME": target.dbname,
+        "POSTGRES_HOST": target.host,
+        "POSTGRES_PORT": str(target.port),
+        "POSTGRES_USER": target.user,
+        "POSTGRES_PASSWORD": target.password,
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        # Pooled connections outlive a database restart or a network cut; checking one
+        # before use means the first batch after an outage succeeds instead of failing.
+        "POSTGRES_PRE_PING": "y",
+        "APPLICATION_RECORDER_TOPIC": (
+            "infrastructure.adapters.eventstore.postgres_recorder:PostgresSourceRecorder"
+        ),
+    }
+
+
+_SCHEMA_LOCK_KEY = 0x5F_5C4E  # the same key as the dialects' DDL lock
+
+
+@contextmanager
+def schema_lock(target: EventStoreTarget) -> Iterator[None]:
+    """Serialize schema creation across processes.
+
+    PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe against a concurrent twin: two
+    cold Lambda containers can both fail on the catalog's unique index. SQLite serializes
+    DDL by its write lock already.
+    """
+    if not isinstance(target, PostgresStore):
+        yield
+        return
+    try:
+        connection = psycopg.connect(
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password,
+            dbname=target.dbname,
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except psycopg.Error as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EventStoreUnavailable(
+            f"cannot reach the event store {target.describe()}: {message}"
+        ) from None
+    with connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
+
+
+class EventStore:
+    """Opens the event store named by a target and gives access to its parts."""
+
+    def __init__(self, target: EventStoreTarget) -> None:
+        self.target = target
+        try:
+            with schema_lock(target):
+                self.event_log = SourceEventLog(env=application_environment(target))
+        except (InterfaceError, OperationalError) as error:
+            raise EventStoreUnavailable(self._unreachable(error)) from None
+        self.recorder = cast(
+            "SQLiteSourceRecorder | PostgresSourceRecorder", self.event_log.recorder
+        )
+        self.recent = RecentEvents()
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.target, PostgresStore)
+
+    def describe(self) -> str:
+        if isinstance(self.target, PostgresStore):
+            return self.target.describe()
+        return f"sqlite:///{self.target.path}"
+
+    def _unreachable(self, error: Exception) -> str:
+        return f"cannot reach the event store {self.describe()}: {str(error).splitlines()[0]}"
+
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Turns the driver's connection-level errors into `EventStoreUnavailable`.
+
+        A database that is down, stalled or out of connections is a transient failure:
+        the caller retries (a Lambda batch reports its records for retry). Errors that
+        retrying cannot fix (integrity, programming) pass through as they are.
+        """
+        try:
+            yield
+        except (InterfaceError, OperationalError) as error:
+            raise EventStoreUnavailable(self._unreachable(error)) from None
+
+    def head(self) -> int:
+        with self.reachable():
+            return self.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        self.event_log.close()
+
+
+class EventSourcedItemLedger(ItemLedger):
+    """The intake's port onto the event store."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+        keys = list(item_keys)
+        found: dict[str, ItemPosition] = {}
+        with _transient(self._store):
+            for start in range(0, len(keys), _QUERY_CHUNK):
+                found.update(
+                    self._store.recorder.select_positions(keys[start : start + _QUERY_CHUNK])
+                )
+        return found
+
+    def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
+        id_list = list(ids)
+        by_id: dict[UUID, list[Any]] = defaultdict(list)
+        mapper = self._store.event_log.mapper
+        with _transient(self._store):
+            for start in range(0, len(id_list), _QUERY_CHUNK):
+                for stored in self._store.recorder.select_events_of(
+                    id_list[start : start + _QUERY_CHUNK]
+                ):
+                    by_id[UUID(str(stored.originator_id))].append(mapper.to_domain_event(stored))
+        aggregates: dict[UUID, SourceAggregate] = {}
+        for aggregate_id, events in by_id.items():
+            aggregate = None
+            for event in events:
+                aggregate = event.mutate(aggregate)
+            aggregates[aggregate_id] = cast(SourceAggregate, aggregate)
+        return aggregates
+
+    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+        if not aggregates and not moves:
+            return
+        with _transient(self._store):
+            # The event store's put() rather than save(): save() checks every object
+            # against runtime protocols, which costs more than the rest of the write.
+            events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+            try:
+                recordings = self._store.event_log.events.put(events, position_moves=moves)
+            except IntegrityError as conflict:
+                raise ConcurrentChange(str(conflict)) from None
+            except OperationalError as error:
+                if _is_deadlock(error):
+                    raise ConcurrentChange(str(error)) from None
+                raise
+        self._store.recent.add((r.notification.id, r.domain_event) for r in recordings)
+
+
+def _is_deadlock(error: Exception) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, psycopg.errors.DeadlockDetected) or "deadlock detected" in str(error)
+
+
+class _transient:
+    """Turns connection-level database errors into EventStoreUnavailable."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, _: Any
+    ) -> None:
+        if isinstance(exc, InterfaceError | OperationalError) or (
+            isinstance(exc, PersistenceError) and not isinstance(exc, IntegrityError)
+        ):
+            raise EventStoreUnavailable(self._store._unreachable(exc)) from None

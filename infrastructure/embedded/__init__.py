@@ -1,5 +1,0 @@
-"""The embedded search backend: tantivy indexes on local disk, one per document kind."""
-
-from infrastructure.embedded.index import EmbeddedSearchIndex
-
-__all__ = ["EmbeddedSearchIndex"]

@@ -1,0 +1,81 @@
+"""Stream records through the write pipeline: what a Lambda batch or a poller page does."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from domain.errors import ConcurrentChange, TransientFailure
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from infrastructure.adapters.streams import StreamRecord, parse_lambda_event
+from infrastructure.adapters.streams.change_records import KindOfTable
+from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
+
+logger = logging.getLogger("streamfold.ingestion")
+
+
+@dataclass
+class BatchOutcome(PipelineReport):
+    """What one batch did; ``failed`` names the records to deliver again, by item identifier."""
+
+    failed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+class StreamIngestion:
+    """Applies one batch of stream records; success means searchable.
+
+    Bad records go to the dead-letter store and the rest of the batch goes on. A
+    transient failure (database or search backend unreachable) reports every record of
+    the batch as failed, so it is delivered again; since every step is idempotent, the
+    records that had already been applied then change nothing.
+
+    >>> outcome = ingestion.handle({"Records": [...]})
+    >>> outcome.failed
+    []
+    """
+
+    def __init__(self, pipeline: WritePipeline, kind_of_table: KindOfTable) -> None:
+        self._pipeline = pipeline
+        self.kind_of_table = kind_of_table  # the table names the transports' parsers map
+
+    def handle(self, event: Mapping[str, Any]) -> BatchOutcome:
+        """Parse a Lambda stream event (either shape) and apply its records."""
+        started = time.perf_counter()
+        records = parse_lambda_event(event, self.kind_of_table)
+        parsed = time.perf_counter() - started
+        outcome = self.apply(records)
+        outcome.seconds["parse"] = parsed
+        return outcome
+
+    def apply(self, records: Sequence[StreamRecord]) -> BatchOutcome:
+        """Apply parsed records; a transient failure fails every one of them."""
+        try:
+            report = self._pipeline.apply([_incoming(record) for record in records])
+        except (TransientFailure, ConcurrentChange) as failure:
+            return _retried(records, str(failure))
+        except Exception as error:
+            logger.exception("unexpected error while processing a batch")
+            return _retried(records, f"unexpected error: {type(error).__name__}: {error}")
+        return BatchOutcome(**vars(report))
+
+
+def _retried(records: Sequence[StreamRecord], reason: str) -> BatchOutcome:
+    logger.warning("batch of %d records will be retried: %s", len(records), reason)
+    return BatchOutcome(
+        records=len(records), failed=[r.item_identifier for r in records], error=reason
+    )
+
+
+def _incoming(record: StreamRecord) -> IncomingChange:
+    return IncomingChange(record.change, record.error, partial(_record_letter, record))
+
+
+def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
+    """The dead letter of a stream record: the record as received, and the reason."""
+    raw = dict(record.raw) if isinstance(record.raw, Mapping) else {"record": record.raw}
+    return NewDeadLetter(record.source, record.table_name, reason, raw)

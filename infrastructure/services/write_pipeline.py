@@ -1,0 +1,154 @@
+"""The one write pipeline: record changes, dead-letter the refused, catch up, flush.
+
+Every command that changes documents applies its changes here (the stream handler,
+``ingest``, ``poll``, ``bootstrap``, the analytics import, resync's reconcile), so the
+rules of a write live in one place: a record that cannot become a change and a change
+the domain rejects go to the dead-letter store, the projection folds every recorded
+event, and the search sync writes the rendered documents (dead-lettering those the
+backend refuses for good). On return the changes are searchable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from domain.changes import SourceChange
+from domain.intake import ChangeIntake
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from projections.projector import DocumentProjector
+from projections.sync import SearchSync, SyncReport
+
+Letter = Callable[[str], NewDeadLetter]  # the record as a dead letter, given the reason
+
+
+class RecordLetters(Protocol):
+    """Where records that fail for good are kept (the dead-letter store)."""
+
+    def put(self, letters: Sequence[NewDeadLetter]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingChange:
+    """A parsed record: the change it carries (or why it carries none), and its letter.
+
+    Exactly one of ``change`` and ``error`` is set. ``letter`` builds the record's dead
+    letter from a reason, so each transport keeps its own raw record and letter id.
+    """
+
+    change: SourceChange | None
+    error: str | None
+    letter: Letter
+
+
+@dataclass
+class PipelineReport:
+    records: int = 0
+    events_recorded: int = 0
+    duplicates: int = 0  # changes at or behind their item's position
+    settled_by_read: int = 0  # changes of unknown order, applied as their table holds them
+    dead_lettered: int = 0  # records, rejected changes and refused documents
+    documents_written: int = 0
+    stale_writes_rejected: int = 0
+    lag_seconds: float | None = None  # from the oldest change's time to its recording
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per stage
+
+    def synced(self, report: SyncReport) -> None:
+        self.documents_written += report.written
+        self.stale_writes_rejected += report.stale_writes_rejected
+        self.dead_lettered += len(report.dead_lettered)
+
+
+class WritePipeline:
+    """Applies changes end to end; what fails for good is dead-lettered, never dropped.
+
+    >>> report = pipeline.apply([IncomingChange(change, None, letter_of_record)])
+    >>> report.events_recorded, report.dead_lettered
+    (3, 0)
+
+    A command that records many batches settles once at the end:
+
+    >>> for batch in batches:
+    ...     pipeline.record(batch, report)
+    >>> pipeline.settle(report)
+    """
+
+    def __init__(
+        self,
+        intake: ChangeIntake,
+        projector: DocumentProjector,
+        sync: SearchSync,
+        dead_letters: RecordLetters,
+    ) -> None:
+        self._intake = intake
+        self._projector = projector
+        self._sync = sync
+        self._dead_letters = dead_letters
+
+    def apply(self, records: Sequence[IncomingChange]) -> PipelineReport:
+        """Record, catch up and flush one batch; on return it is searchable."""
+        report = PipelineReport()
+        self.record(records, report)
+        self.settle(report)
+        return report
+
+    def record(self, records: Sequence[IncomingChange], report: PipelineReport) -> None:
+        """Record the batch's events; dead-letter what cannot be parsed or is rejected."""
+        clock = _StageClock(report.seconds)
+        letters = [r.letter(r.error or "") for r in records if r.change is None]
+        changes = [r.change for r in records if r.change is not None]
+        outcome = self._intake.record(changes)
+        letters += [r.letter(reason) for r, reason in _rejected(records, outcome.rejected)]
+        self._dead_letters.put(letters)
+        clock.lap("intake")
+        report.records += len(records)
+        report.events_recorded += outcome.events_recorded
+        report.duplicates += len(outcome.duplicates)
+        report.settled_by_read += len(outcome.settled)
+        report.dead_lettered += len(letters)
+        lag = _lag(changes)
+        if lag is not None:
+            report.lag_seconds = max(lag, report.lag_seconds or 0.0)
+
+    def settle(self, report: PipelineReport) -> None:
+        """Fold every recorded event and write the documents it rendered."""
+        clock = _StageClock(report.seconds)
+        self._projector.catch_up()
+        clock.lap("projection")
+        report.synced(self._sync.flush())
+        clock.lap("search")
+
+
+def _rejected(
+    records: Sequence[IncomingChange], rejected: Sequence[tuple[SourceChange, str]]
+) -> Iterator[tuple[IncomingChange, str]]:
+    """Each rejected change's record: the intake reports them in the batch's order."""
+    pending = iter(rejected)
+    current = next(pending, None)
+    for record in records:
+        if current is not None and record.change is current[0]:
+            yield record, current[1]
+            current = next(pending, None)
+    if current is not None:
+        raise AssertionError("the intake rejected a change that is not in the batch")
+
+
+class _StageClock:
+    def __init__(self, laps: dict[str, float]) -> None:
+        self._laps = laps
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self._laps[stage] = self._laps.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def _lag(changes: Sequence[SourceChange]) -> float | None:
+    times = [c.occurred_at for c in changes if c.occurred_at is not None]
+    if not times:
+        return None
+    return max(0.0, (datetime.now(UTC) - min(times)).total_seconds())
