@@ -413,6 +413,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("cold-start", "--runs", "2"),
     ("bootstrap", "--items", "3000", "--runs", "1"),
     ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
+    ("history", "--users", "200", "--hot-likes", "2000", "--runs", "5", "--pairs", "1"),
 )
 
 
