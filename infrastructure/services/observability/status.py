@@ -11,13 +11,13 @@ from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
 from infrastructure.adapters.eventstore.dialects import Dialect, dialect_for
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.adapters.eventstore.projection_store import PROJECTION_NAME
+from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
 from infrastructure.adapters.eventstore.store import EventStore
 from infrastructure.adapters.index_definitions.backends import (
     MigrationBackend,
     VersionStatus,
     version_status,
 )
-from infrastructure.services.poller.checkpoints import ShardCheckpoints
 from projections.documents import VERSION_STEP, DocumentKind
 from projections.ports import SearchIndex
 
@@ -83,10 +83,11 @@ def read_status(
     index: SearchIndex,
     dead_letters: DeadLetterStore,
     backend: MigrationBackend,
+    shard_checkpoints: ShardCheckpoints,
 ) -> PipelineStatus:
     """Read the status of the event store, the index and the dead letters.
 
-    >>> status = read_status(event_store, index, dead_letters, backend_for(index, target))
+    >>> status = read_status(event_store, index, dead_letters, backend, checkpoints)
     >>> [(p.name, p.state, p.behind, p.lag_seconds) for p in status.projections]
     [('documents', 'live', 0, 0.0)]
     """
@@ -99,7 +100,7 @@ def read_status(
         _projection(event_store, dialect, generation, head, letters, now)
         for generation in _generations(dialect, aliases)
     ]
-    checkpoints = _checkpoints(event_store, now)
+    checkpoints = _checkpoints(shard_checkpoints, now)
     return PipelineStatus(head, projections, aliases, checkpoints, version_status(backend))
 
 
@@ -195,7 +196,7 @@ def _aliases(index: Any) -> list[AliasStatus]:
     ]
 
 
-def _checkpoints(event_store: EventStore, now: datetime) -> list[ShardStatus]:
+def _checkpoints(shard_checkpoints: ShardCheckpoints, now: datetime) -> list[ShardStatus]:
     return [
         ShardStatus(
             stream_arn=c.stream_arn,
@@ -204,6 +205,6 @@ def _checkpoints(event_store: EventStore, now: datetime) -> list[ShardStatus]:
             updated_at=c.updated_at,
             age_seconds=max((now - c.updated_at).total_seconds(), 0.0),
         )
-        for c in ShardCheckpoints(event_store).all()
+        for c in shard_checkpoints.all()
         if not c.finished
     ]
