@@ -24,11 +24,11 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from typing import Any
 
+from infrastructure.adapters.eventstore.generation_tables import GenerationTables
 from infrastructure.adapters.eventstore.generations import SliceProgress
 from infrastructure.adapters.eventstore.store import EventStore
 from infrastructure.services.rebuilding.scan import AggregateScan, EventDecoder, StoredRow
 from infrastructure.services.rebuilding.slices import Partition, bucket_range
-from infrastructure.services.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.folds import fold_event
 from projections.state import Row, StateTable
