@@ -122,6 +122,7 @@ class Streamfold:
 
         return read_status(
             self.event_store,
+            self.projection_store,
             self.index,
             self.dead_letters,
             self.migration_backend(),
