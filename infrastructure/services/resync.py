@@ -39,6 +39,7 @@ from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from domain.positions import ItemPosition
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
 from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.services.write_pipeline import PipelineReport, WritePipeline
@@ -68,7 +69,7 @@ class ReconcileReport:
     items_read: int = 0
     events_recorded: int = 0
     differed: list[str] = field(default_factory=list)  # kind/key of items that differed
-    rejected: list[str] = field(default_factory=list)  # items breaking the domain's rules
+    rejected: list[str] = field(default_factory=list)  # breaking the domain's rules: dead letters
     documents_dead_lettered: int = 0  # refused by the search backend for good
 
 
@@ -211,7 +212,8 @@ class Resync:
         ]
         ledger = EventSourcedItemLedger(self._event_store)
         for start in range(0, len(changes), _PAGE):
-            _reconcile_batch(ledger, changes[start : start + _PAGE], report)
+            refused = _reconcile_batch(ledger, changes[start : start + _PAGE], report)
+            self._pipeline.keep([_letter(change, reason) for change, reason in refused])
         report.documents_dead_lettered = self._settle().dead_lettered
         return report
 
@@ -293,7 +295,8 @@ def _deserialized(deserializer: TypeDeserializer, raw: dict[str, Any]) -> dict[s
 
 def _reconcile_batch(
     ledger: EventSourcedItemLedger, changes: list[SourceChange], report: ReconcileReport
-) -> None:
+) -> list[tuple[SourceChange, str]]:
+    """Record the batch's differences; returns the changes the domain refused, with why."""
     for attempt in range(1, _ATTEMPTS + 1):
         positions = ledger.positions({change.item_key for change in changes})
         aggregates = ledger.load({MAPPERS[c.kind].aggregate_id(c.key) for c in changes})
@@ -313,25 +316,41 @@ def _reconcile_batch(
             continue
         report.events_recorded += events
         report.differed += differed
-        report.rejected += rejected
-        return
+        report.rejected += [f"{_name(change)}: {reason}" for change, reason in rejected]
+        return rejected
+    raise AssertionError("unreachable")
 
 
 def _apply(
     changes: Sequence[SourceChange], aggregates: dict[UUID, SourceAggregate]
-) -> tuple[list[SourceAggregate], list[str], list[str]]:
+) -> tuple[list[SourceAggregate], list[str], list[tuple[SourceChange, str]]]:
     touched: list[SourceAggregate] = []
     differed: list[str] = []
-    rejected: list[str] = []
+    rejected: list[tuple[SourceChange, str]] = []
     for change in changes:
         mapper = MAPPERS[change.kind]
-        name = f"{change.kind.value}/{'/'.join(change.key)}"
         try:
             aggregate = mapper.apply(change, aggregates.get(mapper.aggregate_id(change.key)))
         except InvalidItem as invalid:
-            rejected.append(f"{name}: {invalid.reason}")
+            rejected.append((change, invalid.reason))
             continue
         if aggregate is not None and aggregate.pending_events:
             touched.append(aggregate)
-            differed.append(name)
+            differed.append(_name(change))
     return touched, differed, rejected
+
+
+def _name(change: SourceChange) -> str:
+    return f"{change.kind.value}/{'/'.join(change.key)}"
+
+
+def _letter(change: SourceChange, reason: str) -> NewDeadLetter:
+    # Like bootstrap's letters: the item as the table holds it, named by the item, so a
+    # second resync of the same bad item counts an attempt instead of adding a letter.
+    return NewDeadLetter(
+        source="resync",
+        table_name=change.kind.value,
+        reason=reason,
+        raw={"item": dict(change.item or {})},
+        letter_id=f"resync:{change.item_key}",
+    )
