@@ -19,12 +19,14 @@ from projections.projector import DocumentProjector
 from projections.sync import SearchSync
 
 if TYPE_CHECKING:
+    from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
     from infrastructure.adapters.index_definitions.backends import MigrationBackend
     from infrastructure.services.migrations.migrate import Migration
     from infrastructure.services.observability.status import PipelineStatus
     from infrastructure.services.rebuild import Rebuild
     from infrastructure.services.resync import Resync
     from infrastructure.services.verify import Verification
+    from projections.history.service import DocumentHistory
     from projections.search import SearchService
 
 
@@ -71,6 +73,14 @@ class Streamfold:
 
         return SearchService(self.index)
 
+    @cached_property
+    def history(self) -> DocumentHistory:
+        """Documents' changes, past states and derivations, replayed from the event store."""
+        from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
+        from projections.history.service import DocumentHistory
+
+        return DocumentHistory(SqlDocumentFeeds(self.event_store))
+
     # The services below are built on demand (and imported then), so that a stream handler
     # never loads them; each receives exactly the ports it uses.
 
@@ -101,7 +111,7 @@ class Streamfold:
 
     def migration(self, **options: Any) -> Migration:
         """A migration of the live indices; ``options`` as `Migration` takes them."""
-        from infrastructure.services.migrations.lease import MigrationLeases
+        from infrastructure.adapters.eventstore.migration_leases import MigrationLeases
         from infrastructure.services.migrations.migrate import Migration
 
         leases = MigrationLeases(self.event_store)
@@ -110,11 +120,22 @@ class Streamfold:
             self.projection_store, backend, leases, self.resync(), self.rebuild, **options
         )
 
+    def shard_checkpoints(self) -> ShardCheckpoints:
+        """Where the stream poller has got to in each shard."""
+        from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
+
+        return ShardCheckpoints(self.event_store)
+
     def status(self) -> PipelineStatus:
         from infrastructure.services.observability.status import read_status
 
         return read_status(
-            self.event_store, self.index, self.dead_letters, self.migration_backend()
+            self.event_store,
+            self.projection_store,
+            self.index,
+            self.dead_letters,
+            self.migration_backend(),
+            self.shard_checkpoints(),
         )
 
     @classmethod

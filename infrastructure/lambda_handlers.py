@@ -120,6 +120,8 @@ def http_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Imported here so that the stream handler's cold start never loads the web stack.
         from infrastructure.entrypoints.http.lambda_adapter import api_gateway_handler
 
-        _http = api_gateway_handler(lambda: _app().search, os.environ)
+        _http = api_gateway_handler(
+            lambda: _app().search, os.environ, history=lambda: _app().history
+        )
     response: dict[str, Any] = _http(event, context)
     return response

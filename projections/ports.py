@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import TransientFailure
+from domain.kinds import TableKind
 from projections.documents import DocumentChange, DocumentKind
 from projections.state import ImageRow, Row, StateTable, UserRow, UserStats
 
@@ -28,6 +29,18 @@ class PositionedEvent:
 
 class ProjectionSession(ABC):
     """One locked transaction of the document projection."""
+
+    # Whether this session indexes which aggregates fed which documents (see feeds.py);
+    # a replay in memory does not need to.
+    keeps_feeds = False
+
+    def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
+        """The like aggregates (hex) on each of these images, in the state."""
+        raise NotImplementedError
+
+    def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
+        """Keep (document kind, document id, aggregate id) rows; existing ones stay."""
+        raise NotImplementedError
 
     @abstractmethod
     def position(self) -> int:
@@ -91,6 +104,39 @@ class ProjectionStore(ABC):
     @abstractmethod
     def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
         """Record that the backend holds these versions (or newer ones)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionProgress:
+    """How far one generation of the projection got."""
+
+    position: int  # the last event folded
+    pending_documents: int  # rendered but not yet confirmed by the search backend
+    oldest_pending_version: int | None
+
+
+class ProjectionInspection(ABC):
+    """What the projection holds, read by the tools that report on it and repair it."""
+
+    @abstractmethod
+    def progress(self, generation: int) -> ProjectionProgress:
+        """The tracking position and the pending documents of a generation."""
+
+    @abstractmethod
+    def live_document_ids(self, kind: DocumentKind, after: str, limit: int) -> list[str]:
+        """Ids of the kind's rendered documents that have a body, in id order after ``after``."""
+
+    @abstractmethod
+    def images_of_owner(self, owner_id: str) -> list[str]:
+        """The images the state says ``owner_id`` owns, sorted."""
+
+    @abstractmethod
+    def documents_of_table(self, table: TableKind) -> dict[DocumentKind, set[str]]:
+        """The documents whose content comes from a table's items, as the state has them."""
+
+    @abstractmethod
+    def state_keys(self, table: TableKind) -> set[tuple[str, ...]]:
+        """The keys of the items of a table the state holds."""
 
 
 @dataclass(frozen=True, slots=True)

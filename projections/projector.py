@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fingerprint
+from projections.feeds import Transition, collect_feeds
 from projections.folds import fold_event, state_table_of
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
@@ -115,6 +116,7 @@ class DocumentProjector:
         rows = self._load_rows(session, events)
         changed: dict[StateTable, dict[str, Row | None]] = defaultdict(dict)
         dirty = _Dirty()
+        transitions: list[Transition] = []
         for positioned in events:
             event = positioned.event
             table = state_table_of(event)
@@ -126,10 +128,13 @@ class DocumentProjector:
             rows[table][key] = after
             changed[table][key] = after
             _mark(dirty, table, before, after)
+            transitions.append(Transition(table, key, before, after))
         for table, table_rows in changed.items():
             session.save_rows(table, table_rows)
+        owners = session.owners_of(dirty.liked_images)
+        _record_feeds(session, transitions, owners)
         dirty.images |= session.images_owned_by(dirty.fan_out_users)
-        dirty.users |= set(session.owners_of(dirty.liked_images).values())
+        dirty.users |= set(owners.values())
         documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
         session.save_documents(documents)
         return documents
@@ -205,6 +210,20 @@ def _changes(
             continue
         changes.append(DocumentChange(kind, doc_id, version, body))
     return changes
+
+
+def _record_feeds(
+    session: ProjectionSession, transitions: list[Transition], owners: dict[str, str]
+) -> None:
+    """Index which aggregates fed which documents, in the batch's own transaction.
+
+    ``owners`` maps the batch's liked images to their owners in the state now.
+    """
+    if not session.keeps_feeds:
+        return
+    collector = collect_feeds(transitions)
+    likes = session.likes_on(collector.new_owners.keys())
+    session.save_feeds(collector.complete(owners, likes))
 
 
 _OWNER_FIELDS = ("name", "email", "plan", "country")

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
+from infrastructure.adapters.eventstore.generation_tables import GenerationTables
 from infrastructure.adapters.eventstore.generations import (
     Generation,
     GenerationRegistry,
@@ -41,7 +42,6 @@ from infrastructure.services.rebuilding.allocator import map_large_blocks_apart
 from infrastructure.services.rebuilding.fold import SliceFold
 from infrastructure.services.rebuilding.render import SliceRender
 from infrastructure.services.rebuilding.slices import Partition, buckets_for, slice_range
-from infrastructure.services.rebuilding.tables import GenerationTables
 from infrastructure.settings import ConfigError
 from projections.documents import DocumentKind
 from projections.ports import SearchIndex

@@ -39,8 +39,7 @@ from domain.intake import PositionMove
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from domain.positions import ItemPosition
-from infrastructure.adapters.eventstore.dialects import Cursor, Dialect, dialect_for
-from infrastructure.adapters.eventstore.generations import for_generation
+from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
 from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.services.write_pipeline import PipelineReport, WritePipeline
@@ -70,7 +69,7 @@ class ReconcileReport:
     items_read: int = 0
     events_recorded: int = 0
     differed: list[str] = field(default_factory=list)  # kind/key of items that differed
-    rejected: list[str] = field(default_factory=list)  # items breaking the domain's rules
+    rejected: list[str] = field(default_factory=list)  # breaking the domain's rules: dead letters
     documents_dead_lettered: int = 0  # refused by the search backend for good
 
 
@@ -155,9 +154,7 @@ class Resync:
             session = store.session_on(cursor, generation)
             position = DocumentProjector(store).fold_all(session, _PAGE)
             floor = position * VERSION_STEP
-            rendered = _rendered_versions(
-                dialect_for(self._event_store), cursor, generation, kind, ids
-            )
+            rendered = session.rendered_versions(kind, ids)
             changes = []
             for doc_id, body in DocumentProjector.bodies(session, kind, ids).items():
                 if body is None and doc_id not in rendered:
@@ -178,58 +175,16 @@ class Resync:
 
     # -- which documents ------------------------------------------------------------------
 
-    def _live_query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        dialect = dialect_for(self._event_store)
-        with dialect.transaction() as cursor:
-            generation = self._projection_store.registry.live_number(cursor)
-            cursor.execute(dialect.sql(for_generation(statement, generation)), params)
-            return list(cursor.fetchall())
-
     def _document_ids(self, kind: DocumentKind, after: str) -> list[str]:
-        rows = self._live_query(
-            "SELECT doc_id FROM streamfold_documents WHERE kind = ? AND doc_id > ?"
-            " AND body IS NOT NULL ORDER BY doc_id LIMIT ?",
-            (kind.value, after, _PAGE),
-        )
-        return [row["doc_id"] for row in rows]
+        return self._projection_store.live_document_ids(kind, after, _PAGE)
 
     def images_of_owner(self, owner_id: str) -> list[str]:
         """The images the projection's state says ``owner_id`` owns."""
-        rows = self._live_query(
-            "SELECT image_id FROM streamfold_image_state WHERE owner_id = ?", (owner_id,)
-        )
-        return sorted(row["image_id"] for row in rows)
+        return self._projection_store.images_of_owner(owner_id)
 
     def documents_of_table(self, table: TableKind) -> dict[DocumentKind, set[str]]:
         """The documents whose content comes from a table's items, as the state has them."""
-        users: set[str] = set()
-        images: set[str] = set()
-        if table is TableKind.USERS:
-            users = self._column("user_id", "streamfold_user_state")
-            images = self._column("image_id", "streamfold_image_state")  # the owner blocks
-        elif table is TableKind.IMAGES:
-            images = self._column("image_id", "streamfold_image_state")
-            users = self._column("owner_id", "streamfold_image_state")
-        elif table is TableKind.LIKES:
-            rows = self._live_query(
-                "SELECT l.image_id, l.user_id, i.owner_id FROM streamfold_like_state l"
-                " LEFT JOIN streamfold_image_state i ON i.image_id = l.image_id",
-            )
-            images = {r["image_id"] for r in rows}
-            users = {r["user_id"] for r in rows} | {r["owner_id"] for r in rows if r["owner_id"]}
-        else:
-            users = self._column("user_id", "streamfold_payment_state")
-        return {DocumentKind.USERS: users, DocumentKind.IMAGES: images}
-
-    def _column(self, column: str, table: str) -> set[str]:
-        rows = self._live_query(f"SELECT DISTINCT {column} FROM {table}")
-        return {row[column] for row in rows}
-
-    def _state_keys(self, table: TableKind) -> set[tuple[str, ...]]:
-        """The keys of the items of a table the projection's state holds."""
-        name, keys = _STATE_KEYS[table]
-        rows = self._live_query(f"SELECT {', '.join(keys)} FROM {name}")
-        return {tuple(row[key] for key in keys) for row in rows}
+        return self._projection_store.documents_of_table(table)
 
     # -- reading the tables again ---------------------------------------------------------
 
@@ -257,7 +212,8 @@ class Resync:
         ]
         ledger = EventSourcedItemLedger(self._event_store)
         for start in range(0, len(changes), _PAGE):
-            _reconcile_batch(ledger, changes[start : start + _PAGE], report)
+            refused = _reconcile_batch(ledger, changes[start : start + _PAGE], report)
+            self._pipeline.keep([_letter(change, reason) for change, reason in refused])
         report.documents_dead_lettered = self._settle().dead_lettered
         return report
 
@@ -282,33 +238,10 @@ class Resync:
         known = (
             {(image,) for image in self.images_of_owner(owner_id)}
             if owner_id is not None
-            else self._state_keys(kind)
+            else self._projection_store.state_keys(kind)
         )
         found.update(read_items(client, table, kind, known - set(found)))
         return self.reconcile_items(kind, found)
-
-
-_STATE_KEYS = {
-    TableKind.USERS: ("streamfold_user_state", ("user_id",)),
-    TableKind.IMAGES: ("streamfold_image_state", ("image_id",)),
-    TableKind.LIKES: ("streamfold_like_state", ("image_id", "user_id")),
-    TableKind.PAYMENTS: ("streamfold_payment_state", ("user_id", "payment_id")),
-}
-
-
-def _rendered_versions(
-    dialect: Dialect, cursor: Cursor, generation: int, kind: DocumentKind, ids: Sequence[str]
-) -> dict[str, int]:
-    cursor.execute(
-        dialect.sql(
-            for_generation(
-                "SELECT doc_id, version FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
-                generation,
-            )
-        ),
-        (kind.value, dialect.values(ids)),
-    )
-    return {row["doc_id"]: int(row["version"]) for row in cursor.fetchall()}
 
 
 # -- reading the tables ----------------------------------------------------------------
@@ -362,7 +295,8 @@ def _deserialized(deserializer: TypeDeserializer, raw: dict[str, Any]) -> dict[s
 
 def _reconcile_batch(
     ledger: EventSourcedItemLedger, changes: list[SourceChange], report: ReconcileReport
-) -> None:
+) -> list[tuple[SourceChange, str]]:
+    """Record the batch's differences; returns the changes the domain refused, with why."""
     for attempt in range(1, _ATTEMPTS + 1):
         positions = ledger.positions({change.item_key for change in changes})
         aggregates = ledger.load({MAPPERS[c.kind].aggregate_id(c.key) for c in changes})
@@ -382,25 +316,41 @@ def _reconcile_batch(
             continue
         report.events_recorded += events
         report.differed += differed
-        report.rejected += rejected
-        return
+        report.rejected += [f"{_name(change)}: {reason}" for change, reason in rejected]
+        return rejected
+    raise AssertionError("unreachable")
 
 
 def _apply(
     changes: Sequence[SourceChange], aggregates: dict[UUID, SourceAggregate]
-) -> tuple[list[SourceAggregate], list[str], list[str]]:
+) -> tuple[list[SourceAggregate], list[str], list[tuple[SourceChange, str]]]:
     touched: list[SourceAggregate] = []
     differed: list[str] = []
-    rejected: list[str] = []
+    rejected: list[tuple[SourceChange, str]] = []
     for change in changes:
         mapper = MAPPERS[change.kind]
-        name = f"{change.kind.value}/{'/'.join(change.key)}"
         try:
             aggregate = mapper.apply(change, aggregates.get(mapper.aggregate_id(change.key)))
         except InvalidItem as invalid:
-            rejected.append(f"{name}: {invalid.reason}")
+            rejected.append((change, invalid.reason))
             continue
         if aggregate is not None and aggregate.pending_events:
             touched.append(aggregate)
-            differed.append(name)
+            differed.append(_name(change))
     return touched, differed, rejected
+
+
+def _name(change: SourceChange) -> str:
+    return f"{change.kind.value}/{'/'.join(change.key)}"
+
+
+def _letter(change: SourceChange, reason: str) -> NewDeadLetter:
+    # Like bootstrap's letters: the item as the table holds it, named by the item, so a
+    # second resync of the same bad item counts an attempt instead of adding a letter.
+    return NewDeadLetter(
+        source="resync",
+        table_name=change.kind.value,
+        reason=reason,
+        raw={"item": dict(change.item or {})},
+        letter_id=f"resync:{change.item_key}",
+    )

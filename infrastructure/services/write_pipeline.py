@@ -113,6 +113,10 @@ class WritePipeline:
         if lag is not None:
             report.lag_seconds = max(lag, report.lag_seconds or 0.0)
 
+    def keep(self, letters: Sequence[NewDeadLetter]) -> None:
+        """Dead-letter what a caller recording on its own terms refused (resync's reconcile)."""
+        self._dead_letters.put(letters)
+
     def settle(self, report: PipelineReport) -> None:
         """Fold every recorded event and write the documents it rendered."""
         clock = _StageClock(report.seconds)

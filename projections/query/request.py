@@ -63,8 +63,8 @@ class Highlight(BaseModel):
     fields: list[str] = Field(default_factory=list, max_length=20)  # empty: every searched one
 
 
-class SearchRequest(BaseModel):
-    """A search (or, for `count`, only its matching part) over one kind of document."""
+class MatchRequest(BaseModel):
+    """Which documents of a kind match: the part a search and a count share."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -74,6 +74,11 @@ class SearchRequest(BaseModel):
     fuzzy: StrictBool = True
     prefix: StrictBool = False
     filter: FilterType | None = None
+
+
+class SearchRequest(MatchRequest):
+    """A search over one kind of document: what matches, and which page of it."""
+
     sort: list[SortKey] = Field(default_factory=list, max_length=MAX_SORT_KEYS)
     size: StrictInt = Field(default=10, ge=0, le=MAX_PAGE_SIZE)
     offset: StrictInt = Field(default=0, ge=0, le=MAX_OFFSET)
@@ -100,17 +105,8 @@ class SearchRequest(BaseModel):
         return bool(self.text.strip())
 
 
-class CountRequest(BaseModel):
+class CountRequest(MatchRequest):
     """The matching part of a `SearchRequest`: what `count` needs, nothing more."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    text: str = Field(default="", max_length=MAX_QUERY_LENGTH)
-    fields: list[str] = Field(default_factory=list, max_length=20)
-    boosts: Boosts = Field(default_factory=dict)
-    fuzzy: StrictBool = True
-    prefix: StrictBool = False
-    filter: FilterType | None = None
 
     def as_search(self) -> SearchRequest:
         return SearchRequest(**self.model_dump(exclude_unset=True), size=0, highlight=None)

@@ -29,7 +29,7 @@ def test_the_api_reference_renders_every_operation_from_local_files_only(
     page.goto(f"{server.url}/docs")
 
     expect(page.locator("#swagger-ui")).to_have_attribute("data-state", "ready")
-    expect(page.locator(".opblock")).to_have_count(5)
+    expect(page.locator(".opblock")).to_have_count(7)  # with history and explain
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     expect(page.get_by_role("button", name="Authorize")).to_have_count(0)  # no token mode
     assert page.url == f"{server.url}/ui/api-docs.html"

@@ -13,8 +13,8 @@ from typing import Any
 
 from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
 from infrastructure.adapters.eventstore.store import EventStore
-from infrastructure.services.poller.checkpoints import ShardCheckpoints
 from infrastructure.settings import SQLiteStore
 
 ROUNDS = 10

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from devtools.demo import CrmWorkload
-from infrastructure.adapters.export.checkpoint import ExportBusy, ExportCheckpoints
+from infrastructure.adapters.eventstore.export_checkpoints import ExportBusy, ExportCheckpoints
 from infrastructure.adapters.export.destination import LocalDirectory, S3Prefix, open_destination
 from infrastructure.adapters.export.exporter import ParquetExport
 from infrastructure.adapters.export.schema import DOCUMENTS, EVENTS, TIMESTAMP

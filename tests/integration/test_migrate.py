@@ -12,9 +12,9 @@ import pytest
 from osmem_server import OsmemServer
 
 from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.eventstore.migration_leases import MigrationLeases, MigrationRunning
 from infrastructure.composition import Streamfold
 from infrastructure.entrypoints.cli.main import main
-from infrastructure.services.migrations.lease import MigrationLeases, MigrationRunning
 from infrastructure.services.migrations.plan import Verdict
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind

@@ -11,8 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
+from infrastructure.adapters.eventstore.migration_leases import (
+    LeaseLost,
+    MigrationLeases,
+    MigrationRunning,
+)
 from infrastructure.adapters.eventstore.store import EventStore
-from infrastructure.services.migrations.lease import LeaseLost, MigrationLeases, MigrationRunning
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
 from tests.conftest import event_store_url
@@ -85,7 +89,7 @@ def test_the_lease_of_a_killed_job_on_this_host_does_not_wait_for_expiry(
     script = textwrap.dedent(f"""
         import sys, time
         from infrastructure.adapters.eventstore.store import EventStore
-        from infrastructure.services.migrations.lease import MigrationLeases, new_holder
+        from infrastructure.adapters.eventstore.migration_leases import MigrationLeases, new_holder
         from infrastructure.settings import parse_event_store
         from pathlib import Path
         from projections.documents import DocumentKind

@@ -18,10 +18,10 @@ import pytest
 
 from devtools.demo import SimulatedTables
 from infrastructure.adapters.eventstore.dialects import dialect_for
+from infrastructure.adapters.eventstore.shard_checkpoints import Checkpoint
 from infrastructure.composition import Streamfold
 from infrastructure.entrypoints.cli.main import main
 from infrastructure.services.poller import PollSettings, ShardCheckpoints, StreamPoller
-from infrastructure.services.poller.checkpoints import Checkpoint
 from infrastructure.services.poller.shards import Shard, readable_shards
 from infrastructure.settings import (
     EmbeddedSearch,

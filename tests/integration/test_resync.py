@@ -13,6 +13,7 @@ from osmem_server import OsmemServer
 
 from devtools.demo import CrmWorkload, lambda_events
 from domain.kinds import TableKind
+from infrastructure.adapters.eventstore.dead_letters import LetterStatus
 from infrastructure.composition import Streamfold
 from infrastructure.entrypoints.cli.main import main
 from infrastructure.settings import PostgresStore, SQLiteStore
@@ -189,3 +190,22 @@ def test_a_resync_from_dynamodb_repairs_items_whose_stream_records_never_arrived
         final = expected_documents(tables(reference_tables))
         assert final["users"][user[0]]["name"] == "Renamed After The Resync"
         assert_same_documents(searchable_documents(app), final)
+
+
+def test_an_item_the_domain_refuses_on_a_resync_is_a_dead_letter_not_only_a_line(
+    tmp_path: Path,
+) -> None:
+    install = installation("embedded", SQLiteStore(tmp_path / "events.db"), tmp_path, None)
+    bad = {
+        "userId": "u-bad", "email": "bad@example.com", "name": "Bad Plan", "plan": "gold",
+        "country": "DE", "createdAt": "2024-03-01T10:00:00Z", "marketingOptIn": False,
+    }  # fmt: skip
+    with install.open() as app:
+        resync = app.resync()
+        report = resync.reconcile_items(TableKind.USERS, {("u-bad",): bad})
+        again = resync.reconcile_items(TableKind.USERS, {("u-bad",): bad})
+
+        [letter] = app.dead_letters.list(LetterStatus.OPEN, limit=10)
+    assert report.rejected == again.rejected and "plan" in report.rejected[0]
+    assert (letter.source, letter.table_name, letter.attempts) == ("resync", "users", 2)
+    assert letter.raw == {"item": bad} and "plan" in letter.reason

@@ -211,3 +211,12 @@ def test_the_lambda_requirements_leave_out_tantivy_and_rich() -> None:
 
     assert "tantivy" not in requirements and "rich" not in requirements
     assert "aws-lambda-powertools" in requirements and "opensearch-py" in requirements
+
+
+def test_the_writing_functions_take_the_refresh_policy_from_a_parameter(template: Any) -> None:
+    parameter = template["Parameters"]["RefreshPolicy"]
+    every_function = template["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert parameter["Default"] == "false"
+    assert sorted(parameter["AllowedValues"]) == ["false", "wait_for"]
+    assert every_function["STREAMFOLD_REFRESH"] == {"Ref": "RefreshPolicy"}

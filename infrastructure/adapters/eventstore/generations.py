@@ -128,6 +128,11 @@ class GenerationRegistry:
         )
         return [_generation(record) for record in cursor.fetchall()]
 
+    def every(self) -> list[Generation]:
+        """Every generation ever started, oldest first."""
+        with self._dialect.transaction() as cursor:
+            return self._select(cursor, "1 = 1", ())
+
     def live_number(self, cursor: Cursor) -> int:
         live = self._select(cursor, "state = ?", ("live",))
         return live[-1].number if live else 1

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -106,6 +106,31 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
             return [
                 StoredEvent(
                     row["originator_id"], row["originator_version"], row["topic"], row["state"]
+                )
+                for row in curs.fetchall()
+            ]
+
+    def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
+        """Every event of these aggregates (ids in hex) with its position, in global order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {schema}.{table} WHERE originator_id = ANY(%s::uuid[]) "
+                    "ORDER BY notification_id"
+                ).format(
+                    schema=Identifier(self.datastore.schema),
+                    table=Identifier(self.events_table_name),
+                ),
+                (list(originator_ids),),
+            )
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
                 )
                 for row in curs.fetchall()
             ]

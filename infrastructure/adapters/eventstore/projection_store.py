@@ -8,13 +8,20 @@ from typing import Any
 
 import orjson
 
+from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.dialects import Cursor, Dialect, dialect_for
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
-from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES
+from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJECTION_TABLES
 from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
-from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
+from projections.ports import (
+    PositionedEvent,
+    ProjectionInspection,
+    ProjectionProgress,
+    ProjectionSession,
+    ProjectionStore,
+)
 from projections.state import (
     ImageRow,
     Row,
@@ -123,6 +130,8 @@ def _web_analytics(totals: list[Any], first_rows: list[Any]) -> dict[str, WebAna
 
 
 class SqlProjectionSession(ProjectionSession):
+    keeps_feeds = True
+
     def __init__(
         self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
     ) -> None:
@@ -204,6 +213,29 @@ class SqlProjectionSession(ProjectionSession):
         )
         return {record["image_id"]: record["owner_id"] for record in records}
 
+    def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
+        if not image_ids:
+            return {}
+        likes: dict[str, set[str]] = {}
+        for record in self._query(
+            "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}",
+            (self._dialect.values(image_ids),),
+        ):
+            likes.setdefault(record["image_id"], set()).add(record["aggregate_id"])
+        return likes
+
+    def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
+        if not feeds:
+            return
+        # Sorted: concurrent writers of the same rows take their locks in one order.
+        self._cursor.executemany(
+            self._dialect.sql(
+                "INSERT INTO streamfold_document_feeds (kind, doc_id, aggregate_id)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+            ),
+            sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
+        )
+
     def _read_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         return self._dialect.read_together(
             self._cursor, [(self._sql(statement), params) for statement, params in statements]
@@ -275,6 +307,16 @@ class SqlProjectionSession(ProjectionSession):
         )
         return {r["doc_id"]: r["fingerprint"] for r in records}
 
+    def rendered_versions(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, int]:
+        """The version each named document was last rendered with (absent: never)."""
+        if not doc_ids:
+            return {}
+        records = self._query(
+            "SELECT doc_id, version FROM streamfold_documents WHERE kind = ? AND doc_id {any}",
+            (kind.value, self._dialect.values(doc_ids)),
+        )
+        return {r["doc_id"]: int(r["version"]) for r in records}
+
     def save_documents(self, changes: Sequence[DocumentChange]) -> None:
         if not changes:
             return
@@ -303,7 +345,7 @@ class SqlProjectionSession(ProjectionSession):
         )
 
 
-class SqlProjectionStore(ProjectionStore):
+class SqlProjectionStore(ProjectionStore, ProjectionInspection):
     """The projection store on the event store's own database (SQLite or PostgreSQL).
 
     Without ``generation`` it follows the live generation (what the handlers use); with
@@ -319,6 +361,7 @@ class SqlProjectionStore(ProjectionStore):
             with self._dialect.transaction() as cursor:
                 self._dialect.begin_writing(cursor)  # before reading which tables to create
                 self.create_tables(cursor, generation or self.registry.live_number(cursor))
+                self._dialect.create_tables(cursor, DOCUMENT_FEED_TABLES)
 
     def create_tables(self, cursor: Cursor, generation: int) -> None:
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
@@ -410,3 +453,89 @@ class SqlProjectionStore(ProjectionStore):
         return [
             DocumentChange(kind, r["doc_id"], int(r["version"]), _load(r["body"])) for r in records
         ]
+
+    # -- inspection: what the tools that report on the projection and repair it read ------
+
+    def progress(self, generation: int) -> ProjectionProgress:
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            cursor.execute(
+                self._dialect.sql(
+                    for_generation(
+                        "SELECT position FROM streamfold_tracking WHERE projection = ?", generation
+                    )
+                ),
+                (PROJECTION_NAME,),
+            )
+            tracked = cursor.fetchone()
+            cursor.execute(
+                for_generation(
+                    "SELECT COUNT(*) AS n, MIN(version) AS oldest FROM streamfold_documents"
+                    " WHERE version > synced_version",
+                    generation,
+                )
+            )
+            pending = cursor.fetchone()
+        return ProjectionProgress(
+            position=0 if tracked is None else int(tracked["position"]),
+            pending_documents=int(pending["n"]),
+            oldest_pending_version=None if pending["oldest"] is None else int(pending["oldest"]),
+        )
+
+    def live_document_ids(self, kind: DocumentKind, after: str, limit: int) -> list[str]:
+        rows = self._followed_query(
+            "SELECT doc_id FROM streamfold_documents WHERE kind = ? AND doc_id > ?"
+            " AND body IS NOT NULL ORDER BY doc_id LIMIT ?",
+            (kind.value, after, limit),
+        )
+        return [row["doc_id"] for row in rows]
+
+    def images_of_owner(self, owner_id: str) -> list[str]:
+        rows = self._followed_query(
+            "SELECT image_id FROM streamfold_image_state WHERE owner_id = ?", (owner_id,)
+        )
+        return sorted(row["image_id"] for row in rows)
+
+    def documents_of_table(self, table: TableKind) -> dict[DocumentKind, set[str]]:
+        users: set[str] = set()
+        images: set[str] = set()
+        if table is TableKind.USERS:
+            users = self._distinct("user_id", "streamfold_user_state")
+            images = self._distinct("image_id", "streamfold_image_state")  # the owner blocks
+        elif table is TableKind.IMAGES:
+            images = self._distinct("image_id", "streamfold_image_state")
+            users = self._distinct("owner_id", "streamfold_image_state")
+        elif table is TableKind.LIKES:
+            rows = self._followed_query(
+                "SELECT l.image_id, l.user_id, i.owner_id FROM streamfold_like_state l"
+                " LEFT JOIN streamfold_image_state i ON i.image_id = l.image_id",
+            )
+            images = {r["image_id"] for r in rows}
+            users = {r["user_id"] for r in rows} | {r["owner_id"] for r in rows if r["owner_id"]}
+        else:
+            users = self._distinct("user_id", "streamfold_payment_state")
+        return {DocumentKind.USERS: users, DocumentKind.IMAGES: images}
+
+    def state_keys(self, table: TableKind) -> set[tuple[str, ...]]:
+        name, keys = _STATE_KEYS[table]
+        rows = self._followed_query(f"SELECT {', '.join(keys)} FROM {name}")
+        return {tuple(row[key] for key in keys) for row in rows}
+
+    def _distinct(self, column: str, table: str) -> set[str]:
+        rows = self._followed_query(f"SELECT DISTINCT {column} FROM {table}")
+        return {row[column] for row in rows}
+
+    def _followed_query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """A read of the generation this store follows (the live one unless fixed)."""
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            generation = self.generation(cursor)
+            cursor.execute(self._dialect.sql(for_generation(statement, generation)), params)
+            return list(cursor.fetchall())
+
+
+# The state table of each source table and the columns of its items' keys.
+_STATE_KEYS = {
+    TableKind.USERS: ("streamfold_user_state", ("user_id",)),
+    TableKind.IMAGES: ("streamfold_image_state", ("image_id",)),
+    TableKind.LIKES: ("streamfold_like_state", ("image_id", "user_id")),
+    TableKind.PAYMENTS: ("streamfold_payment_state", ("user_id", "payment_id")),
+}

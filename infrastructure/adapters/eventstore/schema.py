@@ -34,6 +34,14 @@ PROJECTION_TABLES = [
     " name TEXT PRIMARY KEY, taken BIGINT NOT NULL DEFAULT 0)",
 ]
 
+# Which aggregates ever fed which documents (projections/feeds.py), for a document's
+# history. It only grows and follows from the events alone, so every generation shares it.
+DOCUMENT_FEED_TABLES = [
+    "CREATE TABLE IF NOT EXISTS streamfold_document_feeds ("
+    " kind TEXT NOT NULL, doc_id TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
+    " PRIMARY KEY (kind, doc_id, aggregate_id))",
+]
+
 DEAD_LETTER_TABLES = [
     "CREATE TABLE IF NOT EXISTS streamfold_dead_letters ("
     " letter_id TEXT PRIMARY KEY, source TEXT NOT NULL, table_name TEXT, reason TEXT NOT NULL,"

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from domain.intake import PositionMove
@@ -64,3 +64,23 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
                 (json.dumps([i.hex for i in originator_ids]),),
             )
             return [StoredEvent(UUID(row[0]), row[1], row[2], row[3]) for row in c.fetchall()]
+
+    def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
+        """Every event of these aggregates (ids in hex) with its position, in global order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                (json.dumps(list(originator_ids)),),
+            )
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=UUID(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=row[4],
+                )
+                for row in c.fetchall()
+            ]

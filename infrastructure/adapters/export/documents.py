@@ -24,8 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from infrastructure.adapters.eventstore.dialects import dialect_for
-from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
+from infrastructure.adapters.eventstore.rendered_documents import RenderedDocuments
 from infrastructure.adapters.eventstore.store import EventStore
 from infrastructure.adapters.export.columns import cast_to, read_json_rows
 from infrastructure.adapters.export.schema import BUCKETS, DOCUMENTS
@@ -49,20 +48,15 @@ class DocumentPage:
 
 class DocumentOutbox:
     def __init__(self, store: EventStore, page_size: int = 20_000) -> None:
-        self._dialect = dialect_for(store)
-        self._registry = GenerationRegistry(self._dialect)
+        self._rendered = RenderedDocuments(store)
         self._page_size = page_size
 
     def live_generation(self) -> int:
-        with self._dialect.transaction() as cursor:
-            return self._registry.live_number(cursor)
+        return self._rendered.live_generation()
 
     def head(self, generation: int) -> int:
         """The highest version of any rendered document of the generation (0 if none)."""
-        rows = self._query(
-            generation, "SELECT MAX(version) AS version FROM streamfold_documents", ()
-        )
-        return int(rows[0]["version"] or 0)
+        return self._rendered.head(generation)
 
     def pages(
         self, kind: DocumentKind, generation: int, after: int, until: int
@@ -70,22 +64,11 @@ class DocumentOutbox:
         """Documents whose version is in ``(after, until]``, in pages ordered by id."""
         last_id = ""
         while True:
-            rows = self._query(
-                generation,
-                "SELECT doc_id, version, body FROM streamfold_documents"
-                " WHERE kind = ? AND doc_id > ? AND version > ? AND version <= ?"
-                " ORDER BY doc_id LIMIT ?",
-                (kind.value, last_id, after, until, self._page_size),
-            )
+            rows = self._rendered.page(kind, generation, last_id, (after, until), self._page_size)
             if not rows:
                 return
             yield _page(kind, rows)
             last_id = rows[-1]["doc_id"]
-
-    def _query(self, generation: int, statement: str, params: tuple[Any, ...]) -> list[Any]:
-        with self._dialect.transaction() as cursor:
-            cursor.execute(self._dialect.sql(for_generation(statement, generation)), params)
-            return list(cursor.fetchall())
 
 
 def _page(kind: DocumentKind, rows: Sequence[Any]) -> DocumentPage:

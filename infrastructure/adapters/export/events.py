@@ -27,11 +27,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from eventsourcing.utils import resolve_topic
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
 
-from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.adapters.eventstore.store import EventStore
+from infrastructure.adapters.eventstore.stored_events import stored_event_rows
 from infrastructure.adapters.export.columns import cast_column, cast_to, read_json_rows
 from infrastructure.adapters.export.schema import (
     EVENTS,
@@ -78,11 +76,13 @@ class EventLog:
             for start in range(after, until, self._page_size)
         ]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
-            upcoming = [reader.submit(_stored_events, self._store, *r) for r in ranges[:1]]
+            upcoming = [reader.submit(stored_event_rows, self._store, *r) for r in ranges[:1]]
             for index in range(len(ranges)):
                 rows = upcoming.pop().result()
                 if index + 1 < len(ranges):
-                    upcoming.append(reader.submit(_stored_events, self._store, *ranges[index + 1]))
+                    upcoming.append(
+                        reader.submit(stored_event_rows, self._store, *ranges[index + 1])
+                    )
                 if rows:
                     yield self._table(rows)
 
@@ -107,41 +107,6 @@ class EventLog:
         columns = {**raw, **log}
         table = pa.table({f.name: columns[f.name] for f in EVENTS.raw_schema})
         return cast_to(table, EVENTS.schema)
-
-
-def _stored_events(store: EventStore, after: int, until: int) -> list[Any]:
-    """(position, aggregate id as hex, version, topic, state) of a range of the log.
-
-    Read straight from the library's events table: the recorder's own reader builds a
-    UUID and an object per event, which costs more than everything else the export does.
-    """
-    recorder = store.recorder
-    if isinstance(recorder, PostgresSourceRecorder):
-        statement = SQL(
-            "SELECT notification_id, replace(originator_id::text, '-', ''),"
-            " originator_version, topic, state FROM {schema}.{table}"
-            " WHERE notification_id > %s AND notification_id <= %s"
-            " ORDER BY notification_id"
-        ).format(
-            schema=Identifier(recorder.datastore.schema),
-            table=Identifier(recorder.events_table_name),
-        )
-        with (
-            recorder.datastore.get_connection() as connection,
-            connection.cursor(row_factory=tuple_row) as cursor,
-        ):
-            cursor.execute(statement, (after, until))
-            return cursor.fetchall()
-    with recorder.datastore.transaction(commit=False) as cursor:
-        plain = cursor.sqlite_cursor
-        plain.row_factory = None  # tuples: the library's named rows cost more to build
-        plain.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state"
-            f" FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ?"
-            " ORDER BY rowid",
-            (after, until),
-        )
-        return plain.fetchall()
 
 
 def _upcast(topics: Sequence[str], states: Sequence[bytes]) -> Sequence[bytes]:

@@ -40,8 +40,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from infrastructure.adapters.eventstore.export_checkpoints import (
+    ExportCheckpoint,
+    ExportCheckpoints,
+)
 from infrastructure.adapters.eventstore.store import EventStore
-from infrastructure.adapters.export.checkpoint import ExportCheckpoint, ExportCheckpoints
 from infrastructure.adapters.export.destination import MARKER, ExportDestination
 from infrastructure.adapters.export.documents import ID_COLUMNS, DocumentOutbox, bucket_of
 from infrastructure.adapters.export.events import EventLog

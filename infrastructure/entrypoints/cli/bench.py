@@ -67,6 +67,8 @@ def add_bench_commands(commands: Any) -> None:
     versus.add_argument("--json", action="store_true")
     versus.set_defaults(run=run_opensearch_bench, needs_app=False)
 
+    add_history_bench(which)
+
     screen = which.add_parser(
         "ui", help="the CRM screen in Chromium: keystroke-to-results p50/p95, first-load bytes"
     )
@@ -273,6 +275,37 @@ def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def add_history_bench(which: Any) -> None:
+    history = which.add_parser(
+        "history", help="history and as-of latency of a busy user, and the feed index's cost"
+    )
+    history.add_argument("--users", type=int, default=37_000, help="background CRM users")
+    history.add_argument("--hot-likes", type=int, default=10_000, help="likes on the hot user")
+    history.add_argument("--runs", type=int, default=20, help="timed runs of each query")
+    history.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="ingestions without and with the index (fastest counts)",
+    )
+    history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(run=run_history_bench, needs_app=False)
+
+
+def run_history_bench(_: Any, args: argparse.Namespace) -> int:
+    from devtools.benchmarks.history import measure_history
+
+    users = 1_000 if args.quick else args.users
+    figures = measure_history(users, args.hot_likes, args.runs, args.pairs).describe()
+    if args.json:
+        print_json(figures)
+    else:
+        for name, value in figures.items():
+            console.print(f"{name}: {value}")
+    return 0
+
+
 def add_concurrency_bench(which: Any) -> None:
     concurrency = which.add_parser(
         "concurrency",
@@ -380,6 +413,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("cold-start", "--runs", "2"),
     ("bootstrap", "--items", "3000", "--runs", "1"),
     ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
+    ("history", "--users", "200", "--hot-likes", "2000", "--runs", "5", "--pairs", "1"),
 )
 
 

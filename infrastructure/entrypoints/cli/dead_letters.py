@@ -150,8 +150,9 @@ def run_replay(app: Streamfold, args: argparse.Namespace) -> int:
             f"{len(replayed)} replayed, {len(still_failing)} still failing"
             f" (see `streamfold dlq list`), {len(not_replayable)} not replayable"
             + (
-                " (bootstrap and document letters: fix the source or mapping, then run "
-                "`streamfold bootstrap` or `streamfold verify --repair`)"
+                " (bootstrap, resync and document letters: fix the item or mapping, then run "
+                "`streamfold bootstrap`, `streamfold resync --source dynamodb` or "
+                "`streamfold verify --repair`)"
                 if not_replayable
                 else ""
             )

@@ -93,6 +93,8 @@ COMMANDS = {
     "sql": Command(
         "sql", "add_sql_command", "run SQL over the exported events, users and images (DuckDB)"
     ),
+    "history": Command("history", "add_history_commands", "the changes of one document"),
+    "show": Command("history", "add_history_commands", "one document, now or as of a date"),
     "import": Command(
         "analytics", "add_import_command", "import rows from sources other than DynamoDB"
     ),

@@ -15,7 +15,7 @@ from infrastructure.adapters.aws_clients import aws_client
 from infrastructure.entrypoints.cli.output import console, plural, print_json
 from infrastructure.entrypoints.cli.parser import UsageError
 from infrastructure.services.observability import BatchTelemetry
-from infrastructure.services.poller import PassReport, PollSettings, ShardCheckpoints, StreamPoller
+from infrastructure.services.poller import PassReport, PollSettings, StreamPoller
 from infrastructure.services.poller.stream_arns import stream_arns_of
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def run_poll(app: Streamfold, args: argparse.Namespace) -> int:
     # Following a stream is a service: JSON logs and metrics. Draining it is a command: a summary.
     telemetry = None if args.until_idle else BatchTelemetry.from_environment()
     poller = StreamPoller(
-        app.ingestion, ShardCheckpoints(app.event_store), streams, arns, settings, telemetry
+        app.ingestion, app.shard_checkpoints(), streams, arns, settings, telemetry
     )
     if args.until_idle:
         report = poller.drain()

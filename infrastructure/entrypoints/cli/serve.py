@@ -31,7 +31,9 @@ def run_serve(app: Streamfold, args: argparse.Namespace) -> int:
 
     from infrastructure.entrypoints.http import authenticator_from_environment, create_app
 
-    api = create_app(lambda: app.search, authenticator_from_environment(os.environ))
+    api = create_app(
+        lambda: app.search, authenticator_from_environment(os.environ), history=lambda: app.history
+    )
     # Bound before the banner, so that a busy port is the only thing said.
     listening = _listen(args.host, args.port)
     console.print(

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from infrastructure.entrypoints.http.auth import Authenticator
 from infrastructure.entrypoints.http.errors import install_error_handlers
+from infrastructure.entrypoints.http.history import HistoryProvider, document_as_of, history_router
 from infrastructure.entrypoints.http.limits import Limits, install_limits
 from infrastructure.entrypoints.http.openapi import (
     RATE_LIMITED,
@@ -105,7 +106,10 @@ class QueryableField(BaseModel):
 
 
 def create_app(
-    service: ServiceProvider, authenticate: Authenticator, limits: Limits | None = None
+    service: ServiceProvider,
+    authenticate: Authenticator,
+    limits: Limits | None = None,
+    history: HistoryProvider | None = None,
 ) -> FastAPI:
     """The API over the search service ``service()`` returns, guarded by ``authenticate``.
 
@@ -166,7 +170,11 @@ def create_app(
         summary="One document",
         responses={404: {"model": ErrorResponse, "description": "No such document"}},
     )
-    def document(kind: DocumentKind, doc_id: str) -> DocumentResponse:
+    def document(kind: DocumentKind, doc_id: str, as_of: str | None = None) -> DocumentResponse:
+        if as_of is not None and history is not None:  # replayed from the event store
+            return DocumentResponse(
+                id=doc_id, source=document_as_of(history(), kind, doc_id, as_of)
+            )
         # Through the search path, so a get sees exactly what searches see (no tombstones).
         only = SearchRequest(
             filter=Term(field=ID_FIELDS[kind], value=doc_id), size=1, highlight=None
@@ -180,6 +188,8 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    if history is not None:
+        app.include_router(history_router(history, [Depends(authenticated)]))
     app.include_router(api)
     mount_screen(app)
     return app

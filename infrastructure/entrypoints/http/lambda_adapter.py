@@ -14,13 +14,17 @@ from mangum import Mangum
 
 from infrastructure.entrypoints.http.app import ServiceProvider, create_app
 from infrastructure.entrypoints.http.auth import authenticator_from_environment
+from infrastructure.entrypoints.http.history import HistoryProvider
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def api_gateway_handler(service: ServiceProvider, environ: Mapping[str, str]) -> LambdaHandler:
+def api_gateway_handler(
+    service: ServiceProvider, environ: Mapping[str, str], history: HistoryProvider | None = None
+) -> LambdaHandler:
     """A Lambda handler serving the API; behind API Gateway, the authorizer guards by default."""
-    app = create_app(service, authenticator_from_environment(environ, default="apigateway"))
+    authenticate = authenticator_from_environment(environ, default="apigateway")
+    app = create_app(service, authenticate, history=history)
     adapter = Mangum(app, lifespan="off")
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

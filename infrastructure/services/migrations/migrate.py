@@ -1,6 +1,6 @@
 """`streamfold migrate`: apply the plan while live ingestion goes on, and roll it back.
 
-Under a lease on each kind it changes (see `lease`), a migration:
+Under a lease on each kind it changes (see `adapters.eventstore.migration_leases`), a migration:
 
 1. writes the index templates of the code, so that new indices get today's mappings;
 2. for kinds whose live index can take the change **in place**: adds the new fields,
@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infrastructure.adapters.eventstore.migration_leases import Lease, MigrationLeases
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
 from infrastructure.adapters.index_definitions.backends import MigrationBackend
 from infrastructure.adapters.index_definitions.definitions import compare
-from infrastructure.services.migrations.lease import Lease, MigrationLeases
 from infrastructure.services.migrations.plan import KindPlan, MigrationPlan, Verdict, plan_migration
 from infrastructure.services.rebuild import Rebuild
 from infrastructure.services.resync import Resync

@@ -8,18 +8,17 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
-from infrastructure.adapters.eventstore.dialects import Dialect, dialect_for
-from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
-from infrastructure.adapters.eventstore.projection_store import PROJECTION_NAME
+from infrastructure.adapters.eventstore.generations import GenerationRegistry
+from infrastructure.adapters.eventstore.projection_store import PROJECTION_NAME, SqlProjectionStore
+from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
 from infrastructure.adapters.eventstore.store import EventStore
 from infrastructure.adapters.index_definitions.backends import (
     MigrationBackend,
     VersionStatus,
     version_status,
 )
-from infrastructure.services.poller.checkpoints import ShardCheckpoints
 from projections.documents import VERSION_STEP, DocumentKind
-from projections.ports import SearchIndex
+from projections.ports import ProjectionInspection, SearchIndex
 
 
 @runtime_checkable
@@ -80,26 +79,27 @@ class PipelineStatus:
 
 def read_status(
     event_store: EventStore,
+    projection_store: SqlProjectionStore,
     index: SearchIndex,
     dead_letters: DeadLetterStore,
     backend: MigrationBackend,
+    shard_checkpoints: ShardCheckpoints,
 ) -> PipelineStatus:
     """Read the status of the event store, the index and the dead letters.
 
-    >>> status = read_status(event_store, index, dead_letters, backend_for(index, target))
+    >>> status = streamfold.status()  # read_status with the ports the composition root wires
     >>> [(p.name, p.state, p.behind, p.lag_seconds) for p in status.projections]
     [('documents', 'live', 0, 0.0)]
     """
     now = datetime.now(UTC)
-    dialect = dialect_for(event_store)
     head = event_store.head()
     aliases = _aliases(index)
     letters = dead_letters.count()
     projections = [
-        _projection(event_store, dialect, generation, head, letters, now)
-        for generation in _generations(dialect, aliases)
+        _projection(event_store, projection_store, generation, head, letters, now)
+        for generation in _generations(projection_store.registry, aliases)
     ]
-    checkpoints = _checkpoints(event_store, now)
+    checkpoints = _checkpoints(shard_checkpoints, now)
     return PipelineStatus(head, projections, aliases, checkpoints, version_status(backend))
 
 
@@ -110,12 +110,8 @@ class _Generation:
     indices: dict[str, str]
 
 
-def _generations(dialect: Dialect, aliases: list[AliasStatus]) -> list[_Generation]:
-    registry = GenerationRegistry(dialect)
-    with dialect.transaction() as cursor:
-        cursor.execute("SELECT generation FROM streamfold_generations ORDER BY generation")
-        numbers = [int(row["generation"]) for row in cursor.fetchall()]
-    found = [g for g in (registry.get(n) for n in numbers) if g is not None]
+def _generations(registry: GenerationRegistry, aliases: list[AliasStatus]) -> list[_Generation]:
+    found = registry.every()
     if not found:  # never rebuilt: generation 1 is live and writes through the aliases
         indices = {a.kind: a.index for a in aliases if a.index is not None}
         return [_Generation(1, "live", indices)]
@@ -124,16 +120,17 @@ def _generations(dialect: Dialect, aliases: list[AliasStatus]) -> list[_Generati
 
 def _projection(
     event_store: EventStore,
-    dialect: Dialect,
+    inspection: ProjectionInspection,
     generation: _Generation,
     head: int,
     letters: int,
     now: datetime,
 ) -> ProjectionStatus:
-    position, pending, oldest_version = _progress(dialect, generation.number)
+    progress = inspection.progress(generation.number)
+    position = progress.position
     candidates = [position + 1] if head > position else []
-    if oldest_version is not None:
-        candidates.append(oldest_version // VERSION_STEP)
+    if progress.oldest_pending_version is not None:
+        candidates.append(progress.oldest_pending_version // VERSION_STEP)
     return ProjectionStatus(
         name=PROJECTION_NAME
         if generation.number == 1
@@ -142,36 +139,11 @@ def _projection(
         position=position,
         head=head,
         behind=max(head - position, 0),
-        pending_documents=pending,
+        pending_documents=progress.pending_documents,
         lag_seconds=_age(event_store, min(candidates, default=None), now),
         dead_letters=letters,
         indices=generation.indices,
     )
-
-
-def _progress(dialect: Dialect, generation: int) -> tuple[int, int, int | None]:
-    """Tracking position, pending documents, and the oldest pending document's version."""
-    with dialect.transaction() as cursor:
-        cursor.execute(
-            dialect.sql(
-                for_generation(
-                    "SELECT position FROM streamfold_tracking WHERE projection = ?", generation
-                )
-            ),
-            (PROJECTION_NAME,),
-        )
-        tracked = cursor.fetchone()
-        cursor.execute(
-            for_generation(
-                "SELECT COUNT(*) AS n, MIN(version) AS oldest FROM streamfold_documents"
-                " WHERE version > synced_version",
-                generation,
-            )
-        )
-        pending = cursor.fetchone()
-    position = 0 if tracked is None else int(tracked["position"])
-    oldest = None if pending["oldest"] is None else int(pending["oldest"])
-    return position, int(pending["n"]), oldest
 
 
 def _age(event_store: EventStore, position: int | None, now: datetime) -> float:
@@ -195,7 +167,7 @@ def _aliases(index: Any) -> list[AliasStatus]:
     ]
 
 
-def _checkpoints(event_store: EventStore, now: datetime) -> list[ShardStatus]:
+def _checkpoints(shard_checkpoints: ShardCheckpoints, now: datetime) -> list[ShardStatus]:
     return [
         ShardStatus(
             stream_arn=c.stream_arn,
@@ -204,6 +176,6 @@ def _checkpoints(event_store: EventStore, now: datetime) -> list[ShardStatus]:
             updated_at=c.updated_at,
             age_seconds=max((now - c.updated_at).total_seconds(), 0.0),
         )
-        for c in ShardCheckpoints(event_store).all()
+        for c in shard_checkpoints.all()
         if not c.finished
     ]

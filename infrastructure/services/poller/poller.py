@@ -15,10 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from domain.errors import TransientFailure
 from infrastructure.adapters.eventstore.postgres_deadline import database_deadline
+from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
 from infrastructure.adapters.streams import StreamRecord
 from infrastructure.services.ingestion import BatchOutcome, StreamIngestion
 from infrastructure.services.observability import BatchTelemetry
-from infrastructure.services.poller.checkpoints import ShardCheckpoints
 from infrastructure.services.poller.records import parse_page
 from infrastructure.services.poller.shards import Shard, list_shards, readable_shards
 from infrastructure.settings import (
@@ -84,7 +84,7 @@ class StreamPoller:
     crash) re-reads at most the batch in flight; ingestion is idempotent, so that costs
     nothing but time. A parent shard is read to its end before its children.
 
-    >>> poller = StreamPoller(app.ingestion, ShardCheckpoints(app.event_store), streams, arns)
+    >>> poller = StreamPoller(app.ingestion, app.shard_checkpoints(), streams, arns)
     >>> stop = threading.Event()  # set it from a SIGTERM handler
     >>> poller.run(stop)
     """

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infrastructure.services.poller.checkpoints import Checkpoint
+from infrastructure.adapters.eventstore.shard_checkpoints import Checkpoint
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,12 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from typing import Any
 
+from infrastructure.adapters.eventstore.aggregate_scan import AggregateScan, StoredRow
+from infrastructure.adapters.eventstore.generation_tables import GenerationTables
 from infrastructure.adapters.eventstore.generations import SliceProgress
 from infrastructure.adapters.eventstore.store import EventStore
-from infrastructure.services.rebuilding.scan import AggregateScan, EventDecoder, StoredRow
+from infrastructure.services.rebuilding.scan import EventDecoder
 from infrastructure.services.rebuilding.slices import Partition, bucket_range
-from infrastructure.services.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.folds import fold_event
 from projections.state import Row, StateTable
@@ -76,7 +77,7 @@ class SliceFold:
 
     def _read(self, bucket: int) -> list[StoredRow]:
         ids = bucket_range(self._partition, self._slice.buckets, bucket)
-        return list(self._scan.events(ids, self._slice.target))
+        return list(self._scan.events((ids.low, ids.high), self._slice.target))
 
     def _fold(self, stored: list[StoredRow]) -> Folded:
         rows: dict[StateTable, dict[str, Row | None]] = defaultdict(dict)

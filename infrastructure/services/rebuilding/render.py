@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from infrastructure.adapters.eventstore.generation_tables import GenerationTables
 from infrastructure.services.rebuilding.allocator import release_freed_memory
 from infrastructure.services.rebuilding.slices import IdRange
-from infrastructure.services.rebuilding.tables import GenerationTables
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync
@@ -47,11 +47,12 @@ class SliceRender:
 
     def run(self, ids: IdRange, target: int) -> int:
         rendered = written = 0
-        total = sum(self._tables.document_count(kind, ids) for kind in DocumentKind)
+        bounds = (ids.low, ids.high)
+        total = sum(self._tables.document_count(kind, bounds) for kind in DocumentKind)
         version = target * VERSION_STEP
         for kind in DocumentKind:
             after = ""
-            while page := self._tables.document_ids(kind, ids, after, self._page):
+            while page := self._tables.document_ids(kind, bounds, after, self._page):
                 after = page[-1][0]
                 written += self._store(self._render(kind, [doc_id for _, doc_id in page], version))
                 rendered += len(page)

@@ -77,3 +77,15 @@ export async function count(kind, request, signal) {
 /** GET /v1/{kind}/documents/{id}: {id, source}. */
 export const document = (kind, id, signal) =>
   call("GET", `v1/${kind}/documents/${encodeURIComponent(id)}`, undefined, signal);
+
+/** GET /v1/{kind}/documents/{id}/history: {entries, next_cursor}, newest first. */
+export const history = (kind, id, query, signal) =>
+  call("GET", `v1/${kind}/documents/${encodeURIComponent(id)}/history?${query}`, undefined, signal);
+
+/** GET /v1/{kind}/documents/{id}?as_of=...: the document then, or a 404. */
+export const documentAsOf = (kind, id, moment, signal) =>
+  call("GET", `v1/${kind}/documents/${encodeURIComponent(id)}?as_of=${encodeURIComponent(moment)}`, undefined, signal);
+
+/** GET /v1/{kind}/documents/{id}/explain?field=...: {field, value, items}. */
+export const explain = (kind, id, field, signal) =>
+  call("GET", `v1/${kind}/documents/${encodeURIComponent(id)}/explain?field=${encodeURIComponent(field)}`, undefined, signal);

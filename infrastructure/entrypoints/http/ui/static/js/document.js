@@ -2,6 +2,7 @@
 
 import * as api from "./api.js";
 import { byId, display, el, fill, formatDate, formatNumber } from "./dom.js";
+import { mountHistory } from "./history.js";
 import { KINDS } from "./kinds.js";
 import { clearError } from "./status.js";
 
@@ -70,6 +71,7 @@ function render(state, source, images) {
   );
   if (state.kind === "users") renderImages(state.id, images);
   else renderOwner(source);
+  mountHistory(state, source);
 }
 
 /** `analytics.first_source` -> "Analytics: first source". */

@@ -22,9 +22,11 @@ from infrastructure.adapters.eventstore.projection_store import (
 )
 from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES
 from infrastructure.adapters.eventstore.store import EventStore
-from infrastructure.services.rebuilding.slices import IdRange
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.state import Row, StateTable
+
+# Aggregate ids from the first (inclusive) to the second (exclusive; None: to the end).
+AggregateIds = tuple[str, str | None]
 
 # The state table and the column holding the document id, for each kind of document.
 _DOCUMENT_SOURCES = {
@@ -101,31 +103,33 @@ class GenerationTables:
             yield SqlProjectionSession(self._store, self._dialect, cursor, self.generation)
 
     def document_ids(
-        self, kind: DocumentKind, ids: IdRange, after: str, limit: int
+        self, kind: DocumentKind, ids: AggregateIds, after: str, limit: int
     ) -> list[tuple[str, str]]:
         """``(aggregate id, document id)`` of the kind's items in ``ids``, after ``after``."""
         table, column = _DOCUMENT_SOURCES[kind]
+        low, high = ids
         statement = (
             f"SELECT aggregate_id, {column} AS doc_id FROM {table}"
             " WHERE aggregate_id >= ? AND aggregate_id > ?"
-            + (" AND aggregate_id < ?" if ids.high is not None else "")
+            + (" AND aggregate_id < ?" if high is not None else "")
             + " ORDER BY aggregate_id LIMIT ?"
         )
-        params: list[object] = [ids.low, after]
-        if ids.high is not None:
-            params.append(ids.high)
+        params: list[object] = [low, after]
+        if high is not None:
+            params.append(high)
         params.append(limit)
         with self._transaction(write=False) as cursor:
             cursor.execute(self._dialect.sql(for_generation(statement, self.generation)), params)
             return [(r["aggregate_id"], r["doc_id"]) for r in cursor.fetchall()]
 
-    def document_count(self, kind: DocumentKind, ids: IdRange) -> int:
+    def document_count(self, kind: DocumentKind, ids: AggregateIds) -> int:
         """How many documents of the kind the items in ``ids`` make (for progress)."""
         table, _ = _DOCUMENT_SOURCES[kind]
+        low, high = ids
         statement = f"SELECT COUNT(*) AS n FROM {table} WHERE aggregate_id >= ?" + (
-            " AND aggregate_id < ?" if ids.high is not None else ""
+            " AND aggregate_id < ?" if high is not None else ""
         )
-        params = [ids.low] if ids.high is None else [ids.low, ids.high]
+        params = [low] if high is None else [low, high]
         with self._transaction(write=False) as cursor:
             cursor.execute(self._dialect.sql(for_generation(statement, self.generation)), params)
             return int(cursor.fetchone()["n"])

@@ -1,0 +1,199 @@
+"""A projection session over memory, for replaying the few aggregates that fed one document.
+
+The production projector folds and renders through it exactly as it does through the
+event-store tables; only the storage differs, so a document replayed here is the one the
+projection would have rendered from the same events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from projections.documents import DocumentChange, DocumentKind, fingerprint
+from projections.ports import PositionedEvent, ProjectionSession
+from projections.state import (
+    ImageRow,
+    LikeRow,
+    PaymentRow,
+    Row,
+    StateTable,
+    UserRow,
+    UserStats,
+    WebAnalytics,
+    WebTrafficRow,
+)
+
+
+class MemoryProjectionSession(ProjectionSession):
+    """State rows by table and aggregate id, with the lookups the projector makes.
+
+    With a ``focus``, only that document is rendered; every other one the projector asks
+    for renders as absent, which it skips: a replay for one document need not pay for the
+    others its events touch (the liker of a like, the owner of an image).
+    """
+
+    def __init__(self, focus: tuple[DocumentKind, str] | None = None) -> None:
+        self._focus = focus
+        self._instants: dict[str, str] = {}  # image id -> its upload time, sortable
+        self.rows: dict[StateTable, dict[str, Any]] = defaultdict(dict)
+        self.bodies: dict[tuple[DocumentKind, str], dict[str, Any] | None] = {}
+        self._fingerprints: dict[tuple[DocumentKind, str], str] = {}
+        self._images_by_owner: dict[str, set[str]] = defaultdict(set)
+        self._likes_by_image: dict[str, set[str]] = defaultdict(set)
+        self._likes_by_user: dict[str, set[str]] = defaultdict(set)
+        self._by_user: dict[StateTable, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self._image_keys: dict[str, str] = {}
+        self._user_keys: dict[str, str] = {}
+
+    def position(self) -> int:
+        return 0
+
+    def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
+        return []
+
+    def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
+        stored = self.rows[table]
+        return {key: stored[key] for key in keys if key in stored}
+
+    def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
+        for key, row in rows.items():
+            previous = self.rows[table].pop(key, None)
+            if previous is not None:
+                self._unindex(key, previous)
+            if row is not None:
+                self.rows[table][key] = row
+                self._index(key, row)
+
+    def _index(self, key: str, row: Row) -> None:
+        if isinstance(row, UserRow):
+            self._user_keys[row.user_id] = key
+        elif isinstance(row, ImageRow):
+            self._image_keys[row.image_id] = key
+            self._images_by_owner[row.owner_id].add(row.image_id)
+            self._instants[row.image_id] = row.uploaded_instant
+        elif isinstance(row, LikeRow):
+            self._likes_by_image[row.image_id].add(key)
+            self._likes_by_user[row.user_id].add(key)
+        elif isinstance(row, PaymentRow | WebTrafficRow):
+            self._by_user[_table_of(row)][row.user_id].add(key)
+
+    def _unindex(self, key: str, row: Row) -> None:
+        if isinstance(row, UserRow):
+            self._user_keys.pop(row.user_id, None)
+        elif isinstance(row, ImageRow):
+            self._image_keys.pop(row.image_id, None)
+            self._images_by_owner[row.owner_id].discard(row.image_id)
+        elif isinstance(row, LikeRow):
+            self._likes_by_image[row.image_id].discard(key)
+            self._likes_by_user[row.user_id].discard(key)
+        elif isinstance(row, PaymentRow | WebTrafficRow):
+            self._by_user[_table_of(row)][row.user_id].discard(key)
+
+    # -- lookups the projector and the explanations make ----------------------------------
+
+    def user(self, user_id: str) -> UserRow | None:
+        key = self._user_keys.get(user_id)
+        return None if key is None else self.rows[StateTable.USERS][key]
+
+    def image(self, image_id: str) -> ImageRow | None:
+        key = self._image_keys.get(image_id)
+        return None if key is None else self.rows[StateTable.IMAGES][key]
+
+    def images_of(self, user_id: str) -> list[ImageRow]:
+        return [self.image(i) for i in sorted(self._images_by_owner.get(user_id, ()))]  # type: ignore[misc]
+
+    def likes_of_image(self, image_id: str) -> list[LikeRow]:
+        likes = self.rows[StateTable.LIKES]
+        return sorted(
+            (likes[k] for k in self._likes_by_image.get(image_id, ())), key=lambda r: r.user_id
+        )
+
+    def likes_by(self, user_id: str) -> list[LikeRow]:
+        likes = self.rows[StateTable.LIKES]
+        return sorted(
+            (likes[k] for k in self._likes_by_user.get(user_id, ())), key=lambda r: r.image_id
+        )
+
+    def payments_of(self, user_id: str) -> list[PaymentRow]:
+        payments = self.rows[StateTable.PAYMENTS]
+        keys = self._by_user[StateTable.PAYMENTS].get(user_id, ())
+        return sorted((payments[k] for k in keys), key=lambda r: r.payment_id)
+
+    def images_owned_by(self, user_ids: Collection[str]) -> set[str]:
+        return {i for u in user_ids for i in self._images_by_owner.get(u, ())}
+
+    def owners_of(self, image_ids: Collection[str]) -> dict[str, str]:
+        images = {i: self.image(i) for i in image_ids}
+        return {i: row.owner_id for i, row in images.items() if row is not None}
+
+    def _rendered(self, kind: DocumentKind, doc_id: str) -> bool:
+        return self._focus is None or self._focus == (kind, doc_id)
+
+    def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
+        return {
+            u: (self.user(u), self._stats(u))
+            if self._rendered(DocumentKind.USERS, u)
+            else (None, UserStats())
+            for u in user_ids
+        }
+
+    def _stats(self, user_id: str) -> UserStats:
+        images = self.images_of(user_id)
+        paid = [p for p in self.payments_of(user_id) if p.status == "paid"]
+        instants = self._instants
+        latest = max(images, key=lambda r: (instants[r.image_id], r.created_at), default=None)
+        return UserStats(
+            image_count=len(images),
+            likes_received=sum(len(self._likes_by_image.get(r.image_id, ())) for r in images),
+            likes_given=len(self._likes_by_user.get(user_id, ())),
+            last_upload_at=None if latest is None else latest.created_at,
+            lifetime_value_cents=sum(p.amount_cents for p in paid),
+            payment_count=len(paid),
+            analytics=self._analytics(user_id),
+        )
+
+    def _analytics(self, user_id: str) -> WebAnalytics | None:
+        traffic = self.rows[StateTable.ANALYTICS]
+        rows = [traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())]
+        if not rows:
+            return None
+        first = min(rows, key=lambda r: (r.visited_on, r.source))
+        return WebAnalytics(
+            sessions=sum(r.sessions for r in rows),
+            pageviews=sum(r.pageviews for r in rows),
+            first_visit_on=first.visited_on,
+            last_visit_on=max(r.visited_on for r in rows),
+            first_source=first.source,
+            first_medium=first.medium,
+        )
+
+    def image_views(
+        self, image_ids: Collection[str]
+    ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
+        views: dict[str, tuple[ImageRow | None, int, UserRow | None]] = {}
+        for image_id in image_ids:
+            if not self._rendered(DocumentKind.IMAGES, image_id):
+                views[image_id] = (None, 0, None)
+                continue
+            row = self.image(image_id)
+            owner = None if row is None else self.user(row.owner_id)
+            views[image_id] = (row, len(self._likes_by_image.get(image_id, ())), owner)
+        return views
+
+    def fingerprints(self, kind: DocumentKind, doc_ids: Collection[str]) -> dict[str, str]:
+        found = ((d, self._fingerprints.get((kind, d))) for d in doc_ids)
+        return {d: f for d, f in found if f is not None}
+
+    def save_documents(self, changes: Sequence[DocumentChange]) -> None:
+        for change in changes:
+            self.bodies[(change.kind, change.doc_id)] = change.body
+            self._fingerprints[(change.kind, change.doc_id)] = fingerprint(change.body)
+
+    def advance(self, position: int) -> None:
+        return None
+
+
+def _table_of(row: PaymentRow | WebTrafficRow) -> StateTable:
+    return StateTable.PAYMENTS if isinstance(row, PaymentRow) else StateTable.ANALYTICS

@@ -1,0 +1,103 @@
+"""What the history of documents must satisfy against the rounds' oracle."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from projections.documents import DocumentKind
+from projections.history.explain import IMAGE_FIELDS, USER_FIELDS
+from projections.history.service import DocumentHistory
+from tests.support.history_rounds import RoundHistory
+
+KINDS = (DocumentKind.USERS, DocumentKind.IMAGES)
+
+
+def every_document_id(rounds: RoundHistory, kind: DocumentKind) -> list[str]:
+    return sorted({d for r in rounds.rounds for d in r.documents[kind.value]})
+
+
+def check_as_of(history: DocumentHistory, rounds: RoundHistory, seed: int, samples: int) -> None:
+    rng = random.Random(seed)
+    windows = rounds.quiet_moments()
+    for _ in range(samples):
+        kind = rng.choice(KINDS)
+        doc_id = rng.choice(every_document_id(rounds, kind))
+        start, end = rng.choice(windows)
+        moment = start + (end - start) * rng.random()
+        expected = rounds.expected_at(moment)[kind.value].get(doc_id)
+        found = history.as_of(kind, doc_id, moment)
+        assert found == expected, (
+            f"{kind.value}/{doc_id} as of {moment.isoformat()}: {found} != {expected}"
+        )
+
+
+def check_history(history: DocumentHistory, rounds: RoundHistory, kind: DocumentKind) -> None:
+    """Folding the entries' changes gives the oracle's document after every round."""
+    for doc_id in every_document_id(rounds, kind):
+        entries = _all_entries(history, kind, doc_id)
+        assert [e["position"] for e in entries] == sorted(e["position"] for e in entries)
+        document: dict[str, Any] = {}
+        pending = list(entries)
+        for round_ in rounds.rounds:
+            while pending and _recorded(pending[0]) <= round_.moment:
+                entry = pending.pop(0)
+                assert entry["changes"], f"{doc_id}: an entry that changed nothing"
+                for change in entry["changes"]:
+                    assert document.get(change["field"]) == change["old"], (doc_id, entry)
+                    document[change["field"]] = change["new"]
+            expected = _flat(round_.documents[kind.value].get(doc_id))
+            assert _present(document) == _present(expected), f"{kind.value}/{doc_id}"
+        assert not pending
+
+
+def check_explanations(history: DocumentHistory, rounds: RoundHistory) -> None:
+    final = rounds.rounds[-1].documents
+    for kind, fields in ((DocumentKind.USERS, USER_FIELDS), (DocumentKind.IMAGES, IMAGE_FIELDS)):
+        for doc_id, document in final[kind.value].items():
+            for name in fields:
+                explained = history.explain(kind, doc_id, name)
+                assert explained is not None and explained["value"] == document[name]
+                _assert_adds_up(name, document[name], [i["counts"] for i in explained["items"]])
+
+
+def _assert_adds_up(name: str, value: Any, amounts: list[Any]) -> None:
+    if name == "last_upload_at":
+        assert (value is None) == (not amounts)
+        assert value is None or value in amounts
+    elif name == "owner":
+        assert (value is None) == (not amounts)
+        assert value is None or amounts == [value["name"]]
+    else:
+        assert sum(amounts) == value, name
+
+
+def _all_entries(history: DocumentHistory, kind: DocumentKind, doc_id: str) -> list[Any]:
+    entries: list[Any] = []
+    before = None
+    while True:
+        page = history.changes(kind, doc_id, limit=7, before=before).as_json()
+        entries += page["entries"]
+        before = page["next_cursor"]
+        if before is None:
+            return list(reversed(entries))
+
+
+def _recorded(entry: dict[str, Any]) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(entry["recorded_at"])
+
+
+def _flat(body: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in (body or {}).items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _present(flat: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in flat.items() if value is not None}

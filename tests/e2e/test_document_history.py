@@ -1,0 +1,66 @@
+"""A document's history, its state at any date and its explanations match the source tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infrastructure import lambda_handlers
+from infrastructure.composition import Streamfold
+from infrastructure.settings import PostgresStore, Settings, SQLiteStore
+from projections.documents import DocumentKind
+from tests.conftest import event_store_url
+from tests.e2e.history_checks import check_as_of, check_explanations, check_history
+from tests.support.delivery import Turbulence
+from tests.support.fixtures import ReferenceTables
+from tests.support.history_rounds import run_rounds
+
+ROUGH = Turbulence(
+    max_batch_size=25, duplicate_record_rate=0.1, retry_batch_rate=0.15, late_replay_rate=0.1
+)
+
+
+@pytest.fixture
+def configured(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    event_store_target: SQLiteStore | PostgresStore,
+    reference_tables: ReferenceTables,
+) -> Iterator[None]:
+    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", event_store_url(event_store_target))
+    monkeypatch.setenv("STREAMFOLD_SEARCH", f"embedded:///{tmp_path / 'index'}")
+    monkeypatch.setenv("STREAMFOLD_TABLES", reference_tables.streamfold_tables_setting())
+    lambda_handlers.reset()
+    yield
+    lambda_handlers.reset()
+
+
+def deliver(events: list[dict[str, Any]]) -> None:
+    for event in events:
+        assert lambda_handlers.stream_handler(event, None) == {"batchItemFailures": []}
+
+
+def test_history_as_of_and_explanations_agree_with_the_tables_at_every_round(
+    configured: None, reference_tables: ReferenceTables
+) -> None:
+    rounds = run_rounds(
+        reference_tables, deliver, seeds=[31, 32, 33, 34], operations=90, turbulence=ROUGH
+    )
+    with Streamfold.from_settings(Settings.from_environment()) as app:
+        check_as_of(app.history, rounds, seed=5, samples=60)
+        for kind in (DocumentKind.USERS, DocumentKind.IMAGES):
+            check_history(app.history, rounds, kind)
+        check_explanations(app.history, rounds)
+
+
+def test_a_document_that_did_not_exist_then_has_no_past_state(
+    configured: None, reference_tables: ReferenceTables
+) -> None:
+    rounds = run_rounds(reference_tables, deliver, seeds=[41], operations=40, turbulence=ROUGH)
+    with Streamfold.from_settings(Settings.from_environment()) as app:
+        before = rounds.rounds[0].moment.replace(year=2000)
+        for user_id in rounds.rounds[0].documents["users"]:
+            assert app.history.as_of(DocumentKind.USERS, user_id, before) is None

@@ -1,0 +1,71 @@
+"""A random workload delivered in rounds, with the source tables' states after each round.
+
+The states are the oracle of a document's past: after round k every item has the state
+the table held then, and every event of round k was recorded before ``moment`` k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.support.delivery import Turbulence, unreliable_delivery
+from tests.support.fixtures import ReferenceTables
+from tests.support.moto_server import read_stream_records, scan_items
+from tests.support.random_workload import apply_random_workload
+from tests.support.reference import Documents, expected_documents
+
+Deliver = Callable[[list[dict[str, Any]]], None]
+
+
+@dataclass
+class Round:
+    started: datetime  # before the first event of this round was recorded
+    moment: datetime  # after every event of this round was recorded, before the next one's
+    documents: Documents  # the oracle's documents from the tables' states then
+
+
+@dataclass
+class RoundHistory:
+    rounds: list[Round] = field(default_factory=list)
+
+    def expected_at(self, moment: datetime) -> Documents:
+        """The documents after the last round that ended at or before ``moment``."""
+        assert not any(r.started <= moment < r.moment for r in self.rounds), "mid-round"
+        ended = [r for r in self.rounds if r.moment <= moment]
+        return ended[-1].documents if ended else {"users": {}, "images": {}}
+
+    def quiet_moments(self) -> list[tuple[datetime, datetime]]:
+        """The spans in which no event was recorded: before, between and after the rounds."""
+        ends = [r.moment for r in self.rounds]
+        starts = [r.started for r in self.rounds[1:]] + [ends[-1] + timedelta(seconds=5)]
+        first = (self.rounds[0].started - timedelta(seconds=5), self.rounds[0].started)
+        return [first, *zip(ends, starts, strict=True)]
+
+
+def run_rounds(
+    tables: ReferenceTables,
+    deliver: Deliver,
+    seeds: Sequence[int],
+    operations: int,
+    turbulence: Turbulence,
+) -> RoundHistory:
+    dynamodb, streams = tables.endpoint.dynamodb(), tables.endpoint.streams()
+    history = RoundHistory()
+    seen: set[str] = set()
+    for seed in seeds:
+        apply_random_workload(dynamodb, tables.names, seed, operations)
+        fresh = [
+            record
+            for arn in tables.stream_arns.values()
+            for record in read_stream_records(streams, arn)
+            if record["eventID"] not in seen
+        ]
+        seen.update(record["eventID"] for record in fresh)
+        started = datetime.now(UTC)
+        deliver(unreliable_delivery(fresh, seed, turbulence))
+        states = {kind: scan_items(dynamodb, name) for kind, name in tables.names.items()}
+        history.rounds.append(Round(started, datetime.now(UTC), expected_documents(states)))
+    return history
