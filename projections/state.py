@@ -8,6 +8,7 @@ fields (`infrastructure.adapters.eventstore.state_tables`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -69,6 +70,21 @@ class WebAnalytics:
     last_visit_on: str
     first_source: str
     first_medium: str | None
+
+    @classmethod
+    def of(cls, rows: Sequence[WebTrafficRow]) -> WebAnalytics | None:
+        """The summary of one user's traffic rows; None when there are none."""
+        if not rows:
+            return None
+        first = min(rows, key=lambda r: (r.visited_on, r.source))
+        return cls(
+            sessions=sum(r.sessions for r in rows),
+            pageviews=sum(r.pageviews for r in rows),
+            first_visit_on=first.visited_on,
+            last_visit_on=max(r.visited_on for r in rows),
+            first_source=first.source,
+            first_medium=first.medium,
+        )
 
 
 @dataclass(frozen=True, slots=True)

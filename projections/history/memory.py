@@ -156,17 +156,8 @@ class MemoryProjectionSession(ProjectionSession):
 
     def _analytics(self, user_id: str) -> WebAnalytics | None:
         traffic = self.rows[StateTable.ANALYTICS]
-        rows = [traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())]
-        if not rows:
-            return None
-        first = min(rows, key=lambda r: (r.visited_on, r.source))
-        return WebAnalytics(
-            sessions=sum(r.sessions for r in rows),
-            pageviews=sum(r.pageviews for r in rows),
-            first_visit_on=first.visited_on,
-            last_visit_on=max(r.visited_on for r in rows),
-            first_source=first.source,
-            first_medium=first.medium,
+        return WebAnalytics.of(
+            [traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())]
         )
 
     def image_views(

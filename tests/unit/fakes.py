@@ -174,18 +174,7 @@ class FakeProjectionSession(ProjectionSession):
         return views
 
     def _analytics(self, user_id: str) -> WebAnalytics | None:
-        rows = [r for r in self._all(StateTable.ANALYTICS) if r.user_id == user_id]
-        if not rows:
-            return None
-        first = min(rows, key=lambda r: (r.visited_on, r.source))
-        return WebAnalytics(
-            sessions=sum(r.sessions for r in rows),
-            pageviews=sum(r.pageviews for r in rows),
-            first_visit_on=first.visited_on,
-            last_visit_on=max(r.visited_on for r in rows),
-            first_source=first.source,
-            first_medium=first.medium,
-        )
+        return WebAnalytics.of([r for r in self._all(StateTable.ANALYTICS) if r.user_id == user_id])
 
     def image_views(
         self, image_ids: Collection[str]
