@@ -27,12 +27,46 @@ class PositionedEvent:
     event: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """What the documents of a batch's changes fan out to, in the state."""
+
+    owners_of: dict[str, str]  # liked image -> its owner
+    images_owned: set[str]  # every image of the users whose owner block changed
+    likes_on: dict[str, set[str]]  # image -> the like aggregates (hex) on it
+
+
 class ProjectionSession(ABC):
     """One locked transaction of the document projection."""
 
     # Whether this session indexes which aggregates fed which documents (see feeds.py);
     # a replay in memory does not need to.
     keeps_feeds = False
+    # The projection generation whose tables this session works on.
+    generation = 1
+
+    def neighbours(
+        self,
+        liked_images: Collection[str],
+        owners: Collection[str],
+        fed_images: Collection[str] = (),
+    ) -> Neighbours:
+        """`owners_of` the liked images, `images_owned_by` the owners and `likes_on` the
+        fed images, read together (a store may answer them in one round trip)."""
+        return Neighbours(
+            self.owners_of(liked_images),
+            self.images_owned_by(owners),
+            self.likes_on(fed_images) if fed_images else {},
+        )
+
+    def views(
+        self, user_ids: Collection[str], image_ids: Collection[str]
+    ) -> tuple[
+        dict[str, tuple[UserRow | None, UserStats]],
+        dict[str, tuple[ImageRow | None, int, UserRow | None]],
+    ]:
+        """`user_views` and `image_views`, read together, with the documents' fingerprints."""
+        return self.user_views(user_ids), self.image_views(image_ids)
 
     def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
         """The like aggregates (hex) on each of these images, in the state."""
@@ -97,13 +131,21 @@ class ProjectionStore(ABC):
     def head(self) -> int:
         """The global position of the newest recorded event (0 if none)."""
 
+    def recorded(self) -> tuple[int, int] | None:
+        """The lowest and highest global positions this process recorded since it was last
+        asked; None if it recorded none (or cannot tell), and then `head` is the target."""
+        return None
+
     @abstractmethod
     def pending_documents(self, limit: int) -> list[DocumentChange]:
         """Rendered documents not yet confirmed by the search backend, oldest first."""
 
     @abstractmethod
-    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
-        """Record that the backend holds these versions (or newer ones)."""
+    def mark_synced(self, changes: Sequence[DocumentChange], generation: int | None = None) -> None:
+        """Record that the backend holds these versions (or newer ones).
+
+        ``generation``: the one whose session rendered them (default: the live one).
+        """
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,12 +25,34 @@ from projections.state import (
 Progress = Callable[[int], None]  # the position folded so far
 
 
+# Rendered documents a catch-up keeps for the search sync; past this many, the sync reads
+# them back from the outbox instead (a long catch-up would otherwise hold them all).
+KEEP_RENDERED = 100_000
+
+Rendered = dict[int, dict[tuple[DocumentKind, str], DocumentChange]]
+
+
 @dataclass
 class ProjectionReport:
     events: int = 0
     batches: int = 0
     documents_rendered: int = 0
     position: int = 0
+    # The documents the catch-up committed, by generation, each at its newest version
+    # (None once more than KEEP_RENDERED: read them back from the outbox).
+    rendered: Rendered | None = field(default_factory=dict)
+    # Whether this catch-up itself folded every event this process recorded since the
+    # last one: then `rendered` holds every document those events changed.
+    complete: bool = False
+
+    def keep(self, generation: int, documents: Sequence[DocumentChange]) -> None:
+        if self.rendered is None:
+            return
+        kept = self.rendered.setdefault(generation, {})
+        for document in documents:
+            kept[(document.kind, document.doc_id)] = document
+        if sum(len(each) for each in self.rendered.values()) > KEEP_RENDERED:
+            self.rendered = None
 
 
 @dataclass
@@ -59,25 +81,43 @@ class DocumentProjector:
     def catch_up(
         self, until: int | None = None, progress: Progress | None = None
     ) -> ProjectionReport:
-        """Project until the tracking position reaches ``until`` (default: the head now).
+        """Project until the tracking position reaches ``until``.
 
-        One locked transaction per batch, so that live handlers take turns with it;
+        By default that is the newest event this process recorded since the last
+        catch-up (the positions its inserts returned), or, if it recorded none, the head
+        now. One locked transaction per batch, so that live handlers take turns with it;
         ``progress`` hears the position after each batch.
         """
-        target = self._store.head() if until is None else until
+        recorded = self._store.recorded() if until is None else None
+        if until is not None:
+            target = until
+        elif recorded is not None:
+            target = recorded[1]
+        else:
+            target = self._store.head()
         report = ProjectionReport()
+        started: int | None = None
         while True:
             with self._store.session() as session:
                 report.position = session.position()
+                started = report.position if started is None else started
                 events = self._next_batch(session, report.position, target)
                 if not events:
-                    return report
+                    break
                 self._fold(session, events, report)
             if progress is not None:
                 progress(report.position)
             if report.position >= target:
                 # Another session would only read the position to find nothing to do.
-                return report
+                break
+        report.complete = (
+            recorded is not None
+            and started is not None
+            and started < recorded[0]
+            and report.position >= recorded[1]
+            and report.rendered is not None
+        )
+        return report
 
     def fold_all(self, session: ProjectionSession, batch_size: int | None = None) -> int:
         """Fold every recorded event into a session the caller holds; returns its position.
@@ -104,7 +144,9 @@ class DocumentProjector:
         events: Sequence[PositionedEvent],
         report: ProjectionReport,
     ) -> None:
-        report.documents_rendered += len(self.project(session, events))
+        documents = self.project(session, events)
+        report.documents_rendered += len(documents)
+        report.keep(session.generation, documents)
         report.position = events[-1].position
         session.advance(report.position)
         report.events += len(events)
@@ -131,11 +173,17 @@ class DocumentProjector:
             transitions.append(Transition(table, key, before, after))
         for table, table_rows in changed.items():
             session.save_rows(table, table_rows)
-        owners = session.owners_of(dirty.liked_images)
-        _record_feeds(session, transitions, owners)
-        dirty.images |= session.images_owned_by(dirty.fan_out_users)
-        dirty.users |= set(owners.values())
+        # Which aggregates fed which documents, indexed in the batch's own transaction.
+        feeds = collect_feeds(transitions) if session.keeps_feeds else None
+        near = session.neighbours(
+            dirty.liked_images, dirty.fan_out_users, feeds.new_owners.keys() if feeds else ()
+        )
+        dirty.images |= near.images_owned
+        dirty.users |= set(near.owners_of.values())
         documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
+        if feeds is not None:
+            # ``owners_of`` maps the batch's liked images to their owners in the state now.
+            session.save_feeds(feeds.complete(near.owners_of, near.likes_on))
         session.save_documents(documents)
         return documents
 
@@ -184,10 +232,9 @@ class DocumentProjector:
         self, session: ProjectionSession, dirty: _Dirty, version: int
     ) -> list[DocumentChange]:
         rendered: list[DocumentChange] = []
-        users = session.user_views(dirty.users)
+        users, images = session.views(dirty.users, dirty.images)
         bodies = {uid: render_user_document(*users[uid]) for uid in dirty.users}
         rendered += _changes(session, DocumentKind.USERS, bodies, version)
-        images = session.image_views(dirty.images)
         bodies = {iid: render_image_document(*images[iid]) for iid in dirty.images}
         rendered += _changes(session, DocumentKind.IMAGES, bodies, version)
         return rendered
@@ -210,20 +257,6 @@ def _changes(
             continue
         changes.append(DocumentChange(kind, doc_id, version, body))
     return changes
-
-
-def _record_feeds(
-    session: ProjectionSession, transitions: list[Transition], owners: dict[str, str]
-) -> None:
-    """Index which aggregates fed which documents, in the batch's own transaction.
-
-    ``owners`` maps the batch's liked images to their owners in the state now.
-    """
-    if not session.keeps_feeds:
-        return
-    collector = collect_feeds(transitions)
-    likes = session.likes_on(collector.new_owners.keys())
-    session.save_feeds(collector.complete(owners, likes))
 
 
 _OWNER_FIELDS = ("name", "email", "plan", "country")

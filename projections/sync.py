@@ -69,6 +69,25 @@ class SearchSync:
                 break
         return report
 
+    def flush_rendered(
+        self, rendered: Mapping[int, Mapping[tuple[DocumentKind, str], DocumentChange]]
+    ) -> SyncReport:
+        """Write documents a projection just committed, and mark them synced.
+
+        They are in memory: nothing is read back from the outbox. Those a writer left
+        pending (it stopped between its commit and its sync) are for `flush`, which the
+        write pipeline calls whenever a catch-up did not itself fold every event it was
+        asked to, as when the batch is delivered again.
+        """
+        report = SyncReport()
+        for generation, documents in rendered.items():
+            ordered = sorted(documents.values(), key=lambda c: (c.kind.value, c.doc_id))
+            for start in range(0, len(ordered), self._batch_size):
+                page = ordered[start : start + self._batch_size]
+                report.add(self.write(page))
+                self._store.mark_synced(page, generation)
+        return report
+
     def write(self, changes: Sequence[DocumentChange]) -> SyncReport:
         """Write documents the caller marks synced itself (e.g. under a lock it holds)."""
         outcome = self._index.write(changes, self._into)

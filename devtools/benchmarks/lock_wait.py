@@ -1,9 +1,10 @@
 """How long a process waited for the projection lock, measured around its acquisition.
 
 The benchmark runs each handler process inside `timing_projection_lock`: it wraps the
-PostgreSQL dialect's ``lock_projection`` (one ``pg_advisory_xact_lock`` statement), so
-the product carries no timer. Each acquisition costs one round trip even uncontended;
-``acquisitions`` says how many there were, so that floor can be told apart from waiting.
+PostgreSQL dialect's ``open_locked`` (the first round trip of a projection session: BEGIN,
+``pg_advisory_xact_lock`` and the reads made once it is held), so the product carries no
+timer. Each acquisition costs one round trip even uncontended; ``acquisitions`` says how
+many there were, so that floor can be told apart from waiting.
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ class LockWait:
 def timing_projection_lock() -> Iterator[LockWait]:
     """Time every projection lock this process takes in the block; yields running totals."""
     totals = LockWait()
-    acquire = PostgresDialect.lock_projection
+    acquire = PostgresDialect.open_locked
 
-    def timed(self: PostgresDialect, cursor: Any, name: str = "documents") -> None:
+    def timed(self: PostgresDialect, connection: Any, name: str, reads: Any) -> Any:
         started = time.perf_counter()
         try:
-            acquire(self, cursor, name)
+            return acquire(self, connection, name, reads)
         finally:
             totals.seconds += time.perf_counter() - started
             totals.acquisitions += 1
 
-    PostgresDialect.lock_projection = timed  # type: ignore[method-assign]
+    PostgresDialect.open_locked = timed  # type: ignore[method-assign]
     try:
         yield totals
     finally:
-        PostgresDialect.lock_projection = acquire  # type: ignore[method-assign]
+        PostgresDialect.open_locked = acquire  # type: ignore[method-assign]

@@ -120,9 +120,16 @@ class WritePipeline:
     def settle(self, report: PipelineReport) -> None:
         """Fold every recorded event and write the documents it rendered."""
         clock = _StageClock(report.seconds)
-        self._projector.catch_up()
+        projection = self._projector.catch_up()
         clock.lap("projection")
-        report.synced(self._sync.flush())
+        if projection.complete and projection.rendered is not None:
+            # Every event recorded here was folded here: its documents are in memory.
+            report.synced(self._sync.flush_rendered(projection.rendered))
+        else:
+            # Some were folded by another writer, which may not have written them yet, or
+            # a writer stopped before its sync (this batch is then delivered again): what
+            # is pending in the outbox is written too.
+            report.synced(self._sync.flush())
         clock.lap("search")
 
 

@@ -13,7 +13,7 @@ from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings
 def test_each_projection_session_is_one_timed_acquisition(
     postgres_store: PostgresStore, tmp_path: Path
 ) -> None:
-    original = PostgresDialect.lock_projection
+    original = PostgresDialect.open_locked
     settings = Settings(postgres_store, EmbeddedSearch(tmp_path / "index"), {}, "locks")
     with Streamfold.from_settings(settings) as app:
         with timing_projection_lock() as lock:
@@ -25,4 +25,4 @@ def test_each_projection_session_is_one_timed_acquisition(
 
     assert lock.acquisitions == 2
     assert lock.seconds > 0
-    assert PostgresDialect.lock_projection is original
+    assert PostgresDialect.open_locked is original

@@ -30,8 +30,8 @@ from infrastructure.settings import PostgresStore
 
 IMAGES_PER_OWNER = 5
 # At most this many PostgreSQL round trips per batch, whatever its size: a guard against
-# regressions above today's 36-51 (docs/performance.md says where they go).
-PG_ROUND_TRIP_BOUND: int | None = 60
+# regressions above today's 7 (docs/performance.md says where they go).
+PG_ROUND_TRIP_BOUND: int | None = 10
 
 
 @dataclass

@@ -107,7 +107,7 @@ class FakeProjectionStore(ProjectionStore):
         pending = [d for key, d in self.documents.items() if d.version > self.synced.get(key, 0)]
         return sorted(pending, key=lambda d: d.version)[:limit]
 
-    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
+    def mark_synced(self, changes: Sequence[DocumentChange], generation: int | None = None) -> None:
         for change in changes:
             key = (change.kind, change.doc_id)
             self.synced[key] = max(self.synced.get(key, 0), change.version)

@@ -7,6 +7,11 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
+from infrastructure.adapters.eventstore.postgres_pipeline import (
+    PipelinedTransaction,
+    opened,
+    pipelined,
+)
 from infrastructure.adapters.eventstore.store import EventStore
 
 # A fixed key for PostgreSQL's advisory lock of the document projection.
@@ -19,6 +24,40 @@ class Cursor(Protocol):
     def executemany(self, sql: Any, params: Any) -> Any: ...
     def fetchall(self) -> Any: ...
     def fetchone(self) -> Any: ...
+
+
+Statement = tuple[str, Sequence[Any]]  # finished SQL and its parameters
+
+
+class Batch(Protocol):
+    """The statements of one transaction; on PostgreSQL a write may wait (see below)."""
+
+    def write(self, statement: str, params: Sequence[Any] = ...) -> None: ...
+    def write_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def read(self, statements: Sequence[Statement], one_message: bool = False) -> list[list[Any]]:
+        """The rows of each of these independent reads.
+
+        ``one_message``: large reads with large parameters, sent as one message if the
+        transaction can (see `postgres_pipeline.in_one_message`).
+        """
+        ...
+
+
+class ImmediateBatch:
+    """Every statement runs when it is given, in the transaction of ``cursor``."""
+
+    def __init__(self, dialect: Dialect, cursor: Cursor) -> None:
+        self._dialect = dialect
+        self.cursor = cursor
+
+    def write(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(statement, params)
+
+    def write_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cursor.executemany(statement, rows)
+
+    def read(self, statements: Sequence[Statement], one_message: bool = False) -> list[list[Any]]:
+        return self._dialect.read_together(self.cursor, statements)
 
 
 class Dialect:
@@ -47,12 +86,38 @@ class Dialect:
         with self.store.reachable(), self._datastore.transaction(commit=True) as cursor:
             yield cursor
 
+    @contextmanager
+    def locked_transaction(
+        self, name: str, reads: Sequence[Statement]
+    ) -> Iterator[tuple[Batch, list[list[Any]]]]:
+        """A committing transaction holding the projection's lock ``name``.
+
+        Yields the transaction's `Batch` and the rows of each of ``reads``, read once the
+        lock is held. SQLite runs every statement when it is given.
+        """
+        with self.transaction() as cursor:
+            self.lock_projection(cursor, name)
+            batch = ImmediateBatch(self, cursor)
+            yield batch, batch.read(reads)
+
+    def commit_together(self, statements: Sequence[Statement]) -> None:
+        """Run ``statements`` as one transaction (on PostgreSQL, in one round trip)."""
+        with self.transaction() as cursor:
+            self.begin_writing(cursor)
+            for statement, params in statements:
+                cursor.execute(statement, params)
+
     def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
+        statement, params = self.lock_statement(name)
+        cursor.execute(statement, params)
+
+    def lock_statement(self, name: str = "documents") -> Statement:
+        """The statement taking the projection's lock of that name until the commit."""
         raise NotImplementedError
 
     def upsert(
         self,
-        cursor: Cursor,
+        batch: Batch,
         sql: Callable[[str], str],
         into: str,
         columns: Sequence[tuple[str, str]],
@@ -66,7 +131,7 @@ class Dialect:
         """
         names = ", ".join(name for name, _ in columns)
         marks = ", ".join("?" * len(columns))
-        cursor.executemany(sql(f"INSERT INTO {into} ({names}) VALUES ({marks}) {then}"), rows)
+        batch.write_many(sql(f"INSERT INTO {into} ({names}) VALUES ({marks}) {then}"), rows)
 
     def read_together(
         self, cursor: Cursor, statements: Sequence[tuple[str, Sequence[Any]]]
@@ -96,10 +161,10 @@ class SQLiteDialect(Dialect):
     def values(self, items: Collection[Any]) -> Any:
         return json.dumps(list(items))
 
-    def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
+    def lock_statement(self, name: str = "documents") -> Statement:
         # Writing first makes SQLite take the write lock now, waiting for other writers,
         # instead of failing later when a read snapshot would have to be upgraded.
-        cursor.execute(
+        return (
             "INSERT INTO streamfold_projection_locks (name, taken) VALUES (?, 1) "
             "ON CONFLICT (name) DO UPDATE SET taken = taken + 1",
             (name,),
@@ -132,9 +197,59 @@ class PostgresDialect(Dialect):
     def values(self, items: Collection[Any]) -> Any:
         return list(items)
 
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        # Its BEGIN is the connection's first exchange: a pooled connection broken since
+        # its last use is replaced there (`postgres_pipeline.opened`).
+        with self.store.reachable(), opened(self._datastore, _begun) as (connection, begun):
+            try:
+                yield connection.cursor()
+            except BaseException as error:
+                begun.__exit__(type(error), error, error.__traceback__)
+                raise
+            begun.__exit__(None, None, None)
+
+    @contextmanager
+    def locked_transaction(
+        self, name: str, reads: Sequence[Statement]
+    ) -> Iterator[tuple[Batch, list[list[Any]]]]:
+        # BEGIN, the lock and the reads in one round trip; every later write waits for
+        # the next read or for the commit (`PipelinedTransaction`).
+        with (
+            self.store.reachable(),
+            opened(
+                self._datastore, lambda connection: self.open_locked(connection, name, reads)
+            ) as (_, begun),
+        ):
+            transaction, rows = begun
+            try:
+                yield transaction, rows
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit()
+
+    def open_locked(
+        self, connection: Any, name: str, reads: Sequence[Statement]
+    ) -> tuple[PipelinedTransaction, list[list[Any]]]:
+        """Begin a transaction taking the projection's lock ``name``; the rows of ``reads``.
+
+        One round trip, which lasts as long as the lock is waited for.
+        """
+        transaction = PipelinedTransaction(connection, opening=[self.lock_statement(name)])
+        return transaction, transaction.read(reads)
+
+    def commit_together(self, statements: Sequence[Statement]) -> None:
+        transaction = [("BEGIN", None), *statements, ("COMMIT", None)]
+        with (
+            self.store.reachable(),
+            opened(self._datastore, lambda connection: pipelined(connection, transaction)),
+        ):
+            pass
+
     def upsert(
         self,
-        cursor: Cursor,
+        batch: Batch,
         sql: Callable[[str], str],
         into: str,
         columns: Sequence[tuple[str, str]],
@@ -150,30 +265,17 @@ class PostgresDialect(Dialect):
             f"INSERT INTO {into} ({names}) SELECT {names} FROM unnest({arrays})"
             f" WITH ORDINALITY AS v({names}, rank) ORDER BY rank {then}"
         )
-        cursor.execute(sql(statement), _columns_of(rows))
+        batch.write(sql(statement), _columns_of(rows))
 
     def read_together(
         self, cursor: Cursor, statements: Sequence[tuple[str, Sequence[Any]]]
     ) -> list[list[Any]]:
         # Sent in one pipeline: the server answers them all in one round trip instead
         # of one each.
-        connection: Any = cast(Any, cursor).connection
-        cursors = [connection.cursor() for _ in statements]
-        try:
-            with connection.pipeline():
-                for each, (statement, params) in zip(cursors, statements, strict=True):
-                    each.execute(statement, params)
-        except BaseException:
-            # A pipeline cut short (a deadline, a lost server) leaves the connection busy:
-            # closed, the pool replaces it instead of handing it out again.
-            connection.close()
-            raise
-        return [list(each.fetchall()) for each in cursors]
+        return pipelined(cast(Any, cursor).connection, statements)
 
-    def lock_projection(self, cursor: Cursor, name: str = "documents") -> None:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_PROJECTION_LOCK_KEY, name)
-        )
+    def lock_statement(self, name: str = "documents") -> Statement:
+        return ("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_PROJECTION_LOCK_KEY, name))
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         # Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog.
@@ -187,6 +289,13 @@ class PostgresDialect(Dialect):
             (table,),
         )
         return {row["column_name"] for row in cursor.fetchall()}
+
+
+def _begun(connection: Any) -> Any:
+    """A psycopg transaction entered on ``connection``: its BEGIN has been answered."""
+    transaction = connection.transaction()
+    transaction.__enter__()
+    return transaction
 
 
 def _columns_of(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from infrastructure.adapters.eventstore.dialects import Cursor, dialect_for
+from infrastructure.adapters.eventstore.dialects import Cursor, ImmediateBatch, dialect_for
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.adapters.eventstore.projection_store import (
     PROJECTION_NAME,
@@ -90,7 +90,9 @@ class GenerationTables:
         """A folded bucket's rows, its documents' tombstones (pending in the outbox, for the
         catch-up to write) and the slice's progress, in one transaction."""
         with self._transaction() as cursor:
-            session = SqlProjectionSession(self._store, self._dialect, cursor, self.generation)
+            session = SqlProjectionSession(
+                self._store, self._dialect, ImmediateBatch(self._dialect, cursor), self.generation
+            )
             for table, table_rows in rows.items():
                 session.save_rows(table, table_rows)
             session.save_documents(tombstones)  # pending: the catch-up writes them
@@ -100,7 +102,9 @@ class GenerationTables:
     def reading(self) -> Iterator[SqlProjectionSession]:
         """A session to render documents from (it reads, it writes nothing)."""
         with self._transaction(write=False) as cursor:
-            yield SqlProjectionSession(self._store, self._dialect, cursor, self.generation)
+            yield SqlProjectionSession(
+                self._store, self._dialect, ImmediateBatch(self._dialect, cursor), self.generation
+            )
 
     def document_ids(
         self, kind: DocumentKind, ids: AggregateIds, after: str, limit: int

@@ -134,8 +134,20 @@ class GenerationRegistry:
             return self._select(cursor, "1 = 1", ())
 
     def live_number(self, cursor: Cursor) -> int:
-        live = self._select(cursor, "state = ?", ("live",))
-        return live[-1].number if live else 1
+        statement, params = self.live_statement()
+        cursor.execute(statement, params)
+        return self.live_of(cursor.fetchall())
+
+    def live_statement(self) -> tuple[str, tuple[Any, ...]]:
+        """The read `live_of` finds the live generation's number in, to send with others."""
+        statement = (
+            "SELECT generation FROM streamfold_generations WHERE state = ? ORDER BY generation"
+        )
+        return self._dialect.sql(statement), ("live",)
+
+    @staticmethod
+    def live_of(records: list[Any]) -> int:
+        return int(records[-1]["generation"]) if records else 1
 
     def live(self) -> Generation | None:
         with self._dialect.transaction() as cursor:

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from domain.kinds import TableKind
-from infrastructure.adapters.eventstore.dialects import Cursor, Dialect, dialect_for
+from infrastructure.adapters.eventstore.dialects import (
+    Batch,
+    Cursor,
+    Dialect,
+    ImmediateBatch,
+    Statement,
+    dialect_for,
+)
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
 from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJECTION_TABLES
 from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
+from projections.folds import state_table_of
 from projections.ports import (
+    Neighbours,
     PositionedEvent,
     ProjectionInspection,
     ProjectionProgress,
@@ -37,6 +47,16 @@ PROJECTION_NAME = "documents"
 def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
     # Writers of the same document rows take their locks in one order: no deadlocks.
     return sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
+
+
+def _newest_in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
+    """Each document once, at its highest version, in lock order."""
+    newest: dict[tuple[str, str], DocumentChange] = {}
+    for change in changes:
+        key = (change.kind.value, change.doc_id)
+        if key not in newest or newest[key].version < change.version:
+            newest[key] = change
+    return [newest[key] for key in sorted(newest)]
 
 
 def _dump(body: dict[str, Any] | None) -> str | None:
@@ -129,16 +149,38 @@ def _web_analytics(totals: list[Any], first_rows: list[Any]) -> dict[str, WebAna
     }
 
 
+@dataclass
+class _Opening:
+    """What a session read in its first round trip, beside taking the lock."""
+
+    position: int
+    rows: dict[StateTable, tuple[frozenset[str], dict[str, Row]]]  # keys asked, rows found
+
+
 class SqlProjectionSession(ProjectionSession):
+    """A projection transaction; its statements go through a `Batch`.
+
+    On PostgreSQL the writes (state rows, feeds, documents, the tracking position) wait
+    for the next read or the commit and go out with it, and independent reads go out
+    together: a batch of events costs four round trips (open, fan-out, views, commit).
+    """
+
     keeps_feeds = True
 
     def __init__(
-        self, store: EventStore, dialect: Dialect, cursor: Cursor, generation: int = 1
+        self,
+        store: EventStore,
+        dialect: Dialect,
+        batch: Batch,
+        generation: int = 1,
+        opening: _Opening | None = None,
     ) -> None:
         self._store = store
         self._dialect = dialect
-        self._cursor = cursor
+        self._batch = batch
         self.generation = generation
+        self._opening = opening
+        self._position = None if opening is None else opening.position
         # Fingerprints read along with the views of the same documents, until a save.
         self._prefetched: dict[DocumentKind, tuple[frozenset[str], dict[str, str]]] = {}
 
@@ -146,14 +188,20 @@ class SqlProjectionSession(ProjectionSession):
         return self._dialect.sql(for_generation(statement, self.generation))
 
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        self._cursor.execute(self._sql(statement), params)
-        return list(self._cursor.fetchall())
+        (rows,) = self._read_together([(statement, params)])
+        return rows
+
+    def _read_together(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], one_message: bool = False
+    ) -> list[list[Any]]:
+        return self._batch.read(
+            [(self._sql(statement), params) for statement, params in statements], one_message
+        )
 
     def position(self) -> int:
-        rows = self._query(
-            "SELECT position FROM streamfold_tracking WHERE projection = ?", (PROJECTION_NAME,)
-        )
-        return int(rows[0]["position"]) if rows else 0
+        if self._position is None:
+            self._position = _position_of(self._query(_TRACKING_POSITION, (PROJECTION_NAME,)))
+        return self._position
 
     def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
         recent = self._store.recent.after(position, limit)
@@ -166,28 +214,30 @@ class SqlProjectionSession(ProjectionSession):
     def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
         if not keys:
             return {}
-        records = self._query(
-            f"SELECT * FROM {STATE_TABLES[table].name} WHERE aggregate_id {{any}}",
-            (self._dialect.values(keys),),
-        )
-        layout = STATE_TABLES[table]
-        return {record["aggregate_id"]: layout.row(record) for record in records}
+        if self._opening is not None and table in self._opening.rows:
+            asked, found = self._opening.rows[table]
+            if asked.issuperset(keys):
+                return {key: found[key] for key in keys if key in found}
+        records = self._query(_state_rows_statement(table), (self._dialect.values(keys),))
+        return _rows_by_key(table, records)
 
     def save_rows(self, table: StateTable, rows: dict[str, Row | None]) -> None:
+        if self._opening is not None:
+            self._opening.rows.pop(table, None)  # no longer the state
         layout = STATE_TABLES[table]
         name, columns = layout.name, layout.columns
         ordered = sorted(rows.items())
         deletes = [key for key, row in ordered if row is None]
         upserts = [(key, *layout.values(row)) for key, row in ordered if row is not None]
         if deletes:
-            self._cursor.execute(
+            self._batch.write(
                 self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
                 (self._dialect.values(deletes),),
             )
         if upserts:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns)
             self._dialect.upsert(
-                self._cursor,
+                self._batch,
                 self._sql,
                 name,
                 [("aggregate_id", "TEXT"), *((c.name, c.sql_type) for c in layout.fields)],
@@ -195,60 +245,92 @@ class SqlProjectionSession(ProjectionSession):
                 upserts,
             )
 
-    def images_owned_by(self, user_ids: Collection[str]) -> set[str]:
-        if not user_ids:
-            return set()
-        records = self._query(
-            "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}",
-            (self._dialect.values(user_ids),),
+    def neighbours(
+        self,
+        liked_images: Collection[str],
+        owners: Collection[str],
+        fed_images: Collection[str] = (),
+    ) -> Neighbours:
+        # The three reads in one round trip, with the state rows saved before them.
+        reads: list[tuple[str, Sequence[Any]]] = []
+        for ids, statement in (
+            (liked_images, _OWNERS_OF),
+            (owners, _IMAGES_OWNED_BY),
+            (fed_images, _LIKES_ON),
+        ):
+            if ids:
+                reads.append((statement, (self._dialect.values(ids),)))
+        results = iter(self._read_together(reads))
+        of = next(results) if liked_images else []
+        owned = next(results) if owners else []
+        likes: dict[str, set[str]] = {}
+        for record in next(results) if fed_images else []:
+            likes.setdefault(record["image_id"], set()).add(record["aggregate_id"])
+        return Neighbours(
+            owners_of={r["image_id"]: r["owner_id"] for r in of},
+            images_owned={r["image_id"] for r in owned},
+            likes_on=likes,
         )
-        return {record["image_id"] for record in records}
+
+    def images_owned_by(self, user_ids: Collection[str]) -> set[str]:
+        return self.neighbours((), user_ids).images_owned
 
     def owners_of(self, image_ids: Collection[str]) -> dict[str, str]:
-        if not image_ids:
-            return {}
-        records = self._query(
-            "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}",
-            (self._dialect.values(image_ids),),
-        )
-        return {record["image_id"]: record["owner_id"] for record in records}
+        return self.neighbours(image_ids, ()).owners_of
 
     def likes_on(self, image_ids: Collection[str]) -> dict[str, set[str]]:
-        if not image_ids:
-            return {}
-        likes: dict[str, set[str]] = {}
-        for record in self._query(
-            "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}",
-            (self._dialect.values(image_ids),),
-        ):
-            likes.setdefault(record["image_id"], set()).add(record["aggregate_id"])
-        return likes
+        return self.neighbours((), (), image_ids).likes_on
 
     def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
         if not feeds:
             return
         # Sorted: concurrent writers of the same rows take their locks in one order.
-        self._cursor.executemany(
-            self._dialect.sql(
-                "INSERT INTO streamfold_document_feeds (kind, doc_id, aggregate_id)"
-                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-            ),
+        self._dialect.upsert(
+            self._batch,
+            self._dialect.sql,
+            "streamfold_document_feeds",
+            _FEED_COLUMNS,
+            "ON CONFLICT DO NOTHING",
             sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
         )
 
-    def _read_together(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        return self._dialect.read_together(
-            self._cursor, [(self._sql(statement), params) for statement, params in statements]
+    def views(
+        self, user_ids: Collection[str], image_ids: Collection[str]
+    ) -> tuple[
+        dict[str, tuple[UserRow | None, UserStats]],
+        dict[str, tuple[ImageRow | None, int, UserRow | None]],
+    ]:
+        # Every read of both kinds of documents, and their fingerprints, in one round trip.
+        users = (self._dialect.values(user_ids),)
+        images = (self._dialect.values(image_ids),)
+        reads = []
+        if user_ids:
+            reads += [(statement, users) for statement in (*_USER_VIEW_READS, _USERS_FINGERPRINTS)]
+        if image_ids:
+            reads += [
+                (statement, images) for statement in (*_IMAGE_VIEW_READS, _IMAGES_FINGERPRINTS)
+            ]
+        results = self._read_together(reads, one_message=True)
+        user_reads = len(_USER_VIEW_READS) + 1 if user_ids else 0
+        return (
+            self._user_views(user_ids, results[:user_reads]),
+            self._image_views(image_ids, results[user_reads:]),
         )
 
     def user_views(self, user_ids: Collection[str]) -> dict[str, tuple[UserRow | None, UserStats]]:
+        return self.views(user_ids, ())[0]
+
+    def image_views(
+        self, image_ids: Collection[str]
+    ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
+        return self.views((), image_ids)[1]
+
+    def _user_views(
+        self, user_ids: Collection[str], results: list[list[Any]]
+    ) -> dict[str, tuple[UserRow | None, UserStats]]:
         if not user_ids:
             return {}
-        ids = (self._dialect.values(user_ids),)
-        # Independent reads of the same users: one round trip for all of them.
-        records, uploads, received, given, paid, totals, first, stored = self._read_together(
-            [(statement, ids) for statement in (*_USER_VIEW_READS, _USERS_FINGERPRINTS)]
-        )
+        records, uploads, received, given, paid, totals, first, stored = results
         self._prefetch(DocumentKind.USERS, user_ids, stored)
         rows = {record["user_id"]: _user_row(record) for record in records}
         upload_of = {r["owner_id"]: (int(r["n"]), r["latest"]) for r in uploads}
@@ -271,15 +353,12 @@ class SqlProjectionSession(ProjectionSession):
             views[user_id] = (rows.get(user_id), stats)
         return views
 
-    def image_views(
-        self, image_ids: Collection[str]
+    def _image_views(
+        self, image_ids: Collection[str], results: list[list[Any]]
     ) -> dict[str, tuple[ImageRow | None, int, UserRow | None]]:
         if not image_ids:
             return {}
-        ids = (self._dialect.values(image_ids),)
-        records, likes, owner_records, stored = self._read_together(
-            [(statement, ids) for statement in (*_IMAGE_VIEW_READS, _IMAGES_FINGERPRINTS)]
-        )
+        records, likes, owner_records, stored = results
         self._prefetch(DocumentKind.IMAGES, image_ids, stored)
         rows = {r["image_id"]: _image_row(r) for r in records}
         like_counts = _counted(likes)
@@ -322,7 +401,7 @@ class SqlProjectionSession(ProjectionSession):
             return
         self._prefetched.clear()
         self._dialect.upsert(
-            self._cursor,
+            self._batch,
             self._sql,
             "streamfold_documents",
             _DOCUMENT_COLUMNS,
@@ -336,13 +415,36 @@ class SqlProjectionSession(ProjectionSession):
         )
 
     def advance(self, position: int) -> None:
-        self._cursor.execute(
+        self._batch.write(
             self._sql(
                 "INSERT INTO streamfold_tracking (projection, position) VALUES (?, ?) "
                 "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
             ),
             (PROJECTION_NAME, position),
         )
+        self._position = position
+
+
+_TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection = ?"
+_OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
+_IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
+_LIKES_ON = "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}"
+_FEED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"), ("aggregate_id", "TEXT"))
+# State rows read when a session opens: for at most this many events held in memory.
+_OPENING_EVENTS = 10_000
+
+
+def _state_rows_statement(table: StateTable) -> str:
+    return f"SELECT * FROM {STATE_TABLES[table].name} WHERE aggregate_id {{any}}"
+
+
+def _rows_by_key(table: StateTable, records: list[Any]) -> dict[str, Row]:
+    layout = STATE_TABLES[table]
+    return {record["aggregate_id"]: layout.row(record) for record in records}
+
+
+def _position_of(records: list[Any]) -> int:
+    return int(records[0]["position"]) if records else 0
 
 
 class SqlProjectionStore(ProjectionStore, ProjectionInspection):
@@ -360,8 +462,11 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
             self.registry = GenerationRegistry(self._dialect)
             with self._dialect.transaction() as cursor:
                 self._dialect.begin_writing(cursor)  # before reading which tables to create
-                self.create_tables(cursor, generation or self.registry.live_number(cursor))
+                # The generation a session expects to be live, checked as it opens.
+                self._expected = generation or self.registry.live_number(cursor)
+                self.create_tables(cursor, self._expected)
                 self._dialect.create_tables(cursor, DOCUMENT_FEED_TABLES)
+        self._folded = 0  # the position the last session of this store ended at
 
     def create_tables(self, cursor: Cursor, generation: int) -> None:
         statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
@@ -373,12 +478,52 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
 
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
-        with self._store.reachable(), self._dialect.transaction() as cursor:
+        """The lock, the live generation, the tracking position and the state rows of the
+        events held in memory, read in the transaction's first round trip.
+
+        The generation and the position are read after the lock is held (separate
+        statements of one transaction). The tracking position and the state rows are read
+        from the generation expected to be live; a session finding another one live reads
+        its position then, and its state rows as they are asked for.
+        """
+        expected = self._expected
+        lock = "documents" if self._fixed is None else f"generation-{self._fixed}"
+        opening: list[Statement] = []
+        if self._fixed is None:
+            opening.append(self.registry.live_statement())
+        reads = [(_TRACKING_POSITION, (PROJECTION_NAME,))]
+        asked = self._keys_in_memory()
+        tables = list(asked)
+        reads += [(_state_rows_statement(t), (self._dialect.values(asked[t]),)) for t in tables]
+        opening += [(self._dialect.sql(for_generation(s, expected)), p) for s, p in reads]
+        with self._dialect.locked_transaction(lock, opening) as (batch, results):
+            generation = expected
             if self._fixed is None:
-                self._dialect.lock_projection(cursor)
+                generation = self.registry.live_of(results[0])
+            read = results[len(opening) - len(reads) :]
+            if generation != expected:
+                self._expected = generation
+                session = SqlProjectionSession(self._store, self._dialect, batch, generation)
             else:
-                self._dialect.lock_projection(cursor, f"generation-{self._fixed}")
-            yield self.session_on(cursor, self.generation(cursor))
+                rows = {
+                    table: (frozenset(asked[table]), _rows_by_key(table, records))
+                    for table, records in zip(tables, read[1:], strict=True)
+                }
+                opened = _Opening(_position_of(read[0]), rows)
+                session = SqlProjectionSession(
+                    self._store, self._dialect, batch, generation, opened
+                )
+            yield session
+        self._folded = max(self._folded, session.position())
+
+    def _keys_in_memory(self) -> dict[StateTable, set[str]]:
+        """The state rows the events held in memory past this store's last session fold."""
+        keys: dict[StateTable, set[str]] = {}
+        for positioned in self._store.recent.peek(self._folded, _OPENING_EVENTS):
+            table = state_table_of(positioned.event)
+            if table is not None:
+                keys.setdefault(table, set()).add(positioned.event.originator_id.hex)
+        return keys
 
     @contextmanager
     def locked_live(self) -> Iterator[Cursor]:
@@ -388,10 +533,15 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
             yield cursor
 
     def session_on(self, cursor: Cursor, generation: int) -> SqlProjectionSession:
-        return SqlProjectionSession(self._store, self._dialect, cursor, generation)
+        """A session in a transaction (and a lock) the caller holds, statement by statement."""
+        batch = ImmediateBatch(self._dialect, cursor)
+        return SqlProjectionSession(self._store, self._dialect, batch, generation)
 
     def head(self) -> int:
         return self._store.head()
+
+    def recorded(self) -> tuple[int, int] | None:
+        return self._store.recent.take_recorded()
 
     def pending_documents(self, limit: int) -> list[DocumentChange]:
         with self._store.reachable(), self._dialect.transaction() as cursor:
@@ -415,16 +565,27 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
             for r in cursor.fetchall()
         ]
 
-    def mark_synced(self, changes: Sequence[DocumentChange]) -> None:
+    def mark_synced(self, changes: Sequence[DocumentChange], generation: int | None = None) -> None:
         if not changes:
+            return
+        if generation is not None and self._store.is_postgres:
+            # BEGIN, the rows locked in lock order, one set-wise UPDATE and COMMIT: one
+            # round trip.
+            self._dialect.commit_together(self._marks(generation, changes))
             return
         with self._store.reachable(), self._dialect.transaction() as cursor:
             self._dialect.begin_writing(cursor)
-            self.mark_synced_on(cursor, self.generation(cursor), changes)
+            if generation is None:
+                generation = self.generation(cursor)
+            self.mark_synced_on(cursor, generation, changes)
 
     def mark_synced_on(
         self, cursor: Cursor, generation: int, changes: Sequence[DocumentChange]
     ) -> None:
+        if self._store.is_postgres:
+            for statement, params in self._marks(generation, changes):
+                cursor.execute(statement, params)
+            return
         cursor.executemany(
             self._dialect.sql(
                 for_generation(
@@ -433,8 +594,38 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
                     generation,
                 )
             ),
-            [(c.version, c.kind.value, c.doc_id, c.version) for c in _in_lock_order(changes)],
+            [
+                (c.version, c.kind.value, c.doc_id, c.version)
+                for c in _newest_in_lock_order(changes)
+            ],
         )
+
+    def _marks(self, generation: int, changes: Sequence[DocumentChange]) -> list[Statement]:
+        """PostgreSQL's marks: the rows locked in lock order first (no deadlock with another
+        writer of them), then one UPDATE for all of them."""
+        ordered = _newest_in_lock_order(changes)
+        kinds = [c.kind.value for c in ordered]
+        ids = [c.doc_id for c in ordered]
+        # Counted: a row per document answered while the UPDATE is still on its way
+        # would make the server speak first (another round trip).
+        lock = (
+            "SELECT count(*) FROM (SELECT 1 FROM streamfold_documents d"
+            " JOIN unnest(?::text[], ?::text[]) WITH ORDINALITY AS m(kind, doc_id, rank)"
+            " ON d.kind = m.kind AND d.doc_id = m.doc_id ORDER BY m.rank FOR UPDATE OF d)"
+            " AS locked"
+        )
+        update = (
+            "UPDATE streamfold_documents AS d SET synced_version = m.version"
+            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS m(kind, doc_id, version)"
+            " WHERE d.kind = m.kind AND d.doc_id = m.doc_id AND d.synced_version < m.version"
+        )
+        return [
+            (self._dialect.sql(for_generation(lock, generation)), (kinds, ids)),
+            (
+                self._dialect.sql(for_generation(update, generation)),
+                (kinds, ids, [c.version for c in ordered]),
+            ),
+        ]
 
     def documents_page(self, kind: DocumentKind, after_id: str, limit: int) -> list[DocumentChange]:
         """Rendered documents of a kind (tombstones included) in id order, for verify."""

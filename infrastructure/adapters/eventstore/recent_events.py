@@ -28,13 +28,38 @@ class RecentEvents:
         self._events: OrderedDict[int, Any] = OrderedDict()
         self._capacity = capacity
         self._lock = Lock()
+        self._recorded: tuple[int, int] | None = None  # since `take_recorded` last answered
 
     def add(self, positioned: Iterable[tuple[int, Any]]) -> None:
         with self._lock:
             for position, event in positioned:
                 self._events[position] = event
+                low, high = self._recorded or (position, position)
+                self._recorded = (min(low, position), max(high, position))
             while len(self._events) > self._capacity:
                 self._events.popitem(last=False)
+
+    def take_recorded(self) -> tuple[int, int] | None:
+        """The lowest and highest positions added since the last call (None: none added).
+
+        A catch-up that folds up to the highest from below the lowest has folded every
+        event this process recorded meanwhile, whatever its threads did.
+        """
+        with self._lock:
+            recorded, self._recorded = self._recorded, None
+        return recorded
+
+    def peek(self, position: int, limit: int) -> list[PositionedEvent]:
+        """Up to ``limit`` of the events held after ``position``, without letting go of any."""
+        with self._lock:
+            found: list[PositionedEvent] = []
+            for held, event in self._events.items():
+                if held <= position:
+                    continue
+                if len(found) == limit:
+                    break
+                found.append(PositionedEvent(held, event))
+            return found
 
     def after(self, position: int, limit: int) -> list[PositionedEvent]:
         """The events right after ``position``, as far as they run without a gap."""

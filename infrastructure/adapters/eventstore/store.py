@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import psycopg
 import psycopg.errors
@@ -16,11 +17,13 @@ from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
     PersistenceError,
+    StoredEvent,
     Transcoder,
 )
 
 from domain.aggregate import SourceAggregate
 from domain.errors import ConcurrentChange, TransientFailure
+from domain.identity import STREAMFOLD_NAMESPACE
 from domain.intake import ItemLedger, PositionMove
 from domain.positions import ItemPosition
 from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
@@ -76,9 +79,10 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_LOCK_TIMEOUT": "30",
-        # Pooled connections outlive a database restart or a network cut; checking one
-        # before use means the first batch after an outage succeeds instead of failing.
-        "POSTGRES_PRE_PING": "y",
+        # Pooled connections outlive a database restart or a network cut, but they are not
+        # checked before use (a round trip per transaction): the first exchange of a
+        # transaction finding its connection broken runs again on a fresh one instead
+        # (`postgres_pipeline.opened`), so the first batch after an outage succeeds.
         "APPLICATION_RECORDER_TOPIC": (
             "infrastructure.adapters.eventstore.postgres_recorder:PostgresSourceRecorder"
         ),
@@ -175,27 +179,34 @@ class EventSourcedItemLedger(ItemLedger):
 
     def __init__(self, store: EventStore) -> None:
         self._store = store
+        # The events read along with the last positions, per thread (see `positions`).
+        self._read_along = threading.local()
 
     def positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+        """The items' positions; on PostgreSQL their aggregates' events come along.
+
+        The intake asks for the aggregates of the same items next (an item's aggregate id
+        is derived from its key, `domain.identity`): both reads go out in one round trip,
+        and `load` is answered from what came back.
+        """
         keys = list(item_keys)
-        found: dict[str, ItemPosition] = {}
+        recorder = self._store.recorder
         with _transient(self._store):
-            for start in range(0, len(keys), _QUERY_CHUNK):
-                found.update(
-                    self._store.recorder.select_positions(keys[start : start + _QUERY_CHUNK])
-                )
+            if not isinstance(recorder, PostgresSourceRecorder):
+                found: dict[str, ItemPosition] = {}
+                for start in range(0, len(keys), _QUERY_CHUNK):
+                    found.update(recorder.select_positions(keys[start : start + _QUERY_CHUNK]))
+                return found
+            ids = [uuid5(STREAMFOLD_NAMESPACE, key) for key in keys]
+            found, events = recorder.select_positions_and_events(keys, ids, _QUERY_CHUNK)
+        self._read_along.events = (frozenset(ids), events)
         return found
 
     def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
-        id_list = list(ids)
         by_id: dict[UUID, list[Any]] = defaultdict(list)
         mapper = self._store.event_log.mapper
-        with _transient(self._store):
-            for start in range(0, len(id_list), _QUERY_CHUNK):
-                for stored in self._store.recorder.select_events_of(
-                    id_list[start : start + _QUERY_CHUNK]
-                ):
-                    by_id[UUID(str(stored.originator_id))].append(mapper.to_domain_event(stored))
+        for stored in self._events_of(ids):
+            by_id[UUID(str(stored.originator_id))].append(mapper.to_domain_event(stored))
         aggregates: dict[UUID, SourceAggregate] = {}
         for aggregate_id, events in by_id.items():
             aggregate = None
@@ -203,6 +214,23 @@ class EventSourcedItemLedger(ItemLedger):
                 aggregate = event.mutate(aggregate)
             aggregates[aggregate_id] = cast(SourceAggregate, aggregate)
         return aggregates
+
+    def _events_of(self, ids: Collection[UUID]) -> list[StoredEvent]:
+        """The aggregates' stored events: those read along with the positions if they cover
+        every one of ``ids``, else read now."""
+        read_along = getattr(self._read_along, "events", None)
+        self._read_along.events = None
+        if read_along is not None and read_along[0].issuperset(ids):
+            wanted = ids if isinstance(ids, set | frozenset) else set(ids)
+            return [e for e in read_along[1] if UUID(str(e.originator_id)) in wanted]
+        id_list = list(ids)
+        found: list[StoredEvent] = []
+        with _transient(self._store):
+            for start in range(0, len(id_list), _QUERY_CHUNK):
+                found += self._store.recorder.select_events_of(
+                    id_list[start : start + _QUERY_CHUNK]
+                )
+        return found
 
     def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
         if not aggregates and not moves:
