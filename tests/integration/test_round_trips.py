@@ -29,8 +29,8 @@ from infrastructure.adapters.opensearch.bulk import MAX_ACTIONS_PER_REQUEST, MAX
 from infrastructure.settings import PostgresStore
 
 IMAGES_PER_OWNER = 5
-# At most this many PostgreSQL round trips per batch, whatever its size: a guard against
-# regressions above today's 7 (docs/performance.md says where they go).
+# At most this many PostgreSQL round trips per batch, whatever its size and fan-out (7
+# today: docs/performance.md says where they go).
 PG_ROUND_TRIP_BOUND: int | None = 10
 
 

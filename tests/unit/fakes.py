@@ -90,6 +90,12 @@ class FakeProjectionStore(ProjectionStore):
         self.documents: dict[tuple[DocumentKind, str], DocumentChange] = {}
         self.synced: dict[tuple[DocumentKind, str], int] = {}
         self.tracking = 0
+        self.pending_reads = 0
+        self._told = 0  # events told of by `recorded`
+
+    def recorded(self) -> tuple[int, int] | None:
+        told, self._told = self._told, len(self.events)
+        return None if told == len(self.events) else (told + 1, len(self.events))
 
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
@@ -104,6 +110,7 @@ class FakeProjectionStore(ProjectionStore):
         return len(self.events)
 
     def pending_documents(self, limit: int) -> list[DocumentChange]:
+        self.pending_reads += 1
         pending = [d for key, d in self.documents.items() if d.version > self.synced.get(key, 0)]
         return sorted(pending, key=lambda d: d.version)[:limit]
 

@@ -133,3 +133,66 @@ def test_a_change_settled_by_reading_its_table_is_counted_in_the_report() -> Non
     second = pipeline.apply([IncomingChange(on_kinesis(5, "b", plan="team"), None, letter)])
 
     assert (first.settled_by_read, second.settled_by_read) == (0, 1)
+
+
+class NoLetters(DeadLetters):
+    def put(self, letters: Sequence[NewDeadLetter]) -> None:
+        assert not letters
+
+    def put_documents(self, failures: Sequence[DocumentFailure]) -> None:
+        assert not failures
+
+
+def test_documents_a_batch_rendered_itself_are_synced_without_reading_the_outbox() -> None:
+    ledger, store, index = FakeLedger(), FakeProjectionStore(), RecordingIndex()
+    store.events = ledger.log
+    projector = DocumentProjector(store)
+    sync = SearchSync(store, index, NoLetters())
+    pipeline = WritePipeline(ChangeIntake(ledger), projector, sync, NoLetters())
+
+    report = pipeline.apply([incoming(user("u-1", 1), "a"), incoming(user("u-2", 2), "b")])
+
+    assert {doc_id for _, doc_id in index.documents} == {"u-1", "u-2"}
+    assert store.pending_reads == 0
+    assert store.pending_documents(100) == []
+    assert report.documents_written == 2
+
+
+def test_a_batch_delivered_again_writes_what_a_stopped_writer_left_pending() -> None:
+    ledger, store, index = FakeLedger(), FakeProjectionStore(), RecordingIndex()
+    store.events = ledger.log
+    projector = DocumentProjector(store)
+    pipeline = WritePipeline(
+        ChangeIntake(ledger), projector, SearchSync(store, index, NoLetters()), NoLetters()
+    )
+    batch = [incoming(user("u-1", 1), "a"), incoming(user("u-2", 2), "b")]
+    # The first delivery stops between the projection's commit and the search sync.
+    pipeline.record(batch, pipeline.apply([]))
+    projector.catch_up()
+    assert index.documents == {} and len(store.pending_documents(100)) == 2
+
+    again = pipeline.apply(batch)
+
+    assert again.duplicates == 2 and again.events_recorded == 0
+    assert {doc_id for _, doc_id in index.documents} == {"u-1", "u-2"}
+    assert store.pending_documents(100) == []
+
+
+def test_a_batch_whose_events_another_writer_folded_writes_what_that_writer_rendered() -> None:
+    ledger, store, index = FakeLedger(), FakeProjectionStore(), RecordingIndex()
+    store.events = ledger.log
+    pipeline = WritePipeline(
+        ChangeIntake(ledger),
+        DocumentProjector(store),
+        SearchSync(store, index, NoLetters()),
+        NoLetters(),
+    )
+    report = pipeline.apply([])
+    pipeline.record([incoming(user("u-1", 1), "a")], report)
+    # Another writer's catch-up folds this batch's event and has not synced yet.
+    DocumentProjector(store).catch_up(until=len(ledger.log))
+
+    pipeline.settle(report)
+
+    assert {doc_id for _, doc_id in index.documents} == {"u-1"}
+    assert store.pending_documents(100) == []
