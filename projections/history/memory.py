@@ -8,7 +8,8 @@ projection would have rendered from the same events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from projections.documents import DocumentChange, DocumentKind, fingerprint
@@ -24,6 +25,19 @@ from projections.state import (
     WebAnalytics,
     WebTrafficRow,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayState:
+    """What a focused replay holds after some events: enough to go on from there.
+
+    The state rows of every aggregate replayed so far, and the focus document's last
+    rendered body (None if absent) with its fingerprint (None if never rendered).
+    """
+
+    rows: Mapping[StateTable, Mapping[str, Row]]
+    body: dict[str, Any] | None
+    fingerprint: str | None
 
 
 class MemoryProjectionSession(ProjectionSession):
@@ -46,6 +60,25 @@ class MemoryProjectionSession(ProjectionSession):
         self._by_user: dict[StateTable, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._image_keys: dict[str, str] = {}
         self._user_keys: dict[str, str] = {}
+
+    def export(self) -> ReplayState:
+        """The state to go on from; only a focused session's is complete."""
+        assert self._focus is not None, "only a focused replay is checkpointed"
+        rows = {table: dict(table_rows) for table, table_rows in self.rows.items() if table_rows}
+        return ReplayState(rows, self.bodies.get(self._focus), self._fingerprints.get(self._focus))
+
+    @classmethod
+    def restore(
+        cls, focus: tuple[DocumentKind, str], state: ReplayState
+    ) -> MemoryProjectionSession:
+        """A focused session holding ``state``, as if it had replayed the events behind it."""
+        session = cls(focus)
+        for table, table_rows in state.rows.items():
+            session.save_rows(table, dict(table_rows))
+        if state.fingerprint is not None:
+            session.bodies[focus] = state.body
+            session._fingerprints[focus] = state.fingerprint
+        return session
 
     def position(self) -> int:
         return 0

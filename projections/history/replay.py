@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.documents import DocumentKind
 from projections.folds import state_table_of
-from projections.history.memory import MemoryProjectionSession
+from projections.history.memory import MemoryProjectionSession, ReplayState
 from projections.ports import PositionedEvent
 from projections.projector import DocumentProjector
 from projections.state import StateTable
@@ -32,9 +32,15 @@ class Step:
 class DocumentReplay:
     """Folds a document's feeding events in global order, one event at a time."""
 
-    def __init__(self, kind: DocumentKind, doc_id: str) -> None:
+    def __init__(self, kind: DocumentKind, doc_id: str, state: ReplayState | None = None) -> None:
+        """A replay from nothing, or from the ``state`` a checkpoint kept."""
         self.kind, self.doc_id = kind, doc_id
-        self.session = MemoryProjectionSession(focus=(kind, doc_id))
+        focus = (kind, doc_id)
+        self.session = (
+            MemoryProjectionSession(focus)
+            if state is None
+            else MemoryProjectionSession.restore(focus, state)
+        )
         self._projector = DocumentProjector(_NoStore())  # type: ignore[arg-type]
 
     def body(self) -> Body:
