@@ -8,6 +8,7 @@ from typing import Any
 from projections.documents import DocumentKind
 from projections.history.explain import IMAGE_FIELDS, USER_FIELDS
 from projections.history.service import DocumentHistory
+from tests.support.history_oracle import Change, HistoryOracle, merged
 from tests.support.history_rounds import RoundHistory
 
 KINDS = (DocumentKind.USERS, DocumentKind.IMAGES)
@@ -49,6 +50,31 @@ def check_history(history: DocumentHistory, rounds: RoundHistory, kind: Document
             expected = _flat(round_.documents[kind.value].get(doc_id))
             assert _present(document) == _present(expected), f"{kind.value}/{doc_id}"
         assert not pending
+
+
+def check_each_change(history: DocumentHistory, oracle: HistoryOracle, kind: DocumentKind) -> None:
+    """Entry by entry, the history is the oracle's list of changes: the same items, in the
+    same order, each leaving the document the oracle computes from the items' states."""
+    documents = {doc_id for k, doc_id in oracle.changes if k == kind.value}
+    assert documents, "the oracle saw no change of any document"
+    for doc_id in sorted(documents):
+        document: dict[str, Any] = {}
+        found: list[Change] = []
+        for entry in _all_entries(history, kind, doc_id):
+            for change in entry["changes"]:
+                document[change["field"]] = change["new"]
+            after = _present(document)
+            found.append(Change(entry["table"], entry["item_key"], after))
+        expected, found = oracle.timeline(kind.value, doc_id), merged(found)
+        differ = next(
+            (n for n, pair in enumerate(zip(found, expected, strict=False)) if pair[0] != pair[1]),
+            min(len(found), len(expected)),
+        )
+        near = slice(max(0, differ - 2), differ + 2)
+        assert found == expected, (
+            f"{kind.value}/{doc_id}: change {differ} of {len(expected)} differs: "
+            f"{found[near]} != {expected[near]}"
+        )
 
 
 def check_explanations(history: DocumentHistory, rounds: RoundHistory) -> None:
