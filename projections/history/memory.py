@@ -22,7 +22,6 @@ from projections.state import (
     StateTable,
     UserRow,
     UserStats,
-    WebAnalytics,
     WebTrafficRow,
 )
 
@@ -50,7 +49,6 @@ class MemoryProjectionSession(ProjectionSession):
 
     def __init__(self, focus: tuple[DocumentKind, str] | None = None) -> None:
         self._focus = focus
-        self._instants: dict[str, str] = {}  # image id -> its upload time, sortable
         self.rows: dict[StateTable, dict[str, Any]] = defaultdict(dict)
         self.bodies: dict[tuple[DocumentKind, str], dict[str, Any] | None] = {}
         self._fingerprints: dict[tuple[DocumentKind, str], str] = {}
@@ -105,7 +103,6 @@ class MemoryProjectionSession(ProjectionSession):
         elif isinstance(row, ImageRow):
             self._image_keys[row.image_id] = key
             self._images_by_owner[row.owner_id].add(row.image_id)
-            self._instants[row.image_id] = row.uploaded_instant
         elif isinstance(row, LikeRow):
             self._likes_by_image[row.image_id].add(key)
             self._likes_by_user[row.user_id].add(key)
@@ -174,23 +171,13 @@ class MemoryProjectionSession(ProjectionSession):
 
     def _stats(self, user_id: str) -> UserStats:
         images = self.images_of(user_id)
-        paid = [p for p in self.payments_of(user_id) if p.status == "paid"]
-        instants = self._instants
-        latest = max(images, key=lambda r: (instants[r.image_id], r.created_at), default=None)
-        return UserStats(
-            image_count=len(images),
+        traffic = self.rows[StateTable.ANALYTICS]
+        return UserStats.of(
+            images,
             likes_received=sum(len(self._likes_by_image.get(r.image_id, ())) for r in images),
             likes_given=len(self._likes_by_user.get(user_id, ())),
-            last_upload_at=None if latest is None else latest.created_at,
-            lifetime_value_cents=sum(p.amount_cents for p in paid),
-            payment_count=len(paid),
-            analytics=self._analytics(user_id),
-        )
-
-    def _analytics(self, user_id: str) -> WebAnalytics | None:
-        traffic = self.rows[StateTable.ANALYTICS]
-        return WebAnalytics.of(
-            [traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())]
+            payments=self.payments_of(user_id),
+            traffic=[traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())],
         )
 
     def image_views(
