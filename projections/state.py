@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from domain.items import ImageItem, UserItem, WebTrafficItem
 
@@ -129,6 +130,7 @@ class UserStats:
         )
 
 
+@lru_cache(maxsize=65_536)
 def sortable_instant(timestamp: str) -> str:
     """An ISO-8601 timestamp as UTC text that sorts by instant (naive means UTC)."""
     moment = datetime.fromisoformat(timestamp)

@@ -51,6 +51,8 @@ class HistoryFigures:
     older_page_ms: list[float]
     as_of_ms: list[float]
     load_average: tuple[float, float, float]
+    history_cpu_ms: list[float]
+    as_of_cpu_ms: list[float]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,8 @@ class HistoryFigures:
             "history_page_ms": _percentiles(self.history_ms),
             "older_page_ms": _percentiles(self.older_page_ms),
             "as_of_ms": _percentiles(self.as_of_ms),
+            "history_page_cpu_ms": _percentiles(self.history_cpu_ms),
+            "as_of_cpu_ms": _percentiles(self.as_of_cpu_ms),
             "load_average": self.load_average,
         }
 
@@ -118,9 +122,12 @@ def hot_user_payloads(likes: int, batch_size: int) -> list[str]:
     return [json.dumps(event) for event in lambda_events(tables.records, batch_size)]
 
 
-def _timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
+def _timed(action: Callable[[], object], cpu: list[float] | None = None) -> float:
+    """Milliseconds of wall time; the process's CPU milliseconds go to ``cpu``."""
+    started, used = time.perf_counter(), time.process_time()
     action()
+    if cpu is not None:
+        cpu.append(1000 * (time.process_time() - used))
     return 1000 * (time.perf_counter() - started)
 
 
@@ -158,7 +165,10 @@ def _measure(directory: Path, runs: int, seed: int) -> HistoryFigures:
         feeds.drop_checkpoints(kind, HOT_USER, 0)
         first_read = _timed(lambda: history.changes(kind, HOT_USER, limit=50))
         checkpoints, size = _checkpoint_size(app)
-        page = [_timed(lambda: history.changes(kind, HOT_USER, limit=50)) for _ in range(runs)]
+        page_cpu: list[float] = []
+        page = [
+            _timed(lambda: history.changes(kind, HOT_USER, limit=50), page_cpu) for _ in range(runs)
+        ]
         older: list[float] = []
         cursor = history.changes(kind, HOT_USER, limit=50).next_cursor
         for _ in range(runs):
@@ -170,11 +180,16 @@ def _measure(directory: Path, runs: int, seed: int) -> HistoryFigures:
         moments = [datetime.now(UTC)] + [
             first + (last - first) * rng.random() for _ in range(runs - 1)
         ]
-        as_of = [_timed(lambda m=m: history.as_of(kind, HOT_USER, m)) for m in moments]  # type: ignore[misc]
+        as_of_cpu: list[float] = []
+        as_of = [
+            _timed(lambda m=m: history.as_of(kind, HOT_USER, m), as_of_cpu)  # type: ignore[misc]
+            for m in moments
+        ]
         events = app.event_store.head()
     return HistoryFigures(
-        events, len(positions), first_read, checkpoints, size, page, older, as_of, os.getloadavg()
-    )
+        events, len(positions), first_read, checkpoints, size, page, older, as_of,
+        os.getloadavg(), page_cpu, as_of_cpu,
+    )  # fmt: skip
 
 
 def _checkpoint_size(app: Streamfold) -> tuple[int, int]:
