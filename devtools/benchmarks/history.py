@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -139,6 +140,41 @@ def build_store(directory: Path, users: int, hot_likes: int, batch_size: int = 1
     with _store(directory) as app:
         _ingest(app, payloads)
         _ingest(app, hot_user_payloads(hot_likes, batch_size))
+
+
+def pad_store(directory: Path, events: int) -> int:
+    """Append copies of the store's first events, under mirrored aggregate ids, until it
+    holds ``events``; their feed rows are copied under copied document ids. Returns the
+    events appended.
+
+    Ingesting a million events through the whole pipeline takes hours on a loaded machine;
+    the history reads a document's events by index, so what matters to it is how many
+    rows the events table and its indexes hold, not how they got there. The copies are
+    never projected (the projection's position stays where it was).
+    """
+    connection = sqlite3.connect(directory / "events.db")
+    try:
+        connection.create_function("mirrored", 1, lambda text: text[::-1], deterministic=True)
+        (head,) = connection.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        copies = min(head, max(0, events - head))
+        if copies == 0:
+            return 0
+        with connection:
+            connection.execute(
+                "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
+                " SELECT mirrored(originator_id), originator_version, topic, state"
+                " FROM stored_events WHERE rowid <= ? ORDER BY rowid",
+                (copies,),
+            )
+            connection.execute(
+                "INSERT OR IGNORE INTO streamfold_document_feeds (kind, doc_id, aggregate_id)"
+                " SELECT f.kind, f.doc_id || '~copy', mirrored(f.aggregate_id)"
+                " FROM streamfold_document_feeds f WHERE f.doc_id != ?",
+                (HOT_USER,),
+            )
+        return int(copies)
+    finally:
+        connection.close()
 
 
 def measure_history(

@@ -122,16 +122,35 @@ class DocumentHistory:
         while end > 0 and len(steps) <= limit:
             # A base far enough back for the page and one more, if events change the
             # document: usually one restore per page.
-            base = timeline.base_before(end - (limit - len(steps)))
+            wanted = limit + 1 - len(steps)
+            base = timeline.base_before(end - wanted)
             start = 0 if base is None else base.events
-            replay = self._replay_from(kind, doc_id, base)
             events = self._feeds.events_at(positions[start:end])
-            steps = [s for s in replay.steps(events) if s.before != s.after] + steps
+            # The events before the last ``wanted`` are folded in one go; if those last
+            # ones hold too few changes of the document, the segment is stepped whole.
+            found = self._changed(kind, doc_id, base, events, max(0, len(events) - wanted))
+            if len(found) < wanted and len(events) > wanted:
+                found = self._changed(kind, doc_id, base, events, 0)
+            steps = found + steps
             end = start
         steps.reverse()
         page = [history_entry(kind, doc_id, step) for step in steps[:limit]]
         more = len(steps) > limit
         return HistoryPage(page, page[-1].position if more and page else None)
+
+    def _changed(
+        self,
+        kind: DocumentKind,
+        doc_id: str,
+        base: Checkpoint | None,
+        events: list[PositionedEvent],
+        folded: int,
+    ) -> list[Step]:
+        """The steps that changed the document among ``events[folded:]``, replayed from
+        ``base`` after folding ``events[:folded]`` in one go."""
+        replay = self._replay_from(kind, doc_id, base)
+        replay.fold(events[:folded])
+        return [s for s in replay.steps(events[folded:]) if s.before != s.after]
 
     def as_of(self, kind: DocumentKind, doc_id: str, moment: datetime) -> dict[str, Any] | None:
         """The document as the events recorded up to ``moment`` render it; None if absent."""
@@ -172,9 +191,7 @@ class DocumentHistory:
         start = 0 if base is None else base.events
         for segment_start, segment_end in self._segments(timeline, start, moment):
             events = self._feeds.events_at(positions[segment_start:segment_end])
-            wanted = [e for e in events if moment is None or recorded_at(e) <= moment]
-            for _ in replay.steps(wanted):
-                pass
+            replay.fold([e for e in events if moment is None or recorded_at(e) <= moment])
         return replay
 
     @staticmethod
@@ -223,8 +240,7 @@ class DocumentHistory:
         events = self._feeds.events_at(timeline.positions[start:target])
         for offset in range(0, target - start, self._every):
             chunk = events[offset : offset + self._every]
-            for _ in replay.steps(chunk):
-                pass
+            replay.fold(chunk)
             times = [recorded_at(e) for e in chunk]
             latest = max(times) if latest is None else max(latest, *times)
             count = start + offset + len(chunk)

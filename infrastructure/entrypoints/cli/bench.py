@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from devtools.benchmarks.pipeline import describe, measure_pipeline
 from devtools.benchmarks.queries import measure_queries
 from infrastructure.entrypoints.cli.export import add_export_bench
 from infrastructure.entrypoints.cli.output import console, print_json
+from infrastructure.entrypoints.cli.parser import UsageError
 
 
 def add_bench_commands(commands: Any) -> None:
@@ -298,6 +300,11 @@ def add_history_bench(which: Any) -> None:
         "--store", type=Path, metavar="DIR",
         help="time on the embedded store in DIR, built there first if DIR holds none",
     )  # fmt: skip
+    history.add_argument(
+        "--pad-to", type=int, metavar="EVENTS",
+        help="first append copies of the store's events (mirrored aggregate ids, never "
+        "projected) until it holds EVENTS: a big events table without hours of ingestion",
+    )  # fmt: skip
     history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=run_history_bench, needs_app=False)
@@ -307,6 +314,14 @@ def run_history_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks.history import measure_history
 
     users = 1_000 if args.quick else args.users
+    if args.pad_to is not None:
+        from devtools.benchmarks.history import pad_store
+
+        if args.store is None:
+            raise UsageError("--pad-to needs --store: a store kept between runs")
+        if not (args.store / "events.db").exists():
+            raise UsageError(f"--pad-to: no store in {args.store}; build it with --store first")
+        sys.stderr.write(f"appended {pad_store(args.store, args.pad_to):,} copied events\n")
     figures = measure_history(users, args.hot_likes, args.runs, args.store).describe()
     if args.json:
         print_json(figures)
