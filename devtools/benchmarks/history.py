@@ -1,9 +1,9 @@
 """How fast a document's history answers for a busy user in a big store.
 
 A generated CRM workload is ingested into an embedded store, then one "hot" user whose
-images collect ``hot_likes`` likes. That user's first history page (50 entries), older
-pages (following the cursor) and ``as_of`` at moments spread over the user's past are
-timed. The first read, which builds the replay checkpoints, is timed on its own: the
+images collect ``hot_likes`` likes. That user's first history page (50 entries; also
+with no checkpoint kept restored between requests), older pages (following the cursor)
+and ``as_of`` at moments spread over the user's past are timed, in wall and CPU time. The first read, which builds the replay checkpoints, is timed on its own: the
 hot user's checkpoints are dropped at the start of every run.
 
 What keeping the feed index costs ingestion is measured by `streamfold bench pipeline
@@ -49,6 +49,7 @@ class HistoryFigures:
     checkpoints: int
     checkpoint_bytes: int
     history_ms: list[float]
+    history_cold_ms: list[float]
     older_page_ms: list[float]
     as_of_ms: list[float]
     load_average: tuple[float, float, float]
@@ -63,6 +64,7 @@ class HistoryFigures:
             "checkpoints": self.checkpoints,
             "checkpoint_bytes": self.checkpoint_bytes,
             "history_page_ms": _percentiles(self.history_ms),
+            "history_page_cold_ms": _percentiles(self.history_cold_ms),
             "older_page_ms": _percentiles(self.older_page_ms),
             "as_of_ms": _percentiles(self.as_of_ms),
             "history_page_cpu_ms": _percentiles(self.history_cpu_ms),
@@ -205,6 +207,9 @@ def _measure(directory: Path, runs: int, seed: int) -> HistoryFigures:
         page = [
             _timed(lambda: history.changes(kind, HOT_USER, limit=50), page_cpu) for _ in range(runs)
         ]
+        # Without the checkpoints kept restored in memory: each page restores its own.
+        cold = DocumentHistory(feeds, keep_restored=0)
+        page_cold = [_timed(lambda: cold.changes(kind, HOT_USER, limit=50)) for _ in range(runs)]
         older: list[float] = []
         cursor = history.changes(kind, HOT_USER, limit=50).next_cursor
         for _ in range(runs):
@@ -223,7 +228,7 @@ def _measure(directory: Path, runs: int, seed: int) -> HistoryFigures:
         ]
         events = app.event_store.head()
     return HistoryFigures(
-        events, len(positions), first_read, checkpoints, size, page, older, as_of,
+        events, len(positions), first_read, checkpoints, size, page, page_cold, older, as_of,
         os.getloadavg(), page_cpu, as_of_cpu,
     )  # fmt: skip
 

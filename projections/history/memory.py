@@ -79,6 +79,23 @@ class MemoryProjectionSession(ProjectionSession):
             session._fingerprints[focus] = state.fingerprint
         return session
 
+    def clone(self) -> MemoryProjectionSession:
+        """A session holding the same state, sharing nothing that either one changes."""
+        twin = MemoryProjectionSession(self._focus)
+        for table, table_rows in self.rows.items():
+            twin.rows[table] = dict(table_rows)  # rows themselves are immutable
+        twin.bodies, twin._fingerprints = dict(self.bodies), dict(self._fingerprints)
+        for mine, theirs in (
+            (self._images_by_owner, twin._images_by_owner),
+            (self._likes_by_image, twin._likes_by_image),
+            (self._likes_by_user, twin._likes_by_user),
+        ):
+            theirs.update((k, set(v)) for k, v in mine.items())
+        for table, by_user in self._by_user.items():
+            twin._by_user[table].update((k, set(v)) for k, v in by_user.items())
+        twin._image_keys, twin._user_keys = dict(self._image_keys), dict(self._user_keys)
+        return twin
+
     def position(self) -> int:
         return 0
 

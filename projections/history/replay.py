@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.documents import DocumentKind
 from projections.folds import state_table_of
-from projections.history.memory import MemoryProjectionSession, ReplayState
+from projections.history.memory import MemoryProjectionSession
 from projections.ports import PositionedEvent
 from projections.projector import DocumentProjector
 from projections.state import StateTable
@@ -32,15 +32,13 @@ class Step:
 class DocumentReplay:
     """Folds a document's feeding events in global order, one event at a time."""
 
-    def __init__(self, kind: DocumentKind, doc_id: str, state: ReplayState | None = None) -> None:
-        """A replay from nothing, or from the ``state`` a checkpoint kept."""
+    def __init__(
+        self, kind: DocumentKind, doc_id: str, session: MemoryProjectionSession | None = None
+    ) -> None:
+        """A replay from nothing, or from a session focused on the document (restored
+        from a checkpoint), which the replay then changes."""
         self.kind, self.doc_id = kind, doc_id
-        focus = (kind, doc_id)
-        self.session = (
-            MemoryProjectionSession(focus)
-            if state is None
-            else MemoryProjectionSession.restore(focus, state)
-        )
+        self.session = MemoryProjectionSession((kind, doc_id)) if session is None else session
         self._projector = DocumentProjector(_NoStore())  # type: ignore[arg-type]
 
     def body(self) -> Body:

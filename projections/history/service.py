@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 from projections.documents import DocumentKind
 from projections.history.entries import HistoryEntry, history_entry
 from projections.history.explain import IMAGE_FIELDS, USER_FIELDS, explain_field
-from projections.history.memory import ReplayState
+from projections.history.memory import MemoryProjectionSession, ReplayState
 from projections.history.replay import DocumentReplay, Step, recorded_at
 from projections.ports import PositionedEvent
 from projections.query.errors import QueryError
@@ -20,6 +21,7 @@ from projections.query.errors import QueryError
 # A checkpoint every this many feeding events of a document: a page or an as-of replays at
 # most about this many events after restoring one.
 CHECKPOINT_EVERY = 250
+KEEP_RESTORED = 8  # checkpoints kept restored in memory, the least recently used dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,19 @@ class DocumentHistory:
     'user renamed'
     """
 
-    def __init__(self, feeds: DocumentFeeds, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self,
+        feeds: DocumentFeeds,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        keep_restored: int = KEEP_RESTORED,
+    ) -> None:
         self._feeds = feeds
         self._every = checkpoint_every
+        # Checkpoints restored lately, as sessions to clone: the pages of one document
+        # read one after the other restore the same ones. A checkpoint never changes
+        # (one made wrong gets a new position, hence a new key).
+        self._restored: OrderedDict[tuple[Any, ...], MemoryProjectionSession] = OrderedDict()
+        self._keep = keep_restored
 
     def changes(
         self, kind: DocumentKind, doc_id: str, limit: int = 50, before: int | None = None
@@ -212,8 +224,15 @@ class DocumentHistory:
     ) -> DocumentReplay:
         if checkpoint is None:
             return DocumentReplay(kind, doc_id)
-        state = self._feeds.checkpoint_state(kind, doc_id, checkpoint.events)
-        return DocumentReplay(kind, doc_id, state)
+        key = (kind, doc_id, checkpoint.events, checkpoint.position)
+        restored = self._restored.pop(key, None)
+        if restored is None:
+            state = self._feeds.checkpoint_state(kind, doc_id, checkpoint.events)
+            restored = MemoryProjectionSession.restore((kind, doc_id), state)
+        self._restored[key] = restored  # the most recently used last
+        while len(self._restored) > self._keep:
+            self._restored.popitem(last=False)
+        return DocumentReplay(kind, doc_id, restored.clone())
 
     def _timeline(self, kind: DocumentKind, doc_id: str) -> _Timeline:
         positions = self._feeds.feeding_positions(kind, doc_id)
