@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.benchmarks.history import measure_history
+from devtools.benchmarks.history import measure_history, pad_store
 
 
 def test_the_history_benchmark_times_the_hot_user_on_a_store_it_builds(tmp_path: Path) -> None:
@@ -19,3 +19,17 @@ def test_the_history_benchmark_times_the_hot_user_on_a_store_it_builds(tmp_path:
     again = measure_history(users=10, hot_likes=600, runs=2, store=tmp_path).describe()
     assert again["events_in_store"] == figures["events_in_store"]  # the same store, reused
     assert again["checkpoints"] == 0
+
+
+def test_padding_a_store_adds_events_the_history_of_the_hot_user_never_reads(
+    tmp_path: Path,
+) -> None:
+    before = measure_history(users=10, hot_likes=60, runs=1, store=tmp_path).describe()
+    head = before["events_in_store"]
+
+    assert pad_store(tmp_path, 2 * head - 50) == head - 50
+    assert pad_store(tmp_path, 2 * head - 50) == 0  # already that big: nothing appended
+
+    after = measure_history(users=10, hot_likes=60, runs=1, store=tmp_path).describe()
+    assert after["events_in_store"] == 2 * head - 50
+    assert after["hot_user_contributing_events"] == before["hot_user_contributing_events"]
