@@ -3,8 +3,9 @@
 A generated CRM workload is ingested into an embedded store, then one "hot" user whose
 images collect ``hot_likes`` likes. That user's first history page (50 entries; also
 with no checkpoint kept restored between requests), older pages (following the cursor)
-and ``as_of`` at moments spread over the user's past are timed, in wall and CPU time. The first read, which builds the replay checkpoints, is timed on its own: the
-hot user's checkpoints are dropped at the start of every run.
+and ``as_of`` at moments spread over the user's past are timed, in wall and CPU time.
+The first read, which builds the replay checkpoints, is timed on its own: the hot user's
+checkpoints are dropped at the start of every run.
 
 What keeping the feed index costs ingestion is measured by `streamfold bench pipeline
 --without-feed-index` against the same command without the flag (`feed_index_off`).
