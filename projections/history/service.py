@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections import OrderedDict
@@ -119,6 +120,7 @@ class DocumentHistory:
         # (one made wrong gets a new position, hence a new key).
         self._restored: OrderedDict[tuple[Any, ...], MemoryProjectionSession] = OrderedDict()
         self._keep = keep_restored
+        self._lock = threading.Lock()
 
     def changes(
         self, kind: DocumentKind, doc_id: str, limit: int = 50, before: int | None = None
@@ -225,13 +227,15 @@ class DocumentHistory:
         if checkpoint is None:
             return DocumentReplay(kind, doc_id)
         key = (kind, doc_id, checkpoint.events, checkpoint.position)
-        restored = self._restored.pop(key, None)
+        with self._lock:  # a server may answer several requests at once
+            restored = self._restored.pop(key, None)
         if restored is None:
             state = self._feeds.checkpoint_state(kind, doc_id, checkpoint.events)
             restored = MemoryProjectionSession.restore((kind, doc_id), state)
-        self._restored[key] = restored  # the most recently used last
-        while len(self._restored) > self._keep:
-            self._restored.popitem(last=False)
+        with self._lock:
+            self._restored[key] = restored  # the most recently used last
+            while len(self._restored) > self._keep:
+                self._restored.popitem(last=False)
         return DocumentReplay(kind, doc_id, restored.clone())
 
     def _timeline(self, kind: DocumentKind, doc_id: str) -> _Timeline:

@@ -15,6 +15,7 @@ from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
 from infrastructure.composition import Streamfold
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
+from projections.history.memory import ReplayState
 from projections.history.replay import recorded_at
 from projections.history.service import DocumentHistory
 from projections.ports import PositionedEvent
@@ -29,11 +30,16 @@ class CountingFeeds(SqlDocumentFeeds):
     """Counts the events decoded, the one cost that grows with a document's past."""
 
     decoded = 0
+    restored = 0
 
     def events_at(self, positions: Sequence[int]) -> list[PositionedEvent]:
         events = super().events_at(positions)
         self.decoded += len(events)
         return events
+
+    def checkpoint_state(self, kind: DocumentKind, doc_id: str, events: int) -> ReplayState:
+        self.restored += 1
+        return super().checkpoint_state(kind, doc_id, events)
 
 
 @pytest.fixture
@@ -125,3 +131,24 @@ def test_pages_and_as_of_decode_a_segment_and_agree_with_a_full_replay(app: Stre
     for field in ("likes_received", "image_count"):
         assert history.explain(USERS, HOT, field) == full.explain(USERS, HOT, field)
     assert _everything(history) == _everything(full)
+
+
+def test_a_checkpoint_read_again_is_restored_from_memory(app: Streamfold) -> None:
+    tables = SimulatedTables(region="eu-west-1", seed=2)
+    _user(tables, HOT, "Hot")
+    _image(tables, "i-0", HOT)
+    for n in range(100):
+        _like(tables, "i-0", f"u-fan-{n}")
+    _deliver(app, tables)
+    feeds = CountingFeeds(app.event_store)
+    kept = DocumentHistory(feeds, checkpoint_every=EVERY)
+    first = kept.changes(USERS, HOT, limit=LIMIT)
+    feeds.restored = 0
+    for _ in range(3):
+        assert kept.changes(USERS, HOT, limit=LIMIT) == first
+    assert feeds.restored == 0  # restored by the first read, kept since
+
+    none_kept = DocumentHistory(feeds, checkpoint_every=EVERY, keep_restored=0)
+    for _ in range(3):
+        assert none_kept.changes(USERS, HOT, limit=LIMIT) == first
+    assert feeds.restored == 3
