@@ -246,3 +246,45 @@ def _checkpoint_size(app: Streamfold) -> tuple[int, int]:
         )
         row = cursor.fetchone()
     return int(row["n"]), int(row["bytes"] or 0)
+
+
+@dataclass(frozen=True)
+class IngestionRun:
+    feed_index: bool
+    records: int
+    seconds: float
+    cpu_seconds: float  # of this process, every thread (tantivy's writers included)
+    load_average: float
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "feed_index": self.feed_index,
+            "records_per_second": round(self.records / self.seconds),
+            "records_per_cpu_second": round(self.records / self.cpu_seconds),
+            "load_average": round(self.load_average, 2),
+        }
+
+
+def ingestion_ab(users: int, pairs: int, batch_size: int = 1000) -> list[IngestionRun]:
+    """The same workload ingested into fresh embedded stores, without and with the feed
+    index, alternated ``pairs`` times; wall and CPU time of each ingestion."""
+    workload = CrmWorkload(seed=3, users=users)
+    payloads = [json.dumps(e) for e in lambda_events(workload.records, batch_size)]
+    records = len(workload.records)
+    del workload
+    runs: list[IngestionRun] = []
+    with tempfile.TemporaryDirectory(prefix="streamfold-feeds-ab-") as scratch:
+        for pair in range(pairs):
+            for feed_index in (False, True):
+                directory = Path(scratch) / f"{pair}-{feed_index}"
+                with feed_index_off() if not feed_index else _nothing(), _store(directory) as app:
+                    used = time.process_time()
+                    seconds = _ingest(app, payloads)
+                    cpu = time.process_time() - used
+                runs.append(IngestionRun(feed_index, records, seconds, cpu, os.getloadavg()[0]))
+    return runs
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.benchmarks.history import measure_history, pad_store
+from devtools.benchmarks.history import ingestion_ab, measure_history, pad_store
+from infrastructure.adapters.eventstore.projection_store import SqlProjectionSession
 
 
 def test_the_history_benchmark_times_the_hot_user_on_a_store_it_builds(tmp_path: Path) -> None:
@@ -33,3 +34,12 @@ def test_padding_a_store_adds_events_the_history_of_the_hot_user_never_reads(
     after = measure_history(users=10, hot_likes=60, runs=1, store=tmp_path).describe()
     assert after["events_in_store"] == 2 * head - 50
     assert after["hot_user_contributing_events"] == before["hot_user_contributing_events"]
+
+
+def test_the_ingestion_ab_alternates_runs_without_and_with_the_feed_index() -> None:
+    runs = ingestion_ab(users=5, pairs=2)
+
+    assert [run.feed_index for run in runs] == [False, True, False, True]
+    assert len({run.records for run in runs}) == 1
+    assert all(run.seconds > 0 and run.cpu_seconds > 0 for run in runs)
+    assert SqlProjectionSession.keeps_feeds  # switched back on after the baseline runs

@@ -305,6 +305,11 @@ def add_history_bench(which: Any) -> None:
         help="first append copies of the store's events (mirrored aggregate ids, never "
         "projected) until it holds EVENTS: a big events table without hours of ingestion",
     )  # fmt: skip
+    history.add_argument(
+        "--ingestion-ab", type=int, metavar="PAIRS",
+        help="instead: ingest the --users workload without and with the feed index, "
+        "alternated PAIRS times, and print wall and CPU throughput of each run",
+    )  # fmt: skip
     history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=run_history_bench, needs_app=False)
@@ -314,6 +319,16 @@ def run_history_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks.history import measure_history
 
     users = 1_000 if args.quick else args.users
+    if args.ingestion_ab is not None:
+        from devtools.benchmarks.history import ingestion_ab
+
+        runs = [run.describe() for run in ingestion_ab(users, args.ingestion_ab)]
+        if args.json:
+            print_json({"runs": runs})
+        else:
+            for run in runs:
+                console.print(run)
+        return 0
     if args.pad_to is not None:
         from devtools.benchmarks.history import pad_store
 
