@@ -8,7 +8,7 @@ from typing import Any
 from projections.documents import DocumentKind
 from projections.history.explain import IMAGE_FIELDS, USER_FIELDS
 from projections.history.service import DocumentHistory
-from tests.support.history_oracle import Change, HistoryOracle, merged
+from tests.support.history_oracle import OWN_FIELDS, Change, HistoryOracle, merged
 from tests.support.history_rounds import RoundHistory
 
 KINDS = (DocumentKind.USERS, DocumentKind.IMAGES)
@@ -75,6 +75,37 @@ def check_each_change(history: DocumentHistory, oracle: HistoryOracle, kind: Doc
             f"{kind.value}/{doc_id}: change {differ} of {len(expected)} differs: "
             f"{found[near]} != {expected[near]}"
         )
+
+
+def check_own_changes(
+    history: DocumentHistory, states: dict[str, list[dict[str, Any]]], kind: DocumentKind
+) -> None:
+    """Entry by entry, the document's own fields go through states of its item, in the
+    item's stream order (a subsequence of them: concurrent deliveries may skip a change
+    a newer one overtook), and end at its last state. Holds whatever the interleaving."""
+    own = OWN_FIELDS[kind.value]
+    for doc_id, expected in states.items():
+        document: dict[str, Any] = {}
+        shown: list[dict[str, Any]] = [{}]
+        entries = _all_entries(history, kind, doc_id)
+        for n, entry in enumerate(entries):
+            for change in entry["changes"]:
+                document[change["field"]] = change["new"]
+            # One record may make several events of its item (a rename and a new email),
+            # recorded one after the other: the state is whole after the last of them.
+            if n + 1 < len(entries) and _own(entries[n + 1], kind, doc_id):
+                continue
+            fields = {f: v for f, v in _present(document).items() if f in own}
+            if fields != shown[-1]:
+                shown.append(fields)
+        remaining = iter(expected)
+        assert all(state in remaining for state in shown), f"{kind.value}/{doc_id}: {shown}"
+        assert shown[-1] == expected[-1], f"{kind.value}/{doc_id}"
+
+
+def _own(entry: dict[str, Any], kind: DocumentKind, doc_id: str) -> bool:
+    key = "userId" if kind is DocumentKind.USERS else "imageId"
+    return bool(entry["table"] == kind.value and entry["item_key"] == {key: doc_id})
 
 
 def check_explanations(history: DocumentHistory, rounds: RoundHistory) -> None:

@@ -11,7 +11,7 @@ projection, the feed index or the history replay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,3 +109,46 @@ def flat(body: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
         elif value is not None:
             fields[f"{prefix}{name}"] = value
     return fields
+
+
+# The fields a document takes from its own item alone (the product brief's contract).
+OWN_FIELDS = {
+    "users": ("user_id", "email", "name", "plan", "country", "created_at",
+              "marketing_opt_in", "tags", "bio"),
+    "images": ("image_id", "title", "description", "tags", "image_url", "created_at",
+               "status", "size_bytes"),
+}  # fmt: skip
+_KEY_OF = {"users": "userId", "images": "imageId"}
+
+
+def own_states(
+    delivered: Sequence[Mapping[str, Any]], kinds: Mapping[str, str], kind: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Each document's own fields after each distinct change of its item, in the item's
+    stream order, whatever order the records were delivered in: the states a history may
+    show (a change overtaken by a newer one before it arrived is skipped)."""
+    records: dict[str, dict[int, Mapping[str, Any]]] = {}
+    for event in delivered:
+        for record in event["Records"]:
+            if kinds[table_of(record)] != kind:
+                continue
+            change = record["dynamodb"]
+            doc_id = str(_DESERIALIZER.deserialize(change["Keys"][_KEY_OF[kind]]))
+            records.setdefault(doc_id, {})[int(change["SequenceNumber"])] = record
+    states: dict[str, list[dict[str, Any]]] = {}
+    for doc_id, by_number in records.items():
+        sequence: list[dict[str, Any]] = [{}]
+        for number in sorted(by_number):
+            record = by_number[number]
+            fields: dict[str, Any] = {}
+            if record["eventName"] != "REMOVE":
+                item = {
+                    n: _DESERIALIZER.deserialize(v)
+                    for n, v in record["dynamodb"]["NewImage"].items()
+                }
+                document = expected_documents({kind: [item]})[kind][doc_id]
+                fields = {n: v for n, v in flat(document).items() if n in OWN_FIELDS[kind]}
+            if fields != sequence[-1]:
+                sequence.append(fields)
+        states[doc_id] = sequence
+    return states
