@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from domain.items import ImageItem, UserItem, WebTrafficItem
 
@@ -99,7 +100,37 @@ class UserStats:
     payment_count: int = 0
     analytics: WebAnalytics | None = None  # None: no analytics row names this user
 
+    @classmethod
+    def of(
+        cls,
+        images: Sequence[ImageRow],
+        likes_received: int,
+        likes_given: int,
+        payments: Sequence[PaymentRow],
+        traffic: Sequence[WebTrafficRow],
+    ) -> UserStats:
+        """A user's counts from the rows that name the user: the images it owns, the likes
+        on them and by it, its payments and its web traffic.
 
+        The rule the projection store's SQL (`SqlProjectionSession.user_views`) follows;
+        tests/integration/test_user_stats_rule.py holds the two to it on both databases.
+        The latest upload is the image with the latest instant, the greatest text of its
+        timestamp breaking ties between spellings of that instant; only paid payments count.
+        """
+        latest = max(images, key=lambda r: (r.uploaded_instant, r.created_at), default=None)
+        paid = [p for p in payments if p.status == "paid"]
+        return cls(
+            image_count=len(images),
+            likes_received=likes_received,
+            likes_given=likes_given,
+            last_upload_at=None if latest is None else latest.created_at,
+            lifetime_value_cents=sum(p.amount_cents for p in paid),
+            payment_count=len(paid),
+            analytics=WebAnalytics.of(traffic),
+        )
+
+
+@lru_cache(maxsize=65_536)
 def sortable_instant(timestamp: str) -> str:
     """An ISO-8601 timestamp as UTC text that sorts by instant (naive means UTC)."""
     moment = datetime.fromisoformat(timestamp)

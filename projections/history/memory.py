@@ -8,7 +8,8 @@ projection would have rendered from the same events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from projections.documents import DocumentChange, DocumentKind, fingerprint
@@ -21,9 +22,21 @@ from projections.state import (
     StateTable,
     UserRow,
     UserStats,
-    WebAnalytics,
     WebTrafficRow,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayState:
+    """What a focused replay holds after some events: enough to go on from there.
+
+    The state rows of every aggregate replayed so far, and the focus document's last
+    rendered body (None if absent) with its fingerprint (None if never rendered).
+    """
+
+    rows: Mapping[StateTable, Mapping[str, Row]]
+    body: dict[str, Any] | None
+    fingerprint: str | None
 
 
 class MemoryProjectionSession(ProjectionSession):
@@ -36,7 +49,6 @@ class MemoryProjectionSession(ProjectionSession):
 
     def __init__(self, focus: tuple[DocumentKind, str] | None = None) -> None:
         self._focus = focus
-        self._instants: dict[str, str] = {}  # image id -> its upload time, sortable
         self.rows: dict[StateTable, dict[str, Any]] = defaultdict(dict)
         self.bodies: dict[tuple[DocumentKind, str], dict[str, Any] | None] = {}
         self._fingerprints: dict[tuple[DocumentKind, str], str] = {}
@@ -46,6 +58,43 @@ class MemoryProjectionSession(ProjectionSession):
         self._by_user: dict[StateTable, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._image_keys: dict[str, str] = {}
         self._user_keys: dict[str, str] = {}
+
+    def export(self) -> ReplayState:
+        """The state to go on from; only a focused session's is complete."""
+        assert self._focus is not None, "only a focused replay is checkpointed"
+        rows = {table: dict(table_rows) for table, table_rows in self.rows.items() if table_rows}
+        return ReplayState(rows, self.bodies.get(self._focus), self._fingerprints.get(self._focus))
+
+    @classmethod
+    def restore(
+        cls, focus: tuple[DocumentKind, str], state: ReplayState
+    ) -> MemoryProjectionSession:
+        """A focused session holding ``state``, as if it had replayed the events behind it."""
+        session = cls(focus)
+        for table, table_rows in state.rows.items():
+            session.rows[table] = dict(table_rows)
+            session._index_all(table, table_rows)
+        if state.fingerprint is not None:
+            session.bodies[focus] = state.body
+            session._fingerprints[focus] = state.fingerprint
+        return session
+
+    def clone(self) -> MemoryProjectionSession:
+        """A session holding the same state, sharing nothing that either one changes."""
+        twin = MemoryProjectionSession(self._focus)
+        for table, table_rows in self.rows.items():
+            twin.rows[table] = dict(table_rows)  # rows themselves are immutable
+        twin.bodies, twin._fingerprints = dict(self.bodies), dict(self._fingerprints)
+        for mine, theirs in (
+            (self._images_by_owner, twin._images_by_owner),
+            (self._likes_by_image, twin._likes_by_image),
+            (self._likes_by_user, twin._likes_by_user),
+        ):
+            theirs.update((k, set(v)) for k, v in mine.items())
+        for table, by_user in self._by_user.items():
+            twin._by_user[table].update((k, set(v)) for k, v in by_user.items())
+        twin._image_keys, twin._user_keys = dict(self._image_keys), dict(self._user_keys)
+        return twin
 
     def position(self) -> int:
         return 0
@@ -72,12 +121,22 @@ class MemoryProjectionSession(ProjectionSession):
         elif isinstance(row, ImageRow):
             self._image_keys[row.image_id] = key
             self._images_by_owner[row.owner_id].add(row.image_id)
-            self._instants[row.image_id] = row.uploaded_instant
         elif isinstance(row, LikeRow):
             self._likes_by_image[row.image_id].add(key)
             self._likes_by_user[row.user_id].add(key)
         elif isinstance(row, PaymentRow | WebTrafficRow):
             self._by_user[_table_of(row)][row.user_id].add(key)
+
+    def _index_all(self, table: StateTable, rows: Mapping[str, Any]) -> None:
+        """`_index` of every row of one table, without asking each row its type."""
+        if table is StateTable.LIKES:
+            by_image, by_user = self._likes_by_image, self._likes_by_user
+            for key, like in rows.items():
+                by_image[like.image_id].add(key)
+                by_user[like.user_id].add(key)
+        else:
+            for key, row in rows.items():
+                self._index(key, row)
 
     def _unindex(self, key: str, row: Row) -> None:
         if isinstance(row, UserRow):
@@ -141,23 +200,13 @@ class MemoryProjectionSession(ProjectionSession):
 
     def _stats(self, user_id: str) -> UserStats:
         images = self.images_of(user_id)
-        paid = [p for p in self.payments_of(user_id) if p.status == "paid"]
-        instants = self._instants
-        latest = max(images, key=lambda r: (instants[r.image_id], r.created_at), default=None)
-        return UserStats(
-            image_count=len(images),
+        traffic = self.rows[StateTable.ANALYTICS]
+        return UserStats.of(
+            images,
             likes_received=sum(len(self._likes_by_image.get(r.image_id, ())) for r in images),
             likes_given=len(self._likes_by_user.get(user_id, ())),
-            last_upload_at=None if latest is None else latest.created_at,
-            lifetime_value_cents=sum(p.amount_cents for p in paid),
-            payment_count=len(paid),
-            analytics=self._analytics(user_id),
-        )
-
-    def _analytics(self, user_id: str) -> WebAnalytics | None:
-        traffic = self.rows[StateTable.ANALYTICS]
-        return WebAnalytics.of(
-            [traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())]
+            payments=self.payments_of(user_id),
+            traffic=[traffic[k] for k in self._by_user[StateTable.ANALYTICS].get(user_id, ())],
         )
 
     def image_views(

@@ -32,9 +32,13 @@ class Step:
 class DocumentReplay:
     """Folds a document's feeding events in global order, one event at a time."""
 
-    def __init__(self, kind: DocumentKind, doc_id: str) -> None:
+    def __init__(
+        self, kind: DocumentKind, doc_id: str, session: MemoryProjectionSession | None = None
+    ) -> None:
+        """A replay from nothing, or from a session focused on the document (restored
+        from a checkpoint), which the replay then changes."""
         self.kind, self.doc_id = kind, doc_id
-        self.session = MemoryProjectionSession(focus=(kind, doc_id))
+        self.session = MemoryProjectionSession((kind, doc_id)) if session is None else session
         self._projector = DocumentProjector(_NoStore())  # type: ignore[arg-type]
 
     def body(self) -> Body:
@@ -52,11 +56,16 @@ class DocumentReplay:
             after_row = self.session.rows[table].get(key)
             yield Step(positioned, table, before_row, after_row, before, self.body())
 
-    def until(self, events: Sequence[PositionedEvent], moment: datetime) -> Body:
-        """The document as rendered from the events recorded at or before ``moment``."""
-        for _ in self.steps([e for e in events if recorded_at(e) <= moment]):
-            pass
-        return self.body()
+    def fold(self, events: Sequence[PositionedEvent]) -> None:
+        """Fold the events in one go, rendering the document once, after the last of them.
+
+        The state and the document reached are those of `steps` over the same events
+        (the projector folds a batch event by event); only the bodies in between are not
+        rendered.
+        """
+        folded = [e for e in events if state_table_of(e.event) is not None]
+        if folded:
+            self._projector.project(self.session, folded)
 
 
 def recorded_at(positioned: PositionedEvent) -> datetime:

@@ -8,6 +8,7 @@ from typing import Any
 from projections.documents import DocumentKind
 from projections.history.explain import IMAGE_FIELDS, USER_FIELDS
 from projections.history.service import DocumentHistory
+from tests.support.history_oracle import OWN_FIELDS, Change, HistoryOracle, merged
 from tests.support.history_rounds import RoundHistory
 
 KINDS = (DocumentKind.USERS, DocumentKind.IMAGES)
@@ -49,6 +50,62 @@ def check_history(history: DocumentHistory, rounds: RoundHistory, kind: Document
             expected = _flat(round_.documents[kind.value].get(doc_id))
             assert _present(document) == _present(expected), f"{kind.value}/{doc_id}"
         assert not pending
+
+
+def check_each_change(history: DocumentHistory, oracle: HistoryOracle, kind: DocumentKind) -> None:
+    """Entry by entry, the history is the oracle's list of changes: the same items, in the
+    same order, each leaving the document the oracle computes from the items' states."""
+    documents = {doc_id for k, doc_id in oracle.changes if k == kind.value}
+    assert documents, "the oracle saw no change of any document"
+    for doc_id in sorted(documents):
+        document: dict[str, Any] = {}
+        found: list[Change] = []
+        for entry in _all_entries(history, kind, doc_id):
+            for change in entry["changes"]:
+                document[change["field"]] = change["new"]
+            after = _present(document)
+            found.append(Change(entry["table"], entry["item_key"], after))
+        expected, found = oracle.timeline(kind.value, doc_id), merged(found)
+        differ = next(
+            (n for n, pair in enumerate(zip(found, expected, strict=False)) if pair[0] != pair[1]),
+            min(len(found), len(expected)),
+        )
+        near = slice(max(0, differ - 2), differ + 2)
+        assert found == expected, (
+            f"{kind.value}/{doc_id}: change {differ} of {len(expected)} differs: "
+            f"{found[near]} != {expected[near]}"
+        )
+
+
+def check_own_changes(
+    history: DocumentHistory, states: dict[str, list[dict[str, Any]]], kind: DocumentKind
+) -> None:
+    """Entry by entry, the document's own fields go through states of its item, in the
+    item's stream order (a subsequence of them: concurrent deliveries may skip a change
+    a newer one overtook), and end at its last state. Holds whatever the interleaving."""
+    own = OWN_FIELDS[kind.value]
+    for doc_id, expected in states.items():
+        document: dict[str, Any] = {}
+        shown: list[dict[str, Any]] = [{}]
+        entries = _all_entries(history, kind, doc_id)
+        for n, entry in enumerate(entries):
+            for change in entry["changes"]:
+                document[change["field"]] = change["new"]
+            # One record may make several events of its item (a rename and a new email),
+            # recorded one after the other: the state is whole after the last of them.
+            if n + 1 < len(entries) and _own(entries[n + 1], kind, doc_id):
+                continue
+            fields = {f: v for f, v in _present(document).items() if f in own}
+            if fields != shown[-1]:
+                shown.append(fields)
+        remaining = iter(expected)
+        assert all(state in remaining for state in shown), f"{kind.value}/{doc_id}: {shown}"
+        assert shown[-1] == expected[-1], f"{kind.value}/{doc_id}"
+
+
+def _own(entry: dict[str, Any], kind: DocumentKind, doc_id: str) -> bool:
+    key = "userId" if kind is DocumentKind.USERS else "imageId"
+    return bool(entry["table"] == kind.value and entry["item_key"] == {key: doc_id})
 
 
 def check_explanations(history: DocumentHistory, rounds: RoundHistory) -> None:

@@ -9,14 +9,22 @@ from typing import Any
 import pytest
 
 from infrastructure import lambda_handlers
+from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
 from infrastructure.composition import Streamfold
 from infrastructure.settings import PostgresStore, Settings
 from projections.documents import DocumentKind
+from projections.history.service import DocumentHistory
 from tests.conftest import event_store_url
-from tests.e2e.history_checks import check_as_of, check_explanations, check_history
+from tests.e2e.history_checks import (
+    check_as_of,
+    check_explanations,
+    check_history,
+    check_own_changes,
+)
 from tests.e2e.test_concurrent_convergence import handle_share
 from tests.support.delivery import Turbulence
 from tests.support.fixtures import ReferenceTables
+from tests.support.history_oracle import own_states
 from tests.support.history_rounds import run_rounds
 
 HANDLERS = 3
@@ -42,11 +50,16 @@ def test_history_after_concurrent_handlers_agrees_with_the_tables(
             assert all(a == {"batchItemFailures": []} for share in answers for a in share)
 
         rounds = run_rounds(reference_tables, deliver, [51, 52, 53], 90, ROUGH)
+    assert rounds.expiries > 0
+    kinds = {name: kind for kind, name in reference_tables.names.items()}
     with Streamfold.from_settings(Settings.from_environment(environment)) as app:
-        check_as_of(app.history, rounds, seed=7, samples=40)
-        for kind in (DocumentKind.USERS, DocumentKind.IMAGES):
-            check_history(app.history, rounds, kind)
-        check_explanations(app.history, rounds)
+        checkpointed = DocumentHistory(SqlDocumentFeeds(app.event_store), checkpoint_every=3)
+        for history in (app.history, checkpointed):
+            check_as_of(history, rounds, seed=7, samples=40)
+            for kind in (DocumentKind.USERS, DocumentKind.IMAGES):
+                check_history(history, rounds, kind)
+                check_own_changes(history, own_states(rounds.delivered, kinds, kind.value), kind)
+            check_explanations(history, rounds)
 
 
 @pytest.fixture(autouse=True)

@@ -9,14 +9,23 @@ from typing import Any
 import pytest
 
 from infrastructure import lambda_handlers
+from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
 from infrastructure.composition import Streamfold
 from infrastructure.settings import PostgresStore, Settings, SQLiteStore
 from projections.documents import DocumentKind
+from projections.history.service import DocumentHistory
 from tests.conftest import event_store_url
-from tests.e2e.history_checks import check_as_of, check_explanations, check_history
+from tests.e2e.history_checks import (
+    KINDS,
+    check_as_of,
+    check_each_change,
+    check_explanations,
+    check_history,
+    every_document_id,
+)
 from tests.support.delivery import Turbulence
 from tests.support.fixtures import ReferenceTables
-from tests.support.history_rounds import run_rounds
+from tests.support.history_rounds import RoundHistory, oracle_of, run_rounds
 
 ROUGH = Turbulence(
     max_batch_size=25, duplicate_record_rate=0.1, retry_batch_rate=0.15, late_replay_rate=0.1
@@ -46,14 +55,32 @@ def deliver(events: list[dict[str, Any]]) -> None:
 def test_history_as_of_and_explanations_agree_with_the_tables_at_every_round(
     configured: None, reference_tables: ReferenceTables
 ) -> None:
+    """Checked on replays from nothing and on replays from checkpoints every 3 feeding
+    events, built after each round so that later rounds (owner changes bringing older
+    likes) make some of them wrong and dropped."""
+
+    def checkpoint_every_document(so_far: RoundHistory) -> None:
+        with Streamfold.from_settings(Settings.from_environment()) as app:
+            history = DocumentHistory(SqlDocumentFeeds(app.event_store), checkpoint_every=3)
+            for kind in KINDS:
+                for doc_id in every_document_id(so_far, kind):
+                    history.checkpoint(kind, doc_id)
+
     rounds = run_rounds(
-        reference_tables, deliver, seeds=[31, 32, 33, 34], operations=90, turbulence=ROUGH
-    )
+        reference_tables, deliver, seeds=[31, 32, 33, 34], operations=90, turbulence=ROUGH,
+        after_round=checkpoint_every_document,
+    )  # fmt: skip
+    assert rounds.expiries > 0
+    oracle = oracle_of(reference_tables, rounds)
+    assert oracle.expiries > 0
     with Streamfold.from_settings(Settings.from_environment()) as app:
-        check_as_of(app.history, rounds, seed=5, samples=60)
-        for kind in (DocumentKind.USERS, DocumentKind.IMAGES):
-            check_history(app.history, rounds, kind)
-        check_explanations(app.history, rounds)
+        checkpointed = DocumentHistory(SqlDocumentFeeds(app.event_store), checkpoint_every=3)
+        for history in (app.history, checkpointed):
+            check_as_of(history, rounds, seed=5, samples=60)
+            for kind in (DocumentKind.USERS, DocumentKind.IMAGES):
+                check_history(history, rounds, kind)
+                check_each_change(history, oracle, kind)
+            check_explanations(history, rounds)
 
 
 def test_a_document_that_did_not_exist_then_has_no_past_state(

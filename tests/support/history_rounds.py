@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.support.delivery import Turbulence, unreliable_delivery
 from tests.support.fixtures import ReferenceTables
+from tests.support.history_oracle import TTL_IDENTITY, HistoryOracle
 from tests.support.moto_server import read_stream_records, scan_items
 from tests.support.random_workload import apply_random_workload
 from tests.support.reference import Documents, expected_documents
@@ -30,6 +31,8 @@ class Round:
 @dataclass
 class RoundHistory:
     rounds: list[Round] = field(default_factory=list)
+    delivered: list[dict[str, Any]] = field(default_factory=list)  # the Lambda events, in order
+    expiries: int = 0  # REMOVE records delivered as TTL expiries
 
     def expected_at(self, moment: datetime) -> Documents:
         """The documents after the last round that ended at or before ``moment``."""
@@ -51,7 +54,10 @@ def run_rounds(
     seeds: Sequence[int],
     operations: int,
     turbulence: Turbulence,
+    after_round: Callable[[RoundHistory], None] | None = None,
 ) -> RoundHistory:
+    """Each round's random writes, delivered unreliably; a third of the deletes arrive as
+    DynamoDB's TTL expiries (``userIdentity`` of the DynamoDB service)."""
     dynamodb, streams = tables.endpoint.dynamodb(), tables.endpoint.streams()
     history = RoundHistory()
     seen: set[str] = set()
@@ -64,8 +70,29 @@ def run_rounds(
             if record["eventID"] not in seen
         ]
         seen.update(record["eventID"] for record in fresh)
+        fresh = [_expired(record) if n % 3 == 0 else record for n, record in enumerate(fresh)]
+        history.expiries += sum(record.get("userIdentity") == TTL_IDENTITY for record in fresh)
+        events = unreliable_delivery(fresh, seed, turbulence)
+        history.delivered += events
         started = datetime.now(UTC)
-        deliver(unreliable_delivery(fresh, seed, turbulence))
+        deliver(events)
         states = {kind: scan_items(dynamodb, name) for kind, name in tables.names.items()}
         history.rounds.append(Round(started, datetime.now(UTC), expected_documents(states)))
+        if after_round is not None:
+            after_round(history)
     return history
+
+
+def _expired(record: dict[str, Any]) -> dict[str, Any]:
+    """A REMOVE record as DynamoDB writes it for an item its TTL expired."""
+    if record["eventName"] != "REMOVE":
+        return record
+    return {**record, "userIdentity": dict(TTL_IDENTITY)}
+
+
+def oracle_of(tables: ReferenceTables, history: RoundHistory) -> HistoryOracle:
+    """The oracle of the events as delivered, one after the other."""
+    oracle = HistoryOracle({name: kind for kind, name in tables.names.items()})
+    for event in history.delivered:
+        oracle.deliver(event)
+    return oracle

@@ -22,8 +22,6 @@ from projections.state import (
     StateTable,
     UserRow,
     UserStats,
-    WebAnalytics,
-    sortable_instant,
 )
 
 
@@ -162,26 +160,17 @@ class FakeProjectionSession(ProjectionSession):
         for user_id in user_ids:
             owned = [i for i in images if i.owner_id == user_id]
             owned_ids = {i.image_id for i in owned}
-            paid = [p for p in payments if p.user_id == user_id and p.status == "paid"]
-            latest = max(
-                owned, key=lambda i: (sortable_instant(i.created_at), i.created_at), default=None
-            )
             views[user_id] = (
                 self._user(user_id),
-                UserStats(
-                    image_count=len(owned),
+                UserStats.of(
+                    owned,
                     likes_received=sum(1 for like in likes if like.image_id in owned_ids),
                     likes_given=sum(1 for like in likes if like.user_id == user_id),
-                    last_upload_at=latest.created_at if latest else None,
-                    lifetime_value_cents=sum(p.amount_cents for p in paid),
-                    payment_count=len(paid),
-                    analytics=self._analytics(user_id),
+                    payments=[p for p in payments if p.user_id == user_id],
+                    traffic=[r for r in self._all(StateTable.ANALYTICS) if r.user_id == user_id],
                 ),
             )
         return views
-
-    def _analytics(self, user_id: str) -> WebAnalytics | None:
-        return WebAnalytics.of([r for r in self._all(StateTable.ANALYTICS) if r.user_id == user_id])
 
     def image_views(
         self, image_ids: Collection[str]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from devtools.benchmarks import cold_start
@@ -10,6 +12,7 @@ from devtools.benchmarks.pipeline import describe, measure_pipeline
 from devtools.benchmarks.queries import measure_queries
 from infrastructure.entrypoints.cli.export import add_export_bench
 from infrastructure.entrypoints.cli.output import console, print_json
+from infrastructure.entrypoints.cli.parser import UsageError
 
 
 def add_bench_commands(commands: Any) -> None:
@@ -25,6 +28,11 @@ def add_bench_commands(commands: Any) -> None:
     )
     pipeline.add_argument("--users", type=int, default=2000)
     pipeline.add_argument("--batch-size", type=int, default=1000)
+    pipeline.add_argument(
+        "--without-feed-index", action="store_true",
+        help="the baseline of the document-history feed index's cost: the projection "
+        "keeps no feed rows in this run",
+    )  # fmt: skip
     pipeline.add_argument("--json", action="store_true")
     pipeline.set_defaults(run=run_pipeline_bench, needs_app=False)
 
@@ -81,7 +89,13 @@ def add_bench_commands(commands: Any) -> None:
 
 
 def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
-    figures = describe(measure_pipeline(users=args.users, batch_size=args.batch_size))
+    from contextlib import nullcontext
+
+    from devtools.benchmarks.history import feed_index_off
+
+    with feed_index_off() if args.without_feed_index else nullcontext():
+        figures = describe(measure_pipeline(users=args.users, batch_size=args.batch_size))
+    figures["feed_index"] = not args.without_feed_index
     if args.json:
         print_json(figures)
         return 0
@@ -277,17 +291,25 @@ def run_ui_bench(_: Any, args: argparse.Namespace) -> int:
 
 def add_history_bench(which: Any) -> None:
     history = which.add_parser(
-        "history", help="history and as-of latency of a busy user, and the feed index's cost"
+        "history", help="history and as-of latency of a busy user in a big store"
     )
     history.add_argument("--users", type=int, default=37_000, help="background CRM users")
     history.add_argument("--hot-likes", type=int, default=10_000, help="likes on the hot user")
     history.add_argument("--runs", type=int, default=20, help="timed runs of each query")
     history.add_argument(
-        "--pairs",
-        type=int,
-        default=3,
-        help="ingestions without and with the index (fastest counts)",
-    )
+        "--store", type=Path, metavar="DIR",
+        help="time on the embedded store in DIR, built there first if DIR holds none",
+    )  # fmt: skip
+    history.add_argument(
+        "--pad-to", type=int, metavar="EVENTS",
+        help="first append copies of the store's events (mirrored aggregate ids, never "
+        "projected) until it holds EVENTS: a big events table without hours of ingestion",
+    )  # fmt: skip
+    history.add_argument(
+        "--ingestion-ab", type=int, metavar="PAIRS",
+        help="instead: ingest the --users workload without and with the feed index, "
+        "alternated PAIRS times, and print wall and CPU throughput of each run",
+    )  # fmt: skip
     history.add_argument("--quick", action="store_true", help="1,000 users: a quick look")
     history.add_argument("--json", action="store_true")
     history.set_defaults(run=run_history_bench, needs_app=False)
@@ -297,7 +319,25 @@ def run_history_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks.history import measure_history
 
     users = 1_000 if args.quick else args.users
-    figures = measure_history(users, args.hot_likes, args.runs, args.pairs).describe()
+    if args.ingestion_ab is not None:
+        from devtools.benchmarks.history import ingestion_ab
+
+        runs = [run.describe() for run in ingestion_ab(users, args.ingestion_ab)]
+        if args.json:
+            print_json({"runs": runs})
+        else:
+            for run in runs:
+                console.print(run)
+        return 0
+    if args.pad_to is not None:
+        from devtools.benchmarks.history import pad_store
+
+        if args.store is None:
+            raise UsageError("--pad-to needs --store: a store kept between runs")
+        if not (args.store / "events.db").exists():
+            raise UsageError(f"--pad-to: no store in {args.store}; build it with --store first")
+        sys.stderr.write(f"appended {pad_store(args.store, args.pad_to):,} copied events\n")
+    figures = measure_history(users, args.hot_likes, args.runs, args.store).describe()
     if args.json:
         print_json(figures)
     else:
@@ -413,7 +453,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("cold-start", "--runs", "2"),
     ("bootstrap", "--items", "3000", "--runs", "1"),
     ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
-    ("history", "--users", "200", "--hot-likes", "2000", "--runs", "5", "--pairs", "1"),
+    ("history", "--users", "200", "--hot-likes", "2000", "--runs", "5"),
 )
 
 

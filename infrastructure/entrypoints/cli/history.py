@@ -4,6 +4,8 @@ streamfold history users usr_0c1d --limit 20          newest first
 streamfold history images img_9f2a --json --before 1234
 streamfold show users usr_0c1d --as-of 2026-03-01      the document then
 streamfold show users usr_0c1d --explain likes_received
+streamfold history --backfill [--checkpoints]          index events recorded before the
+                                                       feed index existed (resumable)
 """
 
 from __future__ import annotations
@@ -29,7 +31,19 @@ if TYPE_CHECKING:
 
 def add_history_commands(commands: Any) -> None:
     history = commands.add_parser("history", help="the changes of one document, newest first")
-    _kind_and_id(history)
+    history.add_argument(
+        "kind", type=DocumentKind, choices=list(DocumentKind), metavar="KIND", nargs="?"
+    )
+    history.add_argument("doc_id", metavar="ID", nargs="?")
+    history.add_argument(
+        "--backfill", action="store_true",
+        help="instead of a page: index the feeds of events recorded before the feed index "
+        "existed (resumable, idempotent)",
+    )  # fmt: skip
+    history.add_argument(
+        "--checkpoints", action="store_true",
+        help="with --backfill: also build the replay checkpoints of busy documents",
+    )  # fmt: skip
     history.add_argument("--limit", type=int, default=50, help="entries per page (default 50)")
     history.add_argument("--before", type=int, help="the next_cursor of the previous page")
     history.add_argument("--json", action="store_true", help="print the page as JSON")
@@ -56,6 +70,14 @@ def _moment(text: str) -> datetime:
 
 
 def run_history(app: Streamfold, args: argparse.Namespace) -> int:
+    if args.backfill:
+        if args.kind is not None:
+            raise UsageError("--backfill indexes every document: give no KIND or ID")
+        return _backfill(app, args)
+    if args.kind is None or args.doc_id is None:
+        raise UsageError("give the KIND and ID of a document, or --backfill")
+    if args.checkpoints:
+        raise UsageError("--checkpoints goes with --backfill")
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     page = app.history.changes(args.kind, args.doc_id, limit=args.limit, before=args.before)
@@ -91,6 +113,45 @@ def run_show(app: Streamfold, args: argparse.Namespace) -> int:
         sys.stderr.write(f"streamfold: no {args.kind.value} document {args.doc_id!r}{when}\n")
         return exit_codes.PROBLEM_FOUND
     (print_json if args.json else print_json_for_people)(value)
+    return exit_codes.OK
+
+
+def _backfill(app: Streamfold, args: argparse.Namespace) -> int:
+    from infrastructure.adapters.eventstore.feed_backfill import SqlBackfillStore
+    from projections.history.backfill import BackfillReport, FeedBackfill
+    from projections.history.service import CHECKPOINT_EVERY
+
+    store = SqlBackfillStore(app.event_store)
+
+    def progress(report: BackfillReport) -> None:
+        if not args.json:
+            console.print(f"feed index: events up to {report.position:,} of {report.target:,}")
+
+    report = FeedBackfill(store).run(progress)
+    checkpointed = 0
+    if args.checkpoints:
+        for kind, doc_id in store.busy_documents(CHECKPOINT_EVERY):
+            app.history.checkpoint(kind, doc_id)
+            checkpointed += 1
+    summary = {
+        "resumed_from": report.resumed_from,
+        "position": report.position,
+        "target": report.target,
+        "events_read": report.events,
+        "feed_rows_offered": report.feed_rows,
+        "documents_checkpointed": checkpointed,
+    }
+    if args.json:
+        print_json(summary)
+    elif report.resumed_from >= report.target:
+        console.print(f"The feed index holds every event up to {report.target:,} already.")
+    else:
+        console.print(
+            f"Feed index filled for the events up to {report.position:,} "
+            f"({report.events:,} events read, {report.feed_rows:,} rows offered)."
+        )
+    if args.checkpoints and not args.json:
+        console.print(f"Checkpoints built for {checkpointed:,} busy documents.")
     return exit_codes.OK
 
 
