@@ -23,6 +23,7 @@ from devtools.benchmarks.index_share import RecordingIndex, replay_in_tantivy
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
 from infrastructure.heap import frozen_while_running
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
 
@@ -76,11 +77,16 @@ def run_pipeline(
     )
     app = Streamfold.from_settings(settings, index)
     stages: Counter[str] = Counter()
-    # As a Lambda container does once its composition root is built (`infrastructure.heap`).
+    # As a command of the command line does once its composition root is built
+    # (`infrastructure.heap`).
     with frozen_while_running():
         started = time.perf_counter()
-        for payload in payloads:
-            outcome = app.ingestion.handle(json.loads(payload))
+        # The command line's path (``ingest`` of many files, ``poll``, ``demo``): every
+        # batch recorded, settled a group at a time, everything searchable at the end.
+        groups = SettleGroups(app.pipeline)
+        for number, payload in enumerate(payloads, 1):
+            last = number == len(payloads)
+            outcome = app.ingestion.handle(json.loads(payload), groups, settle=last)
             if outcome.failed:
                 raise RuntimeError(f"the benchmark batch failed: {outcome.error}")
             stages.update(outcome.seconds)
