@@ -3,7 +3,7 @@
 A Lambda invocation must leave its batch searchable before it returns, so it settles
 (catches the projection up and flushes the search sync) once per batch. A command of the
 command line (``ingest`` of many files, a ``poll`` cycle, ``demo``, ``bootstrap``, the
-analytics import) only has to leave its records searchable when it returns: it records
+analytics import, ``dlq replay``) only has to leave its records searchable when it returns: it records
 each batch in the event store (durable at once) and settles once per group of batches,
 when the group holds ``max_records`` records or has been open ``max_seconds``, whichever
 comes first, and once more when it ends. Each settle costs the embedded index one
@@ -29,11 +29,15 @@ from types import TracebackType
 
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
-# A group of 5,000 records costs the embedded index one commit per kind (15-25 ms each)
-# instead of five at Lambda-sized batches of 1,000; a second bounds how long a slow
-# trickle of records (a quiet stream) waits to become searchable.
-GROUP_RECORDS = 5_000
-GROUP_SECONDS = 1.0
+# A group of 10,000 records costs the embedded index one commit per kind (15-25 ms each)
+# instead of ten at Lambda-sized batches of 1,000, and renders a document touched all over
+# the group once: on the pipeline benchmark's workload, 23,749 document writes for 7,432
+# final documents, against 34,774 in groups of 5,000 and about 53,000 settling every batch
+# (docs/adr/0024-grouped-commits.md). Two seconds bound how long a trickle of records
+# waits to become searchable, and how much a command cut short leaves for the next one's
+# catch-up. The projection folds up to 10,000 events per transaction: one per group.
+GROUP_RECORDS = 10_000
+GROUP_SECONDS = 2.0
 
 
 @dataclass
