@@ -3,12 +3,12 @@
 A Lambda invocation must leave its batch searchable before it returns, so it settles
 (catches the projection up and flushes the search sync) once per batch. A command of the
 command line (``ingest`` of many files, a ``poll`` cycle, ``demo``, ``bootstrap``, the
-analytics import, ``dlq replay``) only has to leave its records searchable when it returns: it records
-each batch in the event store (durable at once) and settles once per group of batches,
-when the group holds ``max_records`` records or has been open ``max_seconds``, whichever
-comes first, and once more when it ends. Each settle costs the embedded index one
-commit per kind, whatever it holds, and renders a document touched all over the group
-once; see docs/adr/0024-grouped-commits.md.
+analytics import, ``dlq replay``) only has to leave its records searchable when it
+returns: it records each batch in the event store (durable at once) and settles once per
+group of batches, when the group holds ``max_records`` records or has been open
+``max_seconds``, whichever comes first, and once more when it ends. Each settle costs the
+embedded index one commit per kind, whatever it holds, and renders a document touched all
+over the group once; see docs/adr/0024-grouped-commits.md.
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
 event store, and the next settle of any command (its catch-up starts from the projection's
