@@ -32,7 +32,7 @@ from infrastructure.services.write_pipeline import IncomingChange, PipelineRepor
 # A group of 10,000 records costs the embedded index one commit per kind (15-25 ms each)
 # instead of ten at Lambda-sized batches of 1,000, and renders a document touched all over
 # the group once: on the pipeline benchmark's workload, 23,749 document writes for 7,432
-# final documents, against 34,774 in groups of 5,000 and about 53,000 settling every batch
+# final documents, against 34,774 in groups of 5,000 and 65,694 settling every batch
 # (docs/adr/0024-grouped-commits.md). Two seconds bound how long a trickle of records
 # waits to become searchable, and how much a command cut short leaves for the next one's
 # catch-up. The projection folds up to 10,000 events per transaction: one per group.
