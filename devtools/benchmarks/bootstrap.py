@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
 
 from devtools.benchmarks.scratch import scratch_database
 from devtools.demo import CrmWorkload
@@ -72,6 +73,8 @@ def moto_tables(items: int, seed: int = 3) -> Iterator[tuple[Any, dict[TableKind
         client = boto3.client(
             "dynamodb", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
             aws_access_key_id="bench", aws_secret_access_key="bench",  # noqa: S106 - moto's
+            # On a busy machine the in-process server can take a minute to answer a page.
+            config=Config(read_timeout=600, retries={"max_attempts": 10, "mode": "standard"}),
         )  # fmt: skip
         tables = {kind: kind.value for kind in TableKind}
         count = fill_tables(client, tables, items, seed)
