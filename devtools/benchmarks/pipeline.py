@@ -1,9 +1,15 @@
 """Stream records per second through the whole embedded pipeline, against the floor.
 
+The pipeline takes the command line's path (``ingest`` of many files, ``poll``, ``demo``):
+Lambda-sized batches recorded one by one and settled a group at a time
+(`infrastructure.services.grouping`), everything searchable when the run ends. The stream
+handler's path, which settles every batch, is not what this measures.
+
 The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
 turning its DynamoDB JSON into Python values with boto3's deserializer. The run also times
 tantivy alone on the same document writes (`index_share`): the part of the pipeline that
-belongs to the embedded backend itself.
+belongs to the embedded backend itself; and the lower bound of the whole job
+(`lower_bound`): decoding, storing the events, indexing the final documents once.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from devtools.benchmarks.index_share import RecordingIndex, replay_in_tantivy
+from devtools.benchmarks.lower_bound import LowerBound, measure_lower_bound
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
 from infrastructure.heap import frozen_while_running
+from infrastructure.services.grouping import GroupCounts, SettleGroups
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
 
@@ -38,6 +46,8 @@ class PipelineFigures:
     # tantivy alone on the same writes: the kinds' schemas, and a minimal one (see index_share)
     tantivy_seconds: float = 0.0
     minimal_tantivy_seconds: float = 0.0
+    lower_bound: LowerBound | None = None  # the least the whole job costs (`lower_bound`)
+    groups: GroupCounts | None = None
 
     @property
     def records_per_second(self) -> float:
@@ -67,7 +77,7 @@ def decode_floor(payloads: list[str]) -> float:
 
 def run_pipeline(
     payloads: list[str], directory: Path, index: RecordingIndex | None = None
-) -> tuple[float, dict[str, float], Streamfold]:
+) -> tuple[float, dict[str, float], Streamfold, GroupCounts]:
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
         search=EmbeddedSearch(directory / "index"),
@@ -76,15 +86,20 @@ def run_pipeline(
     )
     app = Streamfold.from_settings(settings, index)
     stages: Counter[str] = Counter()
-    # As a Lambda container does once its composition root is built (`infrastructure.heap`).
+    # As a command of the command line does once its composition root is built
+    # (`infrastructure.heap`).
     with frozen_while_running():
         started = time.perf_counter()
-        for payload in payloads:
-            outcome = app.ingestion.handle(json.loads(payload))
+        # The command line's path (``ingest`` of many files, ``poll``, ``demo``): every
+        # batch recorded, settled a group at a time, everything searchable at the end.
+        groups = SettleGroups(app.pipeline)
+        for number, payload in enumerate(payloads, 1):
+            last = number == len(payloads)
+            outcome = app.ingestion.handle(json.loads(payload), groups, settle=last)
             if outcome.failed:
                 raise RuntimeError(f"the benchmark batch failed: {outcome.error}")
             stages.update(outcome.seconds)
-        return time.perf_counter() - started, dict(stages), app
+        return time.perf_counter() - started, dict(stages), app, groups.counts
 
 
 def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigures:
@@ -99,15 +114,21 @@ def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigu
     floor = min(decode_floor(payloads) for _ in range(3))
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
         recorder = RecordingIndex(Path(directory) / "index", "bench")
-        seconds, stages, app = run_pipeline(payloads, Path(directory), recorder)
+        seconds, stages, app, groups = run_pipeline(payloads, Path(directory), recorder)
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
+            events_table = app.event_store.recorder.events_table_name
         finally:
             app.close()
         scratch = Path(directory)
         tantivy = replay_in_tantivy(recorder.writes, scratch / "tantivy", minimal=False)
         minimal = replay_in_tantivy(recorder.writes, scratch / "minimal", minimal=True)
-    return PipelineFigures(records, batch_size, seconds, floor, stages, documents, tantivy, minimal)
+        bound = measure_lower_bound(
+            floor, scratch / "events.db", events_table, recorder.writes, scratch / "bound"
+        )
+    return PipelineFigures(
+        records, batch_size, seconds, floor, stages, documents, tantivy, minimal, bound, groups
+    )
 
 
 def describe(figures: PipelineFigures) -> dict[str, Any]:
@@ -127,4 +148,22 @@ def describe(figures: PipelineFigures) -> dict[str, Any]:
         ),
         "stage_seconds": {k: round(v, 2) for k, v in figures.stage_seconds.items()},
         "documents": figures.documents,
+        **_lower_bound(figures),
+        "settles": None if figures.groups is None else vars(figures.groups),
+    }
+
+
+def _lower_bound(figures: PipelineFigures) -> dict[str, Any]:
+    bound = figures.lower_bound
+    if bound is None:
+        return {}
+    return {
+        "lower_bound_records_per_second": round(figures.records / bound.seconds),
+        "pipeline_to_lower_bound_ratio": round(figures.pipeline_seconds / bound.seconds, 2),
+        "lower_bound_seconds": {
+            "decode": round(bound.decode_seconds, 2),
+            "store_events": round(bound.store_seconds, 2),
+            "index_final_documents": round(bound.index_seconds, 2),
+        },
+        "lower_bound_counts": {"events": bound.events, "documents": bound.documents},
     }

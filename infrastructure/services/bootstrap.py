@@ -22,6 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 IMPORT_POSITION = StreamPosition.of(0)
@@ -68,8 +69,12 @@ def import_items(
     kind: TableKind,
     items: Iterable[Mapping[str, Any]],
     batch_size: int = 1000,
+    groups: SettleGroups | None = None,
 ) -> BootstrapReport:
-    """Record deserialized items of one table as import changes (position 0)."""
+    """Record deserialized items of one table as import changes (position 0).
+
+    With ``groups`` the batches are settled a group at a time as they are recorded.
+    """
     report = BootstrapReport()
     batch: list[SourceChange] = []
     count = 0
@@ -82,21 +87,35 @@ def import_items(
         )
         count += 1
         if len(batch) >= batch_size:
-            _record(pipeline, batch, report)
+            _record(pipeline, batch, report, groups)
             batch = []
-    _record(pipeline, batch, report)
+    _record(pipeline, batch, report, groups)
     report.items[kind.value] = count
     return report
 
 
-def _record(pipeline: WritePipeline, batch: list[SourceChange], report: BootstrapReport) -> None:
+def _record(
+    pipeline: WritePipeline,
+    batch: list[SourceChange],
+    report: BootstrapReport,
+    groups: SettleGroups | None,
+) -> None:
     if not batch:
         return
     recorded = PipelineReport()
-    pipeline.record([IncomingChange(c, None, partial(_letter, c)) for c in batch], recorded)
+    incoming = [IncomingChange(c, None, partial(_letter, c)) for c in batch]
+    if groups is None:
+        pipeline.record(incoming, recorded)
+        refused_documents = 0
+    else:
+        before = groups.settled.dead_lettered
+        groups.record(incoming, recorded)  # may settle the group: its documents count too
+        refused_documents = groups.settled.dead_lettered - before
     report.events_recorded += recorded.events_recorded
     report.already_newer += recorded.duplicates
-    report.rejected += recorded.dead_lettered
+    report.rejected += recorded.dead_lettered - refused_documents
+    report.documents_written += recorded.documents_written
+    report.documents_dead_lettered += refused_documents
 
 
 def _letter(change: SourceChange, reason: str) -> NewDeadLetter:
@@ -116,12 +135,14 @@ def bootstrap(
     segments: int = 4,
     progress: Progress | None = None,
 ) -> BootstrapReport:
-    """Scan every table in parallel segments, import its items, then project and sync.
+    """Scan every table in parallel segments and import its items, settled group by group.
 
     >>> bootstrap(pipeline, boto3.client("dynamodb"), {TableKind.USERS: "prod-users"})
     """
     deserializer = TypeDeserializer()
     total = BootstrapReport()
+    # Settled a group at a time while the tables are read, and once more at the end.
+    groups = SettleGroups(pipeline)
     for kind, table in tables.items():
 
         def items(table: str = table) -> Iterator[dict[str, Any]]:
@@ -131,13 +152,12 @@ def bootstrap(
                 if progress:
                     progress(table, len(page))
 
-        report = import_items(pipeline, kind, items())
+        report = import_items(pipeline, kind, items(), groups=groups)
         total.items.update(report.items)
         total.events_recorded += report.events_recorded
         total.already_newer += report.already_newer
         total.rejected += report.rejected
-    settled = PipelineReport()
-    pipeline.settle(settled)
-    total.documents_written = settled.documents_written
-    total.documents_dead_lettered = settled.dead_lettered
+    groups.settle()
+    total.documents_written = groups.settled.documents_written
+    total.documents_dead_lettered = groups.settled.dead_lettered
     return total

@@ -13,6 +13,7 @@ from domain.errors import ConcurrentChange, TransientFailure
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.adapters.streams import StreamRecord, parse_lambda_event
 from infrastructure.adapters.streams.change_records import KindOfTable
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 logger = logging.getLogger("streamfold.ingestion")
@@ -37,25 +38,58 @@ class StreamIngestion:
     >>> outcome = ingestion.handle({"Records": [...]})
     >>> outcome.failed
     []
+
+    A command of the command line passes its `SettleGroups`: the batch is recorded, and
+    settled with the rest of its group (``settle=True`` settles the group now, e.g. for
+    the command's last batch). A transient failure while settling a group fails the batch
+    that triggered it, although its records are recorded: delivering them again is
+    harmless, and the next settle projects whatever is recorded.
     """
 
     def __init__(self, pipeline: WritePipeline, kind_of_table: KindOfTable) -> None:
         self._pipeline = pipeline
         self.kind_of_table = kind_of_table  # the table names the transports' parsers map
 
-    def handle(self, event: Mapping[str, Any]) -> BatchOutcome:
+    def groups(self) -> SettleGroups:
+        """Settle groups for a command that records many batches (see `SettleGroups`)."""
+        return SettleGroups(self._pipeline)
+
+    def handle(
+        self,
+        event: Mapping[str, Any],
+        groups: SettleGroups | None = None,
+        *,
+        settle: bool = False,
+    ) -> BatchOutcome:
         """Parse a Lambda stream event (either shape) and apply its records."""
         started = time.perf_counter()
         records = parse_lambda_event(event, self.kind_of_table)
         parsed = time.perf_counter() - started
-        outcome = self.apply(records)
+        outcome = self.apply(records, groups, settle=settle)
         outcome.seconds["parse"] = parsed
         return outcome
 
-    def apply(self, records: Sequence[StreamRecord]) -> BatchOutcome:
-        """Apply parsed records; a transient failure fails every one of them."""
+    def apply(
+        self,
+        records: Sequence[StreamRecord],
+        groups: SettleGroups | None = None,
+        *,
+        settle: bool = False,
+    ) -> BatchOutcome:
+        """Apply parsed records; a transient failure fails every one of them.
+
+        Without ``groups`` the batch is searchable on return (the stream handler's rule);
+        with them it is recorded, and searchable once its group settles.
+        """
         try:
-            report = self._pipeline.apply([_incoming(record) for record in records])
+            incoming = [_incoming(record) for record in records]
+            if groups is None:
+                report = self._pipeline.apply(incoming)
+            else:
+                report = PipelineReport()
+                groups.record(incoming, report)
+                if settle:
+                    groups.settle(report)
         except (TransientFailure, ConcurrentChange) as failure:
             return _retried(records, str(failure))
         except Exception as error:

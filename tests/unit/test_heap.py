@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from infrastructure.heap import frozen_while_running
+from infrastructure.heap import YOUNG_GENERATION_THRESHOLD, frozen_while_running
 
 
 def test_objects_existing_on_entry_are_frozen_until_the_last_holder_leaves() -> None:
@@ -37,3 +37,14 @@ def test_concurrent_holders_share_the_freeze() -> None:
     release.set()
     other.join()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_young_generation_is_collected_less_often_while_a_command_runs() -> None:
+    before = gc.get_threshold()
+    with frozen_while_running():
+        young, *older = gc.get_threshold()
+        assert young >= YOUNG_GENERATION_THRESHOLD and tuple(older) == before[1:]
+        with frozen_while_running():
+            assert gc.get_threshold()[0] == young
+        assert gc.get_threshold()[0] == young  # the outer holder still runs
+    assert gc.get_threshold() == before

@@ -15,7 +15,7 @@ from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteF
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
-class _TunedConnectionPool(SQLiteConnectionPool):
+class TunedConnectionPool(SQLiteConnectionPool):
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
         # In WAL mode NORMAL still survives any application crash; only a power loss can
@@ -29,7 +29,7 @@ class TunedSQLiteFactory(SQLiteFactory):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         old = self.datastore.pool
-        self.datastore.pool = _TunedConnectionPool(
+        self.datastore.pool = TunedConnectionPool(
             db_name=old.db_name, lock_timeout=old.lock_timeout
         )
         old.close()

@@ -28,21 +28,32 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         moves: Sequence[PositionMove] = kwargs.get("position_moves", ())
-        for move in sorted(moves, key=lambda m: m.item_key):
-            if move.expected is None:
-                c.execute(
-                    "INSERT INTO streamfold_item_positions VALUES (?, ?) "
-                    "ON CONFLICT (item_key) DO NOTHING",
-                    (move.item_key, encoded(move.position)),
-                )
-            else:
-                c.execute(
-                    "UPDATE streamfold_item_positions SET position = ? "
-                    "WHERE item_key = ? AND position = ?",
-                    (encoded(move.position), move.item_key, encoded(move.expected)),
-                )
-            if c.sqlite_cursor.rowcount != 1:
-                raise IntegrityError(f"stream position of {move.item_key!r} moved concurrently")
+        # Two statements for the whole batch rather than one per item: the rows changed
+        # must be exactly the moves, or one of the items moved concurrently.
+        new = sorted(
+            (move.item_key, encoded(move.position)) for move in moves if move.expected is None
+        )
+        moved = sorted(
+            (encoded(move.position), move.item_key, encoded(move.expected))
+            for move in moves
+            if move.expected is not None
+        )
+        if new:
+            c.executemany(
+                "INSERT INTO streamfold_item_positions VALUES (?, ?) "
+                "ON CONFLICT (item_key) DO NOTHING",
+                new,
+            )
+            if c.sqlite_cursor.rowcount != len(new):
+                raise IntegrityError("a stream position of a new item was recorded concurrently")
+        if moved:
+            c.executemany(
+                "UPDATE streamfold_item_positions SET position = ? "
+                "WHERE item_key = ? AND position = ?",
+                moved,
+            )
+            if c.sqlite_cursor.rowcount != len(moved):
+                raise IntegrityError("a stream position of an item moved concurrently")
         return super()._insert_events(c, stored_events, **kwargs)
 
     def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:

@@ -19,6 +19,7 @@ from infrastructure.entrypoints.cli.output import (
     print_table,
 )
 from infrastructure.entrypoints.cli.parser import UsageError
+from infrastructure.services.grouping import SettleGroups
 
 
 def add_dlq_commands(commands: Any) -> None:
@@ -127,11 +128,13 @@ def _chosen(app: Streamfold, args: argparse.Namespace) -> list[DeadLetter]:
 def run_replay(app: Streamfold, args: argparse.Namespace) -> int:
     """Replay each letter through the same path as the stream handler, one at a time."""
     replayed, still_failing, not_replayable = [], [], []
+    # Recorded letter by letter, settled a group at a time and at the end.
+    groups = SettleGroups(app.pipeline)
     for letter in _chosen(app, args):
         if letter.source not in _REPLAYABLE:
             not_replayable.append(letter.letter_id)
             continue
-        outcome = app.ingestion.handle({"Records": [letter.raw]})
+        outcome = app.ingestion.handle({"Records": [letter.raw]}, groups)
         if outcome.failed:
             raise UsageError(f"replay stopped, the pipeline is unavailable: {outcome.error}")
         if outcome.dead_lettered:
@@ -141,6 +144,7 @@ def run_replay(app: Streamfold, args: argparse.Namespace) -> int:
         else:
             app.dead_letters.mark([letter.letter_id], LetterStatus.REPLAYED)
             replayed.append(letter.letter_id)
+    groups.settle()
     summary = {"replayed": replayed, "still_failing": still_failing,
                "not_replayable": not_replayable}  # fmt: skip
     if args.json:

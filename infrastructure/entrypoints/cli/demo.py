@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from devtools.demo import CrmWorkload, kinesis_lambda_events, lambda_events
 from infrastructure.entrypoints.cli.output import console, live_progress, plural, print_table
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.ingestion import BatchOutcome
 from projections.documents import DocumentKind
 from projections.query import SearchRequest
@@ -50,8 +51,11 @@ def run_demo(app: Streamfold, args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
     ) as progress:
         task = progress.add_task("ingest", total=len(workload.records), rate="-")
-        for event in events:
-            outcome = app.ingestion.handle(event)
+        # Recorded batch by batch, settled a group at a time; the last batch settles the rest.
+        groups = SettleGroups(app.pipeline)
+        last = len(events)
+        for number, event in enumerate(events, 1):
+            outcome = app.ingestion.handle(event, groups, settle=number == last)
             _add(total, outcome)
             elapsed = time.perf_counter() - started
             progress.update(

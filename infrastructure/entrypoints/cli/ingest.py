@@ -5,6 +5,11 @@ and none was applied: every one was refused and dead-lettered, e.g. an S3 or SQS
 or a table that ``STREAMFOLD_TABLES`` leaves out; 2 for a usage mistake, a file that is
 not a Lambda stream event included (nothing is ingested then); 3 when records must be
 retried (a database or the search backend was unavailable).
+
+The files' records are recorded file by file and settled a group at a time
+(`infrastructure.services.grouping`): the embedded index commits once per group, not once
+per file, and everything is searchable when the command returns. A file's line counts the
+documents written by the settles it triggered; the last file's includes the final settle.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from infrastructure.composition import Streamfold
 from infrastructure.entrypoints.cli import exit_codes
 from infrastructure.entrypoints.cli.output import console, errors, plural, print_json
 from infrastructure.entrypoints.cli.parser import UsageError
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.ingestion import BatchOutcome
 
 
@@ -49,10 +55,13 @@ def load_event(path: Path) -> dict[str, Any]:
 def run_ingest(app: Streamfold, args: argparse.Namespace) -> int:
     events = [(path, load_event(path)) for path in args.files]
     failed = refused = 0
-    for path, event in events:
+    groups = SettleGroups(app.pipeline)
+    for number, (path, event) in enumerate(events, 1):
         try:
-            outcome = app.ingestion.handle(event)
+            outcome = app.ingestion.handle(event, groups, settle=number == len(events))
         except MalformedEvent as error:
+            if groups.pending:
+                groups.settle()  # the files before this one are searchable all the same
             raise UsageError(f"{path}: {error}") from None
         failed += len(outcome.failed)
         _report(path, outcome, as_json=args.json)

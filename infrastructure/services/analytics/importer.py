@@ -13,7 +13,8 @@ one, later lines of one file over earlier ones, and importing an older file agai
 newer one changes nothing.
 
 Bad rows go to the dead-letter store, named by file and line; the other rows go on.
-The rows are applied through the write pipeline, one batch at a time, then settled once.
+The rows are recorded through the write pipeline one batch at a time and settled a group
+at a time (`infrastructure.services.grouping`); on return every row is searchable.
 
 >>> report = AnalyticsImport(pipeline, ColumnMapping()).run("traffic.csv", stream, version)
 >>> report.rows, report.events_recorded, report.dead_lettered
@@ -35,6 +36,7 @@ from domain.kinds import ImportedKind
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.services.analytics.columns import ColumnMapping
 from infrastructure.services.analytics.reader import AnalyticsRow, read_rows
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 SOURCE = "analytics-file"
@@ -72,9 +74,10 @@ class AnalyticsImport:
         base = _microseconds(version) * 10**_LINE_DIGITS
         rows = read_rows(stream, name, self._columns, file_format)
         applied = PipelineReport()
+        groups = SettleGroups(self._pipeline)  # settled a group at a time, and at the end
         while batch := list(islice(rows, self._batch_size)):
-            self._pipeline.record([_incoming(name, base, row) for row in batch], applied)
-        self._pipeline.settle(applied)
+            groups.record([_incoming(name, base, row) for row in batch], applied)
+        groups.settle(applied)
         report.rows = applied.records
         report.events_recorded = applied.events_recorded
         report.already_imported = applied.duplicates

@@ -74,8 +74,12 @@ class BatchTelemetry:
             self._logger.set_correlation_id(None)
             self._scope = None
 
-    def record(self, outcome: BatchOutcome) -> None:
-        """Count the batch in the metrics and log what it did in one line."""
+    def record(self, outcome: BatchOutcome, *, settle: bool = False) -> None:
+        """Count the batch in the metrics and log what it did in one line.
+
+        ``settle``: the outcome is a command's settle of batches recorded before (the
+        documents it wrote), not a batch of records.
+        """
         if self._scope is not None:
             self._scope.recorded = True
         add_batch_metrics(self._metrics, outcome)
@@ -83,7 +87,7 @@ class BatchTelemetry:
         if outcome.failed:
             self._logger.warning("batch will be retried", extra=summary)
         else:
-            self._logger.info("batch processed", extra=summary)
+            self._logger.info("records settled" if settle else "batch processed", extra=summary)
 
     def observe_lambda_batches(self, handler: LambdaHandler) -> LambdaHandler:
         """Wrap a stream handler: one correlation id (the request id) and one metric set each.

@@ -17,6 +17,7 @@ from domain.errors import TransientFailure
 from infrastructure.adapters.eventstore.postgres_deadline import database_deadline
 from infrastructure.adapters.eventstore.shard_checkpoints import ShardCheckpoints
 from infrastructure.adapters.streams import StreamRecord
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.ingestion import BatchOutcome, StreamIngestion
 from infrastructure.services.observability import BatchTelemetry
 from infrastructure.services.poller.records import parse_page
@@ -80,9 +81,12 @@ class PollSettings:
 class StreamPoller:
     """Reads every shard of some DynamoDB streams and ingests each page as one batch.
 
-    A shard's checkpoint moves only after its batch is searchable, so a restart (or a
-    crash) re-reads at most the batch in flight; ingestion is idempotent, so that costs
-    nothing but time. A parent shard is read to its end before its children.
+    A shard's checkpoint moves only after its batch is recorded in the event store, so a
+    restart (or a crash) re-reads at most the batch in flight; ingestion is idempotent, so
+    that costs nothing but time. The batches of a pass are settled a group at a time and
+    once more when the pass ends (`infrastructure.services.grouping`): what a pass read is
+    searchable when it returns, and what a crash left recorded but not yet searchable is
+    made so by the next pass's catch-up. A parent shard is read to its end before its children.
 
     >>> poller = StreamPoller(app.ingestion, app.shard_checkpoints(), streams, arns)
     >>> stop = threading.Event()  # set it from a SIGTERM handler
@@ -105,6 +109,7 @@ class StreamPoller:
         self._settings = settings or PollSettings()
         self._telemetry = telemetry
         self._iterators: dict[tuple[str, str], str] = {}
+        self._caught_up = False  # a settle has succeeded since the poller started
         self._listed: dict[str, tuple[float, list[Shard]]] = {}
 
     def run(self, stop: threading.Event) -> None:
@@ -137,8 +142,21 @@ class StreamPoller:
         return total
 
     def poll_once(self, stop: threading.Event | None = None) -> PassReport:
-        """Read one page of every readable shard of every stream and ingest it."""
+        """Read one page of every readable shard of every stream and ingest it.
+
+        The pages are recorded one by one and settled a group at a time; the pass ends
+        with a settle, so what it read is searchable when it returns.
+        """
         report = PassReport()
+        groups = self._ingestion.groups()
+        self._read_pages(stop, groups, report)
+        if groups.pending or not self._caught_up:
+            self._settle(groups, report)
+        return report
+
+    def _read_pages(
+        self, stop: threading.Event | None, groups: SettleGroups, report: PassReport
+    ) -> None:
         for stream_arn in self._stream_arns:
             try:
                 with database_deadline(self._settings.batch_seconds):
@@ -149,10 +167,30 @@ class StreamPoller:
                 continue
             for shard in shards:
                 if stop is not None and stop.is_set():
-                    return report
+                    return
                 with database_deadline(self._settings.batch_seconds):
-                    self._read_page(stream_arn, shard, report)
-        return report
+                    self._read_page(stream_arn, shard, groups, report)
+
+    def _settle(self, groups: SettleGroups, report: PassReport) -> None:
+        """Settle the pass's group: what it recorded (and any earlier run) becomes searchable.
+
+        A failure leaves the records recorded and their checkpoints saved: the next pass
+        settles again, and its catch-up projects them.
+        """
+        with self._observed(None, None):
+            try:
+                with database_deadline(self._settings.batch_seconds):
+                    settled = groups.settle()
+            except TransientFailure as error:
+                logger.warning("cannot make the records read searchable yet: %s", error)
+                self._caught_up = False
+                report.retries += 1
+                return
+            outcome = BatchOutcome(**vars(settled))
+            if self._telemetry is not None:
+                self._telemetry.record(outcome, settle=True)
+        self._caught_up = True
+        report.outcomes.append(outcome)
 
     def _readable(self, stream_arn: str) -> list[Shard]:
         return readable_shards(self._shards(stream_arn), self._checkpoints.of_stream(stream_arn))
@@ -165,7 +203,9 @@ class StreamPoller:
             self._listed[stream_arn] = (time.monotonic(), shards)
         return shards
 
-    def _read_page(self, stream_arn: str, shard: Shard, report: PassReport) -> None:
+    def _read_page(
+        self, stream_arn: str, shard: Shard, groups: SettleGroups, report: PassReport
+    ) -> None:
         key = (stream_arn, shard.shard_id)
         try:
             iterator = self._iterators.get(key) or self._first_iterator(stream_arn, shard)
@@ -183,7 +223,7 @@ class StreamPoller:
             return
         records = parse_page(page.get("Records", []), stream_arn, self._ingestion.kind_of_table)
         following = page.get("NextShardIterator")
-        if records and not self._ingest(stream_arn, shard, records, report):
+        if records and not self._ingest(stream_arn, shard, records, groups, report):
             self._iterators.pop(key, None)  # read the rest again from the checkpoint
             return
         if following:
@@ -196,10 +236,15 @@ class StreamPoller:
         logger.info("shard %s of %s is read to its end", shard.shard_id, stream_arn)
 
     def _ingest(
-        self, stream_arn: str, shard: Shard, records: list[StreamRecord], report: PassReport
+        self,
+        stream_arn: str,
+        shard: Shard,
+        records: list[StreamRecord],
+        groups: SettleGroups,
+        report: PassReport,
     ) -> bool:
-        with self._observed(stream_arn, shard):
-            outcome = self._ingestion.apply(records)
+        with self._observed(stream_arn, shard.shard_id):
+            outcome = self._ingestion.apply(records, groups)
             if self._telemetry is not None:
                 self._telemetry.record(outcome)
         report.records += len(records)
@@ -219,10 +264,14 @@ class StreamPoller:
             return False
         return True
 
-    def _observed(self, stream_arn: str, shard: Shard) -> AbstractContextManager[Any]:
+    def _observed(
+        self, stream_arn: str | None, shard_id: str | None
+    ) -> AbstractContextManager[Any]:
         if self._telemetry is None:
             return nullcontext()
-        return self._telemetry.batch(event_source_arn=stream_arn, shard_id=shard.shard_id)
+        if stream_arn is None or shard_id is None:  # a settle of the pass's records
+            return self._telemetry.batch()
+        return self._telemetry.batch(event_source_arn=stream_arn, shard_id=shard_id)
 
     def _first_iterator(self, stream_arn: str, shard: Shard) -> str:
         checkpoint = self._checkpoints.of_stream(stream_arn).get(shard.shard_id)

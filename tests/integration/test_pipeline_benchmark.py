@@ -1,0 +1,38 @@
+"""The pipeline benchmark's figures count what they claim: the grouped path and the lower bound."""
+
+from __future__ import annotations
+
+from devtools.benchmarks.lower_bound import _final_documents
+from devtools.benchmarks.pipeline import describe, measure_pipeline
+from projections.documents import DocumentKind
+
+
+def test_the_lower_bound_indexes_each_live_final_document_once() -> None:
+    writes = [
+        {DocumentKind.USERS: [("u-1", '{"id":"u-1","deleted":false}'),
+                              ("u-2", '{"id":"u-2","deleted":false}')]},
+        {DocumentKind.USERS: [("u-1", '{"id":"u-1","deleted":true}')],
+         DocumentKind.IMAGES: [("i-1", '{"id":"i-1","version":2,"deleted":false}')]},
+        {DocumentKind.IMAGES: [("i-1", '{"id":"i-1","version":3,"deleted":false}')]},
+    ]  # fmt: skip
+
+    final = _final_documents(writes)
+
+    assert final[DocumentKind.USERS] == [("u-2", '{"id":"u-2","deleted":false}')]
+    assert final[DocumentKind.IMAGES] == [("i-1", '{"id":"i-1","version":3,"deleted":false}')]
+
+
+def test_a_small_run_takes_the_grouped_path_and_bounds_it_by_the_whole_job() -> None:
+    figures = measure_pipeline(users=6, batch_size=40)
+
+    described = describe(figures)
+    assert figures.groups is not None and figures.lower_bound is not None
+    assert figures.groups.records == figures.records
+    assert figures.groups.at_end == 1  # everything searchable when the run ends
+    # The bound indexes the live documents the pipeline left searchable, once each.
+    assert figures.lower_bound.documents == sum(figures.documents.values())
+    assert figures.lower_bound.events >= figures.documents["users"]
+    assert described["lower_bound_counts"] == {
+        "events": figures.lower_bound.events,
+        "documents": figures.lower_bound.documents,
+    }

@@ -1,0 +1,106 @@
+"""Grouped settling over fakes of the pipeline's ports: when a group settles, and why."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+from infrastructure.services.grouping import SettleGroups
+from infrastructure.services.write_pipeline import IncomingChange, PipelineReport
+from projections.documents import DocumentKind
+from tests.unit.test_write_pipeline import incoming, user, wired
+
+
+def batch(first: int, size: int) -> list[IncomingChange]:
+    return [incoming(user(f"u-{n}", n), f"r{n}") for n in range(first, first + size)]
+
+
+def test_a_group_settles_when_it_holds_its_records_and_not_before() -> None:
+    pipeline, index, _, _ = wired()
+    groups = SettleGroups(pipeline, max_records=5, max_seconds=3600)
+    report = PipelineReport()
+
+    groups.record(batch(1, 2), report)
+    groups.record(batch(3, 2), report)
+    assert groups.counts.settles == 0 and index.documents == {}  # recorded, not yet written
+    assert groups.pending == 4
+
+    groups.record(batch(5, 2), report)  # 6 records: the group is full
+    assert (groups.counts.settles, groups.counts.by_size, groups.pending) == (1, 1, 0)
+    assert len(index.documents) == 6 and report.documents_written == 6
+
+    groups.record(batch(7, 1), report)
+    groups.settle(report)  # the command ends
+    assert (groups.counts.settles, groups.counts.at_end, groups.counts.records) == (2, 1, 7)
+    assert len(index.documents) == 7 and report.documents_written == 7
+    assert report.records == 7 and report.events_recorded == 7
+
+
+def test_a_group_settles_once_it_has_been_open_its_seconds() -> None:
+    pipeline, index, _, _ = wired()
+    groups = SettleGroups(pipeline, max_records=1000, max_seconds=1.0)
+    report = PipelineReport()
+    with freeze_time("2026-01-01T00:00:00") as clock:
+        groups.record(batch(1, 1), report)  # opens the group
+        clock.tick(0.6)
+        groups.record(batch(2, 1), report)
+        assert groups.counts.settles == 0
+        clock.tick(0.4)  # the group has been open one second
+        groups.record(batch(3, 1), report)
+        assert (groups.counts.settles, groups.counts.by_time) == (1, 1)
+        assert len(index.documents) == 3
+
+        clock.tick(5.0)  # an idle while with nothing pending opens no group
+        groups.record(batch(4, 1), report)  # opens a new group at this moment
+        assert groups.counts.settles == 1 and groups.pending == 1
+        clock.tick(0.99)
+        groups.record(batch(5, 1), report)
+        assert groups.counts.settles == 1
+    assert groups.counts.by_size == 0
+
+
+def test_the_block_settles_what_is_left_on_a_normal_exit_only() -> None:
+    pipeline, index, _, _ = wired()
+    with SettleGroups(pipeline, max_records=100) as groups:
+        groups.record(batch(1, 3), PipelineReport())
+        assert index.documents == {}
+    assert groups.last.documents_written == 3 and groups.counts.at_end == 1
+
+    other = SettleGroups(pipeline, max_records=100)
+    with pytest.raises(RuntimeError), other:
+        other.record(batch(10, 2), PipelineReport())
+        raise RuntimeError("the command stopped")
+    assert other.counts.settles == 0 and len(index.documents) == 3
+    # Recorded all the same: the next settle, by any command, writes them.
+    SettleGroups(pipeline).settle()
+    assert {doc_id for _, doc_id in index.documents} >= {"u-10", "u-11"}
+    assert all(kind is DocumentKind.USERS for kind, _ in index.documents)
+
+
+def test_a_document_touched_all_over_a_group_is_written_once() -> None:
+    pipeline, index, _, _ = wired()
+    writes: list[int] = []
+    write = index.write
+
+    def counted(changes, into=None):  # type: ignore[no-untyped-def]
+        writes.append(len(changes))
+        return write(changes, into)
+
+    index.write = counted  # type: ignore[method-assign]
+    groups = SettleGroups(pipeline, max_records=10, max_seconds=3600)
+    report = PipelineReport()
+    plans = ["free", "pro", "team", "free", "pro"]
+    for position, plan in enumerate(plans, 1):  # one user changed in five batches
+        groups.record([incoming(user("u-1", position, plan), f"r{position}")], report)
+    groups.settle(report)
+
+    assert writes == [1]  # one write of one document for the whole group
+    assert index.documents[(DocumentKind.USERS, "u-1")].body["plan"] == "pro"  # type: ignore[index]
+
+
+def test_a_group_needs_a_record_and_no_negative_time() -> None:
+    pipeline, *_ = wired()
+    with pytest.raises(ValueError):
+        SettleGroups(pipeline, max_records=0)
+    with pytest.raises(ValueError):
+        SettleGroups(pipeline, max_seconds=-1)
