@@ -340,7 +340,7 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
     base = rows[0].records_per_second if rows else 1.0
     bound = bound_ratio(rows[0]) if rows else None
     cores = os.cpu_count() or 1
-    return [
+    figures: list[dict[str, Any]] = [
         {
             "processes": row.processes,
             "records": row.records,
@@ -376,6 +376,20 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+    if figures and figures[0]["processes"] == 1:
+        # What the model calibrated by this N=1 predicts for the others (2 free cores).
+        from devtools.benchmarks import scaling_model
+
+        costs = scaling_model.calibrate(figures[0])
+        predicted = scaling_model.predict(
+            costs, figures[0]["inserts"], [row["processes"] for row in figures],
+            pools={"machine": float(cores)},
+        )  # fmt: skip
+        for row, outcome in zip(figures, predicted, strict=True):
+            row["model_ratio"] = round(
+                outcome.records_per_second / predicted[0].records_per_second, 2
+            )
+    return figures
 
 
 def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
@@ -402,7 +416,7 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s "
-            f"{row['ratio_to_first']:>5}x (bound {bound}x)  "
+            f"{row['ratio_to_first']:>5}x (bound {bound}x, model {row.get('model_ratio')}x)  "
             f"CPU {row['cpu_ms_per_record']} ms/record, cores {row['cpu_busy_share']:.0%} "
             f"busy with it ({row['machine_busy_share']} all users)  "
             f"handler: CPU {row['handler_on_cpu_share']:.0%}, run queue "

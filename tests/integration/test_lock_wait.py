@@ -1,19 +1,25 @@
-"""The benchmark's projection lock timer counts real acquisitions and leaves nothing behind."""
+"""The benchmark's lock and stage timers count real acquisitions and leave nothing behind."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.benchmarks.lock_wait import timing_projection_lock
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from devtools.benchmarks.lock_wait import timing_handler, timing_projection_lock
+from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.adapters.eventstore.dialects import PostgresDialect
 from infrastructure.composition import Streamfold
+from infrastructure.services.write_pipeline import WritePipeline
 from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings
+from projections.projector import DocumentProjector
+from projections.sync import SearchSync
 
 
 def test_each_projection_session_is_one_timed_acquisition(
     postgres_store: PostgresStore, tmp_path: Path
 ) -> None:
-    original = PostgresDialect.lock_projection
+    original = PostgresDialect.lock_projection, PostgresDialect.transaction
     settings = Settings(postgres_store, EmbeddedSearch(tmp_path / "index"), {}, "locks")
     with Streamfold.from_settings(settings) as app:
         with timing_projection_lock() as lock:
@@ -25,4 +31,36 @@ def test_each_projection_session_is_one_timed_acquisition(
 
     assert lock.acquisitions == 2
     assert lock.seconds > 0
-    assert PostgresDialect.lock_projection is original
+    assert lock.hold_seconds > 0  # held until each transaction's commit answered
+    assert (PostgresDialect.lock_projection, PostgresDialect.transaction) == original
+
+
+def test_every_insert_and_every_stage_of_each_batch_is_timed(
+    postgres_store: PostgresStore, tmp_path: Path
+) -> None:
+    originals = (
+        PostgresApplicationRecorder.insert_events, PostgresApplicationRecorder._lock_table,
+        WritePipeline.record, DocumentProjector.catch_up, SearchSync.flush,
+    )  # fmt: skip
+    batches = lambda_events(CrmWorkload(seed=5, users=4).records, 25)[:3]
+    settings = Settings(postgres_store, EmbeddedSearch(tmp_path / "index"), {}, "stages")
+    with Streamfold.from_settings(settings) as app:
+        app.index.prepare()
+        with timing_handler() as timings:
+            outcomes = [app.ingestion.handle(batch) for batch in batches]
+
+    events = sum(outcome.events_recorded for outcome in outcomes)
+    assert events > 0
+    assert timings.insert.inserts == len(batches)  # one recorder call, one lock, per batch
+    assert timings.insert.wait_seconds >= 0  # on the server's clock: nobody else inserted
+    assert timings.insert.hold_seconds > 0
+    assert timings.projection.acquisitions == len(batches)
+    assert timings.projection.events_folded == events
+    assert {name: stage.calls for name, stage in timings.stages.items()} == {
+        "record": len(batches), "fold": len(batches), "flush": len(batches),
+    }  # fmt: skip
+    assert timings.documents_written == sum(o.documents_written for o in outcomes)
+    assert (
+        PostgresApplicationRecorder.insert_events, PostgresApplicationRecorder._lock_table,
+        WritePipeline.record, DocumentProjector.catch_up, SearchSync.flush,
+    ) == originals  # fmt: skip
