@@ -74,6 +74,7 @@ class ConcurrencyRow:
     cpu: dict[str, float | None] = field(default_factory=dict)
     handler_on_cpu: float = 0.0  # the handlers' threads on a core (schedstat)
     handler_run_queue: float = 0.0  # runnable, waiting for a core
+    server_run_queue: dict[str, float] = field(default_factory=dict)  # same, of the servers
     stages: dict[str, dict[str, float]] = field(default_factory=dict)
     machine_busy: float | None = None  # share of all cores busy, any user's processes
     load: tuple[float, float, float] | None = None  # at the start
@@ -206,12 +207,13 @@ def run_processes(
     with sampler.running():
         started = time.perf_counter()
         machine = process_cpu.machine_time()
-        search_cpu = process_cpu.cpu_seconds(search_pid) if search_pid else None
+        search = process_cpu.CpuLedger()
+        search.sample([search_pid] if search_pid else [], at_start=True)
         own = resource.getrusage(resource.RUSAGE_SELF)
         answers = [results.get() for _ in workers]
         seconds = time.perf_counter() - started
         own_after = resource.getrusage(resource.RUSAGE_SELF)
-        search_after = process_cpu.cpu_seconds(search_pid) if search_pid else None
+        search.sample([search_pid] if search_pid else [])
         machine_after = process_cpu.machine_time()
     with contextlib.suppress(threading.BrokenBarrierError):
         measured.wait()
@@ -225,10 +227,7 @@ def run_processes(
         "handlers": sum(answer["cpu"] for answer in answers),
         "postgres_backends": sampler.backends.spent,
         "postgres_background": sampler.background.spent,
-        "search_server": (
-            search_after - search_cpu
-            if search_cpu is not None and search_after is not None else None
-        ),
+        "search_server": search.spent if search.latest else None,
         "proxies": (own_after.ru_utime + own_after.ru_stime) - (own.ru_utime + own.ru_stime),
     }  # fmt: skip
     busy = None
@@ -251,6 +250,10 @@ def run_processes(
         cpu=cpu,
         handler_on_cpu=sum(answer["on_cpu"] for answer in answers),
         handler_run_queue=sum(answer["run_queue"] for answer in answers),
+        server_run_queue={
+            "postgres_backends": sampler.backends.run_queue,
+            "search_server": search.run_queue,
+        },
         stages={
             name: {key: sum(t["stages"][name][key] for t in timings) for key in stage}
             for name, stage in timings[0]["stages"].items()
@@ -365,6 +368,9 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
             # (network round trips and lock waits, which are round trips too).
             "handler_on_cpu_share": round(row.handler_on_cpu / row.handler_seconds, 2),
             "handler_run_queue_share": round(row.handler_run_queue / row.handler_seconds, 2),
+            "server_run_queue_seconds": {
+                name: round(value, 2) for name, value in row.server_run_queue.items()
+            },
             "handler_blocked_share": round(
                 1 - (row.handler_on_cpu + row.handler_run_queue) / row.handler_seconds, 2
             ),
@@ -422,5 +428,10 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
             f"handler: CPU {row['handler_on_cpu_share']:.0%}, run queue "
             f"{row['handler_run_queue_share']:.0%}, blocked {row['handler_blocked_share']:.0%}"
         )
-        lines.append(f"        {waits}; load {row['load_average']}")
+        queued = row.get("server_run_queue_seconds", {})
+        lines.append(
+            f"        {waits}; servers waiting for a core: "
+            + ", ".join(f"{k} {v} s" for k, v in queued.items())
+            + f"; load {row['load_average']}"
+        )
     return lines

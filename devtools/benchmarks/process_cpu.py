@@ -131,6 +131,8 @@ class CpuLedger:
     def __init__(self) -> None:
         self.first: dict[int, float] = {}
         self.latest: dict[int, float] = {}
+        self.queued_first: dict[int, float] = {}
+        self.queued_latest: dict[int, float] = {}
         self.unreadable = 0
 
     def sample(self, pids: list[int], *, at_start: bool = False) -> None:
@@ -142,7 +144,16 @@ class CpuLedger:
             if pid not in self.first:
                 self.first[pid] = seconds if at_start else 0.0
             self.latest[pid] = seconds
+            timing = schedule(pid)
+            if timing is not None:
+                self.queued_first.setdefault(pid, timing.run_queue if at_start else 0.0)
+                self.queued_latest[pid] = timing.run_queue
 
     @property
     def spent(self) -> float:
         return sum(self.latest[pid] - self.first[pid] for pid in self.latest)
+
+    @property
+    def run_queue(self) -> float:
+        """Seconds the processes were runnable but waited for a core (live threads only)."""
+        return sum(self.queued_latest[pid] - self.queued_first[pid] for pid in self.queued_latest)
