@@ -339,9 +339,22 @@ def bound_ratio(first: ConcurrencyRow, cores: int | None = None) -> float | None
     return cores * first.seconds / first.cpu_total
 
 
+def search_bound_ratio(first: ConcurrencyRow) -> float | None:
+    """The most the search server allows over ``first``, serving one request at a time.
+
+    The OpenSearch-compatible test server writes bulk requests one after the other (its
+    documents per second do not grow with concurrent clients): it cannot spend more than
+    one CPU second per second, so records per second cannot exceed ``records /
+    search CPU seconds``; over ``first``'s that is ``seconds / search CPU seconds``.
+    """
+    spent = first.cpu.get("search_server")
+    return first.seconds / spent if spent else None
+
+
 def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
     base = rows[0].records_per_second if rows else 1.0
     bound = bound_ratio(rows[0]) if rows else None
+    search_bound = search_bound_ratio(rows[0]) if rows else None
     cores = os.cpu_count() or 1
     figures: list[dict[str, Any]] = [
         {
@@ -350,6 +363,7 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
             "records_per_second": round(row.records_per_second),
             "ratio_to_first": round(row.records_per_second / base, 2),
             "cpu_bound_ratio": None if bound is None else round(bound, 2),
+            "search_bound_ratio": None if search_bound is None else round(search_bound, 2),
             "lock_wait_seconds": round(row.lock_wait_seconds, 2),
             "lock_acquisitions": row.lock_acquisitions,
             "lock_hold_seconds": round(row.lock_hold_seconds, 2),
@@ -383,18 +397,20 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
         for row in rows
     ]
     if figures and figures[0]["processes"] == 1:
-        # What the model calibrated by this N=1 predicts for the others (2 free cores).
+        # What the model calibrated by this N=1 predicts for the others: on a quiet
+        # machine, and under the other users' load fitted to this N=1's throughput.
         from devtools.benchmarks import scaling_model
 
         costs = scaling_model.calibrate(figures[0])
-        predicted = scaling_model.predict(
-            costs, figures[0]["inserts"], [row["processes"] for row in figures],
-            pools={"machine": float(cores)},
-        )  # fmt: skip
-        for row, outcome in zip(figures, predicted, strict=True):
-            row["model_ratio"] = round(
-                outcome.records_per_second / predicted[0].records_per_second, 2
-            )
+        background = scaling_model.fit_background(costs, figures[0], float(cores))
+        for key, load in (("model_quiet_ratio", 0.0), ("model_ratio", background)):
+            predicted = scaling_model.predict(
+                costs, figures[0]["inserts"], [row["processes"] for row in figures],
+                pools={"machine": float(cores)}, background=load,
+            )  # fmt: skip
+            for row, outcome in zip(figures, predicted, strict=True):
+                row[key] = round(outcome.records_per_second / predicted[0].records_per_second, 2)
+                row["model_background"] = round(background, 2)
     return figures
 
 
@@ -412,6 +428,9 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
         f"  CPU bound: {os.cpu_count()} cores x {first['seconds']} s / "
         f"{sum(v for v in cpu.values() if v is not None):.2f} CPU s = "
         f"{bound}x N={first['processes']} at most, whatever the design",
+        f"  search server bound (one request at a time): {first['seconds']} s / "
+        f"{cpu.get('search_server')} CPU s = {first.get('search_bound_ratio')}x "
+        f"N={first['processes']} at most",
     ]
     for row in figures:
         waits = (
@@ -422,7 +441,8 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s "
-            f"{row['ratio_to_first']:>5}x (bound {bound}x, model {row.get('model_ratio')}x)  "
+            f"{row['ratio_to_first']:>5}x (bounds {bound}x, {row.get('search_bound_ratio')}x; "
+            f"model {row.get('model_ratio')}x, quiet machine {row.get('model_quiet_ratio')}x)  "
             f"CPU {row['cpu_ms_per_record']} ms/record, cores {row['cpu_busy_share']:.0%} "
             f"busy with it ({row['machine_busy_share']} all users)  "
             f"handler: CPU {row['handler_on_cpu_share']:.0%}, run queue "

@@ -84,6 +84,11 @@ class Design:
     # identical handlers starting together would otherwise move in lock-step.
     jitter: float = 0.0
     seed: int = 7
+    # Other users' always-runnable jobs on the "machine" pool (a shared machine's load).
+    background: float = 0.0
+    # The search server works on one request at a time (the OpenSearch-compatible test
+    # server does: its bulk throughput does not grow with concurrent clients).
+    serial_search: bool = True
 
 
 @dataclass
@@ -119,9 +124,10 @@ class Simulation:
     leave without the lock; the generator then receives False), ``("release", lock)``.
     """
 
-    def __init__(self, pools: Mapping[str, float]) -> None:
+    def __init__(self, pools: Mapping[str, float], background: float = 0.0) -> None:
         self.now = 0.0
         self._capacity = dict(pools)
+        self._background = {name: background if name == "machine" else 0.0 for name in pools}
         self._jobs: dict[str, dict[int, float]] = {name: {} for name in pools}
         self._timers: list[tuple[float, int, int]] = []
         self._sequence = 0
@@ -147,7 +153,9 @@ class Simulation:
 
     def _rate(self, pool: str) -> float:
         jobs = len(self._jobs[pool])
-        return min(1.0, self._capacity[pool] / jobs) if jobs else 0.0
+        if not jobs:
+            return 0.0
+        return min(1.0, self._capacity[pool] / (jobs + self._background[pool]))
 
     def _advance(self) -> None:
         until = self._timers[0][0] if self._timers else math.inf
@@ -232,7 +240,7 @@ def _reached(part: _Partition, position: int) -> Callable[[], bool]:
 
 def simulate(costs: BatchCosts, design: Design, batches: int) -> Outcome:
     """Run ``batches`` batches spread evenly over ``design.handlers`` handlers."""
-    simulation = Simulation(design.pools)
+    simulation = Simulation(design.pools, design.background)
     partitions = [_Partition() for _ in range(design.partitions)]
     outcome = Outcome(design.handlers, batches, 0.0)
     hold = {"projection": 0.0}
@@ -281,7 +289,14 @@ def simulate(costs: BatchCosts, design: Design, batches: int) -> Outcome:
                 yield ("release", "projection" + suffix)
             else:
                 outcome.skipped_sessions += 1
-            yield from cpu(costs.flush_cpu)
+            flush = dict(costs.flush_cpu)
+            search = flush.pop("search", 0.0)
+            yield from cpu(flush)
+            if design.serial_search:
+                yield ("acquire", "search-server", None)
+            yield from cpu({"search": search})
+            if design.serial_search:
+                yield ("release", "search-server")
             yield wait(costs.flush_wait)
 
     share, extra = divmod(batches, design.handlers)
@@ -333,6 +348,24 @@ def calibrate(first: Mapping[str, Any], postgres_ms: float = 1.0) -> BatchCosts:
         "flush": max(flush["wall"] - sum(flush_cpu.values()), 0.0),
         "other": max(wall - staged_wall - sum(other_cpu.values()), 0.0),
     }
+    # Waiting for a core is not latency: take the measured run-queue seconds out of the
+    # waits, stage by stage in proportion to the CPU each group spent there. The model
+    # puts contention back through its pools (and ``background`` for other users).
+    queued = {
+        "client": first["handler_run_queue_share"] * first["seconds"] / batches,
+        **{
+            {"postgres_backends": "database", "search_server": "search"}[name]: value / batches
+            for name, value in first.get("server_run_queue_seconds", {}).items()
+        },
+    }
+    stage_cpu = {
+        "other": other_cpu, "record": record_cpu, "fold_hold": fold_cpu, "flush": flush_cpu,
+    }  # fmt: skip
+    for group, seconds in queued.items():
+        spent = sum(parts.get(group, 0.0) for parts in stage_cpu.values())
+        for stage, parts in stage_cpu.items():
+            if spent and parts.get(group):
+                waits[stage] = max(waits[stage] - seconds * parts[group] / spent, 0.0)
     # The proxies' CPU is spent relaying round trips: spread it in proportion to waiting.
     total_wait = sum(waits.values()) + insert_hold or 1.0
     proxy = cpu["proxies"] / total_wait
@@ -355,6 +388,30 @@ def calibrate(first: Mapping[str, Any], postgres_ms: float = 1.0) -> BatchCosts:
     )
 
 
+def fit_background(
+    costs: BatchCosts, first: Mapping[str, Any], cores: float = 2.0, jitter: float = 0.5
+) -> float:
+    """Other users' runnable jobs that make the model's one handler as slow as measured.
+
+    One figure for the machine's load, fitted to the single-handler run only: the other
+    runs are then predicted with it, as if the load had stayed the same.
+    """
+    target = first["records_per_second"]
+    batches = first["inserts"]
+
+    def speed(background: float) -> float:
+        design = Design(1, {"machine": cores}, jitter=jitter, background=background)
+        return simulate(costs, design, batches).records_per_second
+
+    low, high = 0.0, 32.0
+    if speed(low) <= target:
+        return 0.0
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (middle, high) if speed(middle) > target else (low, middle)
+    return (low + high) / 2
+
+
 def _per(stage: Mapping[str, float], batches: int) -> dict[str, float]:
     return {key: value / batches for key, value in stage.items()}
 
@@ -374,6 +431,7 @@ def lambda_design(
 ) -> Design:
     """Each handler on its own CPU; PostgreSQL and the search cluster on theirs."""
     pools = {"private": math.inf, "database": database_vcpus, "search": search_vcpus}
+    design.setdefault("serial_search", False)  # a cluster, not the test server
     return Design(handlers, pools, dict(LAMBDA), **design)
 
 
