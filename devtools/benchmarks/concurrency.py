@@ -16,6 +16,10 @@ PostgreSQL background processes, the search server and this process (the latency
 proxies are its threads). From N=1's figures follows a bound no design can beat on
 this machine: ``cores x wall seconds / CPU seconds of everything`` times N=1's
 throughput, were every core busy with this work alone.
+
+Records a handler answers to retry (a search request timed out on a loaded machine,
+say) are handled again, as Lambda redelivers them; ``redeliveries`` counts the batches
+that needed it.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class ConcurrencyRow:
     inserts: int = 0
     insert_call_seconds: float = 0.0
     documents_written: int = 0
+    redeliveries: int = 0  # batches whose failed records were handled again
     # CPU seconds over the timed run, by process group; None where not measurable.
     cpu: dict[str, float | None] = field(default_factory=dict)
     handler_on_cpu: float = 0.0  # the handlers' threads on a core (schedstat)
@@ -247,6 +252,7 @@ def run_processes(
         inserts=int(_sum(timings, "insert_lock", "inserts")),
         insert_call_seconds=_sum(timings, "insert_lock", "call_seconds"),
         documents_written=sum(t["documents_written"] for t in timings),
+        redeliveries=sum(answer.get("retries", 0) for answer in answers),
         cpu=cpu,
         handler_on_cpu=sum(answer["on_cpu"] for answer in answers),
         handler_run_queue=sum(answer["run_queue"] for answer in answers),
@@ -289,17 +295,15 @@ def handle_share(
             ready.wait()
             schedule = process_cpu.schedule()
             cpu = time.process_time()
-            records = 0
+            records = retries = 0
             for event in events:
-                answer = stream_handler(event, None)
-                if answer["batchItemFailures"]:
-                    raise RuntimeError(f"{len(answer['batchItemFailures'])} records to retry")
+                retries += _handle(stream_handler, event)
                 records += len(event["Records"])
             cpu = time.process_time() - cpu
             now = process_cpu.schedule()
             spent = now - schedule if now is not None and schedule is not None else None
         results.put(
-            {"records": records, "cpu": cpu, "timings": timings.as_dict(),
+            {"records": records, "cpu": cpu, "timings": timings.as_dict(), "retries": retries,
              "on_cpu": spent.on_cpu if spent else cpu,
              "run_queue": spent.run_queue if spent else 0.0}
         )  # fmt: skip
@@ -308,6 +312,24 @@ def handle_share(
         ready.abort()
     with contextlib.suppress(threading.BrokenBarrierError):
         measured.wait()  # the parent reads this process's backends before they close
+
+
+_REDELIVERIES = 5
+
+
+def _handle(handler: Any, event: dict[str, Any]) -> int:
+    """Handle a batch as Lambda does: the records it answers to retry come again.
+
+    Returns how many times some came again; raises if they still fail after that.
+    """
+    for again in range(_REDELIVERIES + 1):
+        answer = handler(event, None)
+        failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+        if not failed:
+            return again
+        records = [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]
+        event = {**event, "Records": records}
+    raise RuntimeError(f"{len(failed)} records still to retry after {_REDELIVERIES} deliveries")
 
 
 class _BackendClock:
@@ -373,6 +395,7 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
             "inserts": row.inserts,
             "insert_call_seconds": round(row.insert_call_seconds, 2),
             "documents_written": row.documents_written,
+            "redeliveries": row.redeliveries,
             "seconds": round(row.seconds, 2),
             "cpu_seconds": {k: None if v is None else round(v, 2) for k, v in row.cpu.items()},
             "cpu_ms_per_record": round(1000 * row.cpu_total / row.records, 3),

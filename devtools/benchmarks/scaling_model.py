@@ -510,17 +510,91 @@ def table(costs: BatchCosts, batches: int) -> list[str]:
     return lines
 
 
+def spread(values: Sequence[float]) -> str:
+    ordered = sorted(values)
+    middle = ordered[len(ordered) // 2] if len(ordered) % 2 else (
+        (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+    )  # fmt: skip
+    return f"{middle:.3g} ({ordered[0]:.3g}-{ordered[-1]:.3g})"
+
+
+def predicted_ratios(run: Sequence[Mapping[str, Any]]) -> list[float]:
+    """The model's ratios for a measured run: calibrated by its N=1, each N under the
+    other users' load measured while that N ran (`background_of`)."""
+    costs = calibrate(run[0])
+    batches = run[0]["inserts"]
+    speeds = [
+        simulate(
+            costs, Design(row["processes"], jitter=JITTER, background=background_of(row)),
+            batches,
+        ).records_per_second
+        for row in run
+    ]  # fmt: skip
+    return [speed / speeds[0] for speed in speeds]
+
+
+def summary(runs: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
+    """Median (min-max) over the runs of each N's figures, measured and modelled."""
+    lines = [f"{len(runs)} runs; median (min-max):"]
+    predicted = [predicted_ratios(run) for run in runs]
+    for index, row in enumerate(runs[0]):
+        rows = [run[index] for run in runs]
+
+        def of(key: str, rows: list[Mapping[str, Any]] = rows) -> str:
+            return spread([float(r[key]) for r in rows])
+
+        lines.append(
+            f"  N={row['processes']}: {of('records_per_second')} records/s, "
+            f"{of('ratio_to_first')}x; model {spread([p[index] for p in predicted])}x; "
+            f"CPU bound {of('cpu_bound_ratio')}x, search bound "
+            f"{spread([float(r.get('search_bound_ratio') or 0) for r in rows])}x; "
+            f"CPU {of('cpu_ms_per_record')} ms/record; projection lock wait "
+            f"{of('lock_wait_seconds')} s, held {of('lock_hold_seconds')} s; insert lock wait "
+            f"{of('insert_wait_seconds')} s, held {of('insert_hold_seconds')} s; handler CPU "
+            f"{of('handler_on_cpu_share')}, run queue {of('handler_run_queue_share')}, "
+            f"blocked {of('handler_blocked_share')}; machine busy "
+            f"{of('machine_busy_share')}, this work {of('cpu_busy_share')}; 1-min load "
+            f"{spread([r['load_average'][0] for r in rows])}; other users' runnable jobs "
+            f"{spread([background_of(r) for r in rows])}"
+        )
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         print("usage: python -m devtools.benchmarks.scaling_model MEASUREMENTS.json")
         return 2
     runs = load_runs(Path(args[0]))
+    for line in summary(runs):
+        print(line)
     first = median_run(runs)
-    costs = calibrate(first)
-    for line in table(costs, first["inserts"]):
+    print(
+        f"\nthe model, calibrated by the median single-handler run ({first['records']} "
+        "records), on a quiet machine and in Lambda:"
+    )
+    for line in table(calibrate(first), first["inserts"]):
         print(line)
     return 0
+
+
+def background_of(row: Mapping[str, Any], cores: float = 2.0) -> float:
+    """Other users' runnable jobs during a measured run, from the machine's counters.
+
+    Under fair sharing, other users' jobs and ours get cores in proportion to how many
+    are runnable: ``others / ours = background / runnable``. ``ours`` and ``others``
+    are the cores busy with this work and with the rest (``/proc/stat``); ``runnable``
+    is this work's CPU plus its run-queue seconds over the wall time.
+    """
+    ours = row["cpu_busy_share"] * cores
+    others = max((row.get("machine_busy_share") or 0.0) * cores - ours, 0.0)
+    if not ours:
+        return 0.0
+    cpu = sum(v for v in row["cpu_seconds"].values() if v is not None)
+    queued = row["handler_run_queue_share"] * row["processes"] * row["seconds"]
+    queued += sum(row.get("server_run_queue_seconds", {}).values())
+    runnable = (cpu + queued) / row["seconds"]
+    return runnable * others / ours
 
 
 if __name__ == "__main__":
