@@ -472,6 +472,8 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
             f"{row['handler_run_queue_share']:.0%}, blocked {row['handler_blocked_share']:.0%}"
         )
         queued = row.get("server_run_queue_seconds", {})
+        if row.get("redeliveries"):
+            waits += f"; {row['redeliveries']} batches redelivered"
         lines.append(
             f"        {waits}; servers waiting for a core: "
             + ", ".join(f"{k} {v} s" for k, v in queued.items())
