@@ -468,10 +468,11 @@ def lock_bound(costs: BatchCosts, handlers: int) -> float:
     """Records/s one projection lock allows when each session folds ``handlers`` batches.
 
     The lock passes around: one session folds the batches recorded meanwhile, and each
-    other handler then holds it for an empty session. Waiters that wait for their
-    position skip those empty sessions: use ``empty=0``-like figures by comparing both.
+    other handler then holds it for an empty session (waiters that wait for their
+    position skip those). No proxy in Lambda: its CPU is left out.
     """
-    folding = costs.fold_hold_wait + handlers * sum(costs.fold_cpu.values())
+    fold_cpu = sum(seconds for group, seconds in costs.fold_cpu.items() if group != "proxy")
+    folding = costs.fold_hold_wait + handlers * fold_cpu
     cycle = folding + (handlers - 1) * costs.empty_hold
     return handlers * RECORDS_PER_BATCH / cycle
 
@@ -533,10 +534,17 @@ def predicted_ratios(run: Sequence[Mapping[str, Any]]) -> list[float]:
     return [speed / speeds[0] for speed in speeds]
 
 
+def search_bound(row: Mapping[str, Any]) -> float:
+    """The search server's bound over this row (see `concurrency.search_bound_ratio`)."""
+    spent = row["cpu_seconds"].get("search_server")
+    return row["seconds"] / spent if spent else math.inf
+
+
 def summary(runs: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
     """Median (min-max) over the runs of each N's figures, measured and modelled."""
     lines = [f"{len(runs)} runs; median (min-max):"]
     predicted = [predicted_ratios(run) for run in runs]
+    firsts = [(run[0]["cpu_bound_ratio"], search_bound(run[0])) for run in runs]
     for index, row in enumerate(runs[0]):
         rows = [run[index] for run in runs]
 
@@ -546,8 +554,9 @@ def summary(runs: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
         lines.append(
             f"  N={row['processes']}: {of('records_per_second')} records/s, "
             f"{of('ratio_to_first')}x; model {spread([p[index] for p in predicted])}x; "
-            f"CPU bound {of('cpu_bound_ratio')}x, search bound "
-            f"{spread([float(r.get('search_bound_ratio') or 0) for r in rows])}x; "
+            f"bounds: CPU {spread([bounds[0] for bounds in firsts])}x, search server "
+            f"{spread([bounds[1] for bounds in firsts])}x; search server busy "
+            f"{spread([r['cpu_seconds']['search_server'] / r['seconds'] for r in rows])} cores; "
             f"CPU {of('cpu_ms_per_record')} ms/record; projection lock wait "
             f"{of('lock_wait_seconds')} s, held {of('lock_hold_seconds')} s; insert lock wait "
             f"{of('insert_wait_seconds')} s, held {of('insert_hold_seconds')} s; handler CPU "
