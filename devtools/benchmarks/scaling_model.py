@@ -439,13 +439,13 @@ def scenarios(costs: BatchCosts, batches: int) -> list[tuple[str, list[Outcome]]
     """Today's design and the alternatives, on this machine and in Lambda."""
     counts = (1, 2, 4, 8, 16, 32)
     on_machine: list[tuple[str, dict[str, Any]]] = [
-        ("this machine (2 cores), one projection lock, one folds for everyone", {}),
+        ("this machine (2 quiet cores), one projection lock, one folds for everyone", {}),
         ("this machine, waiters wait for their position", {"position_waiters": True}),
         ("this machine, 4 partitions", {"partitions": 4}),
     ]
     in_lambda: list[tuple[str, dict[str, Any]]] = [
-        ("Lambda, PostgreSQL 2 vCPU, one projection lock", {}),
-        ("Lambda, PostgreSQL 2 vCPU, waiters wait for their position",
+        ("Lambda, PostgreSQL 2 vCPU, search 2 vCPU, one projection lock", {}),
+        ("Lambda, PostgreSQL 2 vCPU, search 2 vCPU, waiters wait for their position",
          {"position_waiters": True}),
         ("Lambda, PostgreSQL 8 vCPU, search 8 vCPU, one projection lock",
          {"database_vcpus": 8.0, "search_vcpus": 8.0}),
