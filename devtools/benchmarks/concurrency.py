@@ -69,6 +69,7 @@ class ConcurrencyRow:
     lock_acquisitions: int
     lock_hold_seconds: float = 0.0
     events_folded: int = 0
+    empty_catch_ups: int = 0  # catch-ups that found every event already folded
     insert_wait_seconds: float = 0.0
     insert_hold_seconds: float = 0.0
     inserts: int = 0
@@ -247,6 +248,7 @@ def run_processes(
         lock_acquisitions=int(_sum(timings, "projection_lock", "acquisitions")),
         lock_hold_seconds=_sum(timings, "projection_lock", "hold_seconds"),
         events_folded=int(_sum(timings, "projection_lock", "events_folded")),
+        empty_catch_ups=int(sum(t["projection_lock"].get("empty_catch_ups", 0) for t in timings)),
         insert_wait_seconds=_sum(timings, "insert_lock", "wait_seconds"),
         insert_hold_seconds=_sum(timings, "insert_lock", "hold_seconds"),
         inserts=int(_sum(timings, "insert_lock", "inserts")),
@@ -390,6 +392,7 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
             "lock_acquisitions": row.lock_acquisitions,
             "lock_hold_seconds": round(row.lock_hold_seconds, 2),
             "events_folded": row.events_folded,
+            "empty_catch_ups": row.empty_catch_ups,
             "insert_wait_seconds": round(row.insert_wait_seconds, 2),
             "insert_hold_seconds": round(row.insert_hold_seconds, 2),
             "inserts": row.inserts,
@@ -458,7 +461,8 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
     for row in figures:
         waits = (
             f"projection lock wait {row['lock_wait_seconds']} s over "
-            f"{row['lock_acquisitions']} acquisitions (held {row['lock_hold_seconds']} s), "
+            f"{row['lock_acquisitions']} acquisitions (held {row['lock_hold_seconds']} s, "
+            f"{row.get('empty_catch_ups')} catch-ups found nothing to fold), "
             f"insert lock wait {row['insert_wait_seconds']} s over {row['inserts']} inserts "
             f"(held {row['insert_hold_seconds']} s)"
         )

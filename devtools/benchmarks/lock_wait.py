@@ -44,6 +44,7 @@ class LockWait:
     acquisitions: int = 0
     hold_seconds: float = 0.0  # from acquired to the commit's answer
     events_folded: int = 0  # by this process's catch-ups (with `timing_handler`)
+    empty_catch_ups: int = 0  # catch-ups that folded nothing: another session had
 
 
 @dataclass
@@ -187,6 +188,7 @@ def timing_handler(server_cpu: Callable[[], float] | None = None) -> Iterator[Ha
                 stage.calls += 1
             if method is originals[1][2]:
                 timings.projection.events_folded += result.events
+                timings.projection.empty_catch_ups += result.events == 0
             elif method is originals[2][2]:
                 timings.documents_written += result.written
             return result
