@@ -423,20 +423,21 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
         for row in rows
     ]
     if figures and figures[0]["processes"] == 1:
-        # What the model calibrated by this N=1 predicts for the others: on a quiet
-        # machine, and under the other users' load fitted to this N=1's throughput.
+        # What the model calibrated by this N=1 predicts for the others: under the other
+        # users' load measured while each N ran, and on a quiet machine.
         from devtools.benchmarks import scaling_model
 
         costs = scaling_model.calibrate(figures[0])
-        background = scaling_model.fit_background(costs, figures[0], float(cores))
-        for key, load in (("model_quiet_ratio", 0.0), ("model_ratio", background)):
-            predicted = scaling_model.predict(
-                costs, figures[0]["inserts"], [row["processes"] for row in figures],
-                pools={"machine": float(cores)}, background=load,
-            )  # fmt: skip
-            for row, outcome in zip(figures, predicted, strict=True):
-                row[key] = round(outcome.records_per_second / predicted[0].records_per_second, 2)
-                row["model_background"] = round(background, 2)
+        quiet = scaling_model.predict(
+            costs, figures[0]["inserts"], [row["processes"] for row in figures],
+            pools={"machine": float(cores)},
+        )  # fmt: skip
+        loaded = scaling_model.predicted_ratios(figures)
+        for row, outcome, ratio in zip(figures, quiet, loaded, strict=True):
+            row["model_ratio"] = round(ratio, 2)
+            row["model_quiet_ratio"] = round(
+                outcome.records_per_second / quiet[0].records_per_second, 2
+            )
     return figures
 
 

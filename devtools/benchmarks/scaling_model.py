@@ -15,9 +15,13 @@ What it simulates, per handler and per batch, in the product's order:
 
 CPU work runs on pools of cores shared in equal parts by whatever runs on them
 (processor sharing); on this machine every process shares one pool of 2 cores, and
-the latency proxies' CPU is spread over the stages in proportion to their waiting. In
-Lambda each handler has its own CPU, PostgreSQL and the search cluster their own pools,
-and no proxy runs. Locks are first come, first served.
+the latency proxies' CPU is spread over the stages in proportion to their waiting. The
+OpenSearch-compatible test server writes one request at a time: a queue in front of
+its CPU work. Other users of a shared machine are always-runnable jobs on its pool
+(`background_of` estimates them from a measured run's counters). In Lambda each
+handler has its own CPU, PostgreSQL and the search cluster their own pools, and no
+proxy runs. Locks are first come, first served. Service times vary by ``jitter``
+(seeded), or identical handlers starting together would move in lock-step.
 
 Every per-batch figure comes from one measured single-handler run (`calibrate`, from
 what ``streamfold bench concurrency --json`` prints): the model is then asked for N
@@ -386,30 +390,6 @@ def calibrate(first: Mapping[str, Any], postgres_ms: float = 1.0) -> BatchCosts:
         flush_cpu=with_proxy(flush_cpu, waits["flush"]),
         flush_wait=waits["flush"],
     )
-
-
-def fit_background(
-    costs: BatchCosts, first: Mapping[str, Any], cores: float = 2.0, jitter: float = 0.5
-) -> float:
-    """Other users' runnable jobs that make the model's one handler as slow as measured.
-
-    One figure for the machine's load, fitted to the single-handler run only: the other
-    runs are then predicted with it, as if the load had stayed the same.
-    """
-    target = first["records_per_second"]
-    batches = first["inserts"]
-
-    def speed(background: float) -> float:
-        design = Design(1, {"machine": cores}, jitter=jitter, background=background)
-        return simulate(costs, design, batches).records_per_second
-
-    low, high = 0.0, 32.0
-    if speed(low) <= target:
-        return 0.0
-    for _ in range(30):
-        middle = (low + high) / 2
-        low, high = (middle, high) if speed(middle) > target else (low, middle)
-    return (low + high) / 2
 
 
 def _per(stage: Mapping[str, float], batches: int) -> dict[str, float]:
