@@ -389,13 +389,8 @@ def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
         f"{args.postgres_ms:g} ms per PostgreSQL round trip, {args.search_ms:g} ms per "
         "OpenSearch request:"
     )
-    for row in figures:
-        console.print(
-            f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s  "
-            f"{row['ratio_to_first']:>5}x N={figures[0]['processes']}   "
-            f"projection lock: {row['lock_wait_seconds']:>6} s "
-            f"over {row['lock_acquisitions']} acquisitions ({row['records']:,} records)"
-        )
+    for line in concurrency.report_lines(figures):
+        console.print(line)
     return 0
 
 
