@@ -19,9 +19,10 @@ block, so the product carries no timer.
   its clock is the client's: the lock is held from the second timestamp until the
   commit's answer reaches the client (answers are not delayed by the latency proxy).
 - The stages of a batch (``WritePipeline.record``: parse and record; ``catch_up``: fold
-  under the projection lock; ``SearchSync.flush`` or ``flush_rendered``: write the documents): wall seconds
-  and the process's CPU seconds in each, and optionally the CPU of the PostgreSQL
-  backends of the database (exact only when one handler runs: the backends are shared).
+  under the projection lock; ``SearchSync.flush`` or ``flush_rendered``: write the
+  documents): wall seconds and the process's CPU seconds in each, and optionally the
+  CPU of the PostgreSQL backends of the database (exact only when one handler runs: the
+  backends are shared).
 """
 
 from __future__ import annotations

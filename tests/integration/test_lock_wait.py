@@ -50,7 +50,8 @@ def test_every_insert_and_every_stage_of_each_batch_is_timed(
     originals = (
         PostgresSourceRecorder.insert_events, PostgresSourceRecorder._events_insert,
         postgres_recorder.pipelined,
-        WritePipeline.record, DocumentProjector.catch_up, SearchSync.flush, SearchSync.flush_rendered,
+        WritePipeline.record, DocumentProjector.catch_up,
+        SearchSync.flush, SearchSync.flush_rendered,
     )  # fmt: skip
     batches = lambda_events(CrmWorkload(seed=5, users=4).records, 25)[:3]
     settings = Settings(postgres_store, EmbeddedSearch(tmp_path / "index"), {}, "stages")
@@ -74,5 +75,6 @@ def test_every_insert_and_every_stage_of_each_batch_is_timed(
     assert (
         PostgresSourceRecorder.insert_events, PostgresSourceRecorder._events_insert,
         postgres_recorder.pipelined,
-        WritePipeline.record, DocumentProjector.catch_up, SearchSync.flush, SearchSync.flush_rendered,
+        WritePipeline.record, DocumentProjector.catch_up,
+        SearchSync.flush, SearchSync.flush_rendered,
     ) == originals  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from infrastructure.adapters.eventstore.dialects import dialect_for
+from infrastructure.adapters.eventstore.dialects import ImmediateBatch, dialect_for
 from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentKind
@@ -56,7 +56,7 @@ class SqlBackfillStore(BackfillStore):
             self._dialect.begin_writing(cursor)
             if rows:
                 self._dialect.upsert(
-                    cursor,
+                    ImmediateBatch(self._dialect, cursor),
                     self._dialect.sql,
                     "streamfold_document_feeds",
                     [("kind", "TEXT"), ("doc_id", "TEXT"), ("aggregate_id", "TEXT")],
