@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from infrastructure import lambda_handlers
 from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
 from infrastructure.composition import Streamfold
-from infrastructure.settings import PostgresStore, Settings, SQLiteStore
+from infrastructure.settings import Settings
 from projections.documents import DocumentKind
 from projections.history.service import DocumentHistory
-from tests.conftest import event_store_url
 from tests.e2e.history_checks import (
     KINDS,
     check_as_of,
@@ -23,33 +15,9 @@ from tests.e2e.history_checks import (
     check_history,
     every_document_id,
 )
-from tests.support.delivery import Turbulence
+from tests.e2e.history_delivery import ROUGH, deliver
 from tests.support.fixtures import ReferenceTables
 from tests.support.history_rounds import RoundHistory, oracle_of, run_rounds
-
-ROUGH = Turbulence(
-    max_batch_size=25, duplicate_record_rate=0.1, retry_batch_rate=0.15, late_replay_rate=0.1
-)
-
-
-@pytest.fixture
-def configured(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    event_store_target: SQLiteStore | PostgresStore,
-    reference_tables: ReferenceTables,
-) -> Iterator[None]:
-    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", event_store_url(event_store_target))
-    monkeypatch.setenv("STREAMFOLD_SEARCH", f"embedded:///{tmp_path / 'index'}")
-    monkeypatch.setenv("STREAMFOLD_TABLES", reference_tables.streamfold_tables_setting())
-    lambda_handlers.reset()
-    yield
-    lambda_handlers.reset()
-
-
-def deliver(events: list[dict[str, Any]]) -> None:
-    for event in events:
-        assert lambda_handlers.stream_handler(event, None) == {"batchItemFailures": []}
 
 
 def test_history_as_of_and_explanations_agree_with_the_tables_at_every_round(

@@ -3,50 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator
-from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 import pytest
 
-from infrastructure import lambda_handlers
 from infrastructure.adapters.eventstore.dialects import dialect_for
 from infrastructure.adapters.eventstore.feed_backfill import SqlBackfillStore
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionSession
 from infrastructure.composition import Streamfold
 from infrastructure.entrypoints.cli.main import main
-from infrastructure.settings import PostgresStore, Settings, SQLiteStore
+from infrastructure.settings import Settings
 from projections.documents import DocumentKind
 from projections.history.backfill import BackfillProgress, Feed, FeedBackfill
-from tests.conftest import event_store_url
 from tests.e2e.history_checks import check_as_of, check_each_change, check_history
-from tests.support.delivery import Turbulence
+from tests.e2e.history_delivery import ROUGH, deliver
 from tests.support.fixtures import ReferenceTables
 from tests.support.history_rounds import oracle_of, run_rounds
-
-ROUGH = Turbulence(
-    max_batch_size=25, duplicate_record_rate=0.1, retry_batch_rate=0.15, late_replay_rate=0.1
-)
-
-
-@pytest.fixture
-def configured(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    event_store_target: SQLiteStore | PostgresStore,
-    reference_tables: ReferenceTables,
-) -> Iterator[None]:
-    monkeypatch.setenv("STREAMFOLD_EVENT_STORE", event_store_url(event_store_target))
-    monkeypatch.setenv("STREAMFOLD_SEARCH", f"embedded:///{tmp_path / 'index'}")
-    monkeypatch.setenv("STREAMFOLD_TABLES", reference_tables.streamfold_tables_setting())
-    lambda_handlers.reset()
-    yield
-    lambda_handlers.reset()
-
-
-def deliver(events: list[dict[str, Any]]) -> None:
-    for event in events:
-        assert lambda_handlers.stream_handler(event, None) == {"batchItemFailures": []}
 
 
 def _feed_rows(app: Streamfold) -> set[tuple[str, str, str]]:
