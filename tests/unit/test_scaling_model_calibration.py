@@ -1,7 +1,7 @@
 """The scaling model, calibrated by each measured single-handler run, reproduces the others.
 
 The measurements are runs of ``streamfold bench concurrency --json`` on this 2-core
-machine while other engineers used it (`devtools/benchmarks/measurements/`). For each
+machine while other jobs used it (`devtools/benchmarks/measurements/`). For each
 run, the model is calibrated by its N=1 row only; each N is then simulated under the
 other users' load measured while it ran (`background_of`, from /proc/stat and the run
 queues) and its ratio to N=1 compared with the measured one.
