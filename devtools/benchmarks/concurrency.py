@@ -455,9 +455,10 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
         f"  CPU bound: {os.cpu_count()} cores x {first['seconds']} s / "
         f"{sum(v for v in cpu.values() if v is not None):.2f} CPU s = "
         f"{bound}x N={first['processes']} at most, whatever the design",
-        f"  search server bound (one request at a time): {first['seconds']} s / "
-        f"{cpu.get('search_server')} CPU s = {first.get('search_bound_ratio')}x "
-        f"N={first['processes']} at most",
+        f"  search server at N={first['processes']}'s cost per record (one request at a time): "
+        f"{first['seconds']} s / {cpu.get('search_server')} CPU s = "
+        f"{first.get('search_bound_ratio')}x N={first['processes']}, a bound only while that "
+        "cost does not fall with fuller bulk requests",
     ]
     for row in figures:
         waits = (
@@ -469,7 +470,8 @@ def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"  N={row['processes']:<2} {row['records_per_second']:>7,} records/s "
-            f"{row['ratio_to_first']:>5}x (bounds {bound}x, {row.get('search_bound_ratio')}x; "
+            f"{row['ratio_to_first']:>5}x (CPU bound {bound}x, search server "
+            f"{row.get('search_bound_ratio')}x; "
             f"model {row.get('model_ratio')}x, quiet machine {row.get('model_quiet_ratio')}x)  "
             f"CPU {row['cpu_ms_per_record']} ms/record, cores {row['cpu_busy_share']:.0%} "
             f"busy with it ({row['machine_busy_share']} all users)  "
