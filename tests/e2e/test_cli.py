@@ -9,23 +9,14 @@ from pathlib import Path
 import pytest
 
 from devtools.demo import SimulatedTables
-from infrastructure.entrypoints.cli.main import main
+from tests.e2e.cli_support import run, use_embedded_home
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
 
 
 @pytest.fixture(autouse=True)
 def embedded_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for variable in ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_TABLES"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return use_embedded_home(monkeypatch, tmp_path)
 
 
 def write_event(path: Path) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infrastructure.entrypoints.cli import exit_codes
-from infrastructure.entrypoints.cli.main import main
+from tests.e2e.cli_support import run, use_embedded_home
 
 DOCUMENTED = {
     exit_codes.OK,
@@ -29,17 +29,9 @@ REFUSED = "127.0.0.1:1"
 
 @pytest.fixture(autouse=True)
 def embedded_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for variable in ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_TABLES"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / "data"))
+    use_embedded_home(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line(code: int, err: str, expected_code: int) -> None:

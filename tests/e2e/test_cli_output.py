@@ -12,27 +12,19 @@ import pytest
 
 from infrastructure.adapters.embedded import EmbeddedSearchIndex
 from infrastructure.entrypoints.cli import exit_codes
-from infrastructure.entrypoints.cli.main import main
 from infrastructure.entrypoints.cli.output import plural, utc_instant
 from tests.contract.query_contract import DATASET
+from tests.e2e.cli_support import run, use_embedded_home
 
 
 @pytest.fixture(autouse=True)
 def embedded_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for variable in ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_TABLES"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / "data"))
+    use_embedded_home(monkeypatch, tmp_path)
     monkeypatch.setenv("COLUMNS", "60")  # a narrow terminal must not narrow a pipe
     index = EmbeddedSearchIndex(tmp_path / "data" / "index")
     index.write(DATASET)
     index.close()
     return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows_of(out: str) -> list[list[str]]:

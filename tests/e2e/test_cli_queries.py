@@ -15,25 +15,21 @@ from typing import Any
 import pytest
 
 from infrastructure.adapters.embedded import EmbeddedSearchIndex
-from infrastructure.entrypoints.cli.main import main
 from tests.contract.query_contract import DATASET
+from tests.e2e.cli_support import run, use_embedded_home
 
 
 @pytest.fixture(autouse=True)
 def embedded_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for variable in ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_API_AUTH"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("STREAMFOLD_DATA_DIR", str(tmp_path / "data"))
+    use_embedded_home(
+        monkeypatch,
+        tmp_path,
+        ("STREAMFOLD_EVENT_STORE", "STREAMFOLD_SEARCH", "STREAMFOLD_API_AUTH"),
+    )
     index = EmbeddedSearchIndex(tmp_path / "data" / "index")
     index.write(DATASET)
     index.close()
     return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def search_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
