@@ -1,27 +1,33 @@
 """Bootstrap throughput: scanning the tables alone, and the rest of the bootstrap.
 
-A moto DynamoDB server, started here on loopback, holds the four reference tables filled
-with a CRM workload's final items (loading them is not timed). Each run bootstraps them
-into a fresh target (the embedded default: SQLite and the embedded index in a temporary
-directory; PostgreSQL, a scratch database, and the OpenSearch test server, fresh indices)
-and, in the same run, first times the parallel scan alone, deserialization included, as
-the bootstrap does it. The rest of the bootstrap is its whole time minus the time its own
-Scan calls took (the deserialization of the items stays in the rest).
+A moto DynamoDB server, started here as its own process on loopback, holds the four
+reference tables filled with a CRM workload's final items (loading them is not timed).
+The parallel scan is timed alone once, deserialization included, as the bootstrap does it,
+and its answers are kept. Each run then bootstraps into a fresh target (the embedded
+default: SQLite and the embedded index in a temporary directory; PostgreSQL, a scratch
+database, and the OpenSearch test server, fresh indices) with those same Scan answers
+served from memory: the run's time is the bootstrap without the scan, whatever the
+emulator's own scan costs (moto re-reads a table from its start for every page, so its
+scans of a large table take minutes and vary with the machine's load).
 """
 
 from __future__ import annotations
 
+import gc
 import json
-import logging
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,75 +51,105 @@ ITEMS_PER_USER = 20  # about, in a CrmWorkload's final tables (users, images, li
 KEYS: Mapping[TableKind, tuple[str, ...]] = {kind: kind.key_attributes for kind in TableKind}
 SEGMENTS = 4
 _WRITE_BATCH = 25  # BatchWriteItem's limit
+_LOADERS = 4  # parallel BatchWriteItem calls while the tables are filled (not timed)
 
 
 @dataclass(frozen=True)
 class BootstrapRun:
     items: int
-    scan_seconds: float
-    bootstrap_seconds: float
-    # The bootstrap's own wall time in DynamoDB Scan calls (their intervals' union): the
-    # in-process moto server's answers vary from one scan to the next on a busy machine
-    # by more than the rest of the bootstrap takes, so the scan alone, timed before,
-    # cannot be subtracted.
-    scanning_seconds: float = 0.0
+    bootstrap_seconds: float  # on the scan's answers served from memory
+    cpu_seconds: float  # of this process during the run
 
     @property
-    def scan_items_per_second(self) -> float:
-        return self.items / self.scan_seconds
+    def items_per_second(self) -> float:
+        return self.items / self.bootstrap_seconds
+
+
+@dataclass(frozen=True)
+class ScanAnswers:
+    """Every answer of one parallel scan of the tables, by call, and what it took."""
+
+    answers: dict[tuple[str, int, str], dict[str, Any]]
+    items: int
+    seconds: float
 
     @property
-    def rest_items_per_second(self) -> float:
-        return self.items / (self.bootstrap_seconds - self.scanning_seconds)
+    def items_per_second(self) -> float:
+        return self.items / self.seconds
 
 
-class TimedScans:
-    """A DynamoDB client whose Scan calls are timed: the union of their intervals."""
+class RecordingScans:
+    """A DynamoDB client whose Scan answers are kept."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._intervals: list[tuple[float, float]] = []
-        self._lock = threading.Lock()
+        self.answers: dict[tuple[str, int, str], dict[str, Any]] = {}
 
     def scan(self, **arguments: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return self._client.scan(**arguments)
-        finally:
-            with self._lock:
-                self._intervals.append((started, time.perf_counter()))
+        answer = self._client.scan(**arguments)
+        self.answers[_call(arguments)] = answer
+        return answer
 
-    @property
-    def seconds(self) -> float:
-        total, reached = 0.0, float("-inf")
-        for start, end in sorted(self._intervals):
-            if end > reached:
-                total += end - max(start, reached)
-                reached = end
-        return total
+
+class ReplayedScans:
+    """A DynamoDB client that gives the kept answers of the same Scan calls."""
+
+    def __init__(self, answers: ScanAnswers) -> None:
+        self._answers = answers.answers
+
+    def scan(self, **arguments: Any) -> Any:
+        return self._answers[_call(arguments)]
+
+
+def _call(arguments: Mapping[str, Any]) -> tuple[str, int, str]:
+    start = json.dumps(arguments.get("ExclusiveStartKey"), sort_keys=True)
+    return arguments["TableName"], arguments.get("Segment", 0), start
 
 
 @contextmanager
 def moto_tables(items: int, seed: int = 3) -> Iterator[tuple[Any, dict[TableKind, str], int]]:
     """A moto server on loopback holding at least ``items`` items; (client, tables, count)."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with _moto_server() as endpoint:
         client = boto3.client(
-            "dynamodb", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+            "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
             aws_access_key_id="bench", aws_secret_access_key="bench",  # noqa: S106 - moto's
-            # On a busy machine the in-process server can take a minute to answer a page.
-            config=Config(read_timeout=600, retries={"max_attempts": 10, "mode": "standard"}),
+            # On a busy machine the emulator can take minutes to answer a scan's page.
+            config=Config(
+                read_timeout=900, max_pool_connections=_LOADERS * 2,
+                retries={"max_attempts": 10, "mode": "standard"},
+            ),
         )  # fmt: skip
         tables = {kind: kind.value for kind in TableKind}
         count = fill_tables(client, tables, items, seed)
         yield client, tables, count
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    """moto's server in a process of its own: it neither shares this one's interpreter
+    lock with the bootstrap nor slows the loading by answering on the loading threads' core."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    message = "moto's server did not start (pip install 'moto[server]')"
+                    raise RuntimeError(message) from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def fill_tables(client: Any, tables: Mapping[TableKind, str], items: int, seed: int) -> int:
@@ -126,12 +162,16 @@ def fill_tables(client: Any, tables: Mapping[TableKind, str], items: int, seed: 
     for kind, name in tables.items():
         create_table(client, name, KEYS[kind])
         rows = [dynamodb_item(serializer, row) for row in contents.get(kind.value, [])]
-        for start in range(0, len(rows), _WRITE_BATCH):
-            requests = [{"PutRequest": {"Item": row}} for row in rows[start : start + _WRITE_BATCH]]
-            pending: dict[str, Any] = {name: requests}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+        chunks = [rows[start : start + _WRITE_BATCH] for start in range(0, len(rows), _WRITE_BATCH)]
+        with ThreadPoolExecutor(max_workers=_LOADERS) as loaders:
+            list(loaders.map(partial(_write, client, name), chunks))
     return sum(len(rows) for rows in contents.values())
+
+
+def _write(client: Any, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    pending: dict[str, Any] = {table: [{"PutRequest": {"Item": row}} for row in rows]}
+    while pending:
+        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
 
 
 def create_table(client: Any, name: str, keys: Sequence[str]) -> None:
@@ -149,28 +189,27 @@ def dynamodb_item(serializer: TypeSerializer, row: Mapping[str, Any]) -> dict[st
     return {name: serializer.serialize(value) for name, value in plain.items()}
 
 
-def time_scan(client: Any, tables: Mapping[TableKind, str]) -> tuple[int, float]:
+def time_scan(client: Any, tables: Mapping[TableKind, str]) -> ScanAnswers:
+    """The parallel scan alone, deserialization included, as the bootstrap does it."""
     deserializer = TypeDeserializer()
+    recording = RecordingScans(client)
     started = time.perf_counter()
     count = 0
     for table in tables.values():
-        for page in scan_segments(client, table, SEGMENTS):
+        for page in scan_segments(recording, table, SEGMENTS):
             for raw in page:
                 {name: deserializer.deserialize(value) for name, value in raw.items()}
                 count += 1
-    return count, time.perf_counter() - started
+    return ScanAnswers(recording.answers, count, time.perf_counter() - started)
 
 
-def time_bootstrap(
-    app: Streamfold, client: Any, tables: Mapping[TableKind, str]
-) -> tuple[float, float]:
-    """Seconds of the whole bootstrap, and of its Scan calls."""
+def time_bootstrap(app: Streamfold, scans: ScanAnswers, tables: Mapping[TableKind, str]) -> float:
+    """Seconds of the whole bootstrap, its Scan calls answered from memory."""
     app.index.prepare()  # as a deployment's indices exist before a bootstrap
-    scans = TimedScans(client)
     started = time.perf_counter()
-    bootstrap(app.pipeline, scans, tables, segments=SEGMENTS)
+    bootstrap(app.pipeline, ReplayedScans(scans), tables, segments=SEGMENTS)
     app.index.make_searchable()  # the CLI's bootstrap returns searchable
-    return time.perf_counter() - started, scans.seconds
+    return time.perf_counter() - started
 
 
 Target = Callable[[], AbstractContextManager[Settings]]
@@ -194,32 +233,32 @@ def opensearch_target(postgres_admin: str, search_url: str) -> Target:
 
 
 def measure_bootstrap(
-    client: Any, tables: Mapping[TableKind, str], target: Target, runs: int
+    scans: ScanAnswers, tables: Mapping[TableKind, str], target: Target, runs: int
 ) -> list[BootstrapRun]:
     results = []
     for _ in range(runs):
         with target() as settings, Streamfold.from_settings(settings) as app:
-            items, scan_seconds = time_scan(client, tables)
-            whole, scanning = time_bootstrap(app, client, tables)
-            results.append(BootstrapRun(items, scan_seconds, whole, scanning))
+            gc.collect()
+            cpu = time.process_time()
+            seconds = time_bootstrap(app, scans, tables)
+            results.append(BootstrapRun(scans.items, seconds, time.process_time() - cpu))
     return results
 
 
-def describe(name: str, runs: Sequence[BootstrapRun]) -> dict[str, Any]:
-    scan = [run.scan_items_per_second for run in runs]
-    rest = [run.rest_items_per_second for run in runs]
+def describe(name: str, scans: ScanAnswers, runs: Sequence[BootstrapRun]) -> dict[str, Any]:
     return {
         "target": name,
-        "items": runs[0].items,
+        "items": scans.items,
         "runs": len(runs),
-        "scan_items_per_second": _spread(scan),
-        "bootstrap_without_scan_items_per_second": _spread(rest),
+        "scan_items_per_second": round(scans.items_per_second),  # timed once, before the runs
+        "bootstrap_without_scan_items_per_second": _spread([r.items_per_second for r in runs]),
+        "bootstrap_cpu_seconds": _spread([r.cpu_seconds for r in runs], digits=2),
     }
 
 
-def _spread(values: Sequence[float]) -> dict[str, int]:
+def _spread(values: Sequence[float], digits: int = 0) -> dict[str, float]:
     return {
-        "median": round(statistics.median(values)),
-        "min": round(min(values)),
-        "max": round(max(values)),
+        "median": round(statistics.median(values), digits or None),
+        "min": round(min(values), digits or None),
+        "max": round(max(values), digits or None),
     }

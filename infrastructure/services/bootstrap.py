@@ -10,8 +10,9 @@ starts, so that every change made during the scan reaches the stream.
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,10 +40,31 @@ class BootstrapReport:
     documents_dead_lettered: int = 0  # refused by the search backend for good
 
 
-def scan_segments(client: Any, table: str, segments: int) -> Iterator[list[dict[str, Any]]]:
-    """Pages of a parallel Scan (one thread per segment), as DynamoDB JSON items."""
-    pages: list[list[dict[str, Any]]] = []
-    lock = threading.Lock()
+_PAGES_AHEAD = 2  # pages each segment may scan ahead of the import: bounded memory
+
+
+def scan_segments(
+    client: Any, table: str, segments: int
+) -> Generator[list[dict[str, Any]], None, None]:
+    """Pages of a parallel Scan (one thread per segment), as DynamoDB JSON items.
+
+    Pages are handed over as they arrive, so the import works while the next pages are
+    read, and memory holds a few pages per segment, never the whole table. A failed Scan
+    call ends the iteration with its error; leaving the iteration early stops the scan.
+    """
+    pages: queue.Queue[list[dict[str, Any]] | _SegmentEnd] = queue.Queue(
+        maxsize=_PAGES_AHEAD * segments
+    )
+    stopped = threading.Event()
+
+    def hand_over(item: list[dict[str, Any]] | _SegmentEnd) -> bool:
+        while not stopped.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def scan(segment: int) -> None:
         arguments: dict[str, Any] = {
@@ -51,17 +73,40 @@ def scan_segments(client: Any, table: str, segments: int) -> Iterator[list[dict[
             "TotalSegments": segments,
             "ConsistentRead": True,
         }
-        while True:
-            page = client.scan(**arguments)
-            with lock:
-                pages.append(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return
-            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        failure: Exception | None = None
+        try:
+            while not stopped.is_set():
+                page = client.scan(**arguments)
+                if not hand_over(page.get("Items", [])):
+                    return
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except Exception as error:  # noqa: BLE001 - handed to the reader, which raises it
+            failure = error
+        finally:  # the reader counts the segments' ends: every segment hands one over
+            hand_over(_SegmentEnd(failure))
 
-    with ThreadPoolExecutor(max_workers=segments) as pool:
-        list(pool.map(scan, range(segments)))
-    yield from pages
+    with ThreadPoolExecutor(max_workers=segments, thread_name_prefix=f"scan-{table}") as pool:
+        for segment in range(segments):
+            pool.submit(scan, segment)
+        try:
+            running = segments
+            while running:
+                item = pages.get()
+                if isinstance(item, _SegmentEnd):
+                    running -= 1
+                    if item.error is not None:
+                        raise item.error
+                    continue
+                yield item
+        finally:
+            stopped.set()
+
+
+@dataclass(frozen=True)
+class _SegmentEnd:
+    error: BaseException | None
 
 
 def import_items(
