@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from domain.items import (
     ITEM_CLASSES,
     SourceItem,
     attribute_names,
+    attribute_order,
     attribute_types,
     optional_attributes,
 )
@@ -67,9 +72,66 @@ class SourceAggregate(Aggregate):
     def delete(self, *, expired: bool) -> None:
         raise NotImplementedError
 
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        """The library's `_create`, without its generic steps where they cannot matter.
+
+        The created event and the aggregate come out as the library makes them: the same
+        id (from ``create_id``), version, timestamp and topic, the fields in the same order.
+        Anything else the library allows (an explicit topic or id, a field left to its
+        default, an ``__init__`` of the aggregate's own) takes the library's way.
+        """
+        shape = _creation_shape(cls, event_class)
+        if shape is None or id is not None or kwargs.keys() != shape.fields:
+            return super()._create(event_class, id=id, **kwargs)
+        originator_id = cls.create_id(**{name: kwargs[name] for name in shape.id_params})
+        if not isinstance(originator_id, UUID):
+            return super()._create(event_class, **kwargs)  # the library's way, or its error
+        timestamp = event_class.create_timestamp()
+        state = {
+            "originator_id": originator_id,
+            "originator_version": cls.INITIAL_VERSION,
+            "timestamp": timestamp,
+            "originator_topic": shape.topic,
+        }
+        for name in shape.order:
+            state[name] = kwargs[name]
+        created = object.__new__(event_class)
+        object.__setattr__(created, "__dict__", state)
+        if shape.post_init:
+            created.__post_init__()  # the library's check of the id
+        # CanInitAggregate.mutate(None), for an aggregate whose __init__ takes nothing.
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(originator_id, cls.INITIAL_VERSION, timestamp)
+        aggregate.__init__()  # type: ignore[misc]
+        created.apply(aggregate)
+        aggregate._pending_events.append(created)
+        return aggregate
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """The library's `trigger_event`: the same event, built without the dataclass's
+        ``__init__`` (a frozen dataclass sets each field through ``object.__setattr__``)."""
+        shape = _own_fields(event_class)
+        if shape is None or kwargs.keys() != shape.fields or getattr(type(self), "TOPIC", None):
+            super().trigger_event(event_class, **kwargs)
+            return
+        state = {
+            "originator_id": self._id,
+            "originator_version": self._version + 1,
+            "timestamp": event_class.create_timestamp(),
+        }
+        for name in shape.order:
+            state[name] = kwargs[name]
+        event = object.__new__(event_class)
+        object.__setattr__(event, "__dict__", state)
+        if shape.post_init:
+            event.__post_init__()
+        event.mutate(self)
+        self._pending_events.append(event)
+
     def take_item(self, event: object) -> None:
         """Take every attribute of the item from an event that carries a whole item."""
-        for name in attribute_types(ITEM_CLASSES[self.KIND]):
+        for name in _item_attributes(self.KIND):
             setattr(self, name, getattr(event, name))
         self.deleted = False
 
@@ -86,6 +148,74 @@ class SourceAggregate(Aggregate):
 
 
 A = TypeVar("A", bound=type[SourceAggregate])
+
+# The fields every event has, set by the library rather than by the event's trigger.
+_COMMON_FIELDS = ("originator_id", "originator_version", "timestamp")
+
+
+@cache
+def _item_attributes(kind: SourceKind) -> tuple[str, ...]:
+    return attribute_order(ITEM_CLASSES[kind])
+
+
+@dataclasses.dataclass(frozen=True)
+class _EventShape:
+    order: tuple[str, ...]  # the fields a trigger gives, in their dataclass order
+    fields: frozenset[str]
+    post_init: bool  # whether the dataclass's __init__ ends by calling __post_init__
+
+
+@cache
+def _own_fields(event_class: type) -> _EventShape | None:
+    """The fields a trigger gives an event; None unless the event is a plain dataclass
+    with the common fields first and no defaults."""
+    found = dataclasses.fields(event_class)
+    names = tuple(f.name for f in found)
+    if names[: len(_COMMON_FIELDS)] != _COMMON_FIELDS or any(
+        f.default is not dataclasses.MISSING
+        or f.default_factory is not dataclasses.MISSING
+        or not f.init
+        for f in found
+    ):
+        return None
+    if "__slots__" in vars(event_class) or "__init__" not in dir(event_class):
+        return None
+    own = names[len(_COMMON_FIELDS) :]
+    return _EventShape(own, frozenset(own), hasattr(event_class, "__post_init__"))
+
+
+@dataclasses.dataclass(frozen=True)
+class _CreationShape:
+    order: tuple[str, ...]  # the created event's own fields, in their dataclass order
+    fields: frozenset[str]
+    post_init: bool
+    id_params: tuple[str, ...]  # the fields ``create_id`` takes
+    topic: str
+
+
+@cache
+def _creation_shape(
+    aggregate_class: type[SourceAggregate], event_class: type
+) -> _CreationShape | None:
+    own = _own_fields(event_class)
+    if (
+        own is None
+        or own.order[:1] != ("originator_topic",)
+        or getattr(aggregate_class, "TOPIC", None)
+        or set(inspect.signature(aggregate_class.__init__).parameters) != {"self"}
+    ):
+        return None
+    order = own.order[1:]
+    # The library passes ``create_id`` the fields its signature names.
+    id_params = tuple(
+        name
+        for name, parameter in inspect.signature(aggregate_class.create_id).parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+        and name in order
+    )
+    return _CreationShape(
+        order, frozenset(order), own.post_init, id_params, get_topic(aggregate_class)
+    )
 
 
 @cache
