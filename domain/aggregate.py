@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.items import (
     ITEM_CLASSES,
@@ -47,6 +47,18 @@ class SourceAggregate(Aggregate):
 
     class Created(Aggregate.Created, Event):
         __dataclass_fields__ = Aggregate.Created.__dataclass_fields__
+
+        def mutate(self, aggregate: Any) -> Any:
+            """The library's `CanInitAggregate.mutate`, without matching the event's fields
+            to the aggregate's ``__init__`` when that takes none."""
+            aggregate_class = resolve_topic(self.originator_topic)
+            if aggregate is not None or not _plain_init(aggregate_class):
+                return super().mutate(aggregate)
+            created = aggregate_class.__new__(aggregate_class)
+            created.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+            created.__init__()
+            self.apply(created)
+            return created
 
     if TYPE_CHECKING:  # set by each creation event; not a field of the created event
         deleted: bool
@@ -100,11 +112,7 @@ class SourceAggregate(Aggregate):
         object.__setattr__(created, "__dict__", state)
         if shape.post_init:
             created.__post_init__()  # the library's check of the id
-        # CanInitAggregate.mutate(None), for an aggregate whose __init__ takes nothing.
-        aggregate = cls.__new__(cls)
-        aggregate.__base_init__(originator_id, cls.INITIAL_VERSION, timestamp)
-        aggregate.__init__()  # type: ignore[misc]
-        created.apply(aggregate)
+        aggregate = created.mutate(None)
         aggregate._pending_events.append(created)
         return aggregate
 
@@ -184,6 +192,13 @@ def _own_fields(event_class: type) -> _EventShape | None:
     return _EventShape(own, frozenset(own), hasattr(event_class, "__post_init__"))
 
 
+@cache
+def _plain_init(aggregate_class: type) -> bool:
+    """Whether the aggregate's ``__init__`` takes no argument (so not the id either)."""
+    initializer = aggregate_class.__init__  # type: ignore[misc]
+    return set(inspect.signature(initializer).parameters) == {"self"}
+
+
 @dataclasses.dataclass(frozen=True)
 class _CreationShape:
     order: tuple[str, ...]  # the created event's own fields, in their dataclass order
@@ -202,7 +217,6 @@ def _creation_shape(
         own is None
         or own.order[:1] != ("originator_topic",)
         or getattr(aggregate_class, "TOPIC", None)
-        or set(inspect.signature(aggregate_class.__init__).parameters) != {"self"}
     ):
         return None
     order = own.order[1:]
