@@ -15,11 +15,13 @@ _NAMESPACE_BYTES = STREAMFOLD_NAMESPACE.bytes
 # uuid5's variant and version bits, as ``UUID(bytes=..., version=5)`` sets them.
 _CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
 _VERSION_5 = (0x8000 << 48) | (5 << 76)
+_UNKNOWN = SafeUUID.unknown  # an enum member is a property lookup each time it is named
 
 
 def item_key(kind: SourceKind, key: tuple[str, ...]) -> str:
     """The stable text key of one source item, e.g. ``likes\\x1fimg-1\\x1fusr-2``."""
-    return _SEPARATOR.join((kind.value, *key))
+    # A kind is a StrEnum: joined, it is its value, without the enum's property lookup.
+    return _SEPARATOR.join((kind, *key))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -39,5 +41,5 @@ def aggregate_id_of(key_text: str) -> UUID:
     digest = int.from_bytes(hashed[:16], "big")
     made = object.__new__(UUID)
     object.__setattr__(made, "int", (digest & _CLEARED) | _VERSION_5)
-    object.__setattr__(made, "is_safe", SafeUUID.unknown)
+    object.__setattr__(made, "is_safe", _UNKNOWN)
     return made

@@ -127,11 +127,11 @@ class ChangeIntake:
                 aggregates[aggregate_id] = aggregate
                 touched[aggregate_id] = aggregate
         report.events_recorded = sum(len(a.pending_events) for a in touched.values())
-        moves = [
-            PositionMove(key, recorded.get(key), position)
-            for key, position in latest.items()
-            if recorded.get(key) != position
-        ]
+        moves = []
+        for key, position in latest.items():
+            before = recorded.get(key)
+            if before is not position and before != position:  # the same: not moved
+                moves.append(PositionMove(key, before, position))
         return report, list(touched.values()), moves
 
 

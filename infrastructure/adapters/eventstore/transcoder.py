@@ -7,11 +7,18 @@ datetimes and other registered types), so either transcoder reads what the other
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, find_id_convertor
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    find_id_convertor,
+)
 from eventsourcing.utils import get_topic, resolve_topic
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -58,7 +65,12 @@ class EventCodec:
         """`Mapper.to_stored_event` of each event."""
         if not self._plain:
             return [self._mapper.to_stored_event(event) for event in events]
-        encode = self._mapper.transcoder.encode
+        transcoder = cast(OrjsonTranscoder, self._mapper.transcoder)
+        encode = transcoder.encode
+        # An event's timestamp as the transcoder's default would give it to orjson.
+        iso = transcoder.types.get(datetime)
+        as_iso = type(iso) is DatetimeAsISO
+        iso_name = iso.name if iso is not None else ""
         topics = self._topics
         made = []
         for event in events:
@@ -72,6 +84,9 @@ class EventCodec:
             originator_version = state.pop("originator_version")
             if class_version > 1:
                 state["class_version"] = class_version
+            timestamp = state.get("timestamp")
+            if as_iso and type(timestamp) is datetime:
+                state["timestamp"] = {"_type_": iso_name, "_data_": timestamp.isoformat()}
             stored = object.__new__(StoredEvent)
             object.__setattr__(
                 stored,
