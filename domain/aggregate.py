@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.items import (
@@ -111,7 +111,7 @@ class SourceAggregate(Aggregate):
         created = object.__new__(event_class)
         object.__setattr__(created, "__dict__", state)
         if shape.post_init:
-            created.__post_init__()  # the library's check of the id
+            created.__post_init__()
         aggregate = created.mutate(None)
         aggregate._pending_events.append(created)
         return aggregate
@@ -123,8 +123,12 @@ class SourceAggregate(Aggregate):
         if shape is None or kwargs.keys() != shape.fields or getattr(type(self), "TOPIC", None):
             super().trigger_event(event_class, **kwargs)
             return
+        originator_id = self._id
+        if not isinstance(originator_id, UUID):
+            super().trigger_event(event_class, **kwargs)
+            return
         state = {
-            "originator_id": self._id,
+            "originator_id": originator_id,
             "originator_version": self._version + 1,
             "timestamp": event_class.create_timestamp(),
         }
@@ -139,13 +143,13 @@ class SourceAggregate(Aggregate):
 
     def take_item(self, event: object) -> None:
         """Take every attribute of the item from an event that carries a whole item."""
-        for name in _item_attributes(self.KIND):
+        for name in _item_attributes(type(self)):
             setattr(self, name, getattr(event, name))
         self.deleted = False
 
     def revise(self, item: SourceItem) -> None:
         """Record one event for each attribute the domain cares about that differs."""
-        for attribute in revised_attributes(self.KIND, frozenset(self.UNRECORDED)):
+        for attribute in _revised(type(self)):
             new_value = getattr(item, attribute)
             if getattr(self, attribute) != new_value:
                 method = self.REVISIONS.get(attribute)
@@ -161,9 +165,16 @@ A = TypeVar("A", bound=type[SourceAggregate])
 _COMMON_FIELDS = ("originator_id", "originator_version", "timestamp")
 
 
+# Looked up by aggregate class rather than by kind: a class hashes by identity, an enum
+# member by a method of its own.
 @cache
-def _item_attributes(kind: SourceKind) -> tuple[str, ...]:
-    return attribute_order(ITEM_CLASSES[kind])
+def _item_attributes(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
+    return attribute_order(ITEM_CLASSES[aggregate_class.KIND])
+
+
+@cache
+def _revised(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
+    return revised_attributes(aggregate_class.KIND, frozenset(aggregate_class.UNRECORDED))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +200,10 @@ def _own_fields(event_class: type) -> _EventShape | None:
     if "__slots__" in vars(event_class) or "__init__" not in dir(event_class):
         return None
     own = names[len(_COMMON_FIELDS) :]
-    return _EventShape(own, frozenset(own), hasattr(event_class, "__post_init__"))
+    # The library's own __post_init__ checks that the id is a UUID, which both ways of
+    # building an event here make sure of before; any other runs as __init__ would run it.
+    post_init = getattr(event_class, "__post_init__", None)
+    return _EventShape(own, frozenset(own), post_init not in (None, DomainEvent.__post_init__))
 
 
 @cache

@@ -98,9 +98,11 @@ class ChangeIntake:
         item_keys = [change.item_key for change in changes]
         ids = {key: aggregate_id_of(key) for key in item_keys}
         recorded = self._ledger.positions(ids.keys())
-        aggregates = self._ledger.load(set(ids.values()))
+        loaded = self._ledger.load(set(ids.values()))
+        # The aggregates by item key: a string keeps its hash, a UUID computes it each time.
+        aggregates = {key: loaded.get(aggregate_id) for key, aggregate_id in ids.items()}
         latest: dict[str, ItemPosition] = dict(recorded)
-        touched: dict[UUID, SourceAggregate] = {}
+        touched: dict[str, SourceAggregate] = {}
         # Read again on every attempt: a concurrent writer may have applied newer changes.
         reads = _Reads(self._reader)
         for change, key in zip(changes, item_keys, strict=True):
@@ -110,10 +112,9 @@ class ChangeIntake:
                 report.duplicates.append(change)
                 continue
             mapper = MAPPERS[change.kind]
-            aggregate_id = ids[key]
             try:
                 applied = change if verdict is Precedence.NEWER else reads.settle(change)
-                aggregate = mapper.apply(applied, aggregates.get(aggregate_id))
+                aggregate = mapper.apply(applied, aggregates[key])
             except (InvalidItem, ItemUnreadable) as refused:
                 report.rejected.append((change, refused.reason))
                 continue
@@ -124,8 +125,8 @@ class ChangeIntake:
                 report.settled.append(change)
             report.changes_applied += 1
             if aggregate is not None:
-                aggregates[aggregate_id] = aggregate
-                touched[aggregate_id] = aggregate
+                aggregates[key] = aggregate
+                touched[key] = aggregate
         report.events_recorded = sum(len(a.pending_events) for a in touched.values())
         moves = []
         for key, position in latest.items():
