@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.items import (
     ITEM_CLASSES,
     SourceItem,
     attribute_names,
+    attribute_order,
     attribute_types,
     optional_attributes,
 )
@@ -43,6 +48,18 @@ class SourceAggregate(Aggregate):
     class Created(Aggregate.Created, Event):
         __dataclass_fields__ = Aggregate.Created.__dataclass_fields__
 
+        def mutate(self, aggregate: Any) -> Any:
+            """The library's `CanInitAggregate.mutate`, without matching the event's fields
+            to the aggregate's ``__init__`` when that takes none."""
+            aggregate_class = resolve_topic(self.originator_topic)
+            if aggregate is not None or not _plain_init(aggregate_class):
+                return super().mutate(aggregate)
+            created = aggregate_class.__new__(aggregate_class)
+            created.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+            created.__init__()
+            self.apply(created)
+            return created
+
     if TYPE_CHECKING:  # set by each creation event; not a field of the created event
         deleted: bool
 
@@ -67,15 +84,72 @@ class SourceAggregate(Aggregate):
     def delete(self, *, expired: bool) -> None:
         raise NotImplementedError
 
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        """The library's `_create`, without its generic steps where they cannot matter.
+
+        The created event and the aggregate come out as the library makes them: the same
+        id (from ``create_id``), version, timestamp and topic, the fields in the same order.
+        Anything else the library allows (an explicit topic or id, a field left to its
+        default, an ``__init__`` of the aggregate's own) takes the library's way.
+        """
+        shape = _creation_shape(cls, event_class)
+        if shape is None or id is not None or kwargs.keys() != shape.fields:
+            return super()._create(event_class, id=id, **kwargs)
+        originator_id = cls.create_id(**{name: kwargs[name] for name in shape.id_params})
+        if not isinstance(originator_id, UUID):
+            return super()._create(event_class, **kwargs)  # the library's way, or its error
+        timestamp = event_class.create_timestamp()
+        state = {
+            "originator_id": originator_id,
+            "originator_version": cls.INITIAL_VERSION,
+            "timestamp": timestamp,
+            "originator_topic": shape.topic,
+        }
+        for name in shape.order:
+            state[name] = kwargs[name]
+        created = object.__new__(event_class)
+        object.__setattr__(created, "__dict__", state)
+        if shape.post_init:
+            created.__post_init__()
+        aggregate = created.mutate(None)
+        aggregate._pending_events.append(created)
+        return aggregate
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """The library's `trigger_event`: the same event, built without the dataclass's
+        ``__init__`` (a frozen dataclass sets each field through ``object.__setattr__``)."""
+        shape = _own_fields(event_class)
+        if shape is None or kwargs.keys() != shape.fields or getattr(type(self), "TOPIC", None):
+            super().trigger_event(event_class, **kwargs)
+            return
+        originator_id = self._id
+        if not isinstance(originator_id, UUID):
+            super().trigger_event(event_class, **kwargs)
+            return
+        state = {
+            "originator_id": originator_id,
+            "originator_version": self._version + 1,
+            "timestamp": event_class.create_timestamp(),
+        }
+        for name in shape.order:
+            state[name] = kwargs[name]
+        event = object.__new__(event_class)
+        object.__setattr__(event, "__dict__", state)
+        if shape.post_init:
+            event.__post_init__()
+        event.mutate(self)
+        self._pending_events.append(event)
+
     def take_item(self, event: object) -> None:
         """Take every attribute of the item from an event that carries a whole item."""
-        for name in attribute_types(ITEM_CLASSES[self.KIND]):
+        for name in _item_attributes(type(self)):
             setattr(self, name, getattr(event, name))
         self.deleted = False
 
     def revise(self, item: SourceItem) -> None:
         """Record one event for each attribute the domain cares about that differs."""
-        for attribute in revised_attributes(self.KIND, frozenset(self.UNRECORDED)):
+        for attribute in _revised(type(self)):
             new_value = getattr(item, attribute)
             if getattr(self, attribute) != new_value:
                 method = self.REVISIONS.get(attribute)
@@ -86,6 +160,90 @@ class SourceAggregate(Aggregate):
 
 
 A = TypeVar("A", bound=type[SourceAggregate])
+
+# The fields every event has, set by the library rather than by the event's trigger.
+_COMMON_FIELDS = ("originator_id", "originator_version", "timestamp")
+
+
+# Looked up by aggregate class rather than by kind: a class hashes by identity, an enum
+# member by a method of its own.
+@cache
+def _item_attributes(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
+    return attribute_order(ITEM_CLASSES[aggregate_class.KIND])
+
+
+@cache
+def _revised(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
+    return revised_attributes(aggregate_class.KIND, frozenset(aggregate_class.UNRECORDED))
+
+
+@dataclasses.dataclass(frozen=True)
+class _EventShape:
+    order: tuple[str, ...]  # the fields a trigger gives, in their dataclass order
+    fields: frozenset[str]
+    post_init: bool  # whether the dataclass's __init__ ends by calling __post_init__
+
+
+@cache
+def _own_fields(event_class: type) -> _EventShape | None:
+    """The fields a trigger gives an event; None unless the event is a plain dataclass
+    with the common fields first and no defaults."""
+    found = dataclasses.fields(event_class)
+    names = tuple(f.name for f in found)
+    if names[: len(_COMMON_FIELDS)] != _COMMON_FIELDS or any(
+        f.default is not dataclasses.MISSING
+        or f.default_factory is not dataclasses.MISSING
+        or not f.init
+        for f in found
+    ):
+        return None
+    if "__slots__" in vars(event_class) or "__init__" not in dir(event_class):
+        return None
+    own = names[len(_COMMON_FIELDS) :]
+    # The library's own __post_init__ checks that the id is a UUID, which both ways of
+    # building an event here make sure of before; any other runs as __init__ would run it.
+    post_init = getattr(event_class, "__post_init__", None)
+    return _EventShape(own, frozenset(own), post_init not in (None, DomainEvent.__post_init__))
+
+
+@cache
+def _plain_init(aggregate_class: type) -> bool:
+    """Whether the aggregate's ``__init__`` takes no argument (so not the id either)."""
+    initializer = aggregate_class.__init__  # type: ignore[misc]
+    return set(inspect.signature(initializer).parameters) == {"self"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _CreationShape:
+    order: tuple[str, ...]  # the created event's own fields, in their dataclass order
+    fields: frozenset[str]
+    post_init: bool
+    id_params: tuple[str, ...]  # the fields ``create_id`` takes
+    topic: str
+
+
+@cache
+def _creation_shape(
+    aggregate_class: type[SourceAggregate], event_class: type
+) -> _CreationShape | None:
+    own = _own_fields(event_class)
+    if (
+        own is None
+        or own.order[:1] != ("originator_topic",)
+        or getattr(aggregate_class, "TOPIC", None)
+    ):
+        return None
+    order = own.order[1:]
+    # The library passes ``create_id`` the fields its signature names.
+    id_params = tuple(
+        name
+        for name, parameter in inspect.signature(aggregate_class.create_id).parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+        and name in order
+    )
+    return _CreationShape(
+        order, frozenset(order), own.post_init, id_params, get_topic(aggregate_class)
+    )
 
 
 @cache

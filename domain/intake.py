@@ -11,6 +11,7 @@ from uuid import UUID
 from domain.aggregate import SourceAggregate
 from domain.changes import ChangeType, SourceChange
 from domain.errors import ConcurrentChange, InvalidItem, ItemUnreadable
+from domain.identity import aggregate_id_of
 from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from domain.positions import ItemPosition, Precedence
@@ -93,43 +94,45 @@ class ChangeIntake:
         self, changes: Sequence[SourceChange]
     ) -> tuple[IntakeReport, list[SourceAggregate], list[PositionMove]]:
         report = IntakeReport()
-        keys = {change.item_key for change in changes}
-        recorded = self._ledger.positions(keys)
-        ids = {MAPPERS[c.kind].aggregate_id(c.key) for c in changes}
-        aggregates = self._ledger.load(ids)
+        # Each change's item key and aggregate id, derived once for the whole attempt.
+        item_keys = [change.item_key for change in changes]
+        ids = {key: aggregate_id_of(key) for key in item_keys}
+        recorded = self._ledger.positions(ids.keys())
+        loaded = self._ledger.load(set(ids.values()))
+        # The aggregates by item key: a string keeps its hash, a UUID computes it each time.
+        aggregates = {key: loaded.get(aggregate_id) for key, aggregate_id in ids.items()}
         latest: dict[str, ItemPosition] = dict(recorded)
-        touched: dict[UUID, SourceAggregate] = {}
+        touched: dict[str, SourceAggregate] = {}
         # Read again on every attempt: a concurrent writer may have applied newer changes.
         reads = _Reads(self._reader)
-        for change in changes:
-            current = latest.get(change.item_key)
+        for change, key in zip(changes, item_keys, strict=True):
+            current = latest.get(key)
             verdict = Precedence.NEWER if current is None else current.precedence(change.position)
-            if verdict in (Precedence.DUPLICATE, Precedence.STALE):
+            if verdict is Precedence.DUPLICATE or verdict is Precedence.STALE:
                 report.duplicates.append(change)
                 continue
             mapper = MAPPERS[change.kind]
-            aggregate_id = mapper.aggregate_id(change.key)
             try:
                 applied = change if verdict is Precedence.NEWER else reads.settle(change)
-                aggregate = mapper.apply(applied, aggregates.get(aggregate_id))
+                aggregate = mapper.apply(applied, aggregates[key])
             except (InvalidItem, ItemUnreadable) as refused:
                 report.rejected.append((change, refused.reason))
                 continue
             if current is None or verdict is Precedence.NEWER:
-                latest[change.item_key] = ItemPosition.at(change.position)
+                latest[key] = ItemPosition.at(change.position)
             else:
-                latest[change.item_key] = current.settled(change.position)
+                latest[key] = current.settled(change.position)
                 report.settled.append(change)
             report.changes_applied += 1
             if aggregate is not None:
-                aggregates[aggregate_id] = aggregate
-                touched[aggregate_id] = aggregate
+                aggregates[key] = aggregate
+                touched[key] = aggregate
         report.events_recorded = sum(len(a.pending_events) for a in touched.values())
-        moves = [
-            PositionMove(key, recorded.get(key), position)
-            for key, position in latest.items()
-            if recorded.get(key) != position
-        ]
+        moves = []
+        for key, position in latest.items():
+            before = recorded.get(key)
+            if before is not position and before != position:  # the same: not moved
+                moves.append(PositionMove(key, before, position))
         return report, list(touched.values()), moves
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
@@ -32,7 +33,7 @@ class SourceMapper:
     def aggregate_id(self, key: tuple[str, ...]) -> UUID:
         return aggregate_id(self.kind, key)
 
-    @property
+    @cached_property
     def key_fields(self) -> tuple[str, ...]:
         """The event fields holding the item's key, e.g. ``("image_id", "user_id")``."""
         names = attribute_names(ITEM_CLASSES[self.kind])

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,10 +26,10 @@ _DIGITS = 48
 
 
 def encoded(position: ItemPosition) -> str:
-    if len(position.positions) == 1 and position.positions[0].origin is None:
-        return str(position.positions[0].order).zfill(_DIGITS)
-    entries = [_entry(p) for p in position.positions]
-    return orjson.dumps(entries, option=orjson.OPT_SORT_KEYS).decode()
+    positions = position.positions
+    if len(positions) == 1 and positions[0].origin is None:
+        return str(positions[0].order).zfill(_DIGITS)
+    return orjson.dumps([_entry(p) for p in positions]).decode()
 
 
 def decoded(text: str) -> ItemPosition:
@@ -39,25 +40,40 @@ def decoded(text: str) -> ItemPosition:
 
 
 def _entry(position: StreamPosition) -> dict[str, Any]:
+    # The keys in sorted order, as the text has always had them (an object's keys sorted).
     # Orders are text: a DynamoDB sequence number has up to 40 digits, beyond JSON's integers.
-    entry: dict[str, Any] = {"order": str(position.order)}
-    if position.origin is not None:
-        entry["transport"] = position.origin.transport.value
-        entry["table"] = position.origin.table
-        entry["stream"] = position.origin.stream
+    entry: dict[str, Any] = {}
+    created = position.created
+    if created is not None:
+        entry["created"] = created.micros
+    entry["order"] = str(position.order)
     if position.record:
         entry["record"] = position.record
-    if position.created is not None:
-        entry["created"] = position.created.micros
-        entry["width"] = position.created.width
+    origin = position.origin
+    if origin is not None:
+        entry["stream"] = origin.stream
+        entry["table"] = origin.table
+        entry["transport"] = _TRANSPORT_TEXT[origin.transport]
+    if created is not None:
+        entry["width"] = created.width
     return entry
 
 
 def _position(entry: dict[str, Any]) -> StreamPosition:
     origin = None
     if "transport" in entry:
-        origin = StreamOrigin(Transport(entry["transport"]), entry["table"], entry["stream"])
+        origin = _origin(entry["transport"], entry["table"], entry["stream"])
     created = None
     if "created" in entry:
         created = CreationTime(int(entry["created"]), int(entry["width"]))
     return StreamPosition(int(entry["order"]), origin, entry.get("record", ""), created)
+
+
+# The value of each transport, read without the enum's property (as orjson writes it).
+_TRANSPORT_TEXT = {transport: transport.value for transport in Transport}
+
+
+@lru_cache(maxsize=1024)
+def _origin(transport: str, table: str, stream: str) -> StreamOrigin:
+    """A stream, made once: the positions read in a batch name few streams, many times."""
+    return StreamOrigin(Transport(transport), table, stream)

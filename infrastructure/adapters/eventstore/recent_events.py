@@ -32,10 +32,20 @@ class RecentEvents:
 
     def add(self, positioned: Iterable[tuple[int, Any]]) -> None:
         with self._lock:
+            events = self._events
+            low = high = None
             for position, event in positioned:
-                self._events[position] = event
-                low, high = self._recorded or (position, position)
-                self._recorded = (min(low, position), max(high, position))
+                events[position] = event
+                if low is None or high is None:
+                    low = high = position
+                elif position < low:
+                    low = position
+                elif position > high:
+                    high = position
+            if low is not None and high is not None:
+                if self._recorded is not None:
+                    low, high = min(low, self._recorded[0]), max(high, self._recorded[1])
+                self._recorded = (low, high)
             while len(self._events) > self._capacity:
                 self._events.popitem(last=False)
 

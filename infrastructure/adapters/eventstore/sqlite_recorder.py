@@ -54,27 +54,57 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
             )
             if c.sqlite_cursor.rowcount != len(moved):
                 raise IntegrityError("a stream position of an item moved concurrently")
-        return super()._insert_events(c, stored_events, **kwargs)
+        # The library's insert (`SQLiteApplicationRecorder._insert_events`): its statement,
+        # one row at a time for each row's id, on the plain cursor.
+        cursor = c.sqlite_cursor
+        execute = cursor.execute
+        statement = self.insert_events_statement
+        returning: list[Any] = []  # the rows' ids, as the library returns them
+        for s in stored_events:
+            originator_id = s.originator_id
+            execute(
+                statement,
+                (
+                    originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                ),
+            )
+            returning.append(cursor.lastrowid)
+        return returning
 
     def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
+            plain = c.sqlite_cursor
+            plain.row_factory = None  # tuples: the library's named rows cost more to build
+            plain.execute(
                 "SELECT item_key, position FROM streamfold_item_positions "
                 "WHERE item_key IN (SELECT value FROM json_each(?))",
                 (json.dumps(list(item_keys)),),
             )
-            return {row[0]: decoded(row[1]) for row in c.fetchall()}
+            return {key: decoded(text) for key, text in plain.fetchall()}
 
     def select_events_of(self, originator_ids: Collection[UUID]) -> list[StoredEvent]:
+        return [
+            StoredEvent(UUID(row[0]), row[1], row[2], row[3])
+            for row in self.select_event_rows_of([i.hex for i in originator_ids])
+        ]
+
+    def select_event_rows_of(self, originator_ids: Collection[str]) -> list[Any]:
+        """(id as hex, version, topic, state) of these aggregates' events (ids in hex), in
+        order of aggregate and version."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
+            plain = c.sqlite_cursor
+            plain.row_factory = None
+            plain.execute(
                 f"SELECT originator_id, originator_version, topic, state "
                 f"FROM {self.events_table_name} "
                 "WHERE originator_id IN (SELECT value FROM json_each(?)) "
                 "ORDER BY originator_id, originator_version",
-                (json.dumps([i.hex for i in originator_ids]),),
+                (json.dumps(list(originator_ids)),),
             )
-            return [StoredEvent(UUID(row[0]), row[1], row[2], row[3]) for row in c.fetchall()]
+            return plain.fetchall()
 
     def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
         """Every event of these aggregates (ids in hex) with its position, in global order."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import psycopg
 import psycopg.errors
@@ -23,12 +22,12 @@ from eventsourcing.persistence import (
 
 from domain.aggregate import SourceAggregate
 from domain.errors import ConcurrentChange, TransientFailure
-from domain.identity import STREAMFOLD_NAMESPACE
+from domain.identity import aggregate_id_of
 from domain.intake import ItemLedger, PositionMove
 from domain.positions import ItemPosition
 from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.adapters.eventstore.recent_events import RecentEvents
-from infrastructure.adapters.eventstore.transcoder import OrjsonTranscoder
+from infrastructure.adapters.eventstore.transcoder import EventCodec, OrjsonTranscoder
 from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
 
 # Named, not imported: the stream handler on PostgreSQL never loads the SQLite recorder.
@@ -179,6 +178,7 @@ class EventSourcedItemLedger(ItemLedger):
 
     def __init__(self, store: EventStore) -> None:
         self._store = store
+        self._codec = EventCodec(store.event_log.mapper)
         # The events read along with the last positions, per thread (see `positions`).
         self._read_along = threading.local()
 
@@ -197,16 +197,19 @@ class EventSourcedItemLedger(ItemLedger):
                 for start in range(0, len(keys), _QUERY_CHUNK):
                     found.update(recorder.select_positions(keys[start : start + _QUERY_CHUNK]))
                 return found
-            ids = [uuid5(STREAMFOLD_NAMESPACE, key) for key in keys]
+            ids = [aggregate_id_of(key) for key in keys]
             found, events = recorder.select_positions_and_events(keys, ids, _QUERY_CHUNK)
         self._read_along.events = (frozenset(ids), events)
         return found
 
     def load(self, ids: Collection[UUID]) -> dict[UUID, SourceAggregate]:
-        by_id: dict[UUID, list[Any]] = defaultdict(list)
-        mapper = self._store.event_log.mapper
-        for stored in self._events_of(ids):
-            by_id[UUID(str(stored.originator_id))].append(mapper.to_domain_event(stored))
+        by_id: dict[UUID, list[Any]] = {}
+        decode = self._codec.domain_event
+        for originator_id, version, topic, state in self._events_of(ids):
+            events = by_id.get(originator_id)
+            if events is None:
+                events = by_id[originator_id] = []
+            events.append(decode(originator_id, version, topic, state))
         aggregates: dict[UUID, SourceAggregate] = {}
         for aggregate_id, events in by_id.items():
             aggregate = None
@@ -215,39 +218,60 @@ class EventSourcedItemLedger(ItemLedger):
             aggregates[aggregate_id] = cast(SourceAggregate, aggregate)
         return aggregates
 
-    def _events_of(self, ids: Collection[UUID]) -> list[StoredEvent]:
-        """The aggregates' stored events: those read along with the positions if they cover
-        every one of ``ids``, else read now."""
+    def _events_of(self, ids: Collection[UUID]) -> list[tuple[UUID, int, str, bytes]]:
+        """The aggregates' stored events (id, version, topic, state), in order of aggregate
+        and version: those read along with the positions if they cover every one of
+        ``ids``, else read now."""
         read_along = getattr(self._read_along, "events", None)
         self._read_along.events = None
         if read_along is not None and read_along[0].issuperset(ids):
             wanted = ids if isinstance(ids, set | frozenset) else set(ids)
-            return [e for e in read_along[1] if UUID(str(e.originator_id)) in wanted]
-        id_list = list(ids)
-        found: list[StoredEvent] = []
+            found: list[tuple[UUID, int, str, bytes]] = []
+            for e in read_along[1]:
+                originator_id = UUID(str(e.originator_id))
+                if originator_id in wanted:
+                    found.append((originator_id, e.originator_version, e.topic, e.state))
+            return found
+        recorder = self._store.recorder
+        if isinstance(recorder, PostgresSourceRecorder):
+            id_list = list(ids)
+            stored: list[StoredEvent] = []
+            with _transient(self._store):
+                for start in range(0, len(id_list), _QUERY_CHUNK):
+                    stored += recorder.select_events_of(id_list[start : start + _QUERY_CHUNK])
+            return [
+                (UUID(str(e.originator_id)), e.originator_version, e.topic, e.state) for e in stored
+            ]
+        # Rows name their aggregate in hex: each takes the UUID it was asked by.
+        by_hex = {i.hex: i for i in ids}
+        hex_ids = list(by_hex)
+        rows: list[Any] = []
         with _transient(self._store):
-            for start in range(0, len(id_list), _QUERY_CHUNK):
-                found += self._store.recorder.select_events_of(
-                    id_list[start : start + _QUERY_CHUNK]
-                )
-        return found
+            for start in range(0, len(hex_ids), _QUERY_CHUNK):
+                rows += recorder.select_event_rows_of(hex_ids[start : start + _QUERY_CHUNK])
+        return [(by_hex[row[0]], row[1], row[2], row[3]) for row in rows]
 
     def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
         if not aggregates and not moves:
             return
         with _transient(self._store):
-            # The event store's put() rather than save(): save() checks every object
-            # against runtime protocols, which costs more than the rest of the write.
+            # What the event store's put() does, without its Recording and Notification
+            # objects (save() also checks every object against runtime protocols): the
+            # library's mapping to stored events, then its recorder's insert.
             events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+            stored = self._codec.stored(events)
             try:
-                recordings = self._store.event_log.events.put(events, position_moves=moves)
+                ids = self._store.recorder.insert_events(stored, position_moves=moves)
             except IntegrityError as conflict:
                 raise ConcurrentChange(str(conflict)) from None
             except OperationalError as error:
                 if _is_deadlock(error):
                     raise ConcurrentChange(str(error)) from None
                 raise
-        self._store.recent.add((r.notification.id, r.domain_event) for r in recordings)
+        if ids:
+            if len(ids) != len(events):
+                raise AssertionError("the recorder returned an id for each event or none")
+            self._store.recent.add(zip(ids, events, strict=True))
 
 
 def _is_deadlock(error: Exception) -> bool:

@@ -6,10 +6,20 @@ datetimes and other registered types), so either transcoder reads what the other
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    find_id_convertor,
+)
+from eventsourcing.utils import get_topic, resolve_topic
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 
@@ -31,3 +41,82 @@ class OrjsonTranscoder(JSONTranscoder):
         if type(value) is list:
             return [self._revive(item) for item in value]
         return value
+
+
+class EventCodec:
+    """The library's `Mapper` for the events the intake writes and reads back, in bulk.
+
+    A mapper with a cipher or a compressor, or another transcoder, is used as it is. Else
+    the same stored events and domain events come out, without the per-event steps that
+    cannot apply: the topic of a class is looked up once, and ids arrive as UUIDs.
+    """
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self._mapper = mapper
+        self._plain = (
+            type(mapper) is Mapper
+            and mapper.cipher is None
+            and mapper.compressor is None
+            and isinstance(mapper.transcoder, OrjsonTranscoder)
+        )
+        self._topics: dict[type, tuple[str, int]] = {}
+
+    def stored(self, events: Sequence[Any]) -> list[StoredEvent]:
+        """`Mapper.to_stored_event` of each event."""
+        if not self._plain:
+            return [self._mapper.to_stored_event(event) for event in events]
+        transcoder = cast(OrjsonTranscoder, self._mapper.transcoder)
+        encode = transcoder.encode
+        # An event's timestamp as the transcoder's default would give it to orjson.
+        iso = transcoder.types.get(datetime)
+        as_iso = type(iso) is DatetimeAsISO
+        iso_name = iso.name if iso is not None else ""
+        topics = self._topics
+        made = []
+        for event in events:
+            cls = type(event)
+            known = topics.get(cls)
+            if known is None:
+                known = topics[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+            topic, class_version = known
+            state = dict(vars(event))
+            originator_id = state.pop("originator_id")
+            originator_version = state.pop("originator_version")
+            if class_version > 1:
+                state["class_version"] = class_version
+            timestamp = state.get("timestamp")
+            if as_iso and type(timestamp) is datetime:
+                state["timestamp"] = {"_type_": iso_name, "_data_": timestamp.isoformat()}
+            stored = object.__new__(StoredEvent)
+            object.__setattr__(
+                stored,
+                "__dict__",
+                {
+                    "originator_id": originator_id,
+                    "originator_version": originator_version,
+                    "topic": topic,
+                    "state": encode(state),
+                },
+            )
+            made.append(stored)
+        return made
+
+    def domain_event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> Any:
+        """`Mapper.to_domain_event` of a stored event whose id is already a UUID."""
+        if not self._plain:
+            return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+        cls = resolve_topic(topic)
+        try:
+            event_state = self._mapper.transcoder.decode(state)
+        except Exception:  # noqa: BLE001  # the library raises its own error, with its message
+            return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+        event_state["originator_id"] = find_id_convertor(cls, UUID)(originator_id)
+        event_state["originator_version"] = version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", event_state)
+        return event
