@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from projections.query import SearchRequest, WordRule, answer, query_words
+from projections.query import SearchRequest, WordRule, analysis, answer, query_words
 from projections.query.analysis import MAX_WORD_CHARS, fold, index_text, tokens
 from projections.query.highlighting import HighlightedField, Tags, TermMarker, highlight
 from projections.query.text import query_terms
@@ -119,3 +121,13 @@ def test_a_fragment_never_cuts_an_emoji_or_an_accent_in_two() -> None:
     inner = fragment.replace("<em>lake</em>", "").replace(" ", "")
     assert inner and len(inner) % len(family) == 0
     assert inner == family * (len(inner) // len(family))
+
+
+def test_the_marks_known_beforehand_are_those_of_the_unicode_database() -> None:
+    if unicodedata.unidata_version not in analysis._KNOWN_MARKS:
+        pytest.skip(f"no ranges kept for Unicode {unicodedata.unidata_version}")
+    assert analysis._mark_ranges() == analysis.scanned_mark_ranges()
+
+
+def test_an_accent_written_apart_stays_in_its_word_and_a_keycap_separates() -> None:
+    assert [t.text for t in tokens("Cafe\u0301 1\ufe0f\u20e3 नमस्ते")] == ["cafe", "1", "नमस्ते"]
