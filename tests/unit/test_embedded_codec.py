@@ -33,9 +33,13 @@ _SCALARS = st.one_of(
     st.floats(allow_nan=False),
     st.builds(Label, st.text(max_size=10)),
 )
+_STRINGS = st.one_of(
+    st.text(max_size=20), st.sampled_from(["2024-05-01T10:00:00Z", "Zoë", "東京", "", "-"])
+)
 _VALUES = st.one_of(
     _SCALARS,
     st.lists(_SCALARS, max_size=4),
+    st.lists(_STRINGS, min_size=1, max_size=4),
     st.dictionaries(st.sampled_from(["name", "x"]), _SCALARS, max_size=2),
 )
 
