@@ -121,6 +121,8 @@ def index_text(text: str) -> str:
     """
     if text.isascii():
         words = _ASCII_WORD.findall(text)
+        if len(text) <= MAX_WORD_CHARS:  # then no word is too long
+            return " ".join(words).lower()
         return " ".join(word for word in words if len(word) <= MAX_WORD_CHARS).lower()
     return " ".join(token.text for token in tokens(text))
 

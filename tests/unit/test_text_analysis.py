@@ -61,6 +61,10 @@ def test_emoji_and_symbols_separate_words_and_are_no_words() -> None:
 def test_a_run_too_long_to_be_a_word_is_left_out() -> None:
     assert index_text("a" * (MAX_WORD_CHARS + 1) + " lake") == "lake"
     assert index_text("é" * (MAX_WORD_CHARS + 1) + " lac") == "lac"
+    longest = "B" * MAX_WORD_CHARS
+    assert index_text(longest) == longest.lower()
+    assert index_text(f"{longest} Lake") == f"{longest.lower()} lake"
+    assert index_text(f"{longest}B Lake") == "lake"
 
 
 def test_stop_words_are_dropped_unless_nothing_else_is_left() -> None:
