@@ -13,8 +13,8 @@ field from Python.
 
 from __future__ import annotations
 
-import base64
 import struct
+from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,34 +55,19 @@ class UnindexableDocument(ValueError):
 
 def encode(change: DocumentChange) -> str:
     """The change as a tantivy JSON document; raises `UnindexableDocument` when impossible."""
-    if change.version not in _U64:
-        raise UnindexableDocument(f"version {change.version} is outside 0..2^64-1")
-    if not change.doc_id or len(change.doc_id.encode()) > MAX_DOCUMENT_ID_BYTES:
+    version, doc_id, body = change.version, change.doc_id, change.body
+    if version not in _U64:
+        raise UnindexableDocument(f"version {version} is outside 0..2^64-1")
+    if not doc_id or len(doc_id.encode()) > MAX_DOCUMENT_ID_BYTES:
         raise UnindexableDocument(f"document id must have 1 to {MAX_DOCUMENT_ID_BYTES} bytes")
-    document: dict[str, Any] = {
-        ID: change.doc_id,
-        VERSION: change.version,
-        DELETED: change.body is None,
-        **dict(zip(ID_ORDER, order_parts(change.doc_id), strict=True)),
-    }
-    body = change.body
+    document: dict[str, Any] = {ID: doc_id, VERSION: version, DELETED: body is None}
+    document.update(zip(ID_ORDER, order_parts(doc_id), strict=True))
     if body is not None:
         try:
-            document[BODY] = base64.b64encode(orjson.dumps(body)).decode("ascii")
+            document[BODY] = b2a_base64(orjson.dumps(body), newline=False).decode("ascii")
         except orjson.JSONEncodeError as error:
             raise UnindexableDocument(f"body is not JSON-serializable: {error}") from None
-        present, absent = [], []
-        for source in _plan(change.kind):
-            value = body.get(source.keys[0])
-            for key in source.keys[1:]:
-                value = value.get(key) if isinstance(value, dict) else None
-            if value is None or value == []:
-                absent.append(source.path)
-            else:
-                present.append(source.path)
-                source.fill(document, value)
-        document[PRESENT] = present
-        document[ABSENT] = absent
+        _body_filler(change.kind)(document, body)
     return orjson.dumps(document).decode()
 
 
@@ -155,11 +140,15 @@ Filler = Callable[[dict[str, Any], Any], None]
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    """One allowlisted body value and how it fills the tantivy fields derived from it."""
+    """One allowlisted body value and the tantivy fields derived from it, by role."""
 
     path: str
     keys: tuple[str, ...]
-    fill: Filler  # writes the fields of a present value into the tantivy document
+    roles: tuple[tuple[str, FieldRole], ...]  # the fields that take a converted value
+    order: tuple[str, ...]  # the byte-order fields of a string value
+
+    def names(self, role: FieldRole) -> tuple[str, ...]:
+        return tuple(name for name, each in self.roles if each is role)
 
 
 @cache
@@ -171,52 +160,112 @@ def _plan(kind: DocumentKind) -> tuple[_Source, ...]:
         roles = tuple((f.name, f.role) for f in fields if f.role in _CONVERTERS)
         order = tuple(f.name for f in fields if f.role is FieldRole.ORDER)
         keys = tuple(queryable.path.split("."))
-        plan.append(_Source(queryable.path, keys, _filler(roles, order)))
+        plan.append(_Source(queryable.path, keys, roles, order))
     return tuple(plan)
 
 
-def _filler(roles: tuple[tuple[str, FieldRole], ...], order: tuple[str, ...]) -> Filler:
-    """The fields of one body value, with a fast path per plain scalar type.
+BodyFiller = Callable[[dict[str, Any], dict[str, Any]], None]
 
-    Values of the plain types take the path that their converters would take anyway;
-    anything else (lists, subclasses, odd types) goes through the converters one by one.
+
+@cache
+def _body_filler(kind: DocumentKind) -> BodyFiller:
+    """The function that adds the indexed fields and ``present``/``absent`` of a kind's body.
+
+    Every document of a kind goes through the same dozens of allowlisted values, so this
+    is a function written for the kind (see `_body_filler_source`): one statement per
+    value and field, where a loop over the plan would interpret it again for every value
+    of every document. Strings, integers and booleans are handled inline, exactly as
+    their converters would; any other value (a list, a float, a subclass) goes through
+    the converters one by one.
     """
-    writers = tuple((name, _CONVERTERS[role]) for name, role in roles)
-    as_text = tuple(name for name, role in roles if role is FieldRole.TEXT)
-    as_keyword = tuple(name for name, role in roles if role is FieldRole.KEYWORD)
-    as_date = tuple(name for name, role in roles if role is FieldRole.DATE)
-    as_integer = tuple(name for name, role in roles if role is FieldRole.INTEGER)
-    as_boolean = tuple(name for name, role in roles if role is FieldRole.BOOLEAN)
+    plan = _plan(kind)
+    namespace: dict[str, Any] = {
+        "index_text": index_text,
+        "order_parts": order_parts,
+        "_millis": _millis,
+        "_I64": _I64,
+        **{f"convert_{number}": _converted(source) for number, source in enumerate(plan)},
+    }
+    exec(_body_filler_source(plan), namespace)  # noqa: S102 - source built from the schema
+    filler: BodyFiller = namespace["fill_body"]
+    return filler
+
+
+def _body_filler_source(plan: tuple[_Source, ...]) -> str:
+    """Python source of ``fill_body(document, body)`` for the plan (names and paths as repr)."""
+    lines = [
+        "def fill_body(document, body):",
+        "    present = []",
+        "    absent = []",
+    ]
+    for number, source in enumerate(plan):
+        path = repr(source.path)
+        lines.append(f"    value = body.get({source.keys[0]!r})")
+        lines += [
+            f"    value = value.get({key!r}) if isinstance(value, dict) else None"
+            for key in source.keys[1:]
+        ]
+        lines += [
+            "    if value is None:",
+            f"        absent.append({path})",
+            "    elif type(value) is str:",
+            f"        present.append({path})",
+            *(f"        {line}" for line in _string_statements(source)),
+            "    elif type(value) is int:",
+            f"        present.append({path})",
+            *(f"        {line}" for line in _integer_statements(source)),
+            "    elif type(value) is bool:",
+            f"        present.append({path})",
+            *(f"        document[{name!r}] = value" for name in source.names(FieldRole.BOOLEAN)),
+            "    elif value == []:",
+            f"        absent.append({path})",
+            "    else:",
+            f"        present.append({path})",
+            f"        convert_{number}(document, value)",
+        ]
+    lines += [f"    document[{PRESENT!r}] = present", f"    document[{ABSENT!r}] = absent", ""]
+    return "\n".join(lines)
+
+
+def _string_statements(source: _Source) -> list[str]:
+    # In the order of the converters: the keyword as it is, the analyzed text, the date,
+    # then the byte-order parts.
+    statements = [f"document[{name!r}] = value" for name in source.names(FieldRole.KEYWORD)]
+    if as_text := source.names(FieldRole.TEXT):
+        statements.append("analyzed = index_text(value)")
+        statements += [f"document[{name!r}] = analyzed" for name in as_text]
+    if as_date := source.names(FieldRole.DATE):
+        statements += ["millis = _millis(value)", "if millis is not None:"]
+        statements += [f"    document[{name!r}] = millis" for name in as_date]
+    if source.order:
+        targets = ", ".join(f"document[{name!r}]" for name in source.order)
+        if len(source.order) == ORDER_PARTS:
+            statements.append(f"{targets} = order_parts(value)")
+        else:
+            statements.append(
+                f"document.update(zip({source.order!r}, order_parts(value), strict=True))"
+            )
+    return statements
+
+
+def _integer_statements(source: _Source) -> list[str]:
+    if not (as_integer := source.names(FieldRole.INTEGER)):
+        return []
+    return ["if value in _I64:", *(f"    document[{name!r}] = value" for name in as_integer)]
+
+
+def _converted(source: _Source) -> Filler:
+    """The fields of a value of any type, through the converters of its fields one by one."""
+    writers = tuple((name, _CONVERTERS[role]) for name, role in source.roles)
+    order = source.order
 
     def fill(document: dict[str, Any], value: Any) -> None:
-        kind = type(value)
-        if kind is str:
-            for name in as_keyword:
-                document[name] = value
-            if as_text:
-                analyzed = index_text(value)
-                for name in as_text:
-                    document[name] = analyzed
-            for name in as_date:
-                millis = _millis(value)
-                if millis is not None:
-                    document[name] = millis
-            if order:
-                document.update(zip(order, order_parts(value), strict=True))
-        elif kind is int:
-            if as_integer and value in _I64:
-                for name in as_integer:
-                    document[name] = value
-        elif kind is bool:
-            for name in as_boolean:
-                document[name] = value
-        else:
-            for name, convert in writers:
-                converted = convert(value)
-                if converted is not None:
-                    document[name] = converted
-            if order and isinstance(value, str):
-                document.update(zip(order, order_parts(value), strict=True))
+        for name, convert in writers:
+            converted = convert(value)
+            if converted is not None:
+                document[name] = converted
+        if order and isinstance(value, str):
+            document.update(zip(order, order_parts(value), strict=True))
 
     return fill
 
