@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
+from domain.positions import CreationTime, StreamOrigin
 from infrastructure.adapters.streams.attribute_values import deserialize_image
 from infrastructure.adapters.streams.records import RecordError, shown
 from infrastructure.settings import TABLES
@@ -62,16 +63,21 @@ def source_change(
     body: Mapping[str, Any],
     block: Mapping[str, Any],
     kind: TableKind,
-    position: StreamPosition,
+    order: int,
+    origin: StreamOrigin,
+    created: CreationTime | None,
     occurred_at: datetime | None,
 ) -> SourceChange:
-    """The change a record's ``body`` (with its ``dynamodb`` ``block``) describes.
+    """The change a record's ``body`` (with its ``dynamodb`` ``block``) describes, at
+    ``order`` in the ``origin`` stream.
 
-    >>> source_change(record, record["dynamodb"], TableKind.USERS, position, None).key
+    >>> source_change(record, record["dynamodb"], TableKind.USERS, 42, origin, None, None).key
     ('u-1',)
     """
     change_type = _change_type(body.get("eventName"))
-    _check_view_type(block.get("StreamViewType"))
+    view_type = block.get("StreamViewType")
+    if view_type is not None and not (type(view_type) is str and view_type in _SUPPORTED_VIEWS):
+        _check_view_type(view_type)
     key = _key(block.get("Keys"), kind)
     item = None if change_type is ChangeType.REMOVE else _new_image(block, change_type)
     record_id = _record_id(body.get("eventID"))
@@ -80,7 +86,7 @@ def source_change(
         key=key,
         change_type=change_type,
         item=item,
-        position=position.of_record(record_id),
+        position=StreamPosition(order, origin, record_id, created),
         record_id=record_id,
         occurred_at=occurred_at,
         expired=change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity")),
@@ -111,7 +117,25 @@ def _check_view_type(view_type: object) -> None:
 def _key(keys: object, kind: TableKind) -> tuple[str, ...]:
     if not isinstance(keys, dict):
         raise RecordError(f"dynamodb.Keys must be an object, got {shown(keys)}")
-    return tuple(_key_part(keys, name, kind) for name in kind.key_attributes)
+    names = kind.key_attributes
+    if type(keys) is dict:
+        # The usual key: short ASCII strings, taken without a call per part.
+        parts = []
+        for name in names:
+            value = keys.get(name)
+            text = value.get("S") if type(value) is dict and len(value) == 1 else None
+            if (
+                type(text) is not str
+                or not text
+                or not text.isascii()
+                or "\x00" in text
+                or len(text) > _MAX_KEY_BYTES
+            ):
+                break
+            parts.append(text)
+        else:
+            return tuple(parts)
+    return tuple(_key_part(keys, name, kind) for name in names)
 
 
 def _key_part(keys: Mapping[str, Any], name: str, kind: TableKind) -> str:

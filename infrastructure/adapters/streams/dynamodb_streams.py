@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.changes import SourceChange
-from domain.positions import CreationTime, StreamOrigin, StreamPosition, Transport
+from domain.positions import CreationTime, StreamOrigin, Transport
 from infrastructure.adapters.streams.change_records import (
     KindOfTable,
     checked_table_name,
@@ -41,12 +41,28 @@ def parse_dynamodb_streams_record(
     identifier = item_identifier(record, "dynamodb", "SequenceNumber")
     table_name = None
     try:
-        table_name = table_name_of(record.get("eventSourceARN"))
-        origin = StreamOrigin(Transport.DYNAMODB_STREAMS, table_name, _label(record))
+        origin = _origin(record.get("eventSourceARN"))
+        table_name = origin.table
         change = _change(record, origin, kind_of_table)
     except RecordError as error:
         return refused(identifier, record, DYNAMODB_STREAMS, table_name, str(error))
     return StreamRecord(identifier, record, DYNAMODB_STREAMS, table_name, change, None)
+
+
+# The streams of the ARNs seen lately: a process reads few streams, each in many records.
+_ORIGINS: dict[str, StreamOrigin] = {}
+_MAX_ORIGINS = 1024
+
+
+def _origin(arn: object) -> StreamOrigin:
+    origin = _ORIGINS.get(arn) if type(arn) is str else None
+    if origin is None:
+        origin = StreamOrigin(Transport.DYNAMODB_STREAMS, table_name_of(arn), _label(arn))
+        if type(arn) is str:
+            if len(_ORIGINS) >= _MAX_ORIGINS:
+                _ORIGINS.clear()
+            _ORIGINS[arn] = origin
+    return origin
 
 
 def table_name_of(arn: object) -> str:
@@ -67,9 +83,9 @@ def table_name_of(arn: object) -> str:
     return checked_table_name(resource[1], "eventSourceARN")
 
 
-def _label(record: Mapping[str, Any]) -> str:
+def _label(arn: object) -> str:
     # The stream's label is its creation time; table_name_of has checked the ARN's form.
-    resource = str(record["eventSourceARN"]).split(":", 5)[5].split("/")
+    resource = str(arn).split(":", 5)[5].split("/")
     return "/".join(resource[3:]) if len(resource) > 3 and resource[2] == "stream" else ""
 
 
@@ -80,13 +96,14 @@ def _change(
     block = dynamodb_block(record, "the record")
     sequence_number = _sequence_number(block.get("SequenceNumber"))
     created = block.get("ApproximateCreationDateTime")
+    if created is None:
+        return source_change(record, block, kind, sequence_number, origin, None, None)
     field = "dynamodb.ApproximateCreationDateTime"
-    micros = None if created is None else epoch_micros(created, "SECOND", field)
-    occurred_at = None if micros is None else utc_datetime(micros, field)
+    micros = epoch_micros(created, "SECOND", field)
+    occurred_at = utc_datetime(micros, field)
     # DynamoDB Streams round the creation time down to the second.
-    interval = None if micros is None else CreationTime(micros, _MICROS_PER_SECOND)
-    position = StreamPosition(sequence_number, origin, created=interval)
-    return source_change(record, block, kind, position, occurred_at)
+    interval = CreationTime(micros, _MICROS_PER_SECOND)
+    return source_change(record, block, kind, sequence_number, origin, interval, occurred_at)
 
 
 def _sequence_number(sequence_number: object) -> int:
