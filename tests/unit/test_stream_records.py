@@ -761,3 +761,31 @@ def test_errors_are_single_lines_of_bounded_length() -> None:
 
     assert "\n" not in error
     assert len(error) < 300
+
+
+def test_an_event_looks_each_table_up_once_and_the_next_event_looks_again() -> None:
+    records = [ddb_record(0), ddb_record(2), ddb_record(0), kinesis_record(kinesis_body(0))]
+    looked_up: list[str] = []
+
+    def kind_of_table(table_name: str) -> TableKind | None:
+        looked_up.append(table_name)
+        return KIND_OF_TABLE(table_name)
+
+    first = parse_lambda_event({"Records": records}, kind_of_table)
+    second = parse_lambda_event({"Records": records}, kind_of_table)
+
+    assert [parsed.error for parsed in first] == [None] * 4
+    assert first == second
+    assert looked_up == ["prod-users", "prod-likes"] * 2
+
+
+def test_an_unmapped_table_is_refused_in_every_record_that_names_it() -> None:
+    record = ddb_record(0)
+    record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "members")
+
+    parsed = parse_lambda_event({"Records": [record, copy.deepcopy(record)]}, KIND_OF_TABLE)
+
+    assert [p.error for p in parsed] == [
+        "table 'members' is not mapped to a kind; name it in STREAMFOLD_TABLES "
+        "(for example users=members)"
+    ] * 2

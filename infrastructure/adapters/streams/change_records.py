@@ -74,13 +74,25 @@ def source_change(
     >>> source_change(record, record["dynamodb"], TableKind.USERS, 42, origin, None, None).key
     ('u-1',)
     """
-    change_type = _change_type(body.get("eventName"))
+    # The checks of every field, inlined for the usual record; the functions they call
+    # otherwise tell what is wrong.
+    event_name = body.get("eventName")
+    change_type = _CHANGE_TYPES.get(event_name) if type(event_name) is str else None
+    if change_type is None:
+        change_type = _change_type(event_name)
     view_type = block.get("StreamViewType")
     if view_type is not None and not (type(view_type) is str and view_type in _SUPPORTED_VIEWS):
         _check_view_type(view_type)
     key = _key(block.get("Keys"), kind)
-    item = None if change_type is ChangeType.REMOVE else _new_image(block, change_type)
-    record_id = _record_id(body.get("eventID"))
+    item = None
+    if change_type is not ChangeType.REMOVE:
+        image = block.get("NewImage")
+        if image is None:
+            raise _no_new_image(change_type)
+        item = deserialize_image(image, "NewImage")
+    record_id = body.get("eventID")
+    if type(record_id) is not str or not record_id or "\x00" in record_id:
+        record_id = _record_id(record_id)
     return SourceChange(
         kind=kind,
         key=key,
@@ -161,14 +173,11 @@ def _key_part(keys: Mapping[str, Any], name: str, kind: TableKind) -> str:
     return text
 
 
-def _new_image(block: Mapping[str, Any], change_type: ChangeType) -> dict[str, Any]:
-    image = block.get("NewImage")
-    if image is None:
-        raise RecordError(
-            f"{change_type.value} record has no NewImage; set the table's stream view type "
-            "to NEW_AND_OLD_IMAGES or NEW_IMAGE"
-        )
-    return deserialize_image(image, "NewImage")
+def _no_new_image(change_type: ChangeType) -> RecordError:
+    return RecordError(
+        f"{change_type.value} record has no NewImage; set the table's stream view type "
+        "to NEW_AND_OLD_IMAGES or NEW_IMAGE"
+    )
 
 
 def _record_id(event_id: object) -> str:

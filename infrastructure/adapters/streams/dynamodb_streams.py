@@ -38,7 +38,12 @@ def parse_dynamodb_streams_record(
     >>> parse_dynamodb_streams_record(lambda_event["Records"][0], settings.kind_of_table)
     StreamRecord(item_identifier='4421584500000000017450439091', ..., error=None)
     """
-    identifier = item_identifier(record, "dynamodb", "SequenceNumber")
+    block = record.get("dynamodb")
+    sequence_number = block.get("SequenceNumber") if type(block) is dict else None
+    if type(sequence_number) is str and sequence_number:
+        identifier = sequence_number
+    else:
+        identifier = item_identifier(record, "dynamodb", "SequenceNumber")
     table_name = None
     try:
         origin = _origin(record.get("eventSourceARN"))
@@ -93,17 +98,31 @@ def _change(
     record: Mapping[str, Any], origin: StreamOrigin, kind_of_table: KindOfTable
 ) -> SourceChange:
     kind = kind_of(origin.table, kind_of_table)
-    block = dynamodb_block(record, "the record")
-    sequence_number = _sequence_number(block.get("SequenceNumber"))
+    block = record.get("dynamodb")
+    if type(block) is not dict:
+        block = dynamodb_block(record, "the record")
+    sequence_number = block.get("SequenceNumber")
+    if (
+        type(sequence_number) is str
+        and sequence_number.isascii()
+        and sequence_number.isdigit()
+        and len(sequence_number) <= _MAX_SEQUENCE_DIGITS
+    ):
+        order = int(sequence_number)
+    else:
+        order = _sequence_number(sequence_number)
     created = block.get("ApproximateCreationDateTime")
     if created is None:
-        return source_change(record, block, kind, sequence_number, origin, None, None)
+        return source_change(record, block, kind, order, origin, None, None)
     field = "dynamodb.ApproximateCreationDateTime"
-    micros = epoch_micros(created, "SECOND", field)
+    if type(created) is int and created >= 0:
+        micros = created * _MICROS_PER_SECOND
+    else:
+        micros = epoch_micros(created, "SECOND", field)
     occurred_at = utc_datetime(micros, field)
     # DynamoDB Streams round the creation time down to the second.
     interval = CreationTime(micros, _MICROS_PER_SECOND)
-    return source_change(record, block, kind, sequence_number, origin, interval, occurred_at)
+    return source_change(record, block, kind, order, origin, interval, occurred_at)
 
 
 def _sequence_number(sequence_number: object) -> int:
