@@ -154,6 +154,7 @@ def deserialize_image(image: object, label: str) -> dict[str, Any]:
         raise RecordError(f"{label} must be an object of attributes, got {shown(image)}")
     item: dict[str, Any] = {}
     size = 0
+    checked: dict[str, Any] = {}  # the values the checked path read, sized at the end
     for name, value in image.items():
         sized = None
         if type(name) is str and name.isascii() and "\x00" not in name:
@@ -163,19 +164,23 @@ def deserialize_image(image: object, label: str) -> dict[str, Any]:
                 item[name] = text
                 size += len(name) + len(text)
                 continue
-            sized = _sized(value, 0)
+            try:
+                sized = _sized(value, 0)
+            except RecursionError:
+                sized = None
         if sized is not None:
             item[name] = sized[0]
             size += len(name) + sized[1]
             continue
         # Anything unusual takes the checked path, which refuses it with its reason.
         try:
-            item[_attribute_name(name)] = deserialized = _DESERIALIZER.deserialize(value)
+            item[_attribute_name(name)] = checked[name] = _DESERIALIZER.deserialize(value)
         except InvalidAttributeValue as error:
             raise RecordError(f"{label} attribute {shown(name)}: {error}") from None
         except RecursionError:
             raise RecordError(f"{label} attribute {shown(name)} is nested too deeply") from None
-        size += item_size({name: deserialized})
+    if checked:
+        size += item_size(checked)
     if size > MAX_ITEM_BYTES:
         raise RecordError(
             f"{label} is {size} bytes, more than the {MAX_ITEM_BYTES} a DynamoDB item can "
