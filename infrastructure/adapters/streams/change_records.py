@@ -47,11 +47,15 @@ def checked_table_name(name: object, where: str) -> str:
 def kind_of(table_name: str, kind_of_table: KindOfTable) -> TableKind:
     kind = kind_of_table(table_name)
     if kind is None:
-        raise RecordError(
-            f"table {table_name!r} is not mapped to a kind; name it in {TABLES} "
-            f"(for example {_likely_kind(table_name).value}={table_name})"
-        )
+        raise unmapped_table(table_name)
     return kind
+
+
+def unmapped_table(table_name: str) -> RecordError:
+    return RecordError(
+        f"table {table_name!r} is not mapped to a kind; name it in {TABLES} "
+        f"(for example {_likely_kind(table_name).value}={table_name})"
+    )
 
 
 def _likely_kind(table_name: str) -> TableKind:
@@ -93,15 +97,17 @@ def source_change(
     record_id = body.get("eventID")
     if type(record_id) is not str or not record_id or "\x00" in record_id:
         record_id = _record_id(record_id)
+    expired = change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity"))
+    # kind, key, change_type, item, position, record_id, occurred_at, expired
     return SourceChange(
-        kind=kind,
-        key=key,
-        change_type=change_type,
-        item=item,
-        position=StreamPosition(order, origin, record_id, created),
-        record_id=record_id,
-        occurred_at=occurred_at,
-        expired=change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity")),
+        kind,
+        key,
+        change_type,
+        item,
+        StreamPosition(order, origin, record_id, created),
+        record_id,
+        occurred_at,
+        expired,
     )
 
 

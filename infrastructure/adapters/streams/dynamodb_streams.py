@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from domain.changes import SourceChange
@@ -11,8 +12,8 @@ from infrastructure.adapters.streams.change_records import (
     KindOfTable,
     checked_table_name,
     dynamodb_block,
-    kind_of,
     source_change,
+    unmapped_table,
 )
 from infrastructure.adapters.streams.records import (
     DYNAMODB_STREAMS,
@@ -22,7 +23,7 @@ from infrastructure.adapters.streams.records import (
     refused,
     shown,
 )
-from infrastructure.adapters.streams.timestamps import epoch_micros, utc_datetime
+from infrastructure.adapters.streams.timestamps import EPOCH, epoch_micros, utc_datetime
 
 EVENT_SOURCE = "aws:dynamodb"
 # StreamPosition holds at most 48 digits; DynamoDB's sequence numbers have up to 40.
@@ -97,7 +98,9 @@ def _label(arn: object) -> str:
 def _change(
     record: Mapping[str, Any], origin: StreamOrigin, kind_of_table: KindOfTable
 ) -> SourceChange:
-    kind = kind_of(origin.table, kind_of_table)
+    kind = kind_of_table(origin.table)
+    if kind is None:
+        raise unmapped_table(origin.table)
     block = record.get("dynamodb")
     if type(block) is not dict:
         block = dynamodb_block(record, "the record")
@@ -119,7 +122,10 @@ def _change(
         micros = created * _MICROS_PER_SECOND
     else:
         micros = epoch_micros(created, "SECOND", field)
-    occurred_at = utc_datetime(micros, field)
+    try:
+        occurred_at = EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        occurred_at = utc_datetime(micros, field)  # which names the field
     # DynamoDB Streams round the creation time down to the second.
     interval = CreationTime(micros, _MICROS_PER_SECOND)
     return source_change(record, block, kind, order, origin, interval, occurred_at)
