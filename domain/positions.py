@@ -96,9 +96,8 @@ class StreamPosition:
         if order < 0:
             raise ValueError(f"a stream position cannot be negative: {order}")
         # An int below the bound has few enough digits without spelling them out.
-        if (type(order) is not int or order >= _POSITION_BOUND) and len(
-            str(order)
-        ) > _POSITION_DIGITS:
+        spelled_out = type(order) is not int or order >= _POSITION_BOUND
+        if spelled_out and len(str(order)) > _POSITION_DIGITS:
             raise ValueError(f"a stream position has more than {_POSITION_DIGITS} digits")
 
     @classmethod
