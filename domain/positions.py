@@ -13,10 +13,11 @@ intake settles by reading the item from its table.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 
 _POSITION_DIGITS = 48
+_POSITION_BOUND = 10**_POSITION_DIGITS
 # A DynamoDB stream label is the stream's creation time, e.g. 2015-05-11T21:21:33.291.
 _STREAM_LABEL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?")
 
@@ -91,9 +92,12 @@ class StreamPosition:
     created: CreationTime | None = None
 
     def __post_init__(self) -> None:
-        if self.order < 0:
-            raise ValueError(f"a stream position cannot be negative: {self.order}")
-        if len(str(self.order)) > _POSITION_DIGITS:
+        order = self.order
+        if order < 0:
+            raise ValueError(f"a stream position cannot be negative: {order}")
+        # An int below the bound has few enough digits without spelling them out.
+        spelled_out = type(order) is not int or order >= _POSITION_BOUND
+        if spelled_out and len(str(order)) > _POSITION_DIGITS:
             raise ValueError(f"a stream position has more than {_POSITION_DIGITS} digits")
 
     @classmethod
@@ -102,7 +106,7 @@ class StreamPosition:
         return cls(number)
 
     def of_record(self, record: str) -> StreamPosition:
-        return replace(self, record=record)
+        return StreamPosition(self.order, self.origin, record, self.created)
 
     def against(self, recorded: StreamPosition) -> Precedence:
         """How this (incoming) position stands against a ``recorded`` one."""

@@ -147,3 +147,28 @@ def test_positions_stored_before_origins_read_as_plain_positions() -> None:
 
     assert decoded(legacy) == ItemPosition.at(StreamPosition.of(1100000000017454423009))
     assert encoded(decoded(legacy)) == legacy
+
+
+@pytest.mark.parametrize("order", [0, 7, 10**47, 10**48 - 1])
+def test_a_position_holds_up_to_48_digits(order: int) -> None:
+    assert StreamPosition(order).order == order
+
+
+@pytest.mark.parametrize("order", [10**48, 10**48 + 1, 10**60])
+def test_a_position_of_more_than_48_digits_is_refused(order: int) -> None:
+    with pytest.raises(ValueError, match="a stream position has more than 48 digits"):
+        StreamPosition(order)
+
+
+def test_a_negative_position_is_refused() -> None:
+    with pytest.raises(ValueError, match="a stream position cannot be negative: -1"):
+        StreamPosition(-1)
+
+
+def test_a_position_of_a_record_keeps_everything_else() -> None:
+    position = streams(42, "", seconds=3)
+
+    named = position.of_record("e-1")
+
+    assert named == streams(42, "e-1", seconds=3)
+    assert position.record == ""

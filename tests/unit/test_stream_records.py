@@ -761,3 +761,68 @@ def test_errors_are_single_lines_of_bounded_length() -> None:
 
     assert "\n" not in error
     assert len(error) < 300
+
+
+def test_an_event_looks_each_table_up_once_and_the_next_event_looks_again() -> None:
+    records = [ddb_record(0), ddb_record(2), ddb_record(0), kinesis_record(kinesis_body(0))]
+    looked_up: list[str] = []
+
+    def kind_of_table(table_name: str) -> TableKind | None:
+        looked_up.append(table_name)
+        return KIND_OF_TABLE(table_name)
+
+    first = parse_lambda_event({"Records": records}, kind_of_table)
+    second = parse_lambda_event({"Records": records}, kind_of_table)
+
+    assert [parsed.error for parsed in first] == [None] * 4
+    assert first == second
+    assert looked_up == ["prod-users", "prod-likes"] * 2
+
+
+def test_an_unmapped_table_is_refused_in_every_record_that_names_it() -> None:
+    record = ddb_record(0)
+    record["eventSourceARN"] = record["eventSourceARN"].replace("prod-users", "members")
+
+    parsed = parse_lambda_event({"Records": [record, copy.deepcopy(record)]}, KIND_OF_TABLE)
+
+    assert [p.error for p in parsed] == [
+        "table 'members' is not mapped to a kind; name it in STREAMFOLD_TABLES "
+        "(for example users=members)"
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    ("created", "occurred_at"),
+    [
+        (0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (1704067200.5, datetime(2024, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)),
+        (253402300799, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_the_creation_time_is_read_in_epoch_seconds(created: object, occurred_at: datetime) -> None:
+    record = ddb_record(0)
+    record["dynamodb"]["ApproximateCreationDateTime"] = created
+
+    change = parse_one(record).change
+
+    assert change is not None
+    assert change.occurred_at == occurred_at
+    assert change.position.created == CreationTime(
+        int(occurred_at.timestamp()) * 1_000_000 + occurred_at.microsecond, 1_000_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        (253402300800, "dynamodb.ApproximateCreationDateTime is beyond the year 9999"),
+        (-1, "dynamodb.ApproximateCreationDateTime must be a non-negative number, got -1"),
+        (True, "dynamodb.ApproximateCreationDateTime must be a number of epoch seconds, got True"),
+        ("1", "dynamodb.ApproximateCreationDateTime must be a number of epoch seconds, got '1'"),
+    ],
+)
+def test_a_creation_time_that_is_no_time_is_refused(created: object, reason: str) -> None:
+    record = ddb_record(0)
+    record["dynamodb"]["ApproximateCreationDateTime"] = created
+
+    assert error_of(record) == reason

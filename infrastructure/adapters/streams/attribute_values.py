@@ -140,6 +140,8 @@ class LambdaJsonDeserializer(TypeDeserializer):
 
 
 _DESERIALIZER = LambdaJsonDeserializer()
+# Maps and lists nested deeper than this take the checked path.
+_MAX_PLAIN_DEPTH = 32
 
 
 def deserialize_image(image: object, label: str) -> dict[str, Any]:
@@ -151,17 +153,117 @@ def deserialize_image(image: object, label: str) -> dict[str, Any]:
     if not isinstance(image, dict):
         raise RecordError(f"{label} must be an object of attributes, got {shown(image)}")
     item: dict[str, Any] = {}
+    size = 0
+    checked: dict[str, Any] = {}  # the values the checked path read, sized at the end
     for name, value in image.items():
+        sized = None
+        if type(name) is str and name.isascii() and "\x00" not in name:
+            # Most attributes are ASCII strings: taken here without a call.
+            text = value.get("S") if type(value) is dict and len(value) == 1 else None
+            if type(text) is str and text.isascii() and "\x00" not in text:
+                item[name] = text
+                size += len(name) + len(text)
+                continue
+            try:
+                sized = _sized(value, 0)
+            except RecursionError:
+                sized = None
+        if sized is not None:
+            item[name] = sized[0]
+            size += len(name) + sized[1]
+            continue
+        # Anything unusual takes the checked path, which refuses it with its reason.
         try:
-            item[_attribute_name(name)] = _DESERIALIZER.deserialize(value)
+            item[_attribute_name(name)] = checked[name] = _DESERIALIZER.deserialize(value)
         except InvalidAttributeValue as error:
             raise RecordError(f"{label} attribute {shown(name)}: {error}") from None
         except RecursionError:
             raise RecordError(f"{label} attribute {shown(name)} is nested too deeply") from None
-    size = item_size(item)
+    if checked:
+        size += item_size(checked)
     if size > MAX_ITEM_BYTES:
         raise RecordError(
             f"{label} is {size} bytes, more than the {MAX_ITEM_BYTES} a DynamoDB item can "
             "hold; check what produced this record"
         )
     return item
+
+
+def _sized(value: object, depth: int) -> tuple[Any, int] | None:
+    """``value`` deserialized, with the bytes `item_size` counts for it, in one pass; None
+    for anything but a plainly valid S, N, BOOL, NULL, SS, L or M nested at most
+    ``_MAX_PLAIN_DEPTH`` levels below ``depth`` (the checked deserializer then decides,
+    and refuses it with its reason, including the values it finds nested too deeply)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    [(descriptor, inner)] = value.items()
+    if type(descriptor) is not str:
+        return None
+    if type(inner) is str:
+        if "\x00" in inner:
+            return None
+        if descriptor == "S":
+            if inner.isascii():
+                return inner, len(inner)
+            utf8 = _utf8_size(inner)
+            return None if utf8 is None else (inner, utf8)
+        if descriptor == "N" and inner.isascii():
+            try:
+                number = _create_decimal(inner)
+            except DecimalException:
+                return None
+            if not number.is_finite():
+                return None
+            return number, len(number.as_tuple().digits) // 2 + 1
+        return None
+    if descriptor == "BOOL":
+        return (inner, 1) if type(inner) is bool else None
+    if descriptor == "NULL":
+        return (None, 1) if inner is True else None
+    if type(inner) is list:
+        if descriptor == "SS":
+            for member in inner:
+                if type(member) is not str:
+                    return None
+            strings = set(inner)
+            joined = "".join(strings)
+            if "\x00" in joined:
+                return None
+            if joined.isascii():
+                return strings, len(joined)
+            utf8 = _utf8_size(joined)
+            return None if utf8 is None else (strings, utf8)
+        if descriptor == "L" and depth < _MAX_PLAIN_DEPTH:
+            values = []
+            size = 3
+            for member in inner:
+                sized = _sized(member, depth + 1)
+                if sized is None:
+                    return None
+                values.append(sized[0])
+                size += 1 + sized[1]
+            return values, size
+        return None
+    if descriptor == "M" and type(inner) is dict and depth < _MAX_PLAIN_DEPTH:
+        attributes = {}
+        size = 3
+        for name, member in inner.items():
+            if type(name) is not str or not name.isascii() or "\x00" in name:
+                return None
+            sized = _sized(member, depth + 1)
+            if sized is None:
+                return None
+            attributes[name] = sized[0]
+            size += 1 + len(name) + sized[1]
+        return attributes, size
+    return None
+
+
+def _utf8_size(text: str) -> int | None:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+_create_decimal = DYNAMODB_CONTEXT.create_decimal

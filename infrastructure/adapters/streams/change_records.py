@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
+from domain.positions import CreationTime, StreamOrigin
 from infrastructure.adapters.streams.attribute_values import deserialize_image
 from infrastructure.adapters.streams.records import RecordError, shown
 from infrastructure.settings import TABLES
@@ -46,11 +47,15 @@ def checked_table_name(name: object, where: str) -> str:
 def kind_of(table_name: str, kind_of_table: KindOfTable) -> TableKind:
     kind = kind_of_table(table_name)
     if kind is None:
-        raise RecordError(
-            f"table {table_name!r} is not mapped to a kind; name it in {TABLES} "
-            f"(for example {_likely_kind(table_name).value}={table_name})"
-        )
+        raise unmapped_table(table_name)
     return kind
+
+
+def unmapped_table(table_name: str) -> RecordError:
+    return RecordError(
+        f"table {table_name!r} is not mapped to a kind; name it in {TABLES} "
+        f"(for example {_likely_kind(table_name).value}={table_name})"
+    )
 
 
 def _likely_kind(table_name: str) -> TableKind:
@@ -62,28 +67,47 @@ def source_change(
     body: Mapping[str, Any],
     block: Mapping[str, Any],
     kind: TableKind,
-    position: StreamPosition,
+    order: int,
+    origin: StreamOrigin,
+    created: CreationTime | None,
     occurred_at: datetime | None,
 ) -> SourceChange:
-    """The change a record's ``body`` (with its ``dynamodb`` ``block``) describes.
+    """The change a record's ``body`` (with its ``dynamodb`` ``block``) describes, at
+    ``order`` in the ``origin`` stream.
 
-    >>> source_change(record, record["dynamodb"], TableKind.USERS, position, None).key
+    >>> source_change(record, record["dynamodb"], TableKind.USERS, 42, origin, None, None).key
     ('u-1',)
     """
-    change_type = _change_type(body.get("eventName"))
-    _check_view_type(block.get("StreamViewType"))
+    # The checks of every field, inlined for the usual record; the functions they call
+    # otherwise tell what is wrong.
+    event_name = body.get("eventName")
+    change_type = _CHANGE_TYPES.get(event_name) if type(event_name) is str else None
+    if change_type is None:
+        change_type = _change_type(event_name)
+    view_type = block.get("StreamViewType")
+    if view_type is not None and not (type(view_type) is str and view_type in _SUPPORTED_VIEWS):
+        _check_view_type(view_type)
     key = _key(block.get("Keys"), kind)
-    item = None if change_type is ChangeType.REMOVE else _new_image(block, change_type)
-    record_id = _record_id(body.get("eventID"))
+    item = None
+    if change_type is not ChangeType.REMOVE:
+        image = block.get("NewImage")
+        if image is None:
+            raise _no_new_image(change_type)
+        item = deserialize_image(image, "NewImage")
+    record_id = body.get("eventID")
+    if type(record_id) is not str or not record_id or "\x00" in record_id:
+        record_id = _record_id(record_id)
+    expired = change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity"))
+    # kind, key, change_type, item, position, record_id, occurred_at, expired
     return SourceChange(
-        kind=kind,
-        key=key,
-        change_type=change_type,
-        item=item,
-        position=position.of_record(record_id),
-        record_id=record_id,
-        occurred_at=occurred_at,
-        expired=change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity")),
+        kind,
+        key,
+        change_type,
+        item,
+        StreamPosition(order, origin, record_id, created),
+        record_id,
+        occurred_at,
+        expired,
     )
 
 
@@ -111,7 +135,25 @@ def _check_view_type(view_type: object) -> None:
 def _key(keys: object, kind: TableKind) -> tuple[str, ...]:
     if not isinstance(keys, dict):
         raise RecordError(f"dynamodb.Keys must be an object, got {shown(keys)}")
-    return tuple(_key_part(keys, name, kind) for name in kind.key_attributes)
+    names = kind.key_attributes
+    if type(keys) is dict:
+        # The usual key: short ASCII strings, taken without a call per part.
+        parts = []
+        for name in names:
+            value = keys.get(name)
+            text = value.get("S") if type(value) is dict and len(value) == 1 else None
+            if (
+                type(text) is not str
+                or not text
+                or not text.isascii()
+                or "\x00" in text
+                or len(text) > _MAX_KEY_BYTES
+            ):
+                break
+            parts.append(text)
+        else:
+            return tuple(parts)
+    return tuple(_key_part(keys, name, kind) for name in names)
 
 
 def _key_part(keys: Mapping[str, Any], name: str, kind: TableKind) -> str:
@@ -137,14 +179,11 @@ def _key_part(keys: Mapping[str, Any], name: str, kind: TableKind) -> str:
     return text
 
 
-def _new_image(block: Mapping[str, Any], change_type: ChangeType) -> dict[str, Any]:
-    image = block.get("NewImage")
-    if image is None:
-        raise RecordError(
-            f"{change_type.value} record has no NewImage; set the table's stream view type "
-            "to NEW_AND_OLD_IMAGES or NEW_IMAGE"
-        )
-    return deserialize_image(image, "NewImage")
+def _no_new_image(change_type: ChangeType) -> RecordError:
+    return RecordError(
+        f"{change_type.value} record has no NewImage; set the table's stream view type "
+        "to NEW_AND_OLD_IMAGES or NEW_IMAGE"
+    )
 
 
 def _record_id(event_id: object) -> str:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from domain.changes import SourceChange
-from domain.positions import CreationTime, StreamOrigin, StreamPosition, Transport
+from domain.positions import CreationTime, StreamOrigin, Transport
 from infrastructure.adapters.streams.change_records import (
     KindOfTable,
     checked_table_name,
     dynamodb_block,
-    kind_of,
     source_change,
+    unmapped_table,
 )
 from infrastructure.adapters.streams.records import (
     DYNAMODB_STREAMS,
@@ -22,7 +23,7 @@ from infrastructure.adapters.streams.records import (
     refused,
     shown,
 )
-from infrastructure.adapters.streams.timestamps import epoch_micros, utc_datetime
+from infrastructure.adapters.streams.timestamps import EPOCH, epoch_micros, utc_datetime
 
 EVENT_SOURCE = "aws:dynamodb"
 # StreamPosition holds at most 48 digits; DynamoDB's sequence numbers have up to 40.
@@ -38,15 +39,36 @@ def parse_dynamodb_streams_record(
     >>> parse_dynamodb_streams_record(lambda_event["Records"][0], settings.kind_of_table)
     StreamRecord(item_identifier='4421584500000000017450439091', ..., error=None)
     """
-    identifier = item_identifier(record, "dynamodb", "SequenceNumber")
+    block = record.get("dynamodb")
+    sequence_number = block.get("SequenceNumber") if type(block) is dict else None
+    if type(sequence_number) is str and sequence_number:
+        identifier = sequence_number
+    else:
+        identifier = item_identifier(record, "dynamodb", "SequenceNumber")
     table_name = None
     try:
-        table_name = table_name_of(record.get("eventSourceARN"))
-        origin = StreamOrigin(Transport.DYNAMODB_STREAMS, table_name, _label(record))
+        origin = _origin(record.get("eventSourceARN"))
+        table_name = origin.table
         change = _change(record, origin, kind_of_table)
     except RecordError as error:
         return refused(identifier, record, DYNAMODB_STREAMS, table_name, str(error))
     return StreamRecord(identifier, record, DYNAMODB_STREAMS, table_name, change, None)
+
+
+# The streams of the ARNs seen lately: a process reads few streams, each in many records.
+_ORIGINS: dict[str, StreamOrigin] = {}
+_MAX_ORIGINS = 1024
+
+
+def _origin(arn: object) -> StreamOrigin:
+    origin = _ORIGINS.get(arn) if type(arn) is str else None
+    if origin is None:
+        origin = StreamOrigin(Transport.DYNAMODB_STREAMS, table_name_of(arn), _label(arn))
+        if type(arn) is str:
+            if len(_ORIGINS) >= _MAX_ORIGINS:
+                _ORIGINS.clear()
+            _ORIGINS[arn] = origin
+    return origin
 
 
 def table_name_of(arn: object) -> str:
@@ -67,26 +89,46 @@ def table_name_of(arn: object) -> str:
     return checked_table_name(resource[1], "eventSourceARN")
 
 
-def _label(record: Mapping[str, Any]) -> str:
+def _label(arn: object) -> str:
     # The stream's label is its creation time; table_name_of has checked the ARN's form.
-    resource = str(record["eventSourceARN"]).split(":", 5)[5].split("/")
+    resource = str(arn).split(":", 5)[5].split("/")
     return "/".join(resource[3:]) if len(resource) > 3 and resource[2] == "stream" else ""
 
 
 def _change(
     record: Mapping[str, Any], origin: StreamOrigin, kind_of_table: KindOfTable
 ) -> SourceChange:
-    kind = kind_of(origin.table, kind_of_table)
-    block = dynamodb_block(record, "the record")
-    sequence_number = _sequence_number(block.get("SequenceNumber"))
+    kind = kind_of_table(origin.table)
+    if kind is None:
+        raise unmapped_table(origin.table)
+    block = record.get("dynamodb")
+    if type(block) is not dict:
+        block = dynamodb_block(record, "the record")
+    sequence_number = block.get("SequenceNumber")
+    if (
+        type(sequence_number) is str
+        and sequence_number.isascii()
+        and sequence_number.isdigit()
+        and len(sequence_number) <= _MAX_SEQUENCE_DIGITS
+    ):
+        order = int(sequence_number)
+    else:
+        order = _sequence_number(sequence_number)
     created = block.get("ApproximateCreationDateTime")
+    if created is None:
+        return source_change(record, block, kind, order, origin, None, None)
     field = "dynamodb.ApproximateCreationDateTime"
-    micros = None if created is None else epoch_micros(created, "SECOND", field)
-    occurred_at = None if micros is None else utc_datetime(micros, field)
+    if type(created) is int and created >= 0:
+        micros = created * _MICROS_PER_SECOND
+    else:
+        micros = epoch_micros(created, "SECOND", field)
+    try:
+        occurred_at = EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        occurred_at = utc_datetime(micros, field)  # which names the field
     # DynamoDB Streams round the creation time down to the second.
-    interval = None if micros is None else CreationTime(micros, _MICROS_PER_SECOND)
-    position = StreamPosition(sequence_number, origin, created=interval)
-    return source_change(record, block, kind, position, occurred_at)
+    interval = CreationTime(micros, _MICROS_PER_SECOND)
+    return source_change(record, block, kind, order, origin, interval, occurred_at)
 
 
 def _sequence_number(sequence_number: object) -> int:

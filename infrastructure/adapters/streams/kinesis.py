@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from domain.changes import SourceChange
-from domain.positions import CreationTime, StreamOrigin, StreamPosition, Transport
+from domain.positions import CreationTime, StreamOrigin, Transport
 from infrastructure.adapters.streams.change_records import (
     KindOfTable,
     checked_table_name,
@@ -104,8 +104,7 @@ def _change(
     micros = epoch_micros(block.get("ApproximateCreationDateTime"), precision, field)
     occurred_at = utc_datetime(micros, field)
     created = CreationTime(micros, _WIDTHS[precision])
-    position = StreamPosition(micros, origin, created=created)
-    return source_change(body, block, kind, position, occurred_at)
+    return source_change(body, block, kind, micros, origin, created, occurred_at)
 
 
 def _precision(body: Mapping[str, Any], block: Mapping[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.kinds import TableKind
 from infrastructure.adapters.streams import dynamodb_streams, kinesis
 from infrastructure.adapters.streams.change_records import KindOfTable
 from infrastructure.adapters.streams.records import (
@@ -44,11 +45,24 @@ def parse_lambda_event(event: Mapping[str, Any], kind_of_table: KindOfTable) -> 
             "expected a Lambda stream event with a 'Records' list of DynamoDB Streams or "
             f"Kinesis records, got Records={shown(records)}"
         )
-    return [_parse_record(record, kind_of_table) for record in records]
+    kinds = _KindsOfTables(kind_of_table)
+    return [_parse_record(record, kinds.__getitem__) for record in records]
+
+
+class _KindsOfTables(dict[str, TableKind | None]):
+    """The kind of each table an event's records name, looked up once per table."""
+
+    def __init__(self, kind_of_table: KindOfTable) -> None:
+        super().__init__()
+        self._kind_of_table = kind_of_table
+
+    def __missing__(self, table_name: str) -> TableKind | None:
+        kind = self[table_name] = self._kind_of_table(table_name)
+        return kind
 
 
 def _parse_record(record: object, kind_of_table: KindOfTable) -> StreamRecord:
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         return refused(
             fallback_identifier(record),
             record,

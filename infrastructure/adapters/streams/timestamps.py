@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from infrastructure.adapters.streams.records import RecordError, shown
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS_PER_UNIT = {"SECOND": 1_000_000, "MILLISECOND": 1_000, "MICROSECOND": 1}
 
 
@@ -40,7 +40,7 @@ def utc_datetime(micros: int, field: str) -> datetime:
     '2024-01-01T00:00:00.123000+00:00'
     """
     try:
-        return _EPOCH + timedelta(microseconds=micros)
+        return EPOCH + timedelta(microseconds=micros)
     except OverflowError:
         raise RecordError(f"{field} is beyond the year 9999") from None
 
