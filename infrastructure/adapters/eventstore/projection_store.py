@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -67,14 +67,8 @@ def _load(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
-def _user_row(record: Any) -> UserRow:
-    row: UserRow = STATE_TABLES[StateTable.USERS].row(record)
-    return row
-
-
-def _image_row(record: Any) -> ImageRow:
-    row: ImageRow = STATE_TABLES[StateTable.IMAGES].row(record)
-    return row
+_user_row: Callable[[Any], UserRow] = STATE_TABLES[StateTable.USERS].row
+_image_row: Callable[[Any], ImageRow] = STATE_TABLES[StateTable.IMAGES].row
 
 
 # What a user document is rendered from, each read for a set of user ids ({any}).
@@ -291,7 +285,8 @@ class SqlProjectionSession(ProjectionSession):
             "streamfold_document_feeds",
             _FEED_COLUMNS,
             "ON CONFLICT DO NOTHING",
-            sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
+            # A kind sorts as its value: the order of the rows as written.
+            [(_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in sorted(feeds)],
         )
 
     def views(
@@ -429,6 +424,7 @@ _TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection 
 _OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
 _IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
 _LIKES_ON = "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}"
+_KIND_VALUES = {kind: kind.value for kind in DocumentKind}
 _FEED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"), ("aggregate_id", "TEXT"))
 # State rows read when a session opens: for at most this many events held in memory.
 _OPENING_EVENTS = 10_000
