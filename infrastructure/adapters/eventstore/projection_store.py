@@ -222,7 +222,8 @@ class SqlProjectionSession(ProjectionSession):
         name, columns = layout.name, layout.columns
         ordered = sorted(rows.items())
         deletes = [key for key, row in ordered if row is None]
-        upserts = [(key, *layout.values(row)) for key, row in ordered if row is not None]
+        keyed = layout.keyed
+        upserts = [keyed(key, row) for key, row in ordered if row is not None]
         if deletes:
             self._batch.write(
                 self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
@@ -278,15 +279,20 @@ class SqlProjectionSession(ProjectionSession):
     def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
         if not feeds:
             return
-        # Sorted: concurrent writers of the same rows take their locks in one order.
+        # Sorted: concurrent writers of the same rows take their locks in one order. A
+        # kind sorts as its value, and SQLite binds it as its value (a str); PostgreSQL's
+        # driver is given the values themselves.
+        ordered = sorted(feeds)
+        rows: Sequence[tuple[str, str, str]] = ordered
+        if self._store.is_postgres:
+            rows = [(_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in ordered]
         self._dialect.upsert(
             self._batch,
             self._dialect.sql,
             "streamfold_document_feeds",
             _FEED_COLUMNS,
             "ON CONFLICT DO NOTHING",
-            # A kind sorts as its value: the order of the rows as written.
-            [(_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in sorted(feeds)],
+            rows,
         )
 
     def views(
