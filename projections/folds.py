@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
@@ -125,6 +125,20 @@ def state_table_of(event: object) -> StateTable | None:
             break
     # The answer depends on the event's class alone: asked once per class.
     _TABLE_OF_CLASS[event_class] = found
+    return found
+
+
+def keyed_events(events: Iterable[Any]) -> list[tuple[StateTable, str, Any]]:
+    """The events of interest among positioned ones, each with its state table and the
+    key of its row (its aggregate's id in hex), in order."""
+    tables = _TABLE_OF_CLASS
+    found = []
+    for positioned in events:
+        event = positioned.event
+        event_class = type(event)
+        table = tables[event_class] if event_class in tables else state_table_of(event)
+        if table is not None:
+            found.append((table, event.originator_id.hex, event))
     return found
 
 

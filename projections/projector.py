@@ -8,7 +8,7 @@ from typing import Any
 
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fingerprint
 from projections.feeds import FeedCollector
-from projections.folds import FOLDS, state_table_of
+from projections.folds import FOLDS, keyed_events
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
 from projections.state import ImageRow, LikeRow, Row, StateTable, UserRow
@@ -146,7 +146,7 @@ class DocumentProjector:
     def project(
         self, session: ProjectionSession, events: Sequence[PositionedEvent]
     ) -> list[DocumentChange]:
-        folded = _folded(events)
+        folded = keyed_events(events)
         rows = self._load_rows(session, folded)
         changed: dict[StateTable, dict[str, Row | None]] = {}
         dirty = _Dirty()
@@ -289,14 +289,3 @@ _MARKS: dict[StateTable, Callable[[_Dirty, Any, Any], None]] = {
 
 def _owner_block(row: UserRow | None) -> tuple[str, ...] | None:
     return None if row is None else tuple(getattr(row, name) for name in _OWNER_FIELDS)
-
-
-def _folded(events: Sequence[PositionedEvent]) -> list[tuple[StateTable, str, Any]]:
-    """The events of interest, each with its state table and the key of its row."""
-    folded = []
-    for positioned in events:
-        event = positioned.event
-        table = state_table_of(event)
-        if table is not None:
-            folded.append((table, event.originator_id.hex, event))
-    return folded

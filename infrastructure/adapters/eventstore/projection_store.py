@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJ
 from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
-from projections.folds import state_table_of
+from projections.folds import keyed_events
 from projections.ports import (
     Neighbours,
     PositionedEvent,
@@ -44,9 +45,13 @@ from projections.state import (
 PROJECTION_NAME = "documents"
 
 
+_KIND_AND_ID = attrgetter("kind", "doc_id")
+
+
 def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
     # Writers of the same document rows take their locks in one order: no deadlocks.
-    return sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
+    # A kind sorts as its value.
+    return sorted(changes, key=_KIND_AND_ID)
 
 
 def _newest_in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
@@ -220,10 +225,10 @@ class SqlProjectionSession(ProjectionSession):
             self._opening.rows.pop(table, None)  # no longer the state
         layout = STATE_TABLES[table]
         name, columns = layout.name, layout.columns
-        ordered = sorted(rows.items())
-        deletes = [key for key, row in ordered if row is None]
+        ordered = sorted(rows)
+        deletes = [key for key in ordered if rows[key] is None]
         keyed = layout.keyed
-        upserts = [keyed(key, row) for key, row in ordered if row is not None]
+        upserts = [keyed(key, row) for key in ordered if (row := rows[key]) is not None]
         if deletes:
             self._batch.write(
                 self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
@@ -410,7 +415,7 @@ class SqlProjectionSession(ProjectionSession):
             " version = excluded.version, body = excluded.body,"
             " fingerprint = excluded.fingerprint",
             [
-                (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
+                (_KIND_VALUES[c.kind], c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
                 for c in _in_lock_order(changes)
             ],
         )
@@ -521,10 +526,8 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
     def _keys_in_memory(self) -> dict[StateTable, set[str]]:
         """The state rows the events held in memory past this store's last session fold."""
         keys: dict[StateTable, set[str]] = {}
-        for positioned in self._store.recent.peek(self._folded, _OPENING_EVENTS):
-            table = state_table_of(positioned.event)
-            if table is not None:
-                keys.setdefault(table, set()).add(positioned.event.originator_id.hex)
+        for table, key, _ in keyed_events(self._store.recent.peek(self._folded, _OPENING_EVENTS)):
+            keys.setdefault(table, set()).add(key)
         return keys
 
     @contextmanager
