@@ -148,17 +148,20 @@ class DocumentProjector:
     ) -> list[DocumentChange]:
         folded = keyed_events(events)
         rows = self._load_rows(session, folded)
-        changed: dict[StateTable, dict[str, Row | None]] = {}
+        # The rows each event changed, by table in the order the tables were first seen.
+        changed: dict[StateTable, dict[str, Row | None]] = {table: {} for table in rows}
         dirty = _Dirty()
         # Which aggregates fed which documents, indexed in the batch's own transaction.
         feeds = FeedCollector() if session.keeps_feeds else None
+        # Per table: its rows so far, the rows changed, its fold and its dirty marks.
+        handling = {
+            table: (rows[table], changed[table], FOLDS[table], _MARKS[table]) for table in rows
+        }
         for table, key, event in folded:
-            table_rows = rows[table]
+            table_rows, table_changed, fold, mark = handling[table]
             before = table_rows.get(key)
-            after = FOLDS[table](before, event)
-            table_rows[key] = after
-            changed.setdefault(table, {})[key] = after
-            _MARKS[table](dirty, before, after)
+            table_rows[key] = table_changed[key] = after = fold(before, event)
+            mark(dirty, before, after)
             if feeds is not None:
                 feeds.change(table, key, before, after)
         for table, table_rows in changed.items():

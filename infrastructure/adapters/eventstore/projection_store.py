@@ -499,7 +499,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
         if self._fixed is None:
             opening.append(self.registry.live_statement())
         reads = [(_TRACKING_POSITION, (PROJECTION_NAME,))]
-        asked = self._keys_in_memory()
+        # Only PostgreSQL saves a round trip by reading them now; SQLite reads them (the
+        # same statement, in the same transaction) as the projector asks for them.
+        asked = self._keys_in_memory() if self._store.is_postgres else {}
         tables = list(asked)
         reads += [(_state_rows_statement(t), (self._dialect.values(asked[t]),)) for t in tables]
         opening += [(self._dialect.sql(for_generation(s, expected)), p) for s, p in reads]
