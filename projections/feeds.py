@@ -10,6 +10,7 @@ missing one would hide a change, so every owner an image had in a batch is count
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,14 +34,18 @@ class Transition:
     after: Any
 
 
+def _sets() -> defaultdict[str, set[str]]:
+    return defaultdict(set)
+
+
 @dataclass
 class FeedCollector:
     """The feeds of one batch of transitions, and what must be read to finish them."""
 
     feeds: set[Feed] = field(default_factory=set)
-    owners_seen: dict[str, set[str]] = field(default_factory=dict)  # image -> owners
-    liked: dict[str, set[str]] = field(default_factory=dict)  # image -> like aggregates
-    new_owners: dict[str, set[str]] = field(default_factory=dict)  # image -> owners gained
+    owners_seen: dict[str, set[str]] = field(default_factory=_sets)  # image -> owners
+    liked: dict[str, set[str]] = field(default_factory=_sets)  # image -> like aggregates
+    new_owners: dict[str, set[str]] = field(default_factory=_sets)  # image -> owners gained
 
     def add(self, transition: Transition) -> None:
         self.change(transition.table, transition.aggregate, transition.before, transition.after)
@@ -54,15 +59,15 @@ class FeedCollector:
                 if row is not None:
                     feeds.add((DocumentKind.USERS, row.owner_id, aggregate))
                     feeds.add((DocumentKind.IMAGES, row.image_id, owner_aggregate(row.owner_id)))
-                    self.owners_seen.setdefault(row.image_id, set()).add(row.owner_id)
+                    self.owners_seen[row.image_id].add(row.owner_id)
             if after is not None and (before is None or before.owner_id != after.owner_id):
-                self.new_owners.setdefault(after.image_id, set()).add(after.owner_id)
+                self.new_owners[after.image_id].add(after.owner_id)
         elif table is StateTable.LIKES:
             for row in (before, after):
                 if row is not None:
                     feeds.add((DocumentKind.IMAGES, row.image_id, aggregate))
                     feeds.add((DocumentKind.USERS, row.user_id, aggregate))
-                    self.liked.setdefault(row.image_id, set()).add(aggregate)
+                    self.liked[row.image_id].add(aggregate)
         elif table is not StateTable.USERS:  # payments and web traffic
             for row in (before, after):
                 if row is not None:

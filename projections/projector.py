@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fingerprint
@@ -184,7 +185,10 @@ class DocumentProjector:
     ) -> dict[StateTable, dict[str, Any]]:
         keys: dict[StateTable, set[str]] = {}
         for table, key, _ in folded:
-            keys.setdefault(table, set()).add(key)
+            if table in keys:
+                keys[table].add(key)
+            else:
+                keys[table] = {key}
         return {table: dict(session.load_rows(table, each)) for table, each in keys.items()}
 
     def render(
@@ -246,6 +250,7 @@ def _changes(
 
 
 _OWNER_FIELDS = ("name", "email", "plan", "country")
+_OWNER_BLOCK = attrgetter(*_OWNER_FIELDS)
 
 
 def _mark_user(dirty: _Dirty, before: UserRow | None, after: UserRow | None) -> None:
@@ -291,4 +296,4 @@ _MARKS: dict[StateTable, Callable[[_Dirty, Any, Any], None]] = {
 
 
 def _owner_block(row: UserRow | None) -> tuple[str, ...] | None:
-    return None if row is None else tuple(getattr(row, name) for name in _OWNER_FIELDS)
+    return None if row is None else _OWNER_BLOCK(row)
