@@ -284,13 +284,12 @@ class SqlProjectionSession(ProjectionSession):
     def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
         if not feeds:
             return
-        # Sorted: concurrent writers of the same rows take their locks in one order. A
-        # kind sorts as its value, and SQLite binds it as its value (a str); PostgreSQL's
-        # driver is given the values themselves.
-        ordered = sorted(feeds)
-        rows: Sequence[tuple[str, str, str]] = ordered
-        if self._store.is_postgres:
-            rows = [(_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in ordered]
+        # Sorted: concurrent writers of the same rows take their locks in one order. A kind
+        # sorts as its value; the drivers are given the values themselves (plain strings
+        # bind faster than an enumeration's members).
+        rows = [
+            (_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in sorted(feeds)
+        ]
         self._dialect.upsert(
             self._batch,
             self._dialect.sql,
