@@ -10,14 +10,16 @@ missing one would hide a change, so every owner an image had in a batch is count
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from domain.identity import aggregate_id
 from domain.kinds import TableKind
 from projections.documents import DocumentKind
-from projections.state import ImageRow, LikeRow, PaymentRow, StateTable, WebTrafficRow
+from projections.state import StateTable
 
 Feed = tuple[DocumentKind, str, str]  # (document kind, document id, aggregate id hex)
 
@@ -32,37 +34,44 @@ class Transition:
     after: Any
 
 
+def _sets() -> defaultdict[str, set[str]]:
+    return defaultdict(set)
+
+
 @dataclass
 class FeedCollector:
     """The feeds of one batch of transitions, and what must be read to finish them."""
 
     feeds: set[Feed] = field(default_factory=set)
-    owners_seen: dict[str, set[str]] = field(default_factory=dict)  # image -> owners
-    liked: dict[str, set[str]] = field(default_factory=dict)  # image -> like aggregates
-    new_owners: dict[str, set[str]] = field(default_factory=dict)  # image -> owners gained
+    owners_seen: dict[str, set[str]] = field(default_factory=_sets)  # image -> owners
+    liked: dict[str, set[str]] = field(default_factory=_sets)  # image -> like aggregates
+    new_owners: dict[str, set[str]] = field(default_factory=_sets)  # image -> owners gained
 
     def add(self, transition: Transition) -> None:
-        for row in (transition.before, transition.after):
-            if row is not None:
-                self._add_row(transition, row)
-        if transition.table is StateTable.IMAGES and transition.after is not None:
-            before, after = transition.before, transition.after
-            if before is None or before.owner_id != after.owner_id:
-                self.new_owners.setdefault(after.image_id, set()).add(after.owner_id)
+        self.change(transition.table, transition.aggregate, transition.before, transition.after)
 
-    def _add_row(self, transition: Transition, row: Any) -> None:
+    def change(self, table: StateTable, aggregate: str, before: Any, after: Any) -> None:
+        """One event's effect on a state row of ``table``: the row before and after it."""
         # A document's own item feeds it always: `own_aggregate` names it, no row needed.
-        aggregate = transition.aggregate
-        if isinstance(row, ImageRow):
-            self.feeds.add((DocumentKind.USERS, row.owner_id, aggregate))
-            self.feeds.add((DocumentKind.IMAGES, row.image_id, owner_aggregate(row.owner_id)))
-            self.owners_seen.setdefault(row.image_id, set()).add(row.owner_id)
-        elif isinstance(row, LikeRow):
-            self.feeds.add((DocumentKind.IMAGES, row.image_id, aggregate))
-            self.feeds.add((DocumentKind.USERS, row.user_id, aggregate))
-            self.liked.setdefault(row.image_id, set()).add(aggregate)
-        elif isinstance(row, PaymentRow | WebTrafficRow):
-            self.feeds.add((DocumentKind.USERS, row.user_id, aggregate))
+        feeds = self.feeds
+        if table is StateTable.IMAGES:
+            for row in (before, after):
+                if row is not None:
+                    feeds.add((DocumentKind.USERS, row.owner_id, aggregate))
+                    feeds.add((DocumentKind.IMAGES, row.image_id, owner_aggregate(row.owner_id)))
+                    self.owners_seen[row.image_id].add(row.owner_id)
+            if after is not None and (before is None or before.owner_id != after.owner_id):
+                self.new_owners[after.image_id].add(after.owner_id)
+        elif table is StateTable.LIKES:
+            for row in (before, after):
+                if row is not None:
+                    feeds.add((DocumentKind.IMAGES, row.image_id, aggregate))
+                    feeds.add((DocumentKind.USERS, row.user_id, aggregate))
+                    self.liked[row.image_id].add(aggregate)
+        elif table is not StateTable.USERS:  # payments and web traffic
+            for row in (before, after):
+                if row is not None:
+                    feeds.add((DocumentKind.USERS, row.user_id, aggregate))
 
     def complete(
         self, owners_now: Mapping[str, str], likes_now: Mapping[str, Collection[str]]
@@ -81,6 +90,7 @@ class FeedCollector:
         return self.feeds
 
 
+@lru_cache(maxsize=65_536)
 def owner_aggregate(user_id: str) -> str:
     return aggregate_id(TableKind.USERS, (user_id,)).hex
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import fields, replace
-from operator import itemgetter
+from collections.abc import Callable, Iterable
+from dataclasses import fields
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from domain.analytics import WebTraffic
@@ -36,6 +36,23 @@ _GETTERS: dict[type[Any], Callable[[dict[str, Any]], tuple[Any, ...]]] = {
 }
 
 
+# Each row's fields in declaration order, read from a row in one call.
+_NAMES: dict[type[Any], tuple[str, ...]] = {
+    row_class: tuple(f.name for f in fields(row_class)) for row_class in _FIELDS
+}
+_VALUES: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {
+    row_class: attrgetter(*names) for row_class, names in _NAMES.items()
+}
+
+
+def _replaced(row: R, updates: dict[str, Any]) -> R:
+    """``dataclasses.replace`` of a row, its values read in one call: a fold per event."""
+    row_class = type(row)
+    values = dict(zip(_NAMES[row_class], _VALUES[row_class](row), strict=True))
+    values.update(updates)
+    return row_class(**values)
+
+
 def _whole(row_class: type[R], event: object) -> R:
     try:
         return row_class(*_GETTERS[row_class](vars(event)))
@@ -46,8 +63,8 @@ def _whole(row_class: type[R], event: object) -> R:
 def _changed(row: R | None, event: object) -> R | None:
     if row is None:  # a change of an item the projection never saw: nothing to change
         return None
-    updates = {k: v for k, v in vars(event).items() if k in _FIELDS[type(row)]}
-    return replace(row, **updates)
+    kept = _FIELDS[type(row)]
+    return _replaced(row, {k: v for k, v in vars(event).items() if k in kept})
 
 
 def fold_user_event(row: UserRow | None, event: User.Event) -> UserRow | None:
@@ -80,9 +97,9 @@ def fold_payment_event(row: PaymentRow | None, event: Payment.Event) -> PaymentR
     if isinstance(event, Payment.Deleted):
         return None
     if row is not None and isinstance(event, Payment.Refunded):
-        return replace(row, status="refunded")
+        return _replaced(row, {"status": "refunded"})
     if row is not None and isinstance(event, Payment.Reinstated):
-        return replace(row, status="paid")
+        return _replaced(row, {"status": "paid"})
     return _changed(row, event)
 
 
@@ -96,14 +113,37 @@ def fold_web_traffic_event(
 
 def state_table_of(event: object) -> StateTable | None:
     """Which state table an event folds into, or None for events of no interest."""
+    event_class = type(event)
+    try:
+        return _TABLE_OF_CLASS[event_class]
+    except KeyError:
+        pass
+    found = None
     for aggregate_class, table in _TABLES:
         if isinstance(event, aggregate_class.Event):
-            return table
-    return None
+            found = table
+            break
+    # The answer depends on the event's class alone: asked once per class.
+    _TABLE_OF_CLASS[event_class] = found
+    return found
+
+
+def keyed_events(events: Iterable[Any]) -> list[tuple[StateTable, str, Any]]:
+    """The events of interest among positioned ones, each with its state table and the
+    key of its row (its aggregate's id in hex), in order."""
+    tables = _TABLE_OF_CLASS
+    found = []
+    for positioned in events:
+        event = positioned.event
+        event_class = type(event)
+        table = tables[event_class] if event_class in tables else state_table_of(event)
+        if table is not None:
+            found.append((table, event.originator_id.hex, event))
+    return found
 
 
 def fold_event(table: StateTable, row: Any, event: Any) -> Any:
-    return _FOLDS[table](row, event)
+    return FOLDS[table](row, event)
 
 
 _TABLES = (
@@ -113,7 +153,9 @@ _TABLES = (
     (Payment, StateTable.PAYMENTS),
     (WebTraffic, StateTable.ANALYTICS),
 )
-_FOLDS: dict[StateTable, Any] = {
+_TABLE_OF_CLASS: dict[type[Any], StateTable | None] = {}
+# The fold of each state table: (row, event) -> row.
+FOLDS: dict[StateTable, Callable[[Any, Any], Any]] = {
     StateTable.USERS: fold_user_event,
     StateTable.IMAGES: fold_image_event,
     StateTable.LIKES: fold_like_event,

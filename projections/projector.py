@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from projections.documents import VERSION_STEP, DocumentChange, DocumentKind, fingerprint
-from projections.feeds import Transition, collect_feeds
-from projections.folds import fold_event, state_table_of
+from projections.feeds import FeedCollector
+from projections.folds import FOLDS, keyed_events
 from projections.ports import PositionedEvent, ProjectionSession, ProjectionStore
 from projections.render import render_image_document, render_user_document
-from projections.state import (
-    ImageRow,
-    LikeRow,
-    PaymentRow,
-    Row,
-    StateTable,
-    UserRow,
-    WebTrafficRow,
-)
+from projections.state import ImageRow, LikeRow, Row, StateTable, UserRow
 
 Progress = Callable[[int], None]  # the position folded so far
 
@@ -155,26 +147,26 @@ class DocumentProjector:
     def project(
         self, session: ProjectionSession, events: Sequence[PositionedEvent]
     ) -> list[DocumentChange]:
-        rows = self._load_rows(session, events)
-        changed: dict[StateTable, dict[str, Row | None]] = defaultdict(dict)
+        folded = keyed_events(events)
+        rows = self._load_rows(session, folded)
+        # The rows each event changed, by table in the order the tables were first seen.
+        changed: dict[StateTable, dict[str, Row | None]] = {table: {} for table in rows}
         dirty = _Dirty()
-        transitions: list[Transition] = []
-        for positioned in events:
-            event = positioned.event
-            table = state_table_of(event)
-            if table is None:
-                continue
-            key = event.originator_id.hex
-            before = rows[table].get(key)
-            after = fold_event(table, before, event)
-            rows[table][key] = after
-            changed[table][key] = after
-            _mark(dirty, table, before, after)
-            transitions.append(Transition(table, key, before, after))
+        # Which aggregates fed which documents, indexed in the batch's own transaction.
+        feeds = FeedCollector() if session.keeps_feeds else None
+        # Per table: its rows so far, the rows changed, its fold and its dirty marks.
+        handling = {
+            table: (rows[table], changed[table], FOLDS[table], _MARKS[table]) for table in rows
+        }
+        for table, key, event in folded:
+            table_rows, table_changed, fold, mark = handling[table]
+            before = table_rows.get(key)
+            table_rows[key] = table_changed[key] = after = fold(before, event)
+            mark(dirty, before, after)
+            if feeds is not None:
+                feeds.change(table, key, before, after)
         for table, table_rows in changed.items():
             session.save_rows(table, table_rows)
-        # Which aggregates fed which documents, indexed in the batch's own transaction.
-        feeds = collect_feeds(transitions) if session.keeps_feeds else None
         near = session.neighbours(
             dirty.liked_images, dirty.fan_out_users, feeds.new_owners.keys() if feeds else ()
         )
@@ -189,17 +181,15 @@ class DocumentProjector:
 
     @staticmethod
     def _load_rows(
-        session: ProjectionSession, events: Sequence[PositionedEvent]
+        session: ProjectionSession, folded: Sequence[tuple[StateTable, str, Any]]
     ) -> dict[StateTable, dict[str, Any]]:
-        keys: dict[StateTable, set[str]] = defaultdict(set)
-        for positioned in events:
-            table = state_table_of(positioned.event)
-            if table is not None:
-                keys[table].add(positioned.event.originator_id.hex)
-        rows: dict[StateTable, dict[str, Any]] = defaultdict(dict)
-        for table, table_keys in keys.items():
-            rows[table] = dict(session.load_rows(table, table_keys))
-        return rows
+        keys: dict[StateTable, set[str]] = {}
+        for table, key, _ in folded:
+            if table in keys:
+                keys[table].add(key)
+            else:
+                keys[table] = {key}
+        return {table: dict(session.load_rows(table, each)) for table, each in keys.items()}
 
     def render(
         self,
@@ -260,37 +250,50 @@ def _changes(
 
 
 _OWNER_FIELDS = ("name", "email", "plan", "country")
+_OWNER_BLOCK = attrgetter(*_OWNER_FIELDS)
 
 
-def _mark(dirty: _Dirty, table: StateTable, before: Any, after: Any) -> None:
+def _mark_user(dirty: _Dirty, before: UserRow | None, after: UserRow | None) -> None:
     row = after if after is not None else before
     if row is None:
         return
-    if table is StateTable.USERS:
-        dirty.users.add(row.user_id)
-        if _owner_block(before) != _owner_block(after):
-            dirty.fan_out_users.add(row.user_id)
-    elif table is StateTable.IMAGES:
-        for image in _present(before, after):
-            assert isinstance(image, ImageRow)
+    dirty.users.add(row.user_id)
+    if _owner_block(before) != _owner_block(after):
+        dirty.fan_out_users.add(row.user_id)
+
+
+def _mark_image(dirty: _Dirty, before: ImageRow | None, after: ImageRow | None) -> None:
+    for image in (before, after):
+        if image is not None:
             dirty.images.add(image.image_id)
             dirty.users.add(image.owner_id)
-    elif table is StateTable.LIKES:
-        assert isinstance(row, LikeRow)
-        dirty.images.add(row.image_id)
+
+
+def _mark_like(dirty: _Dirty, before: LikeRow | None, after: LikeRow | None) -> None:
+    row = after if after is not None else before
+    if row is None:
+        return
+    dirty.images.add(row.image_id)
+    dirty.users.add(row.user_id)
+    dirty.liked_images.add(row.image_id)
+
+
+def _mark_user_of(dirty: _Dirty, before: Any, after: Any) -> None:
+    # A payment's or a web-traffic row's user; rendered once the user exists, if not yet.
+    row = after if after is not None else before
+    if row is not None:
         dirty.users.add(row.user_id)
-        dirty.liked_images.add(row.image_id)
-    elif table is StateTable.ANALYTICS:
-        assert isinstance(row, WebTrafficRow)
-        dirty.users.add(row.user_id)  # rendered once the user exists, if not yet
-    else:
-        assert isinstance(row, PaymentRow)
-        dirty.users.add(row.user_id)
+
+
+# Which documents an event's effect on a row of each state table makes dirty.
+_MARKS: dict[StateTable, Callable[[_Dirty, Any, Any], None]] = {
+    StateTable.USERS: _mark_user,
+    StateTable.IMAGES: _mark_image,
+    StateTable.LIKES: _mark_like,
+    StateTable.PAYMENTS: _mark_user_of,
+    StateTable.ANALYTICS: _mark_user_of,
+}
 
 
 def _owner_block(row: UserRow | None) -> tuple[str, ...] | None:
-    return None if row is None else tuple(getattr(row, name) for name in _OWNER_FIELDS)
-
-
-def _present(*rows: Any) -> Collection[Any]:
-    return [row for row in rows if row is not None]
+    return None if row is None else _OWNER_BLOCK(row)

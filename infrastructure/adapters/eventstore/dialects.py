@@ -7,6 +7,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
+import orjson
+
 from infrastructure.adapters.eventstore.postgres_pipeline import (
     PipelinedTransaction,
     opened,
@@ -159,7 +161,12 @@ class SQLiteDialect(Dialect):
         return statement.replace("{any}", "IN (SELECT value FROM json_each(?))")
 
     def values(self, items: Collection[Any]) -> Any:
-        return json.dumps(list(items))
+        # json_each reads the same values from either encoding; orjson refuses what is
+        # not UTF-8 (a lone surrogate), which the standard encoder escapes.
+        try:
+            return orjson.dumps(list(items)).decode()
+        except orjson.JSONEncodeError:
+            return json.dumps(list(items))
 
     def lock_statement(self, name: str = "documents") -> Statement:
         # Writing first makes SQLite take the write lock now, waiting for other writers,

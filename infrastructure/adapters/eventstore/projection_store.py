@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJ
 from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
-from projections.folds import state_table_of
+from projections.folds import keyed_events
 from projections.ports import (
     Neighbours,
     PositionedEvent,
@@ -44,9 +45,13 @@ from projections.state import (
 PROJECTION_NAME = "documents"
 
 
+_KIND_AND_ID = attrgetter("kind", "doc_id")
+
+
 def _in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
     # Writers of the same document rows take their locks in one order: no deadlocks.
-    return sorted(changes, key=lambda c: (c.kind.value, c.doc_id))
+    # A kind sorts as its value.
+    return sorted(changes, key=_KIND_AND_ID)
 
 
 def _newest_in_lock_order(changes: Sequence[DocumentChange]) -> list[DocumentChange]:
@@ -67,14 +72,8 @@ def _load(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 
 
-def _user_row(record: Any) -> UserRow:
-    row: UserRow = STATE_TABLES[StateTable.USERS].row(record)
-    return row
-
-
-def _image_row(record: Any) -> ImageRow:
-    row: ImageRow = STATE_TABLES[StateTable.IMAGES].row(record)
-    return row
+_user_row: Callable[[Any], UserRow] = STATE_TABLES[StateTable.USERS].row
+_image_row: Callable[[Any], ImageRow] = STATE_TABLES[StateTable.IMAGES].row
 
 
 # What a user document is rendered from, each read for a set of user ids ({any}).
@@ -226,9 +225,10 @@ class SqlProjectionSession(ProjectionSession):
             self._opening.rows.pop(table, None)  # no longer the state
         layout = STATE_TABLES[table]
         name, columns = layout.name, layout.columns
-        ordered = sorted(rows.items())
-        deletes = [key for key, row in ordered if row is None]
-        upserts = [(key, *layout.values(row)) for key, row in ordered if row is not None]
+        ordered = sorted(rows)
+        deletes = [key for key in ordered if rows[key] is None]
+        keyed = layout.keyed
+        upserts = [keyed(key, row) for key in ordered if (row := rows[key]) is not None]
         if deletes:
             self._batch.write(
                 self._sql(f"DELETE FROM {name} WHERE aggregate_id {{any}}"),
@@ -284,14 +284,19 @@ class SqlProjectionSession(ProjectionSession):
     def save_feeds(self, feeds: Collection[tuple[DocumentKind, str, str]]) -> None:
         if not feeds:
             return
-        # Sorted: concurrent writers of the same rows take their locks in one order.
+        # Sorted: concurrent writers of the same rows take their locks in one order. A kind
+        # sorts as its value; the drivers are given the values themselves (plain strings
+        # bind faster than an enumeration's members).
+        rows = [
+            (_KIND_VALUES[kind], doc_id, aggregate) for kind, doc_id, aggregate in sorted(feeds)
+        ]
         self._dialect.upsert(
             self._batch,
             self._dialect.sql,
             "streamfold_document_feeds",
             _FEED_COLUMNS,
             "ON CONFLICT DO NOTHING",
-            sorted((kind.value, doc_id, aggregate) for kind, doc_id, aggregate in feeds),
+            rows,
         )
 
     def views(
@@ -409,7 +414,7 @@ class SqlProjectionSession(ProjectionSession):
             " version = excluded.version, body = excluded.body,"
             " fingerprint = excluded.fingerprint",
             [
-                (c.kind.value, c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
+                (_KIND_VALUES[c.kind], c.doc_id, c.version, _dump(c.body), fingerprint(c.body))
                 for c in _in_lock_order(changes)
             ],
         )
@@ -429,6 +434,7 @@ _TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection 
 _OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
 _IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
 _LIKES_ON = "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}"
+_KIND_VALUES = {kind: kind.value for kind in DocumentKind}
 _FEED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"), ("aggregate_id", "TEXT"))
 # State rows read when a session opens: for at most this many events held in memory.
 _OPENING_EVENTS = 10_000
@@ -492,7 +498,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
         if self._fixed is None:
             opening.append(self.registry.live_statement())
         reads = [(_TRACKING_POSITION, (PROJECTION_NAME,))]
-        asked = self._keys_in_memory()
+        # Only PostgreSQL saves a round trip by reading them now; SQLite reads them (the
+        # same statement, in the same transaction) as the projector asks for them.
+        asked = self._keys_in_memory() if self._store.is_postgres else {}
         tables = list(asked)
         reads += [(_state_rows_statement(t), (self._dialect.values(asked[t]),)) for t in tables]
         opening += [(self._dialect.sql(for_generation(s, expected)), p) for s, p in reads]
@@ -519,10 +527,8 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
     def _keys_in_memory(self) -> dict[StateTable, set[str]]:
         """The state rows the events held in memory past this store's last session fold."""
         keys: dict[StateTable, set[str]] = {}
-        for positioned in self._store.recent.peek(self._folded, _OPENING_EVENTS):
-            table = state_table_of(positioned.event)
-            if table is not None:
-                keys.setdefault(table, set()).add(positioned.event.originator_id.hex)
+        for table, key, _ in keyed_events(self._store.recent.peek(self._folded, _OPENING_EVENTS)):
+            keys.setdefault(table, set()).add(key)
         return keys
 
     @contextmanager
