@@ -71,14 +71,18 @@ class DocumentProjector:
         self._batch_size = batch_size
 
     def catch_up(
-        self, until: int | None = None, progress: Progress | None = None
+        self,
+        until: int | None = None,
+        progress: Progress | None = None,
+        batch_size: int | None = None,
     ) -> ProjectionReport:
         """Project until the tracking position reaches ``until``.
 
         By default that is the newest event this process recorded since the last
         catch-up (the positions its inserts returned), or, if it recorded none, the head
         now. One locked transaction per batch, so that live handlers take turns with it;
-        ``progress`` hears the position after each batch.
+        ``progress`` hears the position after each batch. ``batch_size`` overrides the
+        events per transaction (a command's group folds in one).
         """
         recorded = self._store.recorded() if until is None else None
         if until is not None:
@@ -93,7 +97,9 @@ class DocumentProjector:
             with self._store.session() as session:
                 report.position = session.position()
                 started = report.position if started is None else started
-                events = self._next_batch(session, report.position, target)
+                events = self._next_batch(
+                    session, report.position, target, batch_size or self._batch_size
+                )
                 if not events:
                     break
                 self._fold(session, events, report)
@@ -124,11 +130,11 @@ class DocumentProjector:
         return report.position
 
     def _next_batch(
-        self, session: ProjectionSession, position: int, target: int
+        self, session: ProjectionSession, position: int, target: int, limit: int
     ) -> list[PositionedEvent]:
         if position >= target:
             return []
-        return session.events_after(position, self._batch_size)
+        return session.events_after(position, limit)
 
     def _fold(
         self,

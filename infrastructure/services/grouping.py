@@ -29,14 +29,16 @@ from types import TracebackType
 
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
-# A group of 10,000 records costs the embedded index one commit per kind (15-25 ms each)
-# instead of ten at Lambda-sized batches of 1,000, and renders a document touched all over
-# the group once: on the pipeline benchmark's workload, 23,749 document writes for 7,432
-# final documents, against 34,774 in groups of 5,000 and 65,694 settling every batch
-# (docs/adr/0024-grouped-commits.md). Two seconds bound how long a trickle of records
-# waits to become searchable, and how much a command cut short leaves for the next one's
-# catch-up. The projection folds up to 10,000 events per transaction: one per group.
-GROUP_RECORDS = 10_000
+# A group is one settle: one commit per kind of the embedded index (15-25 ms each) and one
+# projection transaction, in which a document touched all over the group is rendered and
+# written once. On the pipeline benchmark's workload (53,077 records, 7,432 final
+# documents) settling every batch wrote 65,694 documents, groups of 5,000 records 34,774,
+# of 10,000 23,749 and of 25,000 14,423 (docs/adr/0024-grouped-commits.md). Two
+# seconds bound how long a trickle of records waits to become searchable, and how much a
+# command cut short leaves for the next one's catch-up; on a machine that records about
+# 10,000 records a second they, not the size, close most groups. The size bounds the
+# events kept in memory for the fold and the length of its transaction.
+GROUP_RECORDS = 25_000
 GROUP_SECONDS = 2.0
 
 
@@ -104,7 +106,10 @@ class SettleGroups:
 
     def _settle(self, report: PipelineReport) -> None:
         settled = PipelineReport()
-        self._pipeline.settle(settled)
+        # The group's events in one projection transaction (a record yields one event or
+        # a few), so that each document it touched is rendered and written once; what an
+        # earlier command left is folded GROUP_RECORDS events at a time.
+        self._pipeline.settle(settled, events_at_once=max(2 * self._pending, GROUP_RECORDS))
         for target in (report, self.settled):
             target.documents_written += settled.documents_written
             target.stale_writes_rejected += settled.stale_writes_rejected

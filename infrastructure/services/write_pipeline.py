@@ -117,10 +117,15 @@ class WritePipeline:
         """Dead-letter what a caller recording on its own terms refused (resync's reconcile)."""
         self._dead_letters.put(letters)
 
-    def settle(self, report: PipelineReport) -> None:
-        """Fold every recorded event and write the documents it rendered."""
+    def settle(self, report: PipelineReport, events_at_once: int | None = None) -> None:
+        """Fold every recorded event and write the documents it rendered.
+
+        ``events_at_once`` is how many events one projection transaction folds (the
+        projector's own batch size by default): a command's group folds in one, so that a
+        document touched all over the group is rendered and written once.
+        """
         clock = _StageClock(report.seconds)
-        projection = self._projector.catch_up()
+        projection = self._projector.catch_up(batch_size=events_at_once)
         clock.lap("projection")
         if projection.complete and projection.rendered is not None:
             # Every event recorded here was folded here: its documents are in memory.

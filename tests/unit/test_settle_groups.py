@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from freezegun import freeze_time
 
+from domain.intake import ChangeIntake
 from infrastructure.services.grouping import SettleGroups
-from infrastructure.services.write_pipeline import IncomingChange, PipelineReport
+from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 from projections.documents import DocumentKind
-from tests.unit.test_write_pipeline import incoming, user, wired
+from projections.projector import DocumentProjector
+from projections.sync import SearchSync
+from tests.unit.fakes import FakeLedger, FakeProjectionStore
+from tests.unit.test_write_pipeline import KeptLetters, RefusingIndex, incoming, user, wired
 
 
 def batch(first: int, size: int) -> list[IncomingChange]:
@@ -104,3 +110,33 @@ def test_a_group_needs_a_record_and_no_negative_time() -> None:
         SettleGroups(pipeline, max_records=0)
     with pytest.raises(ValueError):
         SettleGroups(pipeline, max_seconds=-1)
+
+
+def test_a_group_folds_all_its_events_in_one_projection_transaction() -> None:
+    ledger = FakeLedger()
+    store = FakeProjectionStore()
+    store.events = ledger.log
+    letters = KeptLetters(store)
+    # The projector's own batches hold 2 events: the stream handler's catch-up folds 2 at a time.
+    pipeline = WritePipeline(
+        ChangeIntake(ledger), DocumentProjector(store, batch_size=2),
+        SearchSync(store, RefusingIndex(), letters), letters,
+    )  # fmt: skip
+    sessions = 0
+    opened = store.session
+
+    def counted() -> Any:
+        nonlocal sessions
+        sessions += 1
+        return opened()
+
+    store.session = counted  # type: ignore[method-assign]
+    groups = SettleGroups(pipeline, max_records=6, max_seconds=3600)
+    groups.record(batch(1, 3), PipelineReport())
+    groups.record(batch(4, 3), PipelineReport())  # full: six events settle
+    assert groups.counts.by_size == 1
+    assert sessions == 1  # one transaction for the group, not three of two events
+
+    sessions = 0
+    pipeline.apply([incoming(user(f"u-{n}", n), f"r{n}") for n in range(7, 12)])
+    assert sessions == 3  # a batch settled on its own folds the projector's batches
