@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
@@ -106,12 +106,7 @@ class SourceAggregate(Aggregate):
             "timestamp": timestamp,
             "originator_topic": shape.topic,
         }
-        for name in shape.order:
-            state[name] = kwargs[name]
-        created = object.__new__(event_class)
-        object.__setattr__(created, "__dict__", state)
-        if shape.post_init:
-            created.__post_init__()
+        created = _built(event_class, shape, state, kwargs)
         aggregate = created.mutate(None)
         aggregate._pending_events.append(created)
         return aggregate
@@ -132,12 +127,7 @@ class SourceAggregate(Aggregate):
             "originator_version": self._version + 1,
             "timestamp": event_class.create_timestamp(),
         }
-        for name in shape.order:
-            state[name] = kwargs[name]
-        event = object.__new__(event_class)
-        object.__setattr__(event, "__dict__", state)
-        if shape.post_init:
-            event.__post_init__()
+        event = _built(event_class, shape, state, kwargs)
         event.mutate(self)
         self._pending_events.append(event)
 
@@ -204,6 +194,23 @@ def _own_fields(event_class: type) -> _EventShape | None:
     # building an event here make sure of before; any other runs as __init__ would run it.
     post_init = getattr(event_class, "__post_init__", None)
     return _EventShape(own, frozenset(own), post_init not in (None, DomainEvent.__post_init__))
+
+
+def _built(
+    event_class: type,
+    shape: _EventShape | _CreationShape,
+    state: dict[str, Any],
+    given: Mapping[str, Any],
+) -> Any:
+    """The event of ``event_class`` holding ``state`` and then the given fields in their
+    dataclass order, as its ``__init__`` would set them (and its ``__post_init__`` run)."""
+    for name in shape.order:
+        state[name] = given[name]
+    event: Any = object.__new__(event_class)
+    object.__setattr__(event, "__dict__", state)
+    if shape.post_init:
+        event.__post_init__()
+    return event
 
 
 @cache

@@ -18,17 +18,8 @@ from projections.documents import DocumentKind
 from projections.feeds import owner_aggregate
 from projections.projector import DocumentProjector
 from projections.state import ImageRow, LikeRow, StateTable, UserRow
+from tests.integration.test_event_store import USER
 
-USER = {
-    "userId": "u-1",
-    "email": "ada@example.com",
-    "name": "Ada",
-    "plan": "free",
-    "country": "GB",
-    "createdAt": "2024-01-02T03:04:05Z",
-    "marketingOptIn": True,
-    "tags": {"b", "a"},
-}
 IMAGE = {
     "imageId": "i-1",
     "userId": "u-1",
