@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -32,6 +31,7 @@ from devtools.demo.tables import SimulatedTables
 from infrastructure.adapters.eventstore.dialects import dialect_for
 from infrastructure.adapters.eventstore.document_feeds import SqlDocumentFeeds
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionSession
+from infrastructure.adapters.eventstore.sqlite_factory import connect_store
 from infrastructure.composition import Streamfold
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
@@ -155,7 +155,7 @@ def pad_store(directory: Path, events: int) -> int:
     rows the events table and its indexes hold, not how they got there. The copies are
     never projected (the projection's position stays where it was).
     """
-    connection = sqlite3.connect(directory / "events.db")
+    connection = connect_store(directory / "events.db")
     try:
         connection.create_function("mirrored", 1, lambda text: text[::-1], deterministic=True)
         (head,) = connection.execute("SELECT MAX(rowid) FROM stored_events").fetchone()

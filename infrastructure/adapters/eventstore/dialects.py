@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
@@ -14,7 +15,21 @@ from infrastructure.adapters.eventstore.postgres_pipeline import (
     opened,
     pipelined,
 )
+from infrastructure.adapters.eventstore.sqlite_factory import PROJECTION_MARKER, PROJECTION_SCHEMA
 from infrastructure.adapters.eventstore.store import EventStore
+
+# Tables of the event store's side, which stay in its file when the projection has its own
+# (`sqlite_factory`): what the intake and the poller write. The library creates the events
+# and the item positions itself.
+_EVENT_STORE_TABLES = frozenset(
+    {"streamfold_dead_letters", "streamfold_shard_checkpoints", "streamfold_export_checkpoints"}
+)
+_CREATE = re.compile(
+    r"\s*CREATE\s+(?P<kind>TABLE|INDEX|UNIQUE\s+INDEX)\s+IF\s+NOT\s+EXISTS\s+"
+    r"(?P<name>\w+)(?P<rest>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_INDEXED_TABLE = re.compile(r"\s+ON\s+(\w+)", re.IGNORECASE)
 
 # A fixed key for PostgreSQL's advisory lock of the document projection.
 _PROJECTION_LOCK_KEY = 0x5F_D0C5
@@ -145,8 +160,11 @@ class Dialect:
             results.append(list(cursor.fetchall()))
         return results
 
-    def begin_writing(self, cursor: Cursor) -> None:
-        """Make a transaction that reads before it writes safe against concurrent writers."""
+    def begin_writing(self, cursor: Cursor, *, event_store_side: bool = False) -> None:
+        """Make a transaction that reads before it writes safe against concurrent writers.
+
+        ``event_store_side``: it writes the event store's tables, not the projection's.
+        """
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         for statement in statements:
@@ -177,19 +195,40 @@ class SQLiteDialect(Dialect):
             (name,),
         )
 
-    def begin_writing(self, cursor: Cursor) -> None:
+    @property
+    def _projection_attached(self) -> bool:
+        """Whether the projection's tables live in their own file (`sqlite_factory`)."""
+        return bool(getattr(self._datastore.pool, "projection_attached", False))
+
+    def begin_writing(self, cursor: Cursor, *, event_store_side: bool = False) -> None:
         # A WAL read snapshot cannot be upgraded once another connection has committed:
         # SQLite fails at once ("database is locked") instead of waiting. A statement that
         # writes (and deletes nothing) as the transaction's first takes the write lock up
-        # front, waiting for it within the busy timeout. The events table always exists.
-        events: str = self.store.recorder.events_table_name
-        cursor.execute(f"DELETE FROM {events} WHERE 0")
+        # front, waiting for it within the busy timeout. Every caller writes the
+        # projection's tables, whose file always has its marker table, unless it says it
+        # writes the event store's side, whose file always has the events table. (A store
+        # keeping both in one file has one lock.) A transaction writing both files takes
+        # the projection's first, as the projection lock does (`lock_statement`).
+        if self._projection_attached and not event_store_side:
+            cursor.execute(f"DELETE FROM {PROJECTION_SCHEMA}.{PROJECTION_MARKER} WHERE 0")
+        else:
+            events: str = self.store.recorder.events_table_name
+            cursor.execute(f"DELETE FROM {events} WHERE 0")
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         # ``CREATE TABLE IF NOT EXISTS`` of a table that exists only reads the schema, and
         # the next one that creates must then upgrade that read: two processes creating
         # tables at once failed that way.
-        self.begin_writing(cursor)
+        if self._projection_attached:
+            placed = [in_projection_file(statement) for statement in statements]
+            moved = [new is not old for new, old in zip(placed, statements, strict=True)]
+            if any(moved):
+                self.begin_writing(cursor)
+            if not all(moved):
+                self.begin_writing(cursor, event_store_side=True)
+            statements = placed
+        else:
+            self.begin_writing(cursor)
         super().create_tables(cursor, statements)
 
     def column_names(self, cursor: Cursor, table: str) -> set[str]:
@@ -311,3 +350,22 @@ def _columns_of(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
 
 def dialect_for(store: EventStore) -> Dialect:
     return PostgresDialect(store) if store.is_postgres else SQLiteDialect(store)
+
+
+def in_projection_file(statement: str) -> str:
+    """``statement`` creating its table or index in the projection's file, if it is one of
+    the projection's (every table the project creates but those of the event store's side).
+    """
+    match = _CREATE.match(statement)
+    if match is None:
+        raise ValueError(f"not a CREATE ... IF NOT EXISTS statement: {statement[:60]!r}")
+    kind, name, rest = match.group("kind", "name", "rest")
+    table = name
+    if not kind.upper().startswith("TABLE"):
+        indexed = _INDEXED_TABLE.match(rest)
+        if indexed is None:
+            raise ValueError(f"an index on no table: {statement[:60]!r}")
+        table = indexed.group(1)
+    if table in _EVENT_STORE_TABLES:
+        return statement
+    return f"CREATE {' '.join(kind.upper().split())} IF NOT EXISTS {PROJECTION_SCHEMA}.{name}{rest}"
