@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, Literal
 
 from domain.intake import ChangeIntake
 from infrastructure.adapters.dynamodb_items import DynamoDBItemReader
 from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
 from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
+from infrastructure.services.background_settle import ProcessSettler, can_start_processes
 from infrastructure.services.ingestion import StreamIngestion
-from infrastructure.services.write_pipeline import WritePipeline
+from infrastructure.services.write_pipeline import GroupSettler, WritePipeline
 from infrastructure.settings import EmbeddedSearch, SearchTarget, Settings
 from projections.ports import SearchIndex
 from projections.projector import DocumentProjector
@@ -139,8 +140,24 @@ class Streamfold:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, index: SearchIndex | None = None) -> Streamfold:
-        """Wire the adapters ``settings`` pick; ``index`` replaces the search backend's."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        index: SearchIndex | None = None,
+        *,
+        settler: GroupSettler | Literal["background"] | None = "background",
+    ) -> Streamfold:
+        """Wire the adapters ``settings`` pick; ``index`` replaces the search backend's.
+
+        ``settler`` settles a command's full groups while it records the next: by default
+        a second process wired from the same settings (started by the first such settle;
+        none when ``index`` is given, which that process could not share); None settles
+        every group in this process.
+        """
+        if settler == "background":
+            settler = None
+            if index is None and can_start_processes():
+                settler = ProcessSettler(partial(_settling, settings))
         event_store = EventStore(settings.event_store)
         projection_store = SqlProjectionStore(event_store)
         dead_letters = DeadLetterStore(event_store)
@@ -149,7 +166,7 @@ class Streamfold:
         intake = ChangeIntake(EventSourcedItemLedger(event_store), DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index, dead_letters)
-        pipeline = WritePipeline(intake, projector, sync, dead_letters)
+        pipeline = WritePipeline(intake, projector, sync, dead_letters, settler)
         ingestion = StreamIngestion(pipeline, settings.kind_of_table)
         return cls(
             settings=settings,
@@ -165,6 +182,7 @@ class Streamfold:
         )
 
     def close(self) -> None:
+        self.pipeline.close()
         self.index.close()
         self.event_store.close()
 
@@ -173,3 +191,8 @@ class Streamfold:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _settling(settings: Settings) -> Streamfold:
+    """The background settler's process: the command's configuration, settling itself."""
+    return Streamfold.from_settings(settings, settler=None)

@@ -136,6 +136,13 @@ class ProjectionStore(ABC):
         asked; None if it recorded none (or cannot tell), and then `head` is the target."""
         return None
 
+    def folded_elsewhere(self, position: int) -> None:
+        """Events up to ``position`` are folded by another process: keep none of them.
+
+        A store that keeps no recorded events in memory has nothing to let go of.
+        """
+        return None
+
     @abstractmethod
     def pending_documents(self, limit: int) -> list[DocumentChange]:
         """Rendered documents not yet confirmed by the search backend, oldest first."""

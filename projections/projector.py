@@ -75,6 +75,7 @@ class DocumentProjector:
         until: int | None = None,
         progress: Progress | None = None,
         batch_size: int | None = None,
+        recorded: tuple[int, int] | None = None,
     ) -> ProjectionReport:
         """Project until the tracking position reaches ``until``.
 
@@ -82,9 +83,14 @@ class DocumentProjector:
         catch-up (the positions its inserts returned), or, if it recorded none, the head
         now. One locked transaction per batch, so that live handlers take turns with it;
         ``progress`` hears the position after each batch. ``batch_size`` overrides the
-        events per transaction (a command's group folds in one).
+        events per transaction (a command's group folds in one). ``recorded``: the lowest
+        and highest positions a process recorded since its last catch-up (its store's
+        `recorded`), when that process hands its catch-up to another (`take_recorded`).
         """
-        recorded = self._store.recorded() if until is None else None
+        if until is not None:
+            recorded = None
+        elif recorded is None:
+            recorded = self._store.recorded()
         if until is not None:
             target = until
         elif recorded is not None:
@@ -116,6 +122,15 @@ class DocumentProjector:
             and report.rendered is not None
         )
         return report
+
+    def take_recorded(self) -> tuple[int, int] | None:
+        """What this process recorded since the last catch-up (see `catch_up`), for a
+        catch-up made elsewhere; the next catch-up here starts counting anew, and the
+        events handed over are let go of (the other process reads them back)."""
+        recorded = self._store.recorded()
+        if recorded is not None:
+            self._store.folded_elsewhere(recorded[1])
+        return recorded
 
     def fold_all(self, session: ProjectionSession, batch_size: int | None = None) -> int:
         """Fold every recorded event into a session the caller holds; returns its position.

@@ -17,6 +17,7 @@ pipeline writing to tantivy pays.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -40,11 +41,19 @@ Write = dict[DocumentKind, Commit]  # one write: a commit per kind
 
 
 class RecordingIndex(EmbeddedSearchIndex):
-    """The embedded index, keeping the encoded documents of every write made to it."""
+    """The embedded index, keeping the encoded documents of every write made to it.
 
-    def __init__(self, directory: Path, index_prefix: str = "streamfold") -> None:
+    With a ``journal`` file it also appends each write there, stamped with the system's
+    monotonic clock, so that the writes of several processes (a command and its
+    background settler, `journaled_writes`) can be put back in the order they were made.
+    """
+
+    def __init__(
+        self, directory: Path, index_prefix: str = "streamfold", journal: Path | None = None
+    ) -> None:
         super().__init__(directory, index_prefix)
         self.writes: list[Write] = []
+        self._journal = journal
 
     def _write_encoded(
         self,
@@ -52,10 +61,27 @@ class RecordingIndex(EmbeddedSearchIndex):
         into: Mapping[DocumentKind, str] | None,
         outcome: WriteOutcome,
     ) -> None:
-        self.writes.append(
-            {kind: [(d.doc_id, d.json) for d in batch] for kind, batch in batches.items()}
-        )
+        write = {kind: [(d.doc_id, d.json) for d in batch] for kind, batch in batches.items()}
+        self.writes.append(write)
+        if self._journal is not None:
+            with self._journal.open("ab") as journal:
+                pickle.dump((time.monotonic_ns(), write), journal)
         super()._write_encoded(batches, into, outcome)
+
+
+def journaled_writes(journals: Sequence[Path]) -> list[Write]:
+    """The writes the ``journals`` of `RecordingIndex` hold, in the order they were made."""
+    stamped: list[tuple[int, Write]] = []
+    for path in journals:
+        if not path.exists():
+            continue
+        with path.open("rb") as journal:
+            while True:
+                try:
+                    stamped.append(pickle.load(journal))  # noqa: S301 - written just above
+                except EOFError:
+                    break
+    return [write for _, write in sorted(stamped, key=lambda each: each[0])]
 
 
 def replay_in_tantivy(writes: Sequence[Write], directory: Path, *, minimal: bool) -> float:

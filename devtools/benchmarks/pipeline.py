@@ -2,7 +2,9 @@
 
 The pipeline takes the command line's path (``ingest`` of many files, ``poll``, ``demo``):
 Lambda-sized batches recorded one by one and settled a group at a time
-(`infrastructure.services.grouping`), everything searchable when the run ends. The stream
+(`infrastructure.services.grouping`), a full group in a second process while the next one
+is recorded (`infrastructure.services.background_settle`), everything searchable when the
+run ends. The stream
 handler's path, which settles every batch, is not what this measures.
 
 The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
@@ -20,16 +22,18 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from devtools.benchmarks.index_share import RecordingIndex, replay_in_tantivy
+from devtools.benchmarks.index_share import RecordingIndex, journaled_writes, replay_in_tantivy
 from devtools.benchmarks.lower_bound import LowerBound, measure_lower_bound
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
 from infrastructure.heap import frozen_while_running
+from infrastructure.services.background_settle import ProcessSettler
 from infrastructure.services.grouping import GroupCounts, SettleGroups
 from infrastructure.settings import EmbeddedSearch, Settings, SQLiteStore
 from projections.documents import DocumentKind
@@ -75,16 +79,30 @@ def decode_floor(payloads: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def _recording_app(settings: Settings, journal: Path) -> Streamfold:
+    """The background settler's process of a recorded run: its writes go to ``journal``."""
+    assert isinstance(settings.search, EmbeddedSearch)
+    index = RecordingIndex(settings.search.directory, settings.index_prefix, journal)
+    return Streamfold.from_settings(settings, index, settler=None)
+
+
 def run_pipeline(
     payloads: list[str], directory: Path, index: RecordingIndex | None = None
 ) -> tuple[float, dict[str, float], Streamfold, GroupCounts]:
+    """Run the command line's path; with ``index``, every write is recorded, also those of
+    the background settler's process (into ``index``'s journal, see `journaled_writes`)."""
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
         search=EmbeddedSearch(directory / "index"),
         tables={},
         index_prefix="bench",
     )
-    app = Streamfold.from_settings(settings, index)
+    if index is None:
+        app = Streamfold.from_settings(settings)
+    else:
+        # As the composition root wires a command, the second process recording too.
+        settler = ProcessSettler(partial(_recording_app, settings, directory / "settler.writes"))
+        app = Streamfold.from_settings(settings, index, settler=settler)
     stages: Counter[str] = Counter()
     # As a command of the command line does once its composition root is built
     # (`infrastructure.heap`).
@@ -113,18 +131,19 @@ def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigu
     gc.collect()
     floor = min(decode_floor(payloads) for _ in range(3))
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
-        recorder = RecordingIndex(Path(directory) / "index", "bench")
-        seconds, stages, app, groups = run_pipeline(payloads, Path(directory), recorder)
+        scratch = Path(directory)
+        recorder = RecordingIndex(scratch / "index", "bench", scratch / "command.writes")
+        seconds, stages, app, groups = run_pipeline(payloads, scratch, recorder)
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
             events_table = app.event_store.recorder.events_table_name
         finally:
             app.close()
-        scratch = Path(directory)
-        tantivy = replay_in_tantivy(recorder.writes, scratch / "tantivy", minimal=False)
-        minimal = replay_in_tantivy(recorder.writes, scratch / "minimal", minimal=True)
+        writes = journaled_writes([scratch / "command.writes", scratch / "settler.writes"])
+        tantivy = replay_in_tantivy(writes, scratch / "tantivy", minimal=False)
+        minimal = replay_in_tantivy(writes, scratch / "minimal", minimal=True)
         bound = measure_lower_bound(
-            floor, scratch / "events.db", events_table, recorder.writes, scratch / "bound"
+            floor, scratch / "events.db", events_table, writes, scratch / "bound"
         )
     return PipelineFigures(
         records, batch_size, seconds, floor, stages, documents, tantivy, minimal, bound, groups

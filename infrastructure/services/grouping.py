@@ -10,6 +10,11 @@ group of batches, when the group holds ``max_records`` records or has been open
 embedded index one commit per kind, whatever it holds, and renders a document touched all
 over the group once; see docs/adr/0024-grouped-commits.md.
 
+When the pipeline has a settler (`background_settle.ProcessSettler`, which the
+composition root gives every command), a full group settles in a second process while
+the command records the next one; the settle at the end happens here, after the one under
+way has finished (docs/adr/0029-settling-in-a-second-process.md).
+
 Nothing recorded is lost if a command stops between two settles: the events are in the
 event store, and the next settle of any command (its catch-up starts from the projection's
 tracking position) projects and writes them.
@@ -27,7 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
+from infrastructure.services.write_pipeline import (
+    GroupSettler,
+    IncomingChange,
+    PipelineReport,
+    WritePipeline,
+)
 
 # A group is one settle: one commit per kind of the embedded index (15-25 ms each) and one
 # projection transaction, in which a document touched all over the group is rendered and
@@ -51,6 +61,7 @@ class GroupCounts:
     by_time: int = 0  # the group was open its seconds
     at_end: int = 0  # the command ended (or asked to settle)
     records: int = 0  # recorded through the groups
+    in_background: int = 0  # settled by the pipeline's settler while the command recorded
 
 
 class SettleGroups:
@@ -66,10 +77,14 @@ class SettleGroups:
         *,
         max_records: int = GROUP_RECORDS,
         max_seconds: float = GROUP_SECONDS,
+        settler: GroupSettler | None = None,
     ) -> None:
         if max_records < 1 or max_seconds < 0:
             raise ValueError("a group holds at least one record and lasts no negative time")
         self._pipeline = pipeline
+        # Full groups settle there (by default the pipeline's, if it has one) while the
+        # next one is recorded; the settle at the end settles here.
+        self._settler = settler if settler is not None else pipeline.settler
         self._max_records = max_records
         self._max_seconds = max_seconds
         self._pending = 0  # records recorded since the last settle
@@ -92,31 +107,57 @@ class SettleGroups:
         self.counts.records += len(records)
         if self._pending >= self._max_records:
             self.counts.by_size += 1
-            self._settle(report)
+            self._settle_group(report)
         elif time.monotonic() - self._opened >= self._max_seconds:
             self.counts.by_time += 1
-            self._settle(report)
+            self._settle_group(report)
 
     def settle(self, report: PipelineReport | None = None) -> PipelineReport:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1
+        self._collect(report)
         self._settle(report)
         return report
 
-    def _settle(self, report: PipelineReport) -> None:
-        settled = PipelineReport()
+    def _events_at_once(self) -> int:
         # The group's events in one projection transaction (a record yields one event or
         # a few), so that each document it touched is rendered and written once; what an
         # earlier command left is folded GROUP_RECORDS events at a time.
-        self._pipeline.settle(settled, events_at_once=max(2 * self._pending, GROUP_RECORDS))
+        return max(2 * self._pending, GROUP_RECORDS)
+
+    def _settle_group(self, report: PipelineReport) -> None:
+        """A full group: settled by the settler while the next one is recorded, if any."""
+        if self._settler is None:
+            self._settle(report)
+            return
+        self._collect(report)  # one settle at a time: the one before this group's
+        self._settler.begin(self._events_at_once(), self._pipeline.handing_over())
+        self.counts.settles += 1
+        self.counts.in_background += 1
+        self._closed()
+
+    def _collect(self, report: PipelineReport) -> None:
+        """Wait for the settler's settle under way, if any, and count what it did."""
+        if self._settler is not None and self._settler.under_way:
+            self._count(self._settler.finish(), report)
+
+    def _settle(self, report: PipelineReport) -> None:
+        settled = PipelineReport()
+        self._pipeline.settle(settled, events_at_once=self._events_at_once())
+        self._count(settled, report)
+        self.counts.settles += 1
+        self._closed()
+
+    def _count(self, settled: PipelineReport, report: PipelineReport) -> None:
         for target in (report, self.settled):
             target.documents_written += settled.documents_written
             target.stale_writes_rejected += settled.stale_writes_rejected
             target.dead_lettered += settled.dead_lettered
             for stage, seconds in settled.seconds.items():
                 target.seconds[stage] = target.seconds.get(stage, 0.0) + seconds
-        self.counts.settles += 1
+
+    def _closed(self) -> None:
         self._pending = 0
         self._opened = None
 

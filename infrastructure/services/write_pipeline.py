@@ -31,6 +31,23 @@ class RecordLetters(Protocol):
     def put(self, letters: Sequence[NewDeadLetter]) -> None: ...
 
 
+class GroupSettler(Protocol):
+    """Settles a command's group somewhere else (`background_settle.ProcessSettler`).
+
+    One settle at a time: `begin` returns at once, `finish` waits for it and returns its
+    report (or raises what it raised).
+    """
+
+    @property
+    def under_way(self) -> bool: ...
+
+    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None: ...
+
+    def finish(self) -> PipelineReport: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingChange:
     """A parsed record: the change it carries (or why it carries none), and its letter.
@@ -82,7 +99,10 @@ class WritePipeline:
         projector: DocumentProjector,
         sync: SearchSync,
         dead_letters: RecordLetters,
+        settler: GroupSettler | None = None,
     ) -> None:
+        # Settles a command's full groups elsewhere while it records (`SettleGroups`).
+        self.settler = settler
         self._intake = intake
         self._projector = projector
         self._sync = sync
@@ -117,15 +137,22 @@ class WritePipeline:
         """Dead-letter what a caller recording on its own terms refused (resync's reconcile)."""
         self._dead_letters.put(letters)
 
-    def settle(self, report: PipelineReport, events_at_once: int | None = None) -> None:
+    def settle(
+        self,
+        report: PipelineReport,
+        events_at_once: int | None = None,
+        recorded: tuple[int, int] | None = None,
+    ) -> None:
         """Fold every recorded event and write the documents it rendered.
 
         ``events_at_once`` is how many events one projection transaction folds (the
         projector's own batch size by default): a command's group folds in one, so that a
-        document touched all over the group is rendered and written once.
+        document touched all over the group is rendered and written once. ``recorded``:
+        the positions another process recorded and hands over to settle here
+        (`handing_over`); the settle then goes as far as they do.
         """
         clock = _StageClock(report.seconds)
-        projection = self._projector.catch_up(batch_size=events_at_once)
+        projection = self._projector.catch_up(batch_size=events_at_once, recorded=recorded)
         clock.lap("projection")
         if projection.complete and projection.rendered is not None:
             # Every event recorded here was folded here: its documents are in memory.
@@ -136,6 +163,15 @@ class WritePipeline:
             # is pending in the outbox is written too.
             report.synced(self._sync.flush())
         clock.lap("search")
+
+    def handing_over(self) -> tuple[int, int] | None:
+        """The positions recorded here since the last settle, for a settle elsewhere."""
+        return self._projector.take_recorded()
+
+    def close(self) -> None:
+        """Stop the background settler, if there is one (after its settle under way)."""
+        if self.settler is not None:
+            self.settler.close()
 
 
 def _rejected(

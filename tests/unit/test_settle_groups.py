@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
+from domain.errors import TransientFailure
 from domain.intake import ChangeIntake
 from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
@@ -140,3 +141,81 @@ def test_a_group_folds_all_its_events_in_one_projection_transaction() -> None:
     sessions = 0
     pipeline.apply([incoming(user(f"u-{n}", n), f"r{n}") for n in range(7, 12)])
     assert sessions == 3  # a batch settled on its own folds the projector's batches
+
+
+class DeferredSettler:
+    """A settler port that settles a group only when finished (a fake for the process)."""
+
+    def __init__(self, pipeline: WritePipeline, fails: Exception | None = None) -> None:
+        self._pipeline = pipeline
+        self._fails = fails
+        self.begun: list[tuple[int, tuple[int, int] | None]] = []
+        self.finished = 0
+        self.closed = False
+
+    @property
+    def under_way(self) -> bool:
+        return len(self.begun) > self.finished
+
+    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
+        assert not self.under_way, "one settle at a time"
+        self.begun.append((events_at_once, recorded))
+
+    def finish(self) -> PipelineReport:
+        events_at_once, recorded = self.begun[self.finished]
+        self.finished += 1
+        if self._fails is not None:
+            raise self._fails
+        report = PipelineReport()
+        self._pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+        return report
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> None:
+    pipeline, index, _, _ = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(pipeline, max_records=4, max_seconds=3600, settler=settler)
+    report = PipelineReport()
+
+    groups.record(batch(1, 4), report)  # full: handed to the settler, not settled here
+    assert settler.begun == [(25_000, (1, 4))] and settler.under_way  # what it recorded
+    assert groups.counts.in_background == 1 and index.documents == {}
+    groups.record(batch(5, 2), report)  # the next group is recorded meanwhile
+    assert settler.finished == 0
+
+    groups.record(batch(7, 2), report)  # full again: the settle before it ends first
+    assert settler.finished == 1 and settler.begun[1] == (25_000, (5, 8))
+    assert report.documents_written >= 4  # what the first settle wrote counts here
+
+    groups.record(batch(9, 1), report)
+    groups.settle(report)  # the end: the settle under way ends, the rest settles here
+    assert not settler.under_way and len(settler.begun) == 2
+    assert (groups.counts.settles, groups.counts.in_background, groups.counts.at_end) == (3, 2, 1)
+    assert len(index.documents) == 9 and report.documents_written == 9
+    assert groups.settled.documents_written == 9
+
+
+def test_a_settle_that_failed_elsewhere_fails_the_batch_that_waits_for_it() -> None:
+    pipeline, index, _, _ = wired()
+    settler = DeferredSettler(pipeline, fails=TransientFailure("the index is unreachable"))
+    groups = SettleGroups(pipeline, max_records=3, max_seconds=3600, settler=settler)
+    groups.record(batch(1, 3), PipelineReport())  # handed over
+    with pytest.raises(TransientFailure, match="unreachable"):
+        groups.record(batch(4, 3), PipelineReport())  # waits for it: the error is raised here
+    # Everything is recorded: the next settle (here, at the end) folds and writes it all.
+    groups.settle()
+    assert len(index.documents) == 6
+
+
+def test_a_pipeline_lends_its_settler_to_groups_and_closes_it() -> None:
+    pipeline, _, _, _ = wired()
+    settler = DeferredSettler(pipeline)
+    pipeline.settler = settler
+    groups = SettleGroups(pipeline, max_records=2, max_seconds=3600)
+    groups.record(batch(1, 2), PipelineReport())
+    assert settler.begun
+    pipeline.close()
+    assert settler.closed

@@ -549,6 +549,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
     def recorded(self) -> tuple[int, int] | None:
         return self._store.recent.take_recorded()
 
+    def folded_elsewhere(self, position: int) -> None:
+        self._store.recent.after(position, 0)  # lets go of those at or before it
+
     def pending_documents(self, limit: int) -> list[DocumentChange]:
         with self._store.reachable(), self._dialect.transaction() as cursor:
             return self.pending_on(cursor, self.generation(cursor), limit)

@@ -443,7 +443,7 @@ def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
             f"  scan alone (timed once) {row['scan_items_per_second']:>8,} items/s\n"
             f"  bootstrap without scan  {_spread(rest)}\n"
             f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
-            "this process"
+            "this process and its settling one"
         )
     return 0
 

@@ -1,0 +1,189 @@
+"""Settling a command's group in a second process while the command records the next one.
+
+A command of the command line records batches and settles them a group at a time
+(`grouping.SettleGroups`). Recording (parsing, deciding events, storing them) and settling
+(folding the events, rendering and writing documents) are both Python work, and a Python
+process runs it on one core. A `ProcessSettler` hands a full group's settle to a process of
+its own, built from the same configuration, and the command records the next group
+meanwhile: on two cores the two halves overlap. The event store is the only thing they
+share: the settle folds from the projection's tracking position whatever is recorded, so
+it needs nothing from the recording process but the word to start. On SQLite the
+projection's tables live in a file of their own so that the fold and the intake do not wait
+for each other's write lock (docs/adr/0028-the-projection-in-its-own-sqlite-file.md); see
+docs/adr/0029-settling-in-a-second-process.md.
+
+>>> settler = ProcessSettler(partial(build_app, settings))
+>>> settler.begin(50_000, pipeline.handing_over())  # returns at once
+>>> ...                                   # record the next group
+>>> settler.finish().documents_written    # waits; raises what the settle raised
+>>> settler.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from infrastructure.services.write_pipeline import PipelineReport, WritePipeline
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+logger = logging.getLogger(__name__)
+
+# How long closing waits for a settle under way to finish before stopping its process.
+_CLOSE_SECONDS = 120.0
+
+
+class SettlingApp(Protocol):
+    """What the second process builds: a write pipeline, and what to close after it."""
+
+    @property
+    def pipeline(self) -> WritePipeline: ...
+
+    def close(self) -> None: ...
+
+
+class BackgroundSettleFailed(RuntimeError):
+    """The second process failed in a way that could not be handed back as it was."""
+
+
+def can_start_processes() -> bool:
+    """Whether this process may start one (a daemonic process of multiprocessing may not)."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
+class ProcessSettler:
+    """One settle at a time in a process of its own, started at the first `begin`.
+
+    ``build`` makes the process's `SettlingApp`; it is pickled to the process (a function
+    at a module's top level, or a `functools.partial` of one, with picklable arguments).
+    """
+
+    def __init__(self, build: Callable[[], SettlingApp]) -> None:
+        self._build = build
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._under_way = False
+
+    @property
+    def under_way(self) -> bool:
+        """Whether a settle has begun and not been finished."""
+        return self._under_way
+
+    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
+        """Start settling what is recorded; returns at once.
+
+        ``recorded``: the positions the command recorded since its last settle
+        (`WritePipeline.handing_over`); the settle folds that far, as the command's own
+        would have, and writes what it rendered from memory when it folded all of them.
+        """
+        if self._under_way:
+            raise RuntimeError("finish the settle under way before beginning another")
+        try:
+            self._connection_to_worker().send((events_at_once, recorded))
+        except OSError:
+            code = self._stop(wait=0.0)
+            raise BackgroundSettleFailed(
+                f"the settling process stopped (exit code {code}) before it was asked to settle"
+            ) from None
+        self._under_way = True
+
+    def finish(self) -> PipelineReport:
+        """Wait for the settle under way; its report, or the error it raised."""
+        if not self._under_way:
+            raise RuntimeError("no settle is under way")
+        self._under_way = False
+        assert self._connection is not None
+        try:
+            outcome, value = self._connection.recv()
+        except (EOFError, OSError):
+            code = self._stop(wait=0.0)
+            raise BackgroundSettleFailed(
+                f"the settling process stopped (exit code {code}) before it reported"
+            ) from None
+        if outcome == "error":
+            raise value
+        report: PipelineReport = value
+        return report
+
+    def close(self) -> None:
+        """Stop the process, once the settle under way (if any) has ended."""
+        self._under_way = False
+        self._stop(wait=_CLOSE_SECONDS)
+
+    def _connection_to_worker(self) -> Connection:
+        if self._connection is None:
+            import multiprocessing  # here: a Lambda container never starts one
+
+            # A fresh interpreter, not a fork: the recording process holds SQLite
+            # connections, tantivy's threads and pools that a fork would copy mid-use.
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=_serve, args=(self._build, theirs), name="streamfold-settle", daemon=True
+            )
+            process.start()
+            theirs.close()
+            self._process, self._connection = process, ours
+        return self._connection
+
+    def _stop(self, wait: float) -> int | None:
+        process, connection = self._process, self._connection
+        self._process = self._connection = None
+        if process is None or connection is None:
+            return None
+        with contextlib.suppress(OSError):  # the process is gone already
+            connection.send(None)  # after the settle under way, if any
+        process.join(wait)
+        if process.is_alive():
+            logger.warning("the settling process did not stop within %.0f s; ending it", wait)
+            process.terminate()
+            process.join()
+        connection.close()
+        return process.exitcode
+
+
+def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
+    """The second process: settle whenever asked, until told to stop or orphaned."""
+    # Ctrl-C reaches every process of the terminal's group: the command decides what to
+    # do (it closes the settler, which lets a settle under way end), not this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    app: SettlingApp | None = None
+    try:
+        while True:
+            try:
+                asked = connection.recv()
+            except EOFError:  # the command is gone
+                return
+            if asked is None:
+                return
+            events_at_once, recorded = asked
+            try:
+                if app is None:
+                    app = build()
+                report = PipelineReport()
+                app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+                connection.send(("ok", report))
+            except Exception as error:  # noqa: BLE001 - handed back: the command raises it
+                connection.send(("error", _portable(error)))
+    finally:
+        if app is not None:
+            app.close()
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` if it survives pickling as it is, else a plain error saying what it was."""
+    # Our own pickle of our own error, between the two processes of one command.
+    with contextlib.suppress(Exception):  # one that cannot be pickled is described instead
+        copy: Any = pickle.loads(pickle.dumps(error))  # noqa: S301
+        if type(copy) is type(error) and str(copy) == str(error):
+            return error
+    return BackgroundSettleFailed(f"{type(error).__name__}: {error}")

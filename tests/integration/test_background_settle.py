@@ -1,0 +1,67 @@
+"""A command's full groups settle in a second process while it records the next ones.
+
+Real processes, on the real event stores (SQLite files and PostgreSQL) and the embedded
+index on real files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.composition import Streamfold
+from infrastructure.services.background_settle import BackgroundSettleFailed, ProcessSettler
+from infrastructure.services.grouping import SettleGroups
+from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
+from tests.e2e.documents import assert_same_documents, searchable_documents
+from tests.support.reference import expected_documents
+
+
+def settings_of(store: SQLiteStore | PostgresStore, tmp_path: Path) -> Settings:
+    return Settings(store, EmbeddedSearch(tmp_path / "index"), {}, "streamfold")
+
+
+def test_full_groups_settle_in_a_second_process_and_the_end_leaves_all_searchable(
+    event_store_target: SQLiteStore | PostgresStore, tmp_path: Path
+) -> None:
+    workload = CrmWorkload(seed=11, users=14)
+    events = lambda_events(workload.records, batch_size=30)
+    with Streamfold.from_settings(settings_of(event_store_target, tmp_path)) as app:
+        assert isinstance(app.pipeline.settler, ProcessSettler)
+        groups = SettleGroups(app.pipeline, max_records=120, max_seconds=3600)
+        outcomes = [
+            app.ingestion.handle(event, groups, settle=number == len(events))
+            for number, event in enumerate(events, 1)
+        ]
+        found = searchable_documents(app)
+
+    assert all(not outcome.failed for outcome in outcomes)
+    assert groups.counts.in_background == len(workload.records) // 120 >= 2
+    assert groups.counts.settles == groups.counts.in_background + 1
+    assert sum(o.documents_written for o in outcomes) == groups.settled.documents_written > 0
+    assert_same_documents(found, expected_documents(workload.final_items()))
+
+
+def test_a_settling_process_that_dies_fails_the_batch_and_loses_nothing(
+    sqlite_store: SQLiteStore, tmp_path: Path
+) -> None:
+    workload = CrmWorkload(seed=12, users=8)
+    first, *rest = lambda_events(workload.records, batch_size=40)
+    with Streamfold.from_settings(settings_of(sqlite_store, tmp_path)) as app:
+        settler = app.pipeline.settler
+        assert isinstance(settler, ProcessSettler)
+        groups = SettleGroups(app.pipeline, max_records=1, max_seconds=3600)
+        assert not app.ingestion.handle(first, groups).failed  # handed to the process
+        process = settler._process
+        assert process is not None
+        process.kill()
+        process.join()
+        with pytest.raises(BackgroundSettleFailed, match="stopped"):
+            groups.settle()  # waits for the settle under way: its process is gone
+        for event in rest:  # the next group starts a new process
+            assert not app.ingestion.handle(event, groups).failed
+        groups.settle()
+        found = searchable_documents(app)
+    assert_same_documents(found, expected_documents(workload.final_items()))
