@@ -87,6 +87,7 @@ class DocumentProjector:
         and highest positions a process recorded since its last catch-up (its store's
         `recorded`), when that process hands its catch-up to another (`take_recorded`).
         """
+        handed_over = until is None and recorded is not None
         if until is not None:
             recorded = None
         elif recorded is None:
@@ -103,9 +104,12 @@ class DocumentProjector:
             with self._store.session() as session:
                 report.position = session.position()
                 started = report.position if started is None else started
-                events = self._next_batch(
-                    session, report.position, target, batch_size or self._batch_size
-                )
+                limit = batch_size or self._batch_size
+                if handed_over:
+                    # Exactly what was handed over: the next hand-over starts right after
+                    # it, so that catch-up too folds every event it is handed (`complete`).
+                    limit = min(limit, target - report.position)
+                events = self._next_batch(session, report.position, target, limit)
                 if not events:
                     break
                 self._fold(session, events, report)

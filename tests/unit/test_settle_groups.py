@@ -13,7 +13,7 @@ from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 from projections.documents import DocumentKind
 from projections.projector import DocumentProjector
-from projections.sync import SearchSync
+from projections.sync import SearchSync, SyncReport
 from tests.unit.fakes import FakeLedger, FakeProjectionStore
 from tests.unit.test_write_pipeline import KeptLetters, RefusingIndex, incoming, user, wired
 
@@ -219,3 +219,28 @@ def test_a_pipeline_lends_its_settler_to_groups_and_closes_it() -> None:
     assert settler.begun
     pipeline.close()
     assert settler.closed
+
+
+def test_a_handed_over_settle_folds_exactly_what_it_was_handed_and_writes_from_memory() -> None:
+    pipeline, index, _, store = wired()
+    report = PipelineReport()
+    pipeline.record(batch(1, 4), report)
+    handed = pipeline.handing_over()
+    assert handed == (1, 4)
+    pipeline.record(batch(5, 3), report)  # recorded after the hand-over
+
+    flushed_from_outbox = 0
+    flush = pipeline._sync.flush
+
+    def counted(max_rounds: int = 10_000) -> SyncReport:
+        nonlocal flushed_from_outbox
+        flushed_from_outbox += 1
+        return flush(max_rounds)
+
+    pipeline._sync.flush = counted  # type: ignore[method-assign]
+    settled = PipelineReport()
+    pipeline.settle(settled, events_at_once=25_000, recorded=handed)  # as the settler does
+    assert store.tracking == 4 and settled.documents_written == 4  # not the 3 after it
+    pipeline.settle(settled, recorded=pipeline.handing_over())  # the next hand-over
+    assert store.tracking == 7 and len(index.documents) == 7
+    assert flushed_from_outbox == 0  # each settle folded all it was handed: from memory
