@@ -72,6 +72,7 @@ class ProcessSettler:
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
         self._under_way = False
+        self._used = False  # whether the process was ever asked to settle
 
     @property
     def under_way(self) -> bool:
@@ -89,12 +90,17 @@ class ProcessSettler:
             raise RuntimeError("finish the settle under way before beginning another")
         try:
             self._connection_to_worker().send((events_at_once, recorded))
+            self._used = True
         except OSError:
             code = self._stop(wait=0.0)
             raise BackgroundSettleFailed(
                 f"the settling process stopped (exit code {code}) before it was asked to settle"
             ) from None
         self._under_way = True
+
+    def prepare(self) -> None:
+        """Start the process now, so that it is ready when the first group is full."""
+        self._connection_to_worker()
 
     def finish(self) -> PipelineReport:
         """Wait for the settle under way; its report, or the error it raised."""
@@ -133,6 +139,7 @@ class ProcessSettler:
             process.start()
             theirs.close()
             self._process, self._connection = process, ours
+            self._used = False
         return self._connection
 
     def _stop(self, wait: float) -> int | None:
@@ -142,6 +149,9 @@ class ProcessSettler:
             return None
         with contextlib.suppress(OSError):  # the process is gone already
             connection.send(None)  # after the settle under way, if any
+        if not self._used:
+            # Still importing, never asked to settle: nothing of it needs to end cleanly.
+            process.terminate()
         process.join(wait)
         if process.is_alive():
             logger.warning("the settling process did not stop within %.0f s; ending it", wait)

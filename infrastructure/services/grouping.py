@@ -105,12 +105,19 @@ class SettleGroups:
         self._pipeline.record(records, report)
         self._pending += len(records)
         self.counts.records += len(records)
+        open_for = time.monotonic() - self._opened
         if self._pending >= self._max_records:
             self.counts.by_size += 1
             self._settle_group(report)
-        elif time.monotonic() - self._opened >= self._max_seconds:
+        elif open_for >= self._max_seconds:
             self.counts.by_time += 1
             self._settle_group(report)
+        elif self._settler is not None and (
+            2 * self._pending >= self._max_records or 2 * open_for >= self._max_seconds
+        ):
+            # Half full: a command this long will hand a group over; have the settler
+            # ready by then (a command that ends sooner never starts it).
+            self._settler.prepare()
 
     def settle(self, report: PipelineReport | None = None) -> PipelineReport:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""

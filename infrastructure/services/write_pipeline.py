@@ -35,11 +35,13 @@ class GroupSettler(Protocol):
     """Settles a command's group somewhere else (`background_settle.ProcessSettler`).
 
     One settle at a time: `begin` returns at once, `finish` waits for it and returns its
-    report (or raises what it raised).
+    report (or raises what it raised). `prepare` readies it for a first group ahead.
     """
 
     @property
     def under_way(self) -> bool: ...
+
+    def prepare(self) -> None: ...
 
     def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None: ...
 

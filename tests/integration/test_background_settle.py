@@ -65,3 +65,16 @@ def test_a_settling_process_that_dies_fails_the_batch_and_loses_nothing(
         groups.settle()
         found = searchable_documents(app)
     assert_same_documents(found, expected_documents(workload.final_items()))
+
+
+def test_a_settler_readied_and_never_asked_ends_with_the_command(
+    sqlite_store: SQLiteStore, tmp_path: Path
+) -> None:
+    app = Streamfold.from_settings(settings_of(sqlite_store, tmp_path))
+    settler = app.pipeline.settler
+    assert isinstance(settler, ProcessSettler)
+    settler.prepare()  # a group half full: the process starts
+    process = settler._process
+    assert process is not None and process.is_alive()
+    app.close()  # the command ends before any group was handed over
+    assert not process.is_alive() and process.exitcode is not None

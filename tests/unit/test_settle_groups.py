@@ -152,6 +152,10 @@ class DeferredSettler:
         self.begun: list[tuple[int, tuple[int, int] | None]] = []
         self.finished = 0
         self.closed = False
+        self.prepared = 0
+
+    def prepare(self) -> None:
+        self.prepared += 1
 
     @property
     def under_way(self) -> bool:
@@ -180,7 +184,9 @@ def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> N
     groups = SettleGroups(pipeline, max_records=4, max_seconds=3600, settler=settler)
     report = PipelineReport()
 
-    groups.record(batch(1, 4), report)  # full: handed to the settler, not settled here
+    groups.record(batch(1, 2), report)  # half full: the settler gets ready
+    assert settler.prepared == 1 and not settler.begun
+    groups.record(batch(3, 2), report)  # full: handed to the settler, not settled here
     assert settler.begun == [(25_000, (1, 4))] and settler.under_way  # what it recorded
     assert groups.counts.in_background == 1 and index.documents == {}
     groups.record(batch(5, 2), report)  # the next group is recorded meanwhile
