@@ -102,6 +102,15 @@ class ProcessSettler:
         """Start the process now, so that it is ready when the first group is full."""
         self._connection_to_worker()
 
+    def done(self) -> bool:
+        """Whether the settle under way has ended (or its process is gone)."""
+        if not self._under_way or self._connection is None:
+            return False
+        try:
+            return self._connection.poll()
+        except (EOFError, OSError):
+            return True  # `finish` reports it
+
     def finish(self) -> PipelineReport:
         """Wait for the settle under way; its report, or the error it raised."""
         if not self._under_way:

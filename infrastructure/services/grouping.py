@@ -11,9 +11,11 @@ embedded index one commit per kind, whatever it holds, and renders a document to
 over the group once; see docs/adr/0024-grouped-commits.md.
 
 When the pipeline has a settler (`background_settle.ProcessSettler`, which the
-composition root gives every command), a full group settles in a second process while
-the command records the next one; the settle at the end happens here, after the one under
-way has finished (docs/adr/0029-settling-in-a-second-process.md).
+composition root gives every command), groups settle in a second process while the
+command records the next one: an idle settler takes a group once it holds
+``HAND_OVER_RECORDS``, a busy one is waited for only when the next group is full; the
+settle at the end happens here, after the one under way has finished
+(docs/adr/0029-settling-in-a-second-process.md).
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
 event store, and the next settle of any command (its catch-up starts from the projection's
@@ -50,6 +52,11 @@ from infrastructure.services.write_pipeline import (
 # events kept in memory for the fold and the length of its transaction.
 GROUP_RECORDS = 25_000
 GROUP_SECONDS = 2.0
+# With a settler in a second process (ADR 0029), the least a group handed to it holds
+# when it is idle: each settle costs a tantivy commit per kind and renders a document
+# touched in two groups twice, so a group is not handed over for a few records; while the
+# settler works, the next group grows up to GROUP_RECORDS.
+HAND_OVER_RECORDS = 5_000
 
 
 @dataclass
@@ -62,6 +69,7 @@ class GroupCounts:
     at_end: int = 0  # the command ended (or asked to settle)
     records: int = 0  # recorded through the groups
     in_background: int = 0  # settled by the pipeline's settler while the command recorded
+    by_settler: int = 0  # handed to an idle settler once it held HAND_OVER_RECORDS
 
 
 class SettleGroups:
@@ -78,6 +86,7 @@ class SettleGroups:
         max_records: int = GROUP_RECORDS,
         max_seconds: float = GROUP_SECONDS,
         settler: GroupSettler | None = None,
+        hand_over_records: int = HAND_OVER_RECORDS,
     ) -> None:
         if max_records < 1 or max_seconds < 0:
             raise ValueError("a group holds at least one record and lasts no negative time")
@@ -87,6 +96,7 @@ class SettleGroups:
         self._settler = settler if settler is not None else pipeline.settler
         self._max_records = max_records
         self._max_seconds = max_seconds
+        self._hand_over_records = min(hand_over_records, max_records)
         self._pending = 0  # records recorded since the last settle
         self._opened: float | None = None  # when the first of them was recorded
         self.counts = GroupCounts()
@@ -106,18 +116,41 @@ class SettleGroups:
         self._pending += len(records)
         self.counts.records += len(records)
         open_for = time.monotonic() - self._opened
-        if self._pending >= self._max_records:
+        if self._settler is not None:
+            self._hand_over_when_due(open_for, report)
+        elif self._pending >= self._max_records:
             self.counts.by_size += 1
-            self._settle_group(report)
+            self._settle(report)
         elif open_for >= self._max_seconds:
             self.counts.by_time += 1
+            self._settle(report)
+
+    def _hand_over_when_due(self, open_for: float, report: PipelineReport) -> None:
+        """With a settler: keep it busy, but never let a group outgrow its records.
+
+        An idle settler takes the group as soon as it holds ``hand_over_records`` (or has
+        been open its seconds), so that settling runs beside recording from early on and
+        the group left for the end is small; a busy one is waited for only when the group
+        is full. Groups grow while the settler is slower than the recording.
+        """
+        settler = self._settler
+        assert settler is not None
+        if settler.under_way and settler.done():
+            self._collect(report)  # at once: it is done
+        least = self._hand_over_records
+        if self._pending >= self._max_records:
+            self.counts.by_size += 1
+            self._settle_group(report)  # waits for the settle under way, if any
+        elif not settler.under_way and self._pending >= least:
+            self.counts.by_settler += 1
             self._settle_group(report)
-        elif self._settler is not None and (
-            2 * self._pending >= self._max_records or 2 * open_for >= self._max_seconds
-        ):
-            # Half full: a command this long will hand a group over; have the settler
-            # ready by then (a command that ends sooner never starts it).
-            self._settler.prepare()
+        elif not settler.under_way and open_for >= self._max_seconds:
+            self.counts.by_time += 1
+            self._settle_group(report)
+        elif 2 * self._pending >= least or 2 * open_for >= self._max_seconds:
+            # Half way: a command this long hands a group over; have the settler ready by
+            # then (a command that ends sooner never starts it).
+            settler.prepare()
 
     def settle(self, report: PipelineReport | None = None) -> PipelineReport:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""
@@ -134,10 +167,8 @@ class SettleGroups:
         return max(2 * self._pending, GROUP_RECORDS)
 
     def _settle_group(self, report: PipelineReport) -> None:
-        """A full group: settled by the settler while the next one is recorded, if any."""
-        if self._settler is None:
-            self._settle(report)
-            return
+        """A group handed to the settler, settled while the next one is recorded."""
+        assert self._settler is not None
         self._collect(report)  # one settle at a time: the one before this group's
         self._settler.begin(self._events_at_once(), self._pipeline.handing_over())
         self.counts.settles += 1

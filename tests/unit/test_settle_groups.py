@@ -157,6 +157,11 @@ class DeferredSettler:
     def prepare(self) -> None:
         self.prepared += 1
 
+    def done(self) -> bool:
+        return self.settled_ahead  # the fake settles when finished, whatever it answers
+
+    settled_ahead = False
+
     @property
     def under_way(self) -> bool:
         return len(self.begun) > self.finished
@@ -250,3 +255,30 @@ def test_a_handed_over_settle_folds_exactly_what_it_was_handed_and_writes_from_m
     pipeline.settle(settled, recorded=pipeline.handing_over())  # the next hand-over
     assert store.tracking == 7 and len(index.documents) == 7
     assert flushed_from_outbox == 0  # each settle folded all it was handed: from memory
+
+
+def test_an_idle_settler_takes_a_group_early_and_a_busy_one_is_waited_for_only_when_full() -> None:
+    pipeline, index, _, _ = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline, max_records=10, max_seconds=3600, settler=settler, hand_over_records=3
+    )
+    report = PipelineReport()
+    groups.record(batch(1, 3), report)  # the settler is idle: it takes these three at once
+    assert len(settler.begun) == 1 and groups.counts.by_settler == 1
+
+    groups.record(batch(4, 4), report)  # it is busy: the next group grows, nobody waits
+    groups.record(batch(8, 4), report)
+    assert settler.finished == 0 and groups.pending == 8
+
+    settler.settled_ahead = True  # its settle has ended: collected without waiting ...
+    groups.record(batch(12, 1), report)  # ... and the 9 records pending go to it
+    assert settler.finished == 1 and len(settler.begun) == 2 and groups.pending == 0
+    assert settler.begun[1][1] == (4, 12)
+
+    settler.settled_ahead = False
+    groups.record(batch(13, 10), report)  # full while it is busy: waited for, handed over
+    assert groups.counts.by_size == 1 and settler.finished == 2 and len(settler.begun) == 3
+    groups.settle(report)
+    assert len(index.documents) == 22 and report.documents_written == 22
+    assert (groups.counts.by_settler, groups.counts.in_background) == (2, 3)
