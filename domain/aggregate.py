@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from functools import cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -18,6 +19,8 @@ from domain.items import (
     attribute_names,
     attribute_order,
     attribute_types,
+    attribute_values,
+    field_names,
     optional_attributes,
 )
 from domain.kinds import SourceKind
@@ -74,7 +77,9 @@ class SourceAggregate(Aggregate):
     CHANGE_EVENTS: ClassVar[dict[str, type[Any]]] = {}  # made by `mirrors_item`
 
     @classmethod
-    def from_item(cls, item: Any) -> SourceAggregate:
+    def from_item(cls, item: Any, aggregate_id: UUID | None = None) -> SourceAggregate:
+        """The aggregate of a new item; ``aggregate_id``, when given, is the id its
+        ``create_id`` gives (the intake derives it from the item's key)."""
         raise NotImplementedError  # each kind names its own creation event
 
     def restore(self, item: Any) -> None:
@@ -89,16 +94,20 @@ class SourceAggregate(Aggregate):
         """The library's `_create`, without its generic steps where they cannot matter.
 
         The created event and the aggregate come out as the library makes them: the same
-        id (from ``create_id``), version, timestamp and topic, the fields in the same order.
-        Anything else the library allows (an explicit topic or id, a field left to its
-        default, an ``__init__`` of the aggregate's own) takes the library's way.
+        id (the one given, else ``create_id``'s), version, timestamp and topic, the fields
+        in the same order. Anything else the library allows (an explicit topic, an id
+        that is not a UUID, a field left to its default, an ``__init__`` of the
+        aggregate's own) takes the library's way.
         """
         shape = _creation_shape(cls, event_class)
-        if shape is None or id is not None or kwargs.keys() != shape.fields:
+        if shape is None or kwargs.keys() != shape.fields:
             return super()._create(event_class, id=id, **kwargs)
-        originator_id = cls.create_id(**{name: kwargs[name] for name in shape.id_params})
+        if id is None:
+            originator_id = cls.create_id(**{name: kwargs[name] for name in shape.id_params})
+        else:
+            originator_id = id
         if not isinstance(originator_id, UUID):
-            return super()._create(event_class, **kwargs)  # the library's way, or its error
+            return super()._create(event_class, id=id, **kwargs)  # the library's way, or its error
         timestamp = event_class.create_timestamp()
         state = {
             "originator_id": originator_id,
@@ -107,6 +116,31 @@ class SourceAggregate(Aggregate):
             "originator_topic": shape.topic,
         }
         created = _built(event_class, shape, state, kwargs)
+        aggregate = created.mutate(None)
+        aggregate._pending_events.append(created)
+        return aggregate
+
+    @classmethod
+    def _create_from(cls, event_class: Any, item: Any, aggregate_id: UUID | None) -> Any:
+        """``_create(event_class, id=aggregate_id, **attribute_values(item))``: the created
+        event takes the item's attributes as its fields, read in the event's field order
+        straight from the item, and the id when it is known."""
+        item_class: type = type(item)
+        reading = _item_reading(cls, event_class, item_class)
+        if reading is None or not isinstance(aggregate_id, UUID):
+            return cls._create(event_class, id=aggregate_id, **attribute_values(item))
+        shape, values = reading
+        state = {
+            "originator_id": aggregate_id,
+            "originator_version": cls.INITIAL_VERSION,
+            "timestamp": event_class.create_timestamp(),
+            "originator_topic": shape.topic,
+        }
+        state.update(zip(shape.order, values(item), strict=True))
+        created: Any = object.__new__(event_class)
+        object.__setattr__(created, "__dict__", state)
+        if shape.post_init:
+            created.__post_init__()
         aggregate = created.mutate(None)
         aggregate._pending_events.append(created)
         return aggregate
@@ -133,9 +167,17 @@ class SourceAggregate(Aggregate):
 
     def take_item(self, event: object) -> None:
         """Take every attribute of the item from an event that carries a whole item."""
-        for name in _item_attributes(type(self)):
-            setattr(self, name, getattr(event, name))
-        self.deleted = False
+        taking = _taking(type(self))
+        if taking is None:
+            for name in _item_attributes(type(self)):
+                setattr(self, name, getattr(event, name))
+            self.deleted = False
+            return
+        # As the assignments would set them: the class intercepts none of these names.
+        names, values = taking
+        state = self.__dict__
+        state.update(zip(names, values(event), strict=True))
+        state["deleted"] = False
 
     def revise(self, item: SourceItem) -> None:
         """Record one event for each attribute the domain cares about that differs."""
@@ -165,6 +207,31 @@ def _item_attributes(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
 @cache
 def _revised(aggregate_class: type[SourceAggregate]) -> tuple[str, ...]:
     return revised_attributes(aggregate_class.KIND, frozenset(aggregate_class.UNRECORDED))
+
+
+@cache
+def _taking(
+    aggregate_class: type[SourceAggregate],
+) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] | None:
+    """The item's attributes and a reader of their values from an event (in one call),
+    where writing them into the aggregate's ``__dict__`` is what assigning them does;
+    None where the class would intercept an assignment."""
+    names = _item_attributes(aggregate_class)
+    if not _plainly_assigned(aggregate_class, (*names, "deleted")) or len(names) < 2:
+        return None
+    return names, attrgetter(*names)
+
+
+def _plainly_assigned(cls: type, names: tuple[str, ...]) -> bool:
+    """Whether assigning each of ``names`` on an instance of ``cls`` just stores it in the
+    instance's ``__dict__``: no ``__setattr__`` of its own, no descriptor that sets."""
+    if cls.__setattr__ is not object.__setattr__ or "__slots__" in vars(cls):
+        return False
+    for name in names:
+        found = inspect.getattr_static(cls, name, None)
+        if hasattr(type(found), "__set__") or hasattr(type(found), "__delete__"):
+            return False
+    return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,6 +318,18 @@ def _creation_shape(
     return _CreationShape(
         order, frozenset(order), own.post_init, id_params, get_topic(aggregate_class)
     )
+
+
+@cache
+def _item_reading(
+    aggregate_class: type[SourceAggregate], event_class: type, item_class: type
+) -> tuple[_CreationShape, Callable[[Any], tuple[Any, ...]]] | None:
+    """The created event's shape, and a reader of an item's values in the event's field
+    order (in one call); None unless the item's fields are exactly the event's own."""
+    shape = _creation_shape(aggregate_class, event_class)
+    if shape is None or len(shape.order) < 2 or set(field_names(item_class)) != shape.fields:
+        return None
+    return shape, attrgetter(*shape.order)
 
 
 @cache

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.aggregate import SourceAggregate, revised_attributes
 from domain.identity import aggregate_id
-from domain.items import SourceItem, WebTrafficItem, attribute_types, attribute_values
+from domain.items import SourceItem, WebTrafficItem, attribute_types
 from domain.kinds import ImportedKind
 
 # What a row says about its user, day and source: every attribute but the key's.
@@ -55,8 +55,8 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
         return aggregate_id(ImportedKind.ANALYTICS, (user_id, visited_on, source))
 
     @classmethod
-    def from_item(cls, item: WebTrafficItem) -> WebTraffic:
-        return cls._create(cls.Counted, **attribute_values(item))
+    def from_item(cls, item: WebTrafficItem, aggregate_id: UUID | None = None) -> WebTraffic:
+        return cls._create_from(cls.Counted, item, aggregate_id)
 
     def revise(self, item: SourceItem) -> None:
         """One correction carrying every figure, so a row's values always travel together."""

@@ -109,8 +109,8 @@ class Image(SourceAggregate, created_event_name="Uploaded"):
         return aggregate_id(TableKind.IMAGES, (image_id,))
 
     @classmethod
-    def from_item(cls, item: ImageItem) -> Image:
-        return cls._create(cls.Uploaded, **attribute_values(item))
+    def from_item(cls, item: ImageItem, aggregate_id: UUID | None = None) -> Image:
+        return cls._create_from(cls.Uploaded, item, aggregate_id)
 
     def restore(self, item: ImageItem) -> None:
         self.trigger_event(self.Restored, **attribute_values(item))

@@ -98,40 +98,51 @@ class ChangeIntake:
         item_keys = [change.item_key for change in changes]
         ids = {key: aggregate_id_of(key) for key in item_keys}
         recorded = self._ledger.positions(ids.keys())
-        loaded = self._ledger.load(set(ids.values()))
+        loaded = self._ledger.load(list(ids.values()))  # one id per key, each once
         # The aggregates by item key: a string keeps its hash, a UUID computes it each time.
-        aggregates = {key: loaded.get(aggregate_id) for key, aggregate_id in ids.items()}
+        if loaded:
+            aggregates = {key: loaded.get(aggregate_id) for key, aggregate_id in ids.items()}
+        else:
+            aggregates = dict.fromkeys(ids)
         latest: dict[str, ItemPosition] = dict(recorded)
         touched: dict[str, SourceAggregate] = {}
         # Read again on every attempt: a concurrent writer may have applied newer changes.
         reads = _Reads(self._reader)
+        newer, duplicate, stale = Precedence.NEWER, Precedence.DUPLICATE, Precedence.STALE
+        applied_count = 0
         for change, key in zip(changes, item_keys, strict=True):
             current = latest.get(key)
-            verdict = Precedence.NEWER if current is None else current.precedence(change.position)
-            if verdict is Precedence.DUPLICATE or verdict is Precedence.STALE:
-                report.duplicates.append(change)
-                continue
+            if current is None:
+                verdict = newer
+            else:
+                verdict = current.precedence(change.position)
+                if verdict is duplicate or verdict is stale:
+                    report.duplicates.append(change)
+                    continue
             mapper = MAPPERS[change.kind]
             try:
-                applied = change if verdict is Precedence.NEWER else reads.settle(change)
-                aggregate = mapper.apply(applied, aggregates[key])
+                applied = change if verdict is newer else reads.settle(change)
+                aggregate = mapper.apply(applied, aggregates[key], ids[key])
             except (InvalidItem, ItemUnreadable) as refused:
                 report.rejected.append((change, refused.reason))
                 continue
-            if current is None or verdict is Precedence.NEWER:
-                latest[key] = ItemPosition.at(change.position)
+            if verdict is newer:
+                latest[key] = ItemPosition((change.position,))
             else:
-                latest[key] = current.settled(change.position)
+                latest[key] = current.settled(change.position)  # type: ignore[union-attr]
                 report.settled.append(change)
-            report.changes_applied += 1
+            applied_count += 1
             if aggregate is not None:
                 aggregates[key] = aggregate
                 touched[key] = aggregate
+        report.changes_applied = applied_count
         report.events_recorded = sum(len(a.pending_events) for a in touched.values())
         moves = []
         for key, position in latest.items():
             before = recorded.get(key)
-            if before is not position and before != position:  # the same: not moved
+            if before is None:
+                moves.append(PositionMove(key, None, position))
+            elif before is not position and before != position:  # the same: not moved
                 moves.append(PositionMove(key, before, position))
         return report, list(touched.values()), moves
 

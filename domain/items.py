@@ -196,15 +196,29 @@ def parse_item(kind: SourceKind, attributes: Mapping[str, Any]) -> Any:
         raise InvalidItem(f"{kind.value} item: {_describe(error)}") from None
 
 
+def item_parser(kind: SourceKind) -> Callable[[Mapping[str, Any]], Any]:
+    """`parse_item` of ``kind``, with the kind's validator looked up (and built) once."""
+    validate = _validate(kind)
+
+    def parse(attributes: Mapping[str, Any]) -> Any:
+        try:
+            return validate(attributes)
+        except ValidationError as error:
+            raise InvalidItem(f"{kind.value} item: {_describe(error)}") from None
+
+    return parse
+
+
 def attribute_values(item: object) -> dict[str, Any]:
     """An item's attributes by field name, as its events take them."""
     item_class: type = type(item)
-    names = _field_names(item_class)
+    names = field_names(item_class)
     return {name: getattr(item, name) for name in names}
 
 
 @cache
-def _field_names(item_class: type) -> tuple[str, ...]:
+def field_names(item_class: type) -> tuple[str, ...]:
+    """The names of an item's fields, in their declared order."""
     return tuple(f.name for f in fields(item_class))
 
 

@@ -66,8 +66,8 @@ class Like(SourceAggregate, created_event_name="Liked"):
         return aggregate_id(TableKind.LIKES, (image_id, user_id))
 
     @classmethod
-    def from_item(cls, item: LikeItem) -> Like:
-        return cls._create(cls.Liked, **attribute_values(item))
+    def from_item(cls, item: LikeItem, aggregate_id: UUID | None = None) -> Like:
+        return cls._create_from(cls.Liked, item, aggregate_id)
 
     def restore(self, item: LikeItem) -> None:
         self.trigger_event(self.LikedAgain, **attribute_values(item))

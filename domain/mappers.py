@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
+from typing import Any
 from uuid import UUID
 
 from domain.aggregate import SourceAggregate
@@ -12,7 +15,7 @@ from domain.changes import SourceChange
 from domain.errors import InvalidItem
 from domain.identity import aggregate_id
 from domain.images import Image
-from domain.items import ITEM_CLASSES, attribute_names, parse_item
+from domain.items import ITEM_CLASSES, attribute_names, item_parser
 from domain.kinds import ImportedKind, SourceKind, TableKind
 from domain.likes import Like
 from domain.payments import Payment
@@ -39,10 +42,29 @@ class SourceMapper:
         names = attribute_names(ITEM_CLASSES[self.kind])
         return tuple(names[attribute] for attribute in self.kind.key_attributes)
 
+    @cached_property
+    def _parse(self) -> Callable[[Mapping[str, Any]], Any]:
+        return item_parser(self.kind)  # the kind's validator, built on its first change
+
+    @cached_property
+    def _stated_key(self) -> Callable[[Any], tuple[str, ...]]:
+        """The key an item states, read in one call."""
+        fields = self.key_fields
+        if len(fields) == 1:
+            read = attrgetter(fields[0])
+            return lambda item: (read(item),)
+        return attrgetter(*fields)
+
     def apply(
-        self, change: SourceChange, current: SourceAggregate | None
+        self,
+        change: SourceChange,
+        current: SourceAggregate | None,
+        aggregate_id: UUID | None = None,
     ) -> SourceAggregate | None:
         """Return the aggregate with the events this change implies pending on it.
+
+        ``aggregate_id``, when given, is the id of the change's item (`aggregate_id`),
+        which a new aggregate then takes without deriving it again.
 
         Raises InvalidItem when the change's item breaks the domain's rules.
         """
@@ -50,10 +72,10 @@ class SourceMapper:
             if current is not None and not current.deleted:
                 current.delete(expired=change.expired)
             return current
-        item = parse_item(self.kind, change.item)
+        item = self._parse(change.item)
         self._check_key(change, item)
         if current is None:
-            return self.aggregate_class.from_item(item)
+            return self.aggregate_class.from_item(item, aggregate_id)
         if current.deleted:
             current.restore(item)
         else:
@@ -61,7 +83,7 @@ class SourceMapper:
         return current
 
     def _check_key(self, change: SourceChange, item: object) -> None:
-        stated = tuple(getattr(item, name) for name in self.key_fields)
+        stated = self._stated_key(item)
         if stated != change.key:
             raise InvalidItem(
                 f"{self.kind.value} item: its key {stated} differs from the record's Keys "

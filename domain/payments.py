@@ -75,8 +75,8 @@ class Payment(SourceAggregate, created_event_name="Recorded"):
         return aggregate_id(TableKind.PAYMENTS, (user_id, payment_id))
 
     @classmethod
-    def from_item(cls, item: PaymentItem) -> Payment:
-        return cls._create(cls.Recorded, **attribute_values(item))
+    def from_item(cls, item: PaymentItem, aggregate_id: UUID | None = None) -> Payment:
+        return cls._create_from(cls.Recorded, item, aggregate_id)
 
     def restore(self, item: PaymentItem) -> None:
         self.trigger_event(self.Restored, **attribute_values(item))

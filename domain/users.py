@@ -109,8 +109,8 @@ class User(SourceAggregate, created_event_name="Registered"):
         return aggregate_id(TableKind.USERS, (user_id,))
 
     @classmethod
-    def from_item(cls, item: UserItem) -> User:
-        return cls._create(cls.Registered, **attribute_values(item))
+    def from_item(cls, item: UserItem, aggregate_id: UUID | None = None) -> User:
+        return cls._create_from(cls.Registered, item, aggregate_id)
 
     def restore(self, item: UserItem) -> None:
         self.trigger_event(self.Restored, **attribute_values(item))

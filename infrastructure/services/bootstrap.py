@@ -123,13 +123,12 @@ def import_items(
     report = BootstrapReport()
     batch: list[SourceChange] = []
     count = 0
+    key_of = _key_reader(kind)
+    prefix = f"bootstrap:{kind}:"
+    insert = ChangeType.INSERT
     for item in items:
-        key = tuple(str(item.get(attribute, "")) for attribute in kind.key_attributes)
-        batch.append(
-            SourceChange(
-                kind, key, ChangeType.INSERT, item, IMPORT_POSITION, f"bootstrap:{kind}:{key}"
-            )
-        )
+        key = key_of(item)
+        batch.append(SourceChange(kind, key, insert, item, IMPORT_POSITION, prefix + str(key)))
         count += 1
         if len(batch) >= batch_size:
             _record(pipeline, batch, report, groups)
@@ -137,6 +136,31 @@ def import_items(
     _record(pipeline, batch, report, groups)
     report.items[kind.value] = count
     return report
+
+
+def _key_reader(kind: TableKind) -> Callable[[Mapping[str, Any]], tuple[str, ...]]:
+    """An item's key: the text of each key attribute ("" for a missing one)."""
+    names = kind.key_attributes
+    if len(names) == 1:
+        [name] = names
+
+        def single(item: Mapping[str, Any]) -> tuple[str, ...]:
+            value = item.get(name, "")
+            return (value if type(value) is str else str(value),)
+
+        return single
+    if len(names) == 2:
+        first, second = names
+
+        def pair(item: Mapping[str, Any]) -> tuple[str, ...]:
+            return (str(item.get(first, "")), str(item.get(second, "")))
+
+        return pair
+
+    def several(item: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(item.get(attribute, "")) for attribute in names)
+
+    return several
 
 
 def _record(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
 
 import pytest
@@ -165,3 +167,56 @@ def test_a_second_first_writer_of_an_item_is_refused(store: EventStore) -> None:
     with pytest.raises(ConcurrentChange):
         ledger.record([], [late_first])
     assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {"likes\x1fi-1\x1fu-1": at(9)}
+
+
+def _rows(target: SQLiteStore, table: str) -> dict[int, str]:
+    """The events table's rows: rowid -> aggregate id (hex)."""
+    with closing(sqlite3.connect(target.path)) as connection:
+        found = connection.execute(f"SELECT rowid, originator_id FROM {table}").fetchall()
+    return dict(found)
+
+
+@pytest.mark.parametrize("largest", [0, 41, 2**63 - 3], ids=["empty", "after-41", "near-max"])
+def test_sqlite_recorded_events_are_held_under_the_rows_ids(
+    sqlite_store: SQLiteStore, largest: int
+) -> None:
+    store = EventStore(sqlite_store)
+    table = store.recorder.events_table_name
+    try:
+        if largest:
+            # A row already at ``largest``; near the largest rowid SQLite picks at random.
+            with store.recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (rowid, originator_id, originator_version, topic, "
+                    "state) VALUES (?, 'x', 1, 't', x'')",
+                    (largest,),
+                )
+        changes = [
+            SourceChange(
+                TableKind.USERS, (f"u-{n}",), ChangeType.INSERT, {**USER, "userId": f"u-{n}"},
+                StreamPosition.of(1), f"r{n}",
+            )
+            for n in range(5)
+        ]  # fmt: skip
+        ChangeIntake(EventSourcedItemLedger(store)).record(changes)
+        held = store.recent.peek(0, 10)
+    finally:
+        store.close()
+    if largest < 2**62:  # one after another, after the largest
+        assert [e.position for e in held] == list(range(largest + 1, largest + 6))
+    rows = _rows(sqlite_store, table)
+    rows.pop(largest, None)
+    # Each event under its own row's id: the row's aggregate is the event's.
+    assert {e.position: e.event.originator_id.hex for e in held} == rows
+
+
+def test_positions_of_keys_in_any_text_are_found(sqlite_store: SQLiteStore) -> None:
+    store = EventStore(sqlite_store)
+    try:
+        ledger = EventSourcedItemLedger(store)
+        keys = ["users\x1fé", 'users\x1f"quoted"\\', "users\x1f\U0001f600", "users\x1f\udc80"]
+        moves = [PositionMove(key, None, at(n)) for n, key in enumerate(keys[:3], 1)]
+        ledger.record([], moves)
+        assert ledger.positions(keys) == {key: at(n) for n, key in enumerate(keys[:3], 1)}
+    finally:
+        store.close()

@@ -174,8 +174,9 @@ def concrete_event_classes() -> list[type[Any]]:
     return classes
 
 
-def play(kind: SourceKind, removals: bool) -> SourceAggregate:
-    """Fold a kind's whole history: create, each revision, then delete, restore, expire."""
+def play(kind: SourceKind, removals: bool, known_id: bool = False) -> SourceAggregate:
+    """Fold a kind's whole history: create, each revision, then delete, restore, expire;
+    with ``known_id`` the mapper is given the item's aggregate id, as the intake gives it."""
     mapper = MAPPERS[kind]
     first, *revisions = HISTORIES[kind]
     key = tuple(str(first[name]) for name in kind.key_attributes)
@@ -191,7 +192,8 @@ def play(kind: SourceKind, removals: bool) -> SourceAggregate:
         change = SourceChange(
             kind, key, change_type, item, StreamPosition.of(position), "r", expired=expired
         )
-        aggregate = mapper.apply(change, aggregate)
+        aggregate_id = mapper.aggregate_id(key) if known_id else None
+        aggregate = mapper.apply(change, aggregate, aggregate_id)
     assert aggregate is not None
     return aggregate
 

@@ -10,25 +10,27 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid5
+from uuid import UUID, uuid5
 
 import eventsourcing.domain
 import pytest
 
 import domain.aggregate
 from domain.identity import STREAMFOLD_NAMESPACE, aggregate_id, aggregate_id_of, item_key
+from domain.items import ITEM_CLASSES
 from domain.kinds import ImportedKind, SourceKind, TableKind
 from domain.likes import Like
 from infrastructure.adapters.eventstore.store import SourceEventLog
+from infrastructure.adapters.eventstore.transcoder import EventCodec
 from tests.unit.test_domain_events import AGGREGATES, concrete_event_classes, play
 
 FIXED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
 
-def recorded(kind: SourceKind, log: SourceEventLog) -> tuple[list[Any], ...]:
+def recorded(kind: SourceKind, log: SourceEventLog, known_id: bool) -> tuple[list[Any], ...]:
     """The events of a kind's whole history, their stored form, the aggregate's state, and
     the state of the aggregate folded again from the events read back."""
-    aggregate = play(kind, removals=kind is not ImportedKind.ANALYTICS)
+    aggregate = play(kind, removals=kind is not ImportedKind.ANALYTICS, known_id=known_id)
     events = aggregate.collect_events()
     stored = [log.mapper.to_stored_event(event) for event in events]
     replayed = None
@@ -48,17 +50,20 @@ def log() -> SourceEventLog:
     return SourceEventLog(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
 
+@pytest.mark.parametrize("known_id", [False, True], ids=["id-derived", "id-given"])
 @pytest.mark.parametrize("kind", [*TableKind, ImportedKind.ANALYTICS])
 def test_events_and_aggregates_are_the_librarys(
-    kind: SourceKind, log: SourceEventLog, monkeypatch: pytest.MonkeyPatch
+    kind: SourceKind, known_id: bool, log: SourceEventLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: FIXED)
-    ours = recorded(kind, log)
+    ours = recorded(kind, log, known_id)
     with monkeypatch.context() as library:
         library.setattr(domain.aggregate, "_own_fields", lambda _: None)
         library.setattr(domain.aggregate, "_creation_shape", lambda *_: None)
+        library.setattr(domain.aggregate, "_item_reading", lambda *_: None)
         library.setattr(domain.aggregate, "_plain_init", lambda _: False)
-        theirs = recorded(kind, log)
+        library.setattr(domain.aggregate, "_taking", lambda _: None)
+        theirs = recorded(kind, log, known_id=False)
     assert ours == theirs
     assert len(ours[0]) > 1
 
@@ -97,9 +102,29 @@ def test_aggregate_ids_are_uuid5_of_the_item_key() -> None:
 
 def test_every_event_of_the_domain_takes_the_short_way() -> None:
     for aggregate_class in AGGREGATES:
+        item_class = ITEM_CLASSES[aggregate_class.KIND]
         for created in vars(aggregate_class).values():
             if isinstance(created, type) and issubclass(created, aggregate_class.Created):
-                assert domain.aggregate._creation_shape(aggregate_class, created), created
+                creation = domain.aggregate._creation_shape(aggregate_class, created)
+                assert creation, created
+                if creation.order:  # the creation event of an item, not the base class
+                    assert domain.aggregate._item_reading(aggregate_class, created, item_class)
+        assert domain.aggregate._taking(aggregate_class), aggregate_class
     for event_class in concrete_event_classes():
         shape = domain.aggregate._own_fields(event_class)  # type: ignore[arg-type]
         assert shape is not None, event_class
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["codec", "library-mapper"])
+@pytest.mark.parametrize("kind", [*TableKind, ImportedKind.ANALYTICS])
+def test_the_codec_stores_events_as_the_librarys_mapper(
+    kind: SourceKind, plain: bool, log: SourceEventLog
+) -> None:
+    events = list(play(kind, removals=kind is not ImportedKind.ANALYTICS).collect_events())
+    codec = EventCodec(log.mapper)
+    codec._plain = codec._plain and plain
+    library = [log.mapper.to_stored_event(event) for event in events]
+    assert codec.stored(events) == library
+    assert codec.rows(events) == [
+        (UUID(str(s.originator_id)).hex, s.originator_version, s.topic, s.state) for s in library
+    ]

@@ -27,9 +27,58 @@ _DIGITS = 48
 
 def encoded(position: ItemPosition) -> str:
     positions = position.positions
-    if len(positions) == 1 and positions[0].origin is None:
-        return str(positions[0].order).zfill(_DIGITS)
+    if len(positions) == 1:
+        only = positions[0]
+        origin = only.origin
+        if origin is None:
+            return str(only.order).zfill(_DIGITS)
+        created = only.created
+        if created is not None and only.record:
+            # The usual position (a record of a stream with its creation time), written
+            # as orjson writes its entry, without the entry.
+            micros = created.micros
+            width = created.width
+            if (
+                type(micros) is int
+                and type(width) is int
+                and 0 <= micros <= _U64
+                and 0 <= width <= _U64
+            ):
+                return (
+                    f'[{{"created":{micros},"order":"{only.order}",'
+                    f'"record":{_json_text(only.record)},{_origin_text(origin)},'
+                    f'"width":{width}}}]'
+                )
     return orjson.dumps([_entry(p) for p in positions]).decode()
+
+
+_U64 = 2**64 - 1  # orjson writes integers up to this; beyond, it refuses
+
+
+def _json_text(text: str) -> str:
+    return orjson.dumps(text).decode()
+
+
+# "stream", "table" and "transport" of each stream, as an entry has them; by the origin's
+# identity (its hash is computed each time), the origin kept to hold its identity.
+_ORIGIN_TEXTS: dict[int, tuple[StreamOrigin, str]] = {}
+
+
+def _origin_text(origin: StreamOrigin) -> str:
+    known = _ORIGIN_TEXTS.get(id(origin))
+    if known is not None and known[0] is origin:
+        return known[1]
+    text = orjson.dumps(
+        {
+            "stream": origin.stream,
+            "table": origin.table,
+            "transport": _TRANSPORT_TEXT[origin.transport],
+        }
+    ).decode()[1:-1]
+    if len(_ORIGIN_TEXTS) >= 1024:
+        _ORIGIN_TEXTS.clear()
+    _ORIGIN_TEXTS[id(origin)] = (origin, text)
+    return text
 
 
 def decoded(text: str) -> ItemPosition:

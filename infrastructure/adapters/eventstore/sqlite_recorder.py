@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
@@ -14,18 +15,49 @@ from domain.intake import PositionMove
 from domain.positions import ItemPosition
 from infrastructure.adapters.eventstore.item_positions import decoded, encoded
 
+_LARGEST_ROWID = 2**63 - 1
+
 ITEM_POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS streamfold_item_positions ("
     "item_key TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID"
 )
 
 
+def _json_list(texts: Collection[str]) -> str:
+    """A JSON array of the texts, for ``json_each``."""
+    try:
+        return orjson.dumps(list(texts)).decode()
+    except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): escaped
+        return json.dumps(list(texts))
+
+
 class SQLiteSourceRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), ITEM_POSITIONS_DDL]
 
+    def insert_event_rows(
+        self, rows: list[tuple[str, int, str, bytes]], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """`insert_events` of the rows that hold the stored events (`EventCodec.rows`)."""
+        with self.datastore.transaction(commit=True) as c:
+            return self._insert_rows(c, rows, **kwargs)
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        rows = [
+            (
+                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                s.originator_version,
+                s.topic,
+                s.state,
+            )
+            for s in stored_events
+        ]
+        return self._insert_rows(c, rows, **kwargs)
+
+    def _insert_rows(
+        self, c: SQLiteCursor, rows: list[tuple[Any, ...]], **kwargs: Any
     ) -> Sequence[int] | None:
         moves: Sequence[PositionMove] = kwargs.get("position_moves", ())
         # Two statements for the whole batch rather than one per item: the rows changed
@@ -54,23 +86,29 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
             )
             if c.sqlite_cursor.rowcount != len(moved):
                 raise IntegrityError("a stream position of an item moved concurrently")
-        # The library's insert (`SQLiteApplicationRecorder._insert_events`): its statement,
-        # one row at a time for each row's id, on the plain cursor.
+        # The library's insert (`SQLiteApplicationRecorder._insert_events`): its statement
+        # and its rows, all bound in one call. SQLite gives a row without a rowid one more
+        # than the largest in the table, so the batch's rows take the ids after the
+        # largest one in turn, as they would one statement at a time.
         cursor = c.sqlite_cursor
+        if not rows:
+            return []
+        cursor.execute(self.select_max_notification_id_statement)
+        largest = cursor.fetchone()[0] or 0
+        if largest > _LARGEST_ROWID - len(rows):
+            # Near the largest rowid SQLite picks them at random: one row at a time.
+            return self._insert_one_by_one(cursor, rows)
+        cursor.executemany(self.insert_events_statement, rows)
+        if cursor.execute("SELECT last_insert_rowid()").fetchone()[0] != largest + len(rows):
+            raise AssertionError("the events' rows did not take the ids after the largest")
+        return list(range(largest + 1, largest + len(rows) + 1))
+
+    def _insert_one_by_one(self, cursor: Any, rows: list[tuple[Any, ...]]) -> list[int]:
         execute = cursor.execute
         statement = self.insert_events_statement
-        returning: list[Any] = []  # the rows' ids, as the library returns them
-        for s in stored_events:
-            originator_id = s.originator_id
-            execute(
-                statement,
-                (
-                    originator_id.hex if isinstance(originator_id, UUID) else originator_id,
-                    s.originator_version,
-                    s.topic,
-                    s.state,
-                ),
-            )
+        returning: list[int] = []
+        for row in rows:
+            execute(statement, row)
             returning.append(cursor.lastrowid)
         return returning
 
@@ -81,7 +119,7 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
             plain.execute(
                 "SELECT item_key, position FROM streamfold_item_positions "
                 "WHERE item_key IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(item_keys)),),
+                (_json_list(item_keys),),
             )
             return {key: decoded(text) for key, text in plain.fetchall()}
 
@@ -102,7 +140,7 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
                 f"FROM {self.events_table_name} "
                 "WHERE originator_id IN (SELECT value FROM json_each(?)) "
                 "ORDER BY originator_id, originator_version",
-                (json.dumps(list(originator_ids)),),
+                (_json_list(originator_ids),),
             )
             return plain.fetchall()
 

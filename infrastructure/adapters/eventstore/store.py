@@ -11,6 +11,7 @@ from uuid import UUID
 import psycopg
 import psycopg.errors
 from eventsourcing.application import Application
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # loaded by eventsourcing only when the store is SQLite
     from infrastructure.adapters.eventstore.sqlite_recorder import SQLiteSourceRecorder
 
 _QUERY_CHUNK = 5000
+_COLLECT_EVENTS = BaseAggregate.collect_events
 
 
 class EventStoreUnavailable(TransientFailure):
@@ -258,10 +260,22 @@ class EventSourcedItemLedger(ItemLedger):
             # What the event store's put() does, without its Recording and Notification
             # objects (save() also checks every object against runtime protocols): the
             # library's mapping to stored events, then its recorder's insert.
-            events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-            stored = self._codec.stored(events)
+            events: list[Any] = []
+            for aggregate in aggregates:
+                if type(aggregate).collect_events is _COLLECT_EVENTS:
+                    # The library's collect_events, which pops the events one by one.
+                    pending = aggregate._pending_events
+                    events += pending
+                    pending.clear()
+                else:
+                    events += aggregate.collect_events()
+            recorder = self._store.recorder
             try:
-                ids = self._store.recorder.insert_events(stored, position_moves=moves)
+                if isinstance(recorder, PostgresSourceRecorder):
+                    stored = self._codec.stored(events)
+                    ids = recorder.insert_events(stored, position_moves=moves)
+                else:  # the same rows, bound as the recorder binds stored events
+                    ids = recorder.insert_event_rows(self._codec.rows(events), position_moves=moves)
             except IntegrityError as conflict:
                 raise ConcurrentChange(str(conflict)) from None
             except OperationalError as error:

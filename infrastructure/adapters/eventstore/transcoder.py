@@ -6,9 +6,9 @@ datetimes and other registered types), so either transcoder reads what the other
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import orjson
@@ -22,6 +22,32 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+T = TypeVar("T")
+
+
+def _stored_event(originator_id: Any, version: int, topic: str, state: bytes) -> StoredEvent:
+    stored = object.__new__(StoredEvent)
+    object.__setattr__(
+        stored,
+        "__dict__",
+        {
+            "originator_id": originator_id,
+            "originator_version": version,
+            "topic": topic,
+            "state": state,
+        },
+    )
+    return stored
+
+
+def _row(originator_id: Any, version: int, topic: str, state: bytes) -> tuple[str, int, str, bytes]:
+    # As the library's SQLite recorder binds a stored event.
+    return (
+        originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+        version,
+        topic,
+        state,
+    )
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -39,7 +65,10 @@ class OrjsonTranscoder(JSONTranscoder):
                     value[key] = self._revive(item)
             return self._decode_obj(value) if "_type_" in value else value
         if type(value) is list:
-            return [self._revive(item) for item in value]
+            for item in value:
+                if type(item) is dict or type(item) is list:
+                    return [self._revive(item) for item in value]
+            return value  # scalars only: nothing to revive in it
         return value
 
 
@@ -65,6 +94,20 @@ class EventCodec:
         """`Mapper.to_stored_event` of each event."""
         if not self._plain:
             return [self._mapper.to_stored_event(event) for event in events]
+        return self._encoded(events, _stored_event)
+
+    def rows(self, events: Sequence[Any]) -> list[tuple[str, int, str, bytes]]:
+        """The row of the library's events table holding each event's stored event, as
+        its SQLite recorder binds it: (aggregate id in hex, version, topic, state)."""
+        if not self._plain:
+            return [
+                _row(s.originator_id, s.originator_version, s.topic, s.state)
+                for s in self.stored(events)
+            ]
+        return self._encoded(events, _row)
+
+    def _encoded(self, events: Sequence[Any], made: Callable[[Any, int, str, bytes], T]) -> list[T]:
+        """``made`` of each event's stored id, version, topic and state."""
         transcoder = cast(OrjsonTranscoder, self._mapper.transcoder)
         encode = transcoder.encode
         # An event's timestamp as the transcoder's default would give it to orjson.
@@ -72,7 +115,7 @@ class EventCodec:
         as_iso = type(iso) is DatetimeAsISO
         iso_name = iso.name if iso is not None else ""
         topics = self._topics
-        made = []
+        found = []
         for event in events:
             cls = type(event)
             known = topics.get(cls)
@@ -87,19 +130,8 @@ class EventCodec:
             timestamp = state.get("timestamp")
             if as_iso and type(timestamp) is datetime:
                 state["timestamp"] = {"_type_": iso_name, "_data_": timestamp.isoformat()}
-            stored = object.__new__(StoredEvent)
-            object.__setattr__(
-                stored,
-                "__dict__",
-                {
-                    "originator_id": originator_id,
-                    "originator_version": originator_version,
-                    "topic": topic,
-                    "state": encode(state),
-                },
-            )
-            made.append(stored)
-        return made
+            found.append(made(originator_id, originator_version, topic, encode(state)))
+        return found
 
     def domain_event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> Any:
         """`Mapper.to_domain_event` of a stored event whose id is already a UUID."""
