@@ -87,17 +87,23 @@ def _recording_app(settings: Settings, journal: Path) -> Streamfold:
 
 
 def run_pipeline(
-    payloads: list[str], directory: Path, index: RecordingIndex | None = None
+    payloads: list[str],
+    directory: Path,
+    index: RecordingIndex | None = None,
+    second_process: bool = True,
 ) -> tuple[float, dict[str, float], Streamfold, GroupCounts]:
     """Run the command line's path; with ``index``, every write is recorded, also those of
-    the background settler's process (into ``index``'s journal, see `journaled_writes`)."""
+    the background settler's process (into ``index``'s journal, see `journaled_writes`).
+    Without ``second_process`` every group settles here (the baseline of ADR 0029)."""
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
         search=EmbeddedSearch(directory / "index"),
         tables={},
         index_prefix="bench",
     )
-    if index is None:
+    if not second_process:
+        app = Streamfold.from_settings(settings, index, settler=None)
+    elif index is None:
         app = Streamfold.from_settings(settings)
     else:
         # As the composition root wires a command, the second process recording too.
@@ -120,7 +126,9 @@ def run_pipeline(
         return time.perf_counter() - started, dict(stages), app, groups.counts
 
 
-def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigures:
+def measure_pipeline(
+    users: int, batch_size: int, seed: int = 3, second_process: bool = True
+) -> PipelineFigures:
     """Run a generated CRM workload through a fresh embedded pipeline in a temporary dir."""
     workload = CrmWorkload(seed=seed, users=users)
     payloads = [json.dumps(event) for event in lambda_events(workload.records, batch_size)]
@@ -133,7 +141,7 @@ def measure_pipeline(users: int, batch_size: int, seed: int = 3) -> PipelineFigu
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
         scratch = Path(directory)
         recorder = RecordingIndex(scratch / "index", "bench", scratch / "command.writes")
-        seconds, stages, app, groups = run_pipeline(payloads, scratch, recorder)
+        seconds, stages, app, groups = run_pipeline(payloads, scratch, recorder, second_process)
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
             events_table = app.event_store.recorder.events_table_name

@@ -36,3 +36,15 @@ def test_a_small_run_takes_the_grouped_path_and_bounds_it_by_the_whole_job() -> 
         "events": figures.lower_bound.events,
         "documents": figures.lower_bound.documents,
     }
+
+
+def test_a_run_past_one_hand_over_settles_in_the_second_process_and_records_its_writes() -> None:
+    # About 8,000 records: the first 5,000 go to the idle second process.
+    two = measure_pipeline(users=300, batch_size=500)
+    one = measure_pipeline(users=300, batch_size=500, second_process=False)
+
+    assert two.groups is not None and one.groups is not None and two.lower_bound is not None
+    assert two.groups.in_background >= 1 and one.groups.in_background == 0
+    assert two.documents == one.documents  # the same documents either way
+    # The writes of both processes were replayed: every final document is indexed once.
+    assert two.lower_bound.documents == sum(two.documents.values())

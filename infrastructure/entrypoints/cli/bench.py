@@ -33,6 +33,11 @@ def add_bench_commands(commands: Any) -> None:
         help="the baseline of the document-history feed index's cost: the projection "
         "keeps no feed rows in this run",
     )  # fmt: skip
+    pipeline.add_argument(
+        "--one-process", action="store_true",
+        help="the baseline of the second process's gain: every group settles in the "
+        "recording process (ADR 0029)",
+    )  # fmt: skip
     pipeline.add_argument("--json", action="store_true")
     pipeline.set_defaults(run=run_pipeline_bench, needs_app=False)
 
@@ -94,8 +99,12 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks.history import feed_index_off
 
     with feed_index_off() if args.without_feed_index else nullcontext():
-        figures = describe(measure_pipeline(users=args.users, batch_size=args.batch_size))
+        measured = measure_pipeline(
+            users=args.users, batch_size=args.batch_size, second_process=not args.one_process
+        )
+        figures = describe(measured)
     figures["feed_index"] = not args.without_feed_index
+    figures["second_process"] = not args.one_process
     if args.json:
         print_json(figures)
         return 0
