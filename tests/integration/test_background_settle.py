@@ -14,13 +14,10 @@ from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.composition import Streamfold
 from infrastructure.services.background_settle import BackgroundSettleFailed, ProcessSettler
 from infrastructure.services.grouping import SettleGroups
-from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
+from infrastructure.settings import PostgresStore, SQLiteStore
 from tests.e2e.documents import assert_same_documents, searchable_documents
+from tests.integration.test_grouped_settling import settings_of
 from tests.support.reference import expected_documents
-
-
-def settings_of(store: SQLiteStore | PostgresStore, tmp_path: Path) -> Settings:
-    return Settings(store, EmbeddedSearch(tmp_path / "index"), {}, "streamfold")
 
 
 def test_full_groups_settle_in_a_second_process_and_the_end_leaves_all_searchable(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES
@@ -31,13 +32,18 @@ def settings_in(tmp_path: Path) -> Settings:
     )
 
 
-def test_a_new_store_keeps_the_projection_in_its_own_file(tmp_path: Path) -> None:
-    workload = CrmWorkload(seed=8, users=6)
+def ingest_and_compare(tmp_path: Path, workload: CrmWorkload) -> dict[str, Any]:
+    """Ingest the workload batch by batch; its documents are the fold of its tables."""
     with Streamfold.from_settings(settings_in(tmp_path)) as app:
         for event in lambda_events(workload.records, batch_size=50):
             assert not app.ingestion.handle(event).failed
         found = searchable_documents(app)
     assert_same_documents(found, expected_documents(workload.final_items()))
+    return found
+
+
+def test_a_new_store_keeps_the_projection_in_its_own_file(tmp_path: Path) -> None:
+    found = ingest_and_compare(tmp_path, CrmWorkload(seed=8, users=6))
 
     events, projection = (
         tables_in(tmp_path / "events.db"),
@@ -60,12 +66,7 @@ def test_a_store_with_the_projection_in_the_event_file_keeps_it_there(tmp_path: 
     tracking = next(s for s in PROJECTION_TABLES if "streamfold_tracking (" in s)
     with sqlite3.connect(tmp_path / "events.db") as connection:
         connection.execute(tracking)
-    workload = CrmWorkload(seed=9, users=5)
-    with Streamfold.from_settings(settings_in(tmp_path)) as app:
-        for event in lambda_events(workload.records, batch_size=50):
-            assert not app.ingestion.handle(event).failed
-        found = searchable_documents(app)
-    assert_same_documents(found, expected_documents(workload.final_items()))
+    ingest_and_compare(tmp_path, CrmWorkload(seed=9, users=5))
     assert not (tmp_path / "events.projection.db").exists()
     assert {"streamfold_documents", "streamfold_user_state"} <= tables_in(tmp_path / "events.db")
 
