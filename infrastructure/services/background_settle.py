@@ -61,7 +61,7 @@ def can_start_processes() -> bool:
 
 
 class ProcessSettler:
-    """One settle at a time in a process of its own, started at the first `begin`.
+    """One settle at a time in a process of its own, started by `prepare` or the first `begin`.
 
     ``build`` makes the process's `SettlingApp`; it is pickled to the process (a function
     at a module's top level, or a `functools.partial` of one, with picklable arguments).
