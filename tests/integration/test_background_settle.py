@@ -16,7 +16,7 @@ from infrastructure.services.background_settle import BackgroundSettleFailed, Pr
 from infrastructure.services.grouping import SettleGroups
 from infrastructure.settings import PostgresStore, SQLiteStore
 from tests.e2e.documents import assert_same_documents, searchable_documents
-from tests.integration.test_grouped_settling import settings_of
+from tests.integration.test_grouped_settling import ingest_as_a_command, settings_of
 from tests.support.reference import expected_documents
 
 
@@ -28,10 +28,7 @@ def test_full_groups_settle_in_a_second_process_and_the_end_leaves_all_searchabl
     with Streamfold.from_settings(settings_of(event_store_target, tmp_path)) as app:
         assert isinstance(app.pipeline.settler, ProcessSettler)
         groups = SettleGroups(app.pipeline, max_records=120, max_seconds=3600)
-        outcomes = [
-            app.ingestion.handle(event, groups, settle=number == len(events))
-            for number, event in enumerate(events, 1)
-        ]
+        outcomes = ingest_as_a_command(app, events, groups)
         found = searchable_documents(app)
 
     assert all(not outcome.failed for outcome in outcomes)

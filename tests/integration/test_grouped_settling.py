@@ -34,6 +34,16 @@ class CountedIndex(EmbeddedSearchIndex):
         return super().write(changes, into)
 
 
+def ingest_as_a_command(
+    app: Streamfold, events: Sequence[Mapping[str, Any]], groups: SettleGroups
+) -> list[Any]:
+    """Every batch recorded through ``groups``, the last one settling: a command's run."""
+    return [
+        app.ingestion.handle(event, groups, settle=number == len(events))
+        for number, event in enumerate(events, 1)
+    ]
+
+
 def settings_of(store: SQLiteStore | PostgresStore, tmp_path: Path) -> Settings:
     return Settings(store, EmbeddedSearch(tmp_path / "index"), {}, "streamfold")
 
@@ -48,10 +58,7 @@ def test_a_command_over_many_batches_returns_with_everything_searchable(
     index = CountedIndex(tmp_path / "index")
     with Streamfold.from_settings(settings, index) as app:
         groups = SettleGroups(app.pipeline, max_records=100, max_seconds=3600)
-        outcomes = [
-            app.ingestion.handle(event, groups, settle=number == len(events))
-            for number, event in enumerate(events, 1)
-        ]
+        outcomes = ingest_as_a_command(app, events, groups)
         found = searchable_documents(app)
 
     assert all(not outcome.failed for outcome in outcomes)
