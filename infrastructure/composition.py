@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from infrastructure.services.migrations.migrate import Migration
     from infrastructure.services.observability.status import PipelineStatus
     from infrastructure.services.rebuild import Rebuild
+    from infrastructure.services.rebuilding.first_build import FirstBuild
     from infrastructure.services.resync import Resync
     from infrastructure.services.verify import Verification
     from projections.history.service import DocumentHistory
@@ -66,6 +67,8 @@ class Streamfold:
     sync: SearchSync
     pipeline: WritePipeline
     ingestion: StreamIngestion
+    # The command's second process (ADR 0029), if it may have one: the pipeline's settler.
+    second_process: ProcessSettler | None = None
 
     @cached_property
     def search(self) -> SearchService:
@@ -92,6 +95,12 @@ class Streamfold:
         return Rebuild(
             self.event_store, self.projection_store, self.index, self.dead_letters, **options
         )
+
+    def first_build(self) -> FirstBuild:
+        """A bootstrap's build of a fresh store's documents, with the second process's help."""
+        from infrastructure.services.rebuilding.first_build import FirstBuild
+
+        return FirstBuild(self.rebuild, self.projection_store, self.second_process)
 
     def verification(self) -> Verification:
         from infrastructure.services.verify import Verification
@@ -154,10 +163,11 @@ class Streamfold:
         none when ``index`` is given, which that process could not share); None settles
         every group in this process.
         """
+        second_process = None
         if settler == "background":
             settler = None
             if index is None and can_start_processes():
-                settler = ProcessSettler(partial(_settling, settings))
+                settler = second_process = ProcessSettler(partial(_settling, settings))
         event_store = EventStore(settings.event_store)
         projection_store = SqlProjectionStore(event_store)
         dead_letters = DeadLetterStore(event_store)
@@ -179,6 +189,7 @@ class Streamfold:
             sync=sync,
             pipeline=pipeline,
             ingestion=ingestion,
+            second_process=second_process,
         )
 
     def close(self) -> None:

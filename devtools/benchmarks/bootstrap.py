@@ -211,7 +211,10 @@ def time_bootstrap(app: Streamfold, scans: ScanAnswers, tables: Mapping[TableKin
     """Seconds of the whole bootstrap, its Scan calls answered from memory."""
     app.index.prepare()  # as a deployment's indices exist before a bootstrap
     started = time.perf_counter()
-    report = bootstrap(app.pipeline, ReplayedScans(scans), tables, segments=SEGMENTS)
+    report = bootstrap(
+        app.pipeline, ReplayedScans(scans), tables, segments=SEGMENTS,
+        first_build=app.first_build(),
+    )  # fmt: skip
     app.index.make_searchable()  # the CLI's bootstrap returns searchable
     refused = report.rejected + report.documents_dead_lettered
     if refused:

@@ -17,6 +17,10 @@ docs/adr/0029-settling-in-a-second-process.md.
 >>> ...                                   # record the next group
 >>> settler.finish().documents_written    # waits; raises what the settle raised
 >>> settler.close()
+
+The same process builds one slice of a rebuild beside the command's own slice when a
+bootstrap builds a fresh store's documents once (`begin_slice`, `finish_slice`; see
+docs/adr/0030-a-fresh-bootstrap-builds-its-documents-once.md).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
+    from infrastructure.services.rebuild import Rebuild, RebuildReport
+
 logger = logging.getLogger(__name__)
 
 # How long closing waits for a settle under way to finish before stopping its process.
@@ -45,6 +51,8 @@ class SettlingApp(Protocol):
 
     @property
     def pipeline(self) -> WritePipeline: ...
+
+    def rebuild(self, **options: Any) -> Rebuild: ...
 
     def close(self) -> None: ...
 
@@ -86,10 +94,18 @@ class ProcessSettler:
         (`WritePipeline.handing_over`); the settle folds that far, as the command's own
         would have, and writes what it rendered from memory when it folded all of them.
         """
+        self._ask(("settle", events_at_once, recorded))
+
+    def begin_slice(self, index: int, count: int) -> None:
+        """Start building slice ``index`` of ``count`` of a rebuild of every kind; returns
+        at once. The command builds another slice meanwhile (`FirstBuild`)."""
+        self._ask(("slice", index, count))
+
+    def _ask(self, task: tuple[Any, ...]) -> None:
         if self._under_way:
-            raise RuntimeError("finish the settle under way before beginning another")
+            raise RuntimeError("finish the work under way before beginning more")
         try:
-            self._connection_to_worker().send((events_at_once, recorded))
+            self._connection_to_worker().send(task)
             self._used = True
         except OSError:
             code = self._stop(wait=0.0)
@@ -113,6 +129,15 @@ class ProcessSettler:
 
     def finish(self) -> PipelineReport:
         """Wait for the settle under way; its report, or the error it raised."""
+        report: PipelineReport = self._answer()
+        return report
+
+    def finish_slice(self) -> RebuildReport:
+        """Wait for the slice under way (`begin_slice`); its report, or the error it raised."""
+        report: RebuildReport = self._answer()
+        return report
+
+    def _answer(self) -> Any:
         if not self._under_way:
             raise RuntimeError("no settle is under way")
         self._under_way = False
@@ -126,8 +151,13 @@ class ProcessSettler:
             ) from None
         if outcome == "error":
             raise value
-        report: PipelineReport = value
-        return report
+        return value
+
+    def abandon(self) -> None:
+        """Stop the process now, whatever it is doing (what it committed stays)."""
+        self._under_way = False
+        self._used = False  # nothing of it needs to end cleanly: ended at once
+        self._stop(wait=0.0)
 
     def close(self) -> None:
         """Stop the process, once the settle under way (if any) has ended."""
@@ -184,18 +214,35 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
                 return
             if asked is None:
                 return
-            events_at_once, recorded = asked
             try:
                 if app is None:
                     app = build()
-                report = PipelineReport()
-                app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
-                connection.send(("ok", report))
+                connection.send(("ok", _do(app, asked)))
             except Exception as error:  # noqa: BLE001 - handed back: the command raises it
                 connection.send(("error", _portable(error)))
     finally:
         if app is not None:
             app.close()
+
+
+def _do(app: SettlingApp, task: tuple[Any, ...]) -> object:
+    kind, *arguments = task
+    if kind == "slice":
+        from infrastructure.services.rebuilding.slices import Partition
+        from projections.documents import DocumentKind
+
+        index, count = arguments
+        # The command's own slice waits for this one's fold the same way (`FirstBuild`).
+        rebuild = app.rebuild(partition=Partition(index, count), poll_seconds=SLICE_POLL_SECONDS)
+        return rebuild.run(list(DocumentKind))
+    events_at_once, recorded = arguments
+    report = PipelineReport()
+    app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+    return report
+
+
+# How often a slice of a command's rebuild looks whether the other slices have folded.
+SLICE_POLL_SECONDS = 0.05
 
 
 def _portable(error: Exception) -> Exception:

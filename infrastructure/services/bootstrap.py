@@ -6,6 +6,10 @@ stream: an item whose change the stream already applied keeps it (the import is 
 yields nothing), an item the stream deleted stays deleted, and any stream record that
 arrives after the import is newer and applies. Enable the table's stream before the scan
 starts, so that every change made during the scan reaches the stream.
+
+Into a store whose projection has folded nothing, the bootstrap records every item and
+then builds the documents once, as a rebuild does (`FirstBuild`, ADR 0030); into any other
+it settles the items a group at a time while it reads the next pages (ADR 0024).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -25,6 +29,10 @@ from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
+
+if TYPE_CHECKING:
+    from infrastructure.services.rebuild import Stage
+    from infrastructure.services.rebuilding.first_build import FirstBuild
 
 IMPORT_POSITION = StreamPosition.of(0)
 Progress = Callable[[str, int], None]  # (table, items imported so far)
@@ -38,6 +46,29 @@ class BootstrapReport:
     rejected: int = 0  # items the domain rejects, dead-lettered
     documents_written: int = 0
     documents_dead_lettered: int = 0  # refused by the search backend for good
+    built_into: int | None = None  # the generation a first build made live (ADR 0030)
+
+
+class Recording(Protocol):
+    """Where a bootstrap's batches go: `SettleGroups`, or `RecordOnly` for a first build."""
+
+    @property
+    def settled(self) -> PipelineReport: ...
+
+    def record(self, records: list[IncomingChange], report: PipelineReport) -> None: ...
+
+
+class RecordOnly:
+    """Records each batch and settles none: a first build folds every event at the end."""
+
+    def __init__(self, pipeline: WritePipeline) -> None:
+        self._pipeline = pipeline
+        self.settled = PipelineReport()  # nothing is settled while recording
+
+    def record(self, records: list[IncomingChange], report: PipelineReport) -> None:
+        self._pipeline.record(records, report)
+        # Let go of the events now: the build reads them back from the store.
+        self._pipeline.handing_over()
 
 
 _PAGES_AHEAD = 2  # pages each segment may scan ahead of the import: bounded memory
@@ -114,7 +145,7 @@ def import_items(
     kind: TableKind,
     items: Iterable[Mapping[str, Any]],
     batch_size: int = 1000,
-    groups: SettleGroups | None = None,
+    groups: Recording | None = None,
 ) -> BootstrapReport:
     """Record deserialized items of one table as import changes (position 0).
 
@@ -167,7 +198,7 @@ def _record(
     pipeline: WritePipeline,
     batch: list[SourceChange],
     report: BootstrapReport,
-    groups: SettleGroups | None,
+    groups: Recording | None,
 ) -> None:
     if not batch:
         return
@@ -203,15 +234,27 @@ def bootstrap(
     tables: Mapping[TableKind, str],
     segments: int = 4,
     progress: Progress | None = None,
+    first_build: FirstBuild | None = None,
+    stage: Stage | None = None,
 ) -> BootstrapReport:
-    """Scan every table in parallel segments and import its items, settled group by group.
+    """Scan every table in parallel segments and import its items; on return they are
+    searchable. With ``first_build`` and a store whose projection has folded nothing, the
+    documents are built once at the end (``stage`` hears its steps); otherwise the items
+    are settled group by group as they are read.
 
     >>> bootstrap(pipeline, boto3.client("dynamodb"), {TableKind.USERS: "prod-users"})
     """
     deserializer = TypeDeserializer()
     total = BootstrapReport()
-    # Settled a group at a time while the tables are read, and once more at the end.
-    groups = SettleGroups(pipeline)
+    building = first_build is not None and first_build.applies()
+    groups: Recording
+    if building:
+        assert first_build is not None
+        first_build.prepare()  # its second process imports while the items are recorded
+        groups = RecordOnly(pipeline)
+    else:
+        # Settled a group at a time while the tables are read, and once more at the end.
+        groups = SettleGroups(pipeline)
     for kind, table in tables.items():
 
         def items(table: str = table) -> Iterator[dict[str, Any]]:
@@ -226,6 +269,15 @@ def bootstrap(
         total.events_recorded += report.events_recorded
         total.already_newer += report.already_newer
         total.rejected += report.rejected
+    if building:
+        assert first_build is not None
+        built = first_build.run(stage)
+        if built is not None:
+            total.documents_written = built.documents_written
+            total.documents_dead_lettered = built.documents_dead_lettered
+            total.built_into = built.generation
+        return total
+    assert isinstance(groups, SettleGroups)
     groups.settle()
     total.documents_written = groups.settled.documents_written
     total.documents_dead_lettered = groups.settled.dead_lettered

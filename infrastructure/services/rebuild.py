@@ -50,6 +50,7 @@ from projections.sync import SearchSync
 
 Progress = Callable[[int, int], None]  # (done, total) of the current stage; total 0: unknown
 Stage = Callable[[str], None]  # folding, waiting for slices 1 and 2 to fold, rendering, ...
+Peers = Callable[[], None]  # called while waiting for other slices; raises to stop waiting
 PhysicalNames = Callable[[DocumentKind, int], str]  # (kind, generation) -> new index name
 
 
@@ -59,6 +60,7 @@ class RebuildReport:
     kinds: list[str]
     events: int = 0
     documents_written: int = 0
+    documents_dead_lettered: int = 0  # refused by the search backend for good
     seconds: float = 0.0
     indices: dict[str, str] = field(default_factory=dict)
     previous_indices: dict[str, str] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class Rebuild:
         bucket_events: int | None = None,
         poll_seconds: float = 1.0,
         physical_names: PhysicalNames | None = None,
+        peers: Peers | None = None,
     ) -> None:
         self._event_store = event_store
         self._projection_store = projection_store
@@ -120,6 +123,8 @@ class Rebuild:
         # resumption, and of the fold's memory, which does not grow with the event store.
         self._bucket_events = bucket_events or batch_size
         self._poll_seconds = poll_seconds
+        # Workers started together check on each other while one waits for another.
+        self._peers = peers or (lambda: None)
 
     def run(self, kinds: list[DocumentKind]) -> RebuildReport:
         with frozen_while_running():  # the collector's passes cost 9 % of a rebuild otherwise
@@ -231,14 +236,16 @@ class Rebuild:
             self._stage(f"rendering slice {self._partition}")
             store = self._generation_store(generation)
             into = _into(generation)
-            written = SliceRender(
+            render = SliceRender(
                 DocumentProjector(store, self._batch_size),
                 tables,
                 SearchSync(store, self._index, self._dead_letters, into=into),
                 into,
                 progress=self._progress,
-            ).run(slice_range(self._partition), mine.target)
+            )
+            written = render.run(slice_range(self._partition), mine.target)
             report.documents_written += written
+            report.documents_dead_lettered += render.dead_lettered
             last = self._registry.record_render(generation.number, self._partition.index, written)
             if not last:  # the worker whose slice is the last one rendered activates
                 report.waiting_for, report.waiting_to = self._unrendered(generation), "render"
@@ -264,6 +271,7 @@ class Rebuild:
             if deadline is not None and time.monotonic() >= deadline:
                 report.waiting_for, report.waiting_to = pending, step
                 return False
+            self._peers()
             waiting = f"waiting for slice(s) {', '.join(map(str, pending))} to {step}"
             if waiting != shown:
                 self._stage(shown := waiting)
@@ -304,7 +312,9 @@ class Rebuild:
         report.caught_up += step.events
         # Flushed once per pass: the generation's outbox keeps only each document's latest
         # rendering, so a document changed in many batches is written to the index once.
-        report.documents_written += sync.flush().written
+        flushed = sync.flush()
+        report.documents_written += flushed.written
+        report.documents_dead_lettered += len(flushed.dead_lettered)
         return step.position
 
     def activate(self, target: Generation) -> dict[str, str]:

@@ -48,13 +48,22 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
             seen[table] = seen.get(table, 0) + items
             progress.update(task, description=f"scanned {_items(seen)}")
 
-        report = bootstrap(app.pipeline, client, tables, segments=args.segments, progress=advance)
+        def stage(name: str) -> None:  # a first build's steps: folding, rendering, ...
+            progress.update(task, description=f"scanned {_items(seen)}; building documents: {name}")
+
+        report = bootstrap(
+            app.pipeline, client, tables, segments=args.segments, progress=advance,
+            first_build=app.first_build(), stage=stage,
+        )  # fmt: skip
     summary = {
         "items": report.items,
         "events_recorded": report.events_recorded,
         "already_newer_from_the_stream": report.already_newer,
         "rejected_to_dead_letters": report.rejected,
+        "documents_written": report.documents_written,
         "documents_dead_lettered": report.documents_dead_lettered,
+        # The generation a first build made live (ADR 0030); null when settled in groups.
+        "built_into_generation": report.built_into,
     }
     if args.json:
         print_json(summary)
@@ -64,7 +73,13 @@ def run_bootstrap(app: Streamfold, args: argparse.Namespace) -> int:
             f"{plural(report.events_recorded, 'event')} recorded, "
             f"{plural(report.already_newer, 'item')} already newer from the stream, "
             f"{report.rejected} rejected, "
-            f"{plural(report.documents_dead_lettered, 'document')} dead-lettered. "
+            f"{plural(report.documents_written, 'document')} written"
+            + (
+                ""
+                if report.built_into is None
+                else f" (built once, generation {report.built_into})"
+            )
+            + f", {plural(report.documents_dead_lettered, 'document')} dead-lettered. "
             "Now start the stream handler or `streamfold poll`."
         )
     return 0

@@ -44,6 +44,7 @@ class SliceRender:
         self._page = page
         self._progress = progress or (lambda done, total: None)
         self._projector = projector
+        self.dead_lettered = 0  # documents the backend refused for good (dead-lettered)
 
     def run(self, ids: IdRange, target: int) -> int:
         rendered = written = 0
@@ -75,4 +76,6 @@ class SliceRender:
         to_write = [change for change in changes if change.kind in self._into]
         if not to_write:
             return 0
-        return self._sync.write(to_write).written
+        report = self._sync.write(to_write)
+        self.dead_lettered += len(report.dead_lettered)
+        return report.written

@@ -1,0 +1,106 @@
+"""A bootstrap into a fresh store builds its documents once, as a rebuild does (ADR 0030).
+
+moto's DynamoDB over HTTP, the real event stores (SQLite files and PostgreSQL), the
+embedded index on real files, and the command's second process.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from domain.kinds import TableKind
+from infrastructure.composition import Streamfold
+from infrastructure.services.background_settle import ProcessSettler
+from infrastructure.services.bootstrap import RecordOnly, bootstrap, import_items
+from infrastructure.settings import EmbeddedSearch, PostgresStore, Settings, SQLiteStore
+from tests.e2e.documents import assert_same_documents, searchable_documents
+from tests.integration.test_bootstrap import deliver_stream, final_tables
+from tests.support.fixtures import ReferenceTables
+from tests.support.moto_server import scan_items
+from tests.support.random_workload import apply_random_workload
+from tests.support.reference import expected_documents
+
+
+def settings_for(
+    store: SQLiteStore | PostgresStore, tmp_path: Path, reference_tables: ReferenceTables
+) -> Settings:
+    tables = {name: TableKind(kind) for kind, name in reference_tables.names.items()}
+    return Settings(store, EmbeddedSearch(tmp_path / "index"), tables, "streamfold")
+
+
+def table_kinds(reference_tables: ReferenceTables) -> dict[TableKind, str]:
+    return {TableKind(kind): name for kind, name in reference_tables.names.items()}
+
+
+def test_a_fresh_store_is_built_once_in_two_processes_and_the_stream_takes_over(
+    event_store_target: SQLiteStore | PostgresStore,
+    tmp_path: Path,
+    reference_tables: ReferenceTables,
+) -> None:
+    dynamodb = reference_tables.endpoint.dynamodb()
+    apply_random_workload(dynamodb, reference_tables.names, seed=51, operations=250)
+    writer = threading.Thread(
+        target=apply_random_workload,
+        args=(reference_tables.endpoint.dynamodb(), reference_tables.names, 52, 150),
+    )
+    settings = settings_for(event_store_target, tmp_path, reference_tables)
+    with Streamfold.from_settings(settings) as app:
+        assert isinstance(app.second_process, ProcessSettler)
+        writer.start()
+        report = bootstrap(
+            app.pipeline, dynamodb, table_kinds(reference_tables), segments=3,
+            first_build=app.first_build(),
+        )  # fmt: skip
+        writer.join()
+        built = searchable_documents(app)
+        assert report.built_into == 2 and report.rejected == 0
+        # Each document rendered and written once (tombstones of deleted items included).
+        assert len(built) <= report.documents_written <= report.events_recorded
+        assert app.projection_store.registry.live().number == 2  # type: ignore[union-attr]
+
+        deliver_stream(app, reference_tables)  # the stream goes on into the live generation
+        found = searchable_documents(app)
+    assert_same_documents(found, expected_documents(final_tables(reference_tables)))
+
+
+def test_a_store_whose_projection_has_folded_settles_the_bootstrap_in_groups(
+    sqlite_store: SQLiteStore, tmp_path: Path, reference_tables: ReferenceTables
+) -> None:
+    dynamodb = reference_tables.endpoint.dynamodb()
+    apply_random_workload(dynamodb, reference_tables.names, seed=53, operations=200)
+    with Streamfold.from_settings(settings_for(sqlite_store, tmp_path, reference_tables)) as app:
+        deliver_stream(app, reference_tables)  # folded: no longer a fresh store
+        apply_random_workload(dynamodb, reference_tables.names, seed=54, operations=100)
+        report = bootstrap(
+            app.pipeline, dynamodb, table_kinds(reference_tables), segments=2,
+            first_build=app.first_build(),
+        )  # fmt: skip
+        assert report.built_into is None and report.events_recorded > 0
+        assert app.projection_store.registry.live() is None  # still the first generation
+        deliver_stream(app, reference_tables)
+        found = searchable_documents(app)
+    assert_same_documents(found, expected_documents(final_tables(reference_tables)))
+
+
+def test_a_first_build_cut_short_after_recording_is_built_by_the_next_bootstrap(
+    sqlite_store: SQLiteStore, tmp_path: Path, reference_tables: ReferenceTables
+) -> None:
+    dynamodb = reference_tables.endpoint.dynamodb()
+    apply_random_workload(dynamodb, reference_tables.names, seed=55, operations=200)
+    tables = table_kinds(reference_tables)
+    with Streamfold.from_settings(settings_for(sqlite_store, tmp_path, reference_tables)) as app:
+        # The first bootstrap stopped once every item was recorded, before it built.
+        recorded = 0
+        for kind, name in tables.items():
+            items: list[dict[str, Any]] = scan_items(dynamodb, name)
+            imported = import_items(app.pipeline, kind, items, groups=RecordOnly(app.pipeline))
+            recorded += imported.events_recorded
+        assert recorded > 0 and searchable_documents(app) == {"users": {}, "images": {}}
+
+        report = bootstrap(app.pipeline, dynamodb, tables, first_build=app.first_build())
+        assert report.events_recorded == 0  # every item was recorded the first time
+        assert report.built_into == 2
+        found = searchable_documents(app)
+    assert_same_documents(found, expected_documents(final_tables(reference_tables)))
