@@ -96,11 +96,12 @@ class Streamfold:
             self.event_store, self.projection_store, self.index, self.dead_letters, **options
         )
 
-    def first_build(self) -> FirstBuild:
-        """A bootstrap's build of a fresh store's documents, with the second process's help."""
+    def first_build(self, **options: Any) -> FirstBuild:
+        """A bootstrap's build of a fresh store's documents, with the second process's
+        help; ``options`` as `FirstBuild` takes them."""
         from infrastructure.services.rebuilding.first_build import FirstBuild
 
-        return FirstBuild(self.rebuild, self.projection_store, self.second_process)
+        return FirstBuild(self.rebuild, self.projection_store, self.second_process, **options)
 
     def verification(self) -> Verification:
         from infrastructure.services.verify import Verification

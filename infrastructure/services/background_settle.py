@@ -28,7 +28,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import pickle
+import queue
 import signal
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,9 +40,15 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
+    from domain.kinds import TableKind
+    from infrastructure.services.bootstrap import BootstrapReport
     from infrastructure.services.rebuild import Rebuild, RebuildReport
 
 logger = logging.getLogger(__name__)
+
+# Scan pages a bootstrap may hand over before the first of them is recorded: the process
+# receives the next while it records one, so it never waits for the command to hand over.
+PAGES_AT_ONCE = 2
 
 # How long closing waits for a settle under way to finish before stopping its process.
 _CLOSE_SECONDS = 120.0
@@ -79,13 +87,18 @@ class ProcessSettler:
         self._build = build
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
-        self._under_way = False
+        self._asked = 0  # tasks sent whose answer has not been received
         self._used = False  # whether the process was ever asked to settle
 
     @property
     def under_way(self) -> bool:
-        """Whether a settle has begun and not been finished."""
-        return self._under_way
+        """Whether a settle (or other work) has begun and not been finished."""
+        return self._asked > 0
+
+    @property
+    def pages_asked(self) -> int:
+        """Pages handed over (`begin_page`) whose report has not been collected."""
+        return self._asked
 
     def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
         """Start settling what is recorded; returns at once.
@@ -101,8 +114,16 @@ class ProcessSettler:
         at once. The command builds another slice meanwhile (`FirstBuild`)."""
         self._ask(("slice", index, count))
 
-    def _ask(self, task: tuple[Any, ...]) -> None:
-        if self._under_way:
+    def begin_page(self, kind: TableKind, page: list[dict[str, Any]]) -> None:
+        """Start recording one Scan page of a bootstrap, settling nothing; returns at once.
+
+        Up to `PAGES_AT_ONCE` pages may be handed over before the first is finished: the
+        process receives the next while it records one, so it never waits for the command.
+        """
+        self._ask(("page", kind, page), at_most=PAGES_AT_ONCE)
+
+    def _ask(self, task: tuple[Any, ...], at_most: int = 1) -> None:
+        if self._asked >= at_most:
             raise RuntimeError("finish the work under way before beginning more")
         try:
             self._connection_to_worker().send(task)
@@ -112,7 +133,7 @@ class ProcessSettler:
             raise BackgroundSettleFailed(
                 f"the settling process stopped (exit code {code}) before it was asked to settle"
             ) from None
-        self._under_way = True
+        self._asked += 1
 
     def prepare(self) -> None:
         """Start the process now, so that it is ready when the first group is full."""
@@ -120,7 +141,7 @@ class ProcessSettler:
 
     def done(self) -> bool:
         """Whether the settle under way has ended (or its process is gone)."""
-        if not self._under_way or self._connection is None:
+        if not self._asked or self._connection is None:
             return False
         try:
             return self._connection.poll()
@@ -137,10 +158,15 @@ class ProcessSettler:
         report: RebuildReport = self._answer()
         return report
 
+    def finish_page(self) -> BootstrapReport:
+        """Wait for the page under way (`begin_page`); what recording it did."""
+        report: BootstrapReport = self._answer()
+        return report
+
     def _answer(self) -> Any:
-        if not self._under_way:
+        if not self._asked:
             raise RuntimeError("no settle is under way")
-        self._under_way = False
+        self._asked -= 1
         assert self._connection is not None
         try:
             outcome, value = self._connection.recv()
@@ -155,13 +181,13 @@ class ProcessSettler:
 
     def abandon(self) -> None:
         """Stop the process now, whatever it is doing (what it committed stays)."""
-        self._under_way = False
+        self._asked = 0
         self._used = False  # nothing of it needs to end cleanly: ended at once
         self._stop(wait=0.0)
 
     def close(self) -> None:
         """Stop the process, once the settle under way (if any) has ended."""
-        self._under_way = False
+        self._asked = 0
         self._stop(wait=_CLOSE_SECONDS)
 
     def _connection_to_worker(self) -> Connection:
@@ -206,13 +232,11 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
     # do (it closes the settler, which lets a settle under way end), not this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     app: SettlingApp | None = None
+    tasks = _received(connection)
     try:
         while True:
-            try:
-                asked = connection.recv()
-            except EOFError:  # the command is gone
-                return
-            if asked is None:
+            asked = tasks.get()
+            if asked is None:  # told to stop, or the command is gone
                 return
             try:
                 if app is None:
@@ -225,8 +249,33 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
             app.close()
 
 
+def _received(connection: Connection) -> queue.SimpleQueue[tuple[Any, ...] | None]:
+    """Tasks as they arrive, read by a thread of their own: a task sent while another is
+    under way (a Scan page, hundreds of kilobytes) is taken off the pipe at once, so the
+    command that sends it does not wait for the pipe's buffer to drain."""
+    tasks: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while True:
+            try:
+                task = connection.recv()
+            except (EOFError, OSError):  # the command is gone
+                task = None
+            tasks.put(task)
+            if task is None:
+                return
+
+    threading.Thread(target=receive, name="streamfold-tasks", daemon=True).start()
+    return tasks
+
+
 def _do(app: SettlingApp, task: tuple[Any, ...]) -> object:
     kind, *arguments = task
+    if kind == "page":
+        from infrastructure.services.bootstrap import record_page
+
+        table_kind, page = arguments
+        return record_page(app.pipeline, table_kind, page)
     if kind == "slice":
         from infrastructure.services.rebuilding.slices import Partition
         from projections.documents import DocumentKind

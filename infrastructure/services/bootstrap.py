@@ -7,9 +7,10 @@ yields nothing), an item the stream deleted stays deleted, and any stream record
 arrives after the import is newer and applies. Enable the table's stream before the scan
 starts, so that every change made during the scan reaches the stream.
 
-Into a store whose projection has folded nothing, the bootstrap records every item and
-then builds the documents once, as a rebuild does (`FirstBuild`, ADR 0030); into any other
-it settles the items a group at a time while it reads the next pages (ADR 0024).
+Into a store whose projection has folded nothing, the bootstrap records every item (the
+command's second process recording every page it is free to take) and then builds the
+documents once, as a rebuild does (`FirstBuild`, ADR 0030); into any other it settles the
+items a group at a time while it reads the next pages (ADR 0024).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
-from infrastructure.services.grouping import SettleGroups
+from infrastructure.services.background_settle import PAGES_AT_ONCE
+from infrastructure.services.grouping import GROUP_RECORDS, SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
 
 if TYPE_CHECKING:
@@ -47,6 +49,36 @@ class BootstrapReport:
     documents_written: int = 0
     documents_dead_lettered: int = 0  # refused by the search backend for good
     built_into: int | None = None  # the generation a first build made live (ADR 0030)
+    pages_in_second_process: int = 0  # Scan pages the second process recorded meanwhile
+
+    def add(self, other: BootstrapReport) -> None:
+        """Count in what another part of the import (a page recorded elsewhere) did."""
+        for table, count in other.items.items():
+            self.items[table] = self.items.get(table, 0) + count
+        self.events_recorded += other.events_recorded
+        self.already_newer += other.already_newer
+        self.rejected += other.rejected
+
+
+class PageRecorder(Protocol):
+    """A second process that records pages of items (`ProcessSettler`)."""
+
+    def prepare(self) -> None:
+        """Start the process now, so that it has imported when the first page comes."""
+        ...
+
+    @property
+    def pages_asked(self) -> int:
+        """Pages handed over whose report has not been collected."""
+        ...
+
+    def done(self) -> bool:
+        """Whether the report of the oldest page handed over is there to collect."""
+        ...
+
+    def begin_page(self, kind: TableKind, page: list[dict[str, Any]]) -> None: ...
+
+    def finish_page(self) -> BootstrapReport: ...
 
 
 class Recording(Protocol):
@@ -58,17 +90,73 @@ class Recording(Protocol):
     def record(self, records: list[IncomingChange], report: PipelineReport) -> None: ...
 
 
-class RecordOnly:
-    """Records each batch and settles none: a first build folds every event at the end."""
+def record_page(
+    pipeline: WritePipeline, kind: TableKind, page: list[dict[str, Any]]
+) -> BootstrapReport:
+    """Record one Scan page (DynamoDB JSON items) and settle nothing (what a second
+    process does with a page it takes during a first build)."""
+    deserializer = TypeDeserializer()
+    items = ({name: deserializer.deserialize(v) for name, v in raw.items()} for raw in page)
+    return import_items(pipeline, kind, items, groups=RecordOnly(pipeline))
 
-    def __init__(self, pipeline: WritePipeline) -> None:
+
+# Items a bootstrap records alone before it shares pages with a second process: a small
+# table set is recorded before that process would have started (about a second).
+SHARE_AFTER_ITEMS = 5_000
+
+
+class _SharedPages:
+    """Hands a page to the second process whenever it is free, and counts what it did."""
+
+    def __init__(self, recorder: PageRecorder, share_after: int = SHARE_AFTER_ITEMS) -> None:
+        self._recorder = recorder
+        self._share_after = share_after
+        self._items = 0  # in the pages seen so far
+        self.report = BootstrapReport()
+        self.pages = 0
+
+    def take(self, kind: TableKind, page: list[dict[str, Any]]) -> bool:
+        """Whether the second process took the page (else the command records it)."""
+        recorder = self._recorder
+        self._items += len(page)
+        if self._items < self._share_after:
+            if self._items >= self._share_after // 2:
+                recorder.prepare()  # half way: have it ready when the sharing starts
+            return False
+        while recorder.pages_asked and recorder.done():
+            self.report.add(recorder.finish_page())
+        if recorder.pages_asked >= PAGES_AT_ONCE:
+            return False  # busy with one page and holding the next
+        recorder.begin_page(kind, page)
+        self.pages += 1
+        return True
+
+    def finish(self) -> BootstrapReport:
+        while self._recorder.pages_asked:
+            self.report.add(self._recorder.finish_page())
+        return self.report
+
+
+class RecordOnly:
+    """Records each batch and settles none: a first build folds every event at the end.
+
+    The events stay in memory while fewer than ``keep_below`` are recorded, for a settle
+    of them all as one group if the build does not take place; past that, they are let
+    go of, and the build reads them back from the store.
+    """
+
+    def __init__(self, pipeline: WritePipeline, keep_below: int = 0) -> None:
         self._pipeline = pipeline
+        self._keep_below = keep_below
+        self._recorded = 0
         self.settled = PipelineReport()  # nothing is settled while recording
 
     def record(self, records: list[IncomingChange], report: PipelineReport) -> None:
+        before = report.events_recorded
         self._pipeline.record(records, report)
-        # Let go of the events now: the build reads them back from the store.
-        self._pipeline.handing_over()
+        self._recorded += report.events_recorded - before
+        if self._recorded >= self._keep_below:
+            self._pipeline.handing_over()
 
 
 _PAGES_AHEAD = 2  # pages each segment may scan ahead of the import: bounded memory
@@ -236,11 +324,13 @@ def bootstrap(
     progress: Progress | None = None,
     first_build: FirstBuild | None = None,
     stage: Stage | None = None,
+    share_after_items: int = SHARE_AFTER_ITEMS,
 ) -> BootstrapReport:
     """Scan every table in parallel segments and import its items; on return they are
     searchable. With ``first_build`` and a store whose projection has folded nothing, the
-    documents are built once at the end (``stage`` hears its steps); otherwise the items
-    are settled group by group as they are read.
+    documents are built once at the end (``stage`` hears its steps), the second process
+    recording pages once ``share_after_items`` are seen; otherwise the items are settled
+    group by group as they are read.
 
     >>> bootstrap(pipeline, boto3.client("dynamodb"), {TableKind.USERS: "prod-users"})
     """
@@ -248,27 +338,29 @@ def bootstrap(
     total = BootstrapReport()
     building = first_build is not None and first_build.applies()
     groups: Recording
+    shared: _SharedPages | None = None
     if building:
         assert first_build is not None
-        first_build.prepare()  # its second process imports while the items are recorded
-        groups = RecordOnly(pipeline)
+        groups = RecordOnly(pipeline, keep_below=GROUP_RECORDS)
+        if first_build.helper is not None:
+            shared = _SharedPages(first_build.helper, share_after_items)
     else:
         # Settled a group at a time while the tables are read, and once more at the end.
         groups = SettleGroups(pipeline)
     for kind, table in tables.items():
 
-        def items(table: str = table) -> Iterator[dict[str, Any]]:
+        def items(table: str = table, kind: TableKind = kind) -> Iterator[dict[str, Any]]:
             for page in scan_segments(client, table, segments):
-                for raw in page:
-                    yield {name: deserializer.deserialize(value) for name, value in raw.items()}
+                if shared is None or not shared.take(kind, page):
+                    for raw in page:
+                        yield {name: deserializer.deserialize(v) for name, v in raw.items()}
                 if progress:
                     progress(table, len(page))
 
-        report = import_items(pipeline, kind, items(), groups=groups)
-        total.items.update(report.items)
-        total.events_recorded += report.events_recorded
-        total.already_newer += report.already_newer
-        total.rejected += report.rejected
+        total.add(import_items(pipeline, kind, items(), groups=groups))
+    if shared is not None:
+        total.add(shared.finish())
+        total.pages_in_second_process = shared.pages
     if building:
         assert first_build is not None
         built = first_build.run(stage)
@@ -276,7 +368,12 @@ def bootstrap(
             total.documents_written = built.documents_written
             total.documents_dead_lettered = built.documents_dead_lettered
             total.built_into = built.generation
-        return total
+            return total
+        if shared is not None and shared.pages:
+            # The second process recorded some: the settle goes to the head, not only as
+            # far as the events recorded here.
+            pipeline.handing_over()
+        groups = SettleGroups(pipeline)  # too few for a build: settled as one group
     assert isinstance(groups, SettleGroups)
     groups.settle()
     total.documents_written = groups.settled.documents_written

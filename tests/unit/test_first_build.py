@@ -8,8 +8,10 @@ from typing import Any, cast
 
 import pytest
 
+from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.generations import Generation, SliceProgress
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.services.bootstrap import BootstrapReport
 from infrastructure.services.rebuild import Rebuild, RebuildReport
 from infrastructure.services.rebuilding.first_build import FirstBuild
 from infrastructure.services.rebuilding.slices import Partition
@@ -40,7 +42,7 @@ class FakeRegistry:
 @dataclass
 class FakeStore:
     folded: int = 0
-    recorded: int = 100
+    recorded: int = 30_000  # enough to be built in two slices
     registry: FakeRegistry = field(default_factory=FakeRegistry)
 
     def progress(self, generation: int) -> ProjectionProgress:
@@ -60,8 +62,16 @@ class FakeHelper:
     ended_early: bool = False  # `done` while the command's own slice waits
     calls: list[Any] = field(default_factory=list)
 
+    pages_asked = 0  # no page is handed to it in these tests
+
     def prepare(self) -> None:
         self.calls.append("prepare")
+
+    def begin_page(self, kind: TableKind, page: list[dict[str, Any]]) -> None:
+        raise AssertionError("a build hands no page over")
+
+    def finish_page(self) -> BootstrapReport:
+        raise AssertionError("a build hands no page over")
 
     def begin_slice(self, index: int, count: int) -> None:
         self.calls.append(("begin_slice", index, count))
@@ -134,6 +144,21 @@ def test_without_a_second_process_one_rebuild_builds_everything() -> None:
     assert built is not None and built.documents_written == 12
 
 
+def test_fewer_events_than_a_group_are_left_to_be_settled_as_one() -> None:
+    helper = FakeHelper(report(activated=False, events=0, written=0))
+    rebuilds = FakeRebuilds(report(activated=True, events=24_999, written=12))
+    assert build(FakeStore(recorded=24_999), rebuilds, helper).run() is None
+    assert rebuilds.options == [] and helper.calls == []
+
+
+def test_a_first_build_cut_short_resumes_in_as_many_slices() -> None:
+    helper = FakeHelper(report(activated=True, events=40, written=7))
+    rebuilds = FakeRebuilds(report(activated=False, events=60, written=5))
+    build(building(EVERY_KIND, 2, recorded=10), rebuilds, helper).run()  # small, yet two
+    assert rebuilds.options[0]["partition"] == Partition(0, 2)
+    assert helper.calls == [("begin_slice", 1, 2), "finish_slice"]
+
+
 def test_nothing_recorded_builds_nothing() -> None:
     rebuilds = FakeRebuilds(report(activated=True, events=0, written=0))
     helper = FakeHelper(report(activated=False, events=0, written=0))
@@ -157,9 +182,10 @@ def test_a_failure_of_the_commands_own_slice_ends_the_second_process() -> None:
     assert helper.calls == [("begin_slice", 1, 2), "abandon"]  # never waited for
 
 
-def building(kinds: list[str], slices: int) -> FakeStore:
+def building(kinds: list[str], slices: int, recorded: int = 30_000) -> FakeStore:
     """A store with a rebuild of ``kinds`` in ``slices`` under way, nothing folded live."""
-    return FakeStore(registry=FakeRegistry(None, Generation(2, "building", kinds, {}), slices))
+    registry = FakeRegistry(None, Generation(2, "building", kinds, {}), slices)
+    return FakeStore(recorded=recorded, registry=registry)
 
 
 @pytest.mark.parametrize(
@@ -169,10 +195,11 @@ def building(kinds: list[str], slices: int) -> FakeStore:
         (FakeStore(folded=1), False),  # the projection has folded: settle in groups
         # A first build cut short is joined; a rebuild cut otherwise or of some kinds is not.
         (building(EVERY_KIND, 2), True),
+        (building(EVERY_KIND, 1), True),
         (building(EVERY_KIND, 3), False),
         (building(["users"], 2), False),
     ],
-    ids=["fresh", "folded", "first-build-cut-short", "other-slices", "other-kinds"],
+    ids=["fresh", "folded", "cut-short", "cut-short-alone", "other-slices", "other-kinds"],
 )
 def test_it_applies_only_to_a_projection_that_has_folded_nothing(
     store: FakeStore, applies: bool

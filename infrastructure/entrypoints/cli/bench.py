@@ -420,6 +420,11 @@ def add_bootstrap_bench(which: Any) -> None:
         "--target", choices=["all", "embedded", "postgresql+opensearch"], default="all",
         help="which targets to bootstrap into (default: both)",
     )  # fmt: skip
+    boot.add_argument(
+        "--baseline", action="store_true",
+        help="also bootstrap each target settled in groups (as into a store that has folded),"
+        " alternated with the first build, and print the ratio",
+    )  # fmt: skip
     boot.add_argument("--json", action="store_true")
     boot.set_defaults(run=run_bootstrap_bench, needs_app=False)
 
@@ -439,8 +444,9 @@ def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
             "embedded": bench.embedded_target,
             "postgresql+opensearch": bench.opensearch_target(args.postgres, url),
         }
+        paths = (bench.FIRST_BUILD, bench.IN_GROUPS) if args.baseline else (bench.FIRST_BUILD,)
         rows = [
-            bench.describe(name, scans, bench.measure_bootstrap(scans, tables, target, runs))
+            bench.describe(name, scans, bench.measure_bootstrap(scans, tables, target, runs, paths))
             for name, target in targets.items()
             if args.target in ("all", name)
         ]
@@ -454,8 +460,15 @@ def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
             f"  scan alone (timed once) {row['scan_items_per_second']:>8,} items/s\n"
             f"  bootstrap without scan  {_spread(rest)}\n"
             f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
-            "this process and its settling one"
+            "this process and its second one"
         )
+        if "settled_in_groups_items_per_second" in row:
+            grouped = row["settled_in_groups_cpu_seconds"]
+            console.print(
+                f"  settled in groups       {_spread(row['settled_in_groups_items_per_second'])}"
+                f", CPU seconds {grouped['median']} ({grouped['min']}-{grouped['max']})\n"
+                f"  first build / groups    {row['first_build_over_groups']:>8}x (medians)"
+            )
     return 0
 
 
@@ -473,7 +486,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5"),
     ("concurrency", "--users", "40", "--processes", "1", "2"),
     ("cold-start", "--runs", "2"),
-    ("bootstrap", "--items", "3000", "--runs", "1"),
+    ("bootstrap", "--items", "3000", "--runs", "1", "--baseline"),
     ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
     ("history", "--users", "200", "--hot-likes", "2000", "--runs", "5"),
 )

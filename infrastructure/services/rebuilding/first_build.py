@@ -7,8 +7,11 @@ new indices, which then go live. Settled group by group instead, each group fold
 events into state read back and saved again, and renders every document the group touched,
 so a user document is rendered once per group its images' likes fall into.
 
-With a second process (the command's `ProcessSettler`) the rebuild is cut into two slices
-that fold and render at once; see docs/adr/0030-a-fresh-bootstrap-builds-its-documents-once.md.
+With a second process (the command's `ProcessSettler`) that process records pages while
+the command records, and the rebuild is cut into two slices that fold and render at once.
+Fewer events than a command's group (`GROUP_RECORDS`) are settled as one group instead:
+that too renders each document once, without a build's fixed steps (new indices, their
+activation). See docs/adr/0030-a-fresh-bootstrap-builds-its-documents-once.md.
 
 >>> build = FirstBuild(app.rebuild, app.projection_store, second_process)
 >>> if build.applies():
@@ -23,16 +26,17 @@ from typing import Any, Protocol
 
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
 from infrastructure.services.background_settle import SLICE_POLL_SECONDS
+from infrastructure.services.bootstrap import PageRecorder
+from infrastructure.services.grouping import GROUP_RECORDS
 from infrastructure.services.rebuild import Rebuild, RebuildReport, Stage
 from infrastructure.services.rebuilding.slices import Partition
 from infrastructure.services.rebuilding.workers import WorkerFailed
 from projections.documents import DocumentKind
 
 
-class SliceHelper(Protocol):
-    """A second process that builds a slice of the rebuild (`ProcessSettler`)."""
-
-    def prepare(self) -> None: ...
+class SliceHelper(PageRecorder, Protocol):
+    """A second process that records pages while the command records, then builds a slice
+    of the rebuild (`ProcessSettler`)."""
 
     def begin_slice(self, index: int, count: int) -> None: ...
 
@@ -51,11 +55,18 @@ class FirstBuild:
         rebuild: Callable[..., Rebuild],
         projection_store: SqlProjectionStore,
         helper: SliceHelper | None = None,
+        settle_below: int = GROUP_RECORDS,
     ) -> None:
         self._rebuild = rebuild
+        self._settle_below = settle_below
         self._store = projection_store
         self._helper = helper
-        self.slices = 1 if helper is None else 2
+        self._most_slices = 1 if helper is None else 2
+
+    @property
+    def helper(self) -> SliceHelper | None:
+        """The second process, which may record pages while the command records."""
+        return self._helper
 
     def applies(self) -> bool:
         """Whether the live projection has folded nothing yet, and no rebuild that this
@@ -69,21 +80,23 @@ class FirstBuild:
             return True
         every_kind = {kind.value for kind in DocumentKind}
         slices = len(registry.slices(building.number))
-        return set(building.kinds) == every_kind and slices == self.slices
-
-    def prepare(self) -> None:
-        """Start the second process now, so that it has imported by the time it builds."""
-        if self._helper is not None:
-            self._helper.prepare()
+        return set(building.kinds) == every_kind and 1 <= slices <= self._most_slices
 
     def run(self, stage: Stage | None = None) -> RebuildReport | None:
-        """Fold every recorded event once and make the documents live; None if nothing
-        was recorded (and no first build is left to finish)."""
-        if self._store.head() == 0 and self._store.registry.building() is None:
+        """Fold every recorded event once and make the documents live; None, having done
+        nothing, if fewer than ``settle_below`` events were recorded (and no first build is
+        left to finish): the caller settles them as one group."""
+        registry = self._store.registry
+        building = registry.building()
+        if building is not None:  # a first build cut short: resumed in as many slices
+            slices = len(registry.slices(building.number))
+        elif self._store.head() < self._settle_below:
             return None
+        else:
+            slices = self._most_slices
         kinds = list(DocumentKind)
         helper = self._helper
-        if helper is None:
+        if helper is None or slices == 1:
             return self._rebuild(stage=stage).run(kinds)
 
         def check_on_helper() -> None:
