@@ -9,6 +9,11 @@ database, and the OpenSearch test server, fresh indices) with those same Scan an
 served from memory: the run's time is the bootstrap without the scan, whatever the
 emulator's own scan costs (moto re-reads a table from its start for every page, so its
 scans of a large table take minutes and vary with the machine's load).
+
+The first embedded run also gives the lower bound of the whole job, on one core
+(`lower_bound`): the Scan answers' items deserialized as the bootstrap does it, the events
+that run recorded inserted by `eventsourcing`'s SQLite recorder in transactions of 10,000,
+and the documents it made live, encoded, added once to fresh indexes.
 """
 
 from __future__ import annotations
@@ -35,10 +40,13 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
+from devtools.benchmarks.index_share import Write
+from devtools.benchmarks.lower_bound import LowerBound, lower_bound_of
 from devtools.benchmarks.scratch import scratch_database
 from devtools.demo import CrmWorkload
 from devtools.demo.item_version import ItemVersion
 from domain.kinds import TableKind
+from infrastructure.adapters.embedded.codec import encode
 from infrastructure.composition import Streamfold
 from infrastructure.heap import frozen_while_running
 from infrastructure.services.bootstrap import bootstrap, scan_segments
@@ -48,6 +56,7 @@ from infrastructure.settings import (
     Settings,
     SQLiteStore,
 )
+from projections.documents import DocumentKind
 
 ITEMS_PER_USER = 20  # about, in a CrmWorkload's final tables (users, images, likes, payments)
 KEYS: Mapping[TableKind, tuple[str, ...]] = {kind: kind.key_attributes for kind in TableKind}
@@ -253,15 +262,21 @@ def opensearch_target(postgres_admin: str, search_url: str) -> Target:
     return target
 
 
+@dataclass
+class Measured:
+    runs: list[BootstrapRun]
+    lower_bound: LowerBound | None = None  # from the first embedded first build
+
+
 def measure_bootstrap(
     scans: ScanAnswers,
     tables: Mapping[TableKind, str],
     target: Target,
     runs: int,
     paths: Sequence[str] = (FIRST_BUILD,),
-) -> list[BootstrapRun]:
+) -> Measured:
     """``runs`` bootstraps of each path into fresh targets, the paths alternated."""
-    results = []
+    measured = Measured([])
     for _ in range(runs):
         for path in paths:
             with target() as settings:
@@ -272,9 +287,45 @@ def measure_bootstrap(
                     with frozen_while_running():
                         cpu = _cpu_seconds()
                         seconds = time_bootstrap(app, scans, tables, path)
+                    cpu = _cpu_seconds() - cpu
+                    store = settings.event_store
+                    if measured.lower_bound is None and isinstance(store, SQLiteStore):
+                        measured.lower_bound = lower_bound_of(
+                            decode_seconds(scans),
+                            store.path,
+                            app.event_store.recorder.events_table_name,
+                            live_documents(app),
+                            store.path.parent / "lower-bound",
+                        )
                 # Closed: the second process has ended and its CPU is counted.
-                results.append(BootstrapRun(scans.items, seconds, _cpu_seconds() - cpu, path))
-    return results
+                measured.runs.append(BootstrapRun(scans.items, seconds, cpu, path))
+    return measured
+
+
+def decode_seconds(scans: ScanAnswers) -> float:
+    """The least time deserializing every scanned item takes, as the bootstrap does it."""
+    pages = [answer["Items"] for answer in scans.answers.values()]
+    deserializer = TypeDeserializer()
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for page in pages:
+            for raw in page:
+                {name: deserializer.deserialize(value) for name, value in raw.items()}
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def live_documents(app: Streamfold) -> Write:
+    """The live documents the bootstrap made, encoded for the embedded index."""
+    final: Write = {}
+    for kind in DocumentKind:
+        documents = final.setdefault(kind, [])
+        after = ""
+        while page := app.projection_store.documents_page(kind, after, 5000):
+            after = page[-1].doc_id
+            documents += [(c.doc_id, encode(c)) for c in page if c.body is not None]
+    return final
 
 
 def _cpu_seconds() -> float:
@@ -283,11 +334,11 @@ def _cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def describe(name: str, scans: ScanAnswers, runs: Sequence[BootstrapRun]) -> dict[str, Any]:
+def describe(name: str, scans: ScanAnswers, measured: Measured) -> dict[str, Any]:
     """The first build's figures; with runs settled in groups beside them, theirs too and
-    the ratio of the medians."""
-    built = [r for r in runs if r.path == FIRST_BUILD]
-    grouped = [r for r in runs if r.path == IN_GROUPS]
+    the ratio of the medians; the lower bound when it was measured."""
+    built = [r for r in measured.runs if r.path == FIRST_BUILD]
+    grouped = [r for r in measured.runs if r.path == IN_GROUPS]
     row: dict[str, Any] = {
         "target": name,
         "items": scans.items,
@@ -302,6 +353,16 @@ def describe(name: str, scans: ScanAnswers, runs: Sequence[BootstrapRun]) -> dic
         row["settled_in_groups_cpu_seconds"] = _spread([r.cpu_seconds for r in grouped], 2)
         first = row["bootstrap_without_scan_items_per_second"]["median"]
         row["first_build_over_groups"] = round(first / rate["median"], 2)
+    if (bound := measured.lower_bound) is not None:
+        row["lower_bound_items_per_second"] = round(scans.items / bound.seconds)
+        row["lower_bound_seconds"] = {
+            "decode": round(bound.decode_seconds, 2),
+            "store_events": round(bound.store_seconds, 2),
+            "index_documents": round(bound.index_seconds, 2),
+        }
+        row["lower_bound_events_documents"] = [bound.events, bound.documents]
+        median_seconds = scans.items / row["bootstrap_without_scan_items_per_second"]["median"]
+        row["bootstrap_to_lower_bound"] = round(median_seconds / bound.seconds, 2)
     return row
 
 

@@ -61,10 +61,19 @@ def measure_lower_bound(
 
     ``decode_seconds`` is the floor measured in the same run.
     """
+    return lower_bound_of(
+        decode_seconds, events_db, events_table, _final_documents(writes), scratch
+    )
+
+
+def lower_bound_of(
+    decode_seconds: float, events_db: Path, events_table: str, final: Write, scratch: Path
+) -> LowerBound:
+    """The lower bound of a job whose events are in ``events_db`` and whose final live
+    documents, encoded, are ``final`` (a commit per kind)."""
     scratch.mkdir(parents=True, exist_ok=True)
     events = _stored_events(events_db, events_table)
     store = _store_seconds(events, scratch / "events.db")
-    final = _final_documents(writes)
     index = replay_in_tantivy([final], scratch / "final", minimal=False)
     documents = sum(len(documents) for documents in final.values())
     return LowerBound(decode_seconds, store, index, len(events), documents)

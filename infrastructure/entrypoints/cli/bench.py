@@ -462,6 +462,14 @@ def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
             f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
             "this process and its second one"
         )
+        if "lower_bound_items_per_second" in row:
+            parts = row["lower_bound_seconds"]
+            console.print(
+                f"  lower bound (one core)  {row['lower_bound_items_per_second']:>8,} items/s"
+                f" (decode {parts['decode']} s, store the events {parts['store_events']} s,"
+                f" index the documents {parts['index_documents']} s);"
+                f" the bootstrap is {row['bootstrap_to_lower_bound']}x it"
+            )
         if "settled_in_groups_items_per_second" in row:
             grouped = row["settled_in_groups_cpu_seconds"]
             console.print(
