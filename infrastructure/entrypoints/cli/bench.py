@@ -10,6 +10,7 @@ from typing import Any
 from devtools.benchmarks import cold_start
 from devtools.benchmarks.pipeline import describe, measure_pipeline
 from devtools.benchmarks.queries import measure_queries
+from domain.errors import TransientFailure
 from infrastructure.entrypoints.cli.export import add_export_bench
 from infrastructure.entrypoints.cli.output import console, print_json
 from infrastructure.entrypoints.cli.parser import UsageError
@@ -445,39 +446,49 @@ def run_bootstrap_bench(_: Any, args: argparse.Namespace) -> int:
             "postgresql+opensearch": bench.opensearch_target(args.postgres, url),
         }
         paths = (bench.FIRST_BUILD, bench.IN_GROUPS) if args.baseline else (bench.FIRST_BUILD,)
-        rows = [
-            bench.describe(name, scans, bench.measure_bootstrap(scans, tables, target, runs, paths))
-            for name, target in targets.items()
-            if args.target in ("all", name)
-        ]
+        rows: list[dict[str, Any]] = []
+        for name, target in targets.items():
+            if args.target not in ("all", name):
+                continue
+            try:
+                measured = bench.measure_bootstrap(scans, tables, target, runs, paths)
+            except TransientFailure as error:
+                # One target's failure leaves the figures of the others to report.
+                rows.append({"target": name, "error": str(error)})
+                console.print(f"{name}: a run failed: {error}")
+                continue
+            rows.append(bench.describe(name, scans, measured))
+            if not args.json:
+                _print_bootstrap_row(rows[-1])
     if args.json:
         print_json(rows)
-        return 0
-    for row in rows:
-        rest, cpu = row["bootstrap_without_scan_items_per_second"], row["bootstrap_cpu_seconds"]
+    return 3 if any("error" in row for row in rows) else 0
+
+
+def _print_bootstrap_row(row: dict[str, Any]) -> None:
+    rest, cpu = row["bootstrap_without_scan_items_per_second"], row["bootstrap_cpu_seconds"]
+    console.print(
+        f"{row['target']}: {row['items']:,} items, median of {row['runs']} (min-max)\n"
+        f"  scan alone (timed once) {row['scan_items_per_second']:>8,} items/s\n"
+        f"  bootstrap without scan  {_spread(rest)}\n"
+        f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
+        "this process and its second one"
+    )
+    if "lower_bound_items_per_second" in row:
+        parts = row["lower_bound_seconds"]
         console.print(
-            f"{row['target']}: {row['items']:,} items, median of {row['runs']} (min-max)\n"
-            f"  scan alone (timed once) {row['scan_items_per_second']:>8,} items/s\n"
-            f"  bootstrap without scan  {_spread(rest)}\n"
-            f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
-            "this process and its second one"
+            f"  lower bound (one core)  {row['lower_bound_items_per_second']:>8,} items/s"
+            f" (decode {parts['decode']} s, store the events {parts['store_events']} s,"
+            f" index the documents {parts['index_documents']} s);"
+            f" the bootstrap is {row['bootstrap_to_lower_bound']}x it"
         )
-        if "lower_bound_items_per_second" in row:
-            parts = row["lower_bound_seconds"]
-            console.print(
-                f"  lower bound (one core)  {row['lower_bound_items_per_second']:>8,} items/s"
-                f" (decode {parts['decode']} s, store the events {parts['store_events']} s,"
-                f" index the documents {parts['index_documents']} s);"
-                f" the bootstrap is {row['bootstrap_to_lower_bound']}x it"
-            )
-        if "settled_in_groups_items_per_second" in row:
-            grouped = row["settled_in_groups_cpu_seconds"]
-            console.print(
-                f"  settled in groups       {_spread(row['settled_in_groups_items_per_second'])}"
-                f", CPU seconds {grouped['median']} ({grouped['min']}-{grouped['max']})\n"
-                f"  first build / groups    {row['first_build_over_groups']:>8}x (medians)"
-            )
-    return 0
+    if "settled_in_groups_items_per_second" in row:
+        grouped = row["settled_in_groups_cpu_seconds"]
+        console.print(
+            f"  settled in groups       {_spread(row['settled_in_groups_items_per_second'])}"
+            f", CPU seconds {grouped['median']} ({grouped['min']}-{grouped['max']})\n"
+            f"  first build / groups    {row['first_build_over_groups']:>8}x (medians)"
+        )
 
 
 def _spread(figures: dict[str, int]) -> str:
