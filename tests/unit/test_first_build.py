@@ -16,7 +16,6 @@ from infrastructure.services.rebuild import Rebuild, RebuildReport
 from infrastructure.services.rebuilding.first_build import FirstBuild
 from infrastructure.services.rebuilding.slices import Partition
 from projections.documents import DocumentKind
-from projections.ports import ProjectionProgress
 
 EVERY_KIND = [kind.value for kind in DocumentKind]
 
@@ -45,10 +44,8 @@ class FakeStore:
     recorded: int = 30_000  # enough to be built in two slices
     registry: FakeRegistry = field(default_factory=FakeRegistry)
 
-    def progress(self, generation: int) -> ProjectionProgress:
-        return ProjectionProgress(
-            position=self.folded, pending_documents=0, oldest_pending_version=None
-        )
+    def tracking_position(self, generation: int) -> int:
+        return self.folded
 
     def head(self) -> int:
         return self.recorded

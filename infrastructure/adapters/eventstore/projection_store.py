@@ -656,17 +656,26 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
 
     # -- inspection: what the tools that report on the projection and repair it read ------
 
+    def tracking_position(self, generation: int) -> int:
+        """The last event the generation folded (0: none), without counting its outbox."""
+        with self._store.reachable(), self._dialect.transaction() as cursor:
+            return self._tracked(cursor, generation)
+
+    def _tracked(self, cursor: Cursor, generation: int) -> int:
+        cursor.execute(
+            self._dialect.sql(
+                for_generation(
+                    "SELECT position FROM streamfold_tracking WHERE projection = ?", generation
+                )
+            ),
+            (PROJECTION_NAME,),
+        )
+        tracked = cursor.fetchone()
+        return 0 if tracked is None else int(tracked["position"])
+
     def progress(self, generation: int) -> ProjectionProgress:
         with self._store.reachable(), self._dialect.transaction() as cursor:
-            cursor.execute(
-                self._dialect.sql(
-                    for_generation(
-                        "SELECT position FROM streamfold_tracking WHERE projection = ?", generation
-                    )
-                ),
-                (PROJECTION_NAME,),
-            )
-            tracked = cursor.fetchone()
+            position = self._tracked(cursor, generation)
             cursor.execute(
                 for_generation(
                     "SELECT COUNT(*) AS n, MIN(version) AS oldest FROM streamfold_documents"
@@ -676,7 +685,7 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
             )
             pending = cursor.fetchone()
         return ProjectionProgress(
-            position=0 if tracked is None else int(tracked["position"]),
+            position=position,
             pending_documents=int(pending["n"]),
             oldest_pending_version=None if pending["oldest"] is None else int(pending["oldest"]),
         )

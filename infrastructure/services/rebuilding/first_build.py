@@ -73,7 +73,7 @@ class FirstBuild:
         one could not join is under way (one it could join: a first build cut short)."""
         registry = self._store.registry
         live = registry.live()
-        if self._store.progress(1 if live is None else live.number).position > 0:
+        if self._store.tracking_position(1 if live is None else live.number) > 0:
             return False
         building = registry.building()
         if building is None:
