@@ -73,7 +73,8 @@ class PageRecorder(Protocol):
         ...
 
     def done(self) -> bool:
-        """Whether the report of the oldest page handed over is there to collect."""
+        """Whether the answer to the oldest work handed over (a page's report, or a
+        slice's) is there to collect."""
         ...
 
     def begin_page(self, kind: TableKind, page: list[dict[str, Any]]) -> None: ...
