@@ -131,7 +131,7 @@ class ProcessSettler:
         except OSError:
             code = self._stop(wait=0.0)
             raise BackgroundSettleFailed(
-                f"the settling process stopped (exit code {code}) before it was asked to settle"
+                f"the settling process stopped (exit code {code}) before it was handed its work"
             ) from None
         self._asked += 1
 
@@ -165,7 +165,7 @@ class ProcessSettler:
 
     def _answer(self) -> Any:
         if not self._asked:
-            raise RuntimeError("no settle is under way")
+            raise RuntimeError("no work is under way")
         self._asked -= 1
         assert self._connection is not None
         try:
