@@ -89,3 +89,31 @@ def _keys(store: EventStore, table: str) -> list[str]:
     with dialect.transaction() as cursor:
         cursor.execute(f"SELECT aggregate_id FROM streamfold_{table[:-1]}_state")
         return [r["aggregate_id"] for r in cursor.fetchall()]
+
+
+# What psycopg's text arrays must quote and escape, and its binary arrays (ADR 0031) carry
+# as they are: quotes, backslashes, braces, commas, the word NULL, blanks, line breaks.
+AWKWARD = 'Ada "the" \\Countess\\ {of}, NULL\n\t Lovelace — 漢字 😀'
+
+
+def test_awkward_text_reads_back_as_written(store: EventStore) -> None:
+    user = {**USER, "name": AWKWARD, "bio": "NULL", "tags": {'"', "\\", "{}", ",", "NULL"}}
+    ChangeIntake(EventSourcedItemLedger(store)).record(
+        [
+            change(TableKind.USERS, ("u-1",), user, 1),
+            change(TableKind.IMAGES, ("i-1",), {**IMAGE, "title": AWKWARD}, 2),
+        ]
+    )
+    projections = SqlProjectionStore(store)
+    DocumentProjector(projections).catch_up()
+    [user_document] = projections.documents_page(DocumentKind.USERS, "", 10)
+    [image_document] = projections.documents_page(DocumentKind.IMAGES, "", 10)
+    assert user_document.body is not None and image_document.body is not None
+    assert user_document.body["name"] == AWKWARD and user_document.body["bio"] == "NULL"
+    assert sorted(user_document.body["tags"]) == sorted({'"', "\\", "{}", ",", "NULL"})
+    assert image_document.body["title"] == AWKWARD
+    assert image_document.body["owner"]["name"] == AWKWARD
+    keys = _keys(store, "users")
+    with projections.session() as session:
+        [row] = session.load_rows(StateTable.USERS, keys).values()
+    assert isinstance(row, UserRow) and row.name == AWKWARD and row.bio == "NULL"

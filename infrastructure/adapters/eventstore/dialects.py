@@ -238,7 +238,14 @@ class SQLiteDialect(Dialect):
 
 class PostgresDialect(Dialect):
     def _translate(self, statement: str) -> str:
-        return statement.replace("{any}", "= ANY(?)").replace("?", "%s")
+        # A value cast where it stands (``?::jsonb[]``) is sent in binary: psycopg writes an
+        # array of strings in text by escaping every quote of every element (JSON bodies and
+        # states are full of them) with a regular expression, about 30 ms for 2,000 bodies,
+        # where the binary form takes half a millisecond. The others stay in text, so that
+        # the server infers their type from where they stand (a list of strings compared
+        # with a uuid column, say).
+        statement = statement.replace("{any}", "= ANY(?)").replace("?::", "%b::")
+        return statement.replace("?", "%s")
 
     def values(self, items: Collection[Any]) -> Any:
         return list(items)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from domain.intake import PositionMove
 from domain.positions import ItemPosition
@@ -42,7 +42,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
         self._insert_returning_ids = SQL(
             "WITH inserted AS ({insert}) "
             "SELECT array_agg(notification_id ORDER BY notification_id) AS ids FROM inserted"
-        ).format(insert=self.insert_events_statement)
+        ).format(insert=_in_binary(self.insert_events_statement))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {table} ("
@@ -121,7 +121,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                 (
                     SQL(
                         "WITH moved AS (UPDATE {table} AS p SET position = m.position "
-                        "FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                        "FROM unnest(%b::text[], %b::text[], %b::text[]) "
                         "AS m(item_key, expected, position) "
                         "WHERE p.item_key = m.item_key AND p.position = m.expected "
                         "RETURNING 1) "
@@ -144,7 +144,7 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                 (
                     SQL(
                         "WITH added AS (INSERT INTO {table} (item_key, position) "
-                        "SELECT * FROM unnest(%s::text[], %s::text[]) "
+                        "SELECT * FROM unnest(%b::text[], %b::text[]) "
                         "ON CONFLICT (item_key) DO NOTHING RETURNING 1) "
                         "SELECT {check}((SELECT count(*) FROM added) = %s, %s)"
                     ).format(table=self._positions, check=self._assert),
@@ -251,3 +251,17 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def _in_binary(statement: Composable) -> Composable:
+    """``statement`` with its cast parameters (``%s::type[]``) sent in binary.
+
+    The library's insert sends its array of stored events in text: psycopg then writes each
+    event as a quoted record and escapes every quote in it with a regular expression. The
+    binary form of the same array needs no escaping.
+    """
+    if isinstance(statement, Composed):
+        return Composed([_in_binary(part) for part in statement])
+    if isinstance(statement, SQL):
+        return SQL(statement.as_string().replace("%s::", "%b::"))
+    return statement
