@@ -260,10 +260,9 @@ class OpenSearchIndex(SearchIndex):
     # -- internals ----------------------------------------------------------------------
 
     def _window(self) -> RetryWindow:
-        deadline = self.deadline
-        if deadline is None:
-            deadline = time.monotonic() + self.retry_budget
-        return RetryWindow(deadline)
+        if self.deadline is not None:
+            return RetryWindow(self.deadline)
+        return RetryWindow(time.monotonic() + self.retry_budget, hard=False)
 
     def _run(self, action: str) -> Run:
         """Runs requests with retries, reporting failures as `SearchUnavailable`."""

@@ -49,6 +49,9 @@ class RetryWindow:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     retries: int = 0  # pauses taken so far
+    # True: no request may outlast the deadline (a Lambda's remaining time). False: the
+    # deadline is a budget for retrying (a command's), which one slow write may outlast.
+    hard: bool = True
 
     def remaining(self) -> float:
         return self.deadline - self.clock()
@@ -56,6 +59,16 @@ class RetryWindow:
     def request_timeout(self) -> float:
         """How long the next request may take: what is left, within sensible bounds."""
         return min(REQUEST_TIMEOUT_SECONDS, max(MIN_REQUEST_TIMEOUT_SECONDS, self.remaining()))
+
+    def write_timeout(self) -> float:
+        """How long the next bulk request may take.
+
+        A bulk request's time grows with its documents and with the cluster's load, and a
+        command's long write sends many of them: a budget for retrying does not cut one
+        short (it would fail every request sent once the budget is spent). A hard deadline
+        still does.
+        """
+        return self.request_timeout() if self.hard else REQUEST_TIMEOUT_SECONDS
 
     def pause_before_retry(self) -> bool:
         """Sleep before the next attempt; False (without sleeping) when time is up."""

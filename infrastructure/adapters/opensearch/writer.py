@@ -134,7 +134,7 @@ class VersionedWriter:
                 response = self._client.bulk(
                     body=request_body(chunk),
                     refresh=self._refresh,
-                    request_timeout=window.request_timeout(),
+                    request_timeout=window.write_timeout(),
                 )
             except (TransportError, Retryable) as error:
                 if not is_transient(error):
