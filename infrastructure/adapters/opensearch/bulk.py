@@ -26,8 +26,10 @@ from infrastructure.adapters.opensearch.errors import describe_error, is_transie
 from infrastructure.adapters.opensearch.mappings import TOMBSTONE, TOMBSTONED_AT, tombstone_body
 from projections.documents import MAX_DOCUMENT_ID_BYTES, DocumentChange
 
-MAX_ACTIONS_PER_REQUEST = 1_000
-MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024  # well below the 10 MiB of small AWS instance types
+# A request is cut by size alone: the cluster's limit is on the request's bytes (10 MiB on
+# Amazon OpenSearch Service's small instance types, 100 MiB elsewhere), and each further
+# request is a round trip a Lambda batch pays for.
+MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024
 MAX_VERSION = 2**63 - 1  # external versions are non-negative 64-bit longs
 RESERVED_FIELDS = (TOMBSTONE, TOMBSTONED_AT)
 
@@ -93,12 +95,12 @@ def encode(
 
 
 def request_chunks(actions: Sequence[BulkAction]) -> Iterator[list[BulkAction]]:
-    """The actions split into requests of bounded count and size."""
+    """The actions split into requests of at most ``MAX_BYTES_PER_REQUEST`` (an action
+    larger than that alone goes in a request of its own)."""
     chunk: list[BulkAction] = []
     size = 0
     for action in actions:
-        too_big = size + len(action.payload) > MAX_BYTES_PER_REQUEST
-        if chunk and (len(chunk) == MAX_ACTIONS_PER_REQUEST or too_big):
+        if chunk and size + len(action.payload) > MAX_BYTES_PER_REQUEST:
             yield chunk
             chunk, size = [], 0
         chunk.append(action)
