@@ -22,7 +22,6 @@ import gc
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from opensearchpy import OpenSearch
 
+from devtools.benchmarks.figures import spread
 from devtools.benchmarks.index_share import Write
 from devtools.benchmarks.lower_bound import LowerBound, lower_bound_of
 from devtools.benchmarks.scratch import scratch_database
@@ -353,13 +353,13 @@ def describe(name: str, scans: ScanAnswers, measured: Measured) -> dict[str, Any
         "items": scans.items,
         "runs": len(built),
         "scan_items_per_second": round(scans.items_per_second),  # timed once, before the runs
-        "bootstrap_without_scan_items_per_second": _spread([r.items_per_second for r in built]),
-        "bootstrap_cpu_seconds": _spread([r.cpu_seconds for r in built], digits=2),
+        "bootstrap_without_scan_items_per_second": spread([r.items_per_second for r in built]),
+        "bootstrap_cpu_seconds": spread([r.cpu_seconds for r in built], digits=2),
     }
     if grouped:
-        rate = _spread([r.items_per_second for r in grouped])
+        rate = spread([r.items_per_second for r in grouped])
         row["settled_in_groups_items_per_second"] = rate
-        row["settled_in_groups_cpu_seconds"] = _spread([r.cpu_seconds for r in grouped], 2)
+        row["settled_in_groups_cpu_seconds"] = spread([r.cpu_seconds for r in grouped], 2)
         first = row["bootstrap_without_scan_items_per_second"]["median"]
         row["first_build_over_groups"] = round(first / rate["median"], 2)
     if (bound := measured.lower_bound) is not None:
@@ -373,11 +373,3 @@ def describe(name: str, scans: ScanAnswers, measured: Measured) -> dict[str, Any
         median_seconds = scans.items / row["bootstrap_without_scan_items_per_second"]["median"]
         row["bootstrap_to_lower_bound"] = round(median_seconds / bound.seconds, 2)
     return row
-
-
-def _spread(values: Sequence[float], digits: int = 0) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), digits or None),
-        "min": round(min(values), digits or None),
-        "max": round(max(values), digits or None),
-    }

@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeDeserializer
 from opensearchpy import NotFoundError, OpenSearch
 
+from devtools.benchmarks.figures import spread
 from devtools.demo import CrmWorkload, lambda_events
 from devtools.latency_proxy import LatencyProxy
 from infrastructure.composition import Streamfold
@@ -127,11 +128,39 @@ def compare(
         url = f"http://{search_at[0]}:{search_at[1]}"
         client = OpenSearch(hosts=[url])
         create_naive_indices(client, records, f"naive-{suffix}")
-        naive = run_naive(client, records, f"naive-{suffix}")
-        events = lambda_events(records, batch_size)
-        store = replace(postgres, host=postgres_at[0], port=postgres_at[1])
-        streamfold, stages = run_streamfold(events, url, store, f"bench-{suffix}")
+        try:
+            naive = run_naive(client, records, f"naive-{suffix}")
+            events = lambda_events(records, batch_size)
+            store = replace(postgres, host=postgres_at[0], port=postgres_at[1])
+            streamfold, stages = run_streamfold(events, url, store, f"bench-{suffix}")
+        finally:
+            # The next run finds the server as this one did.
+            client.indices.delete(index=f"*-{suffix}*", ignore_unavailable=True)
     return ComparisonFigures(len(records), naive, streamfold, stages)
+
+
+def describe_runs(runs: Sequence[ComparisonFigures]) -> dict[str, Any]:
+    """The runs' figures as medians with their minimum and maximum, the stages of the run
+    whose speedup is the median, and every run's figures."""
+    median_run = sorted(runs, key=lambda run: run.speedup)[(len(runs) - 1) // 2]
+    return {
+        "records": runs[0].records,
+        "runs": len(runs),
+        "naive_records_per_second": spread([run.naive_records_per_second for run in runs]),
+        "streamfold_records_per_second": spread(
+            [run.streamfold_records_per_second for run in runs]
+        ),
+        "speedup": spread([run.speedup for run in runs], digits=2),
+        "median_run_stage_seconds": {k: round(v, 2) for k, v in median_run.stage_seconds.items()},
+        "each_run": [
+            {
+                "naive_records_per_second": round(run.naive_records_per_second),
+                "streamfold_records_per_second": round(run.streamfold_records_per_second),
+                "speedup": round(run.speedup, 2),
+            }
+            for run in runs
+        ],
+    }
 
 
 @contextlib.contextmanager

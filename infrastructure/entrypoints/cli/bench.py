@@ -70,6 +70,10 @@ def add_bench_commands(commands: Any) -> None:
     versus.add_argument("--users", type=int, default=300)
     versus.add_argument("--batch-size", type=int, default=500)
     versus.add_argument(
+        "--runs", type=int, default=3,
+        help="runs of both consumers, each on a fresh database (median, min, max)",
+    )  # fmt: skip
+    versus.add_argument(
         "--latency", type=float, default=0.0, metavar="MS",
         help="milliseconds added to each OpenSearch request, for both consumers (a loopback "
         "proxy)",
@@ -135,41 +139,51 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
 
 
 def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
-    from devtools.benchmarks.opensearch import compare
+    from devtools.benchmarks.opensearch import compare, describe_runs
     from devtools.benchmarks.scratch import scratch_database, search_server
 
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1")
     postgres_latency = args.postgres_latency
     if postgres_latency is None:
         postgres_latency = 1.0 if args.latency else 0.0
-    with search_server(args.opensearch) as url, scratch_database(args.postgres) as postgres:
-        figures = compare(
-            url, postgres, users=args.users, batch_size=args.batch_size,
-            latency_ms=args.latency, postgres_latency_ms=postgres_latency,
-        )  # fmt: skip
+    runs = []
+    with search_server(args.opensearch) as url:
+        for _ in range(args.runs):
+            with scratch_database(args.postgres) as postgres:
+                run = compare(
+                    url, postgres, users=args.users, batch_size=args.batch_size,
+                    latency_ms=args.latency, postgres_latency_ms=postgres_latency,
+                )  # fmt: skip
+                runs.append(run)
     result = {
-        "records": figures.records,
         "batch_size": args.batch_size,
         "latency_ms": args.latency,
         "postgres_latency_ms": postgres_latency,
-        "naive_records_per_second": round(figures.naive_records_per_second),
-        "streamfold_records_per_second": round(figures.streamfold_records_per_second),
-        "speedup": round(figures.speedup, 2),
-        "streamfold_stage_seconds": {k: round(v, 2) for k, v in figures.stage_seconds.items()},
+        **describe_runs(runs),
     }
     if args.json:
         print_json(result)
         return 0
+    naive, streamfold = result["naive_records_per_second"], result["streamfold_records_per_second"]
+    speedup = result["speedup"]
     console.print(
         f"{result['records']:,} stream records, same workload, same OpenSearch, batches of "
         f"{args.batch_size}, {args.latency:g} ms added per OpenSearch request, "
-        f"{postgres_latency:g} ms per PostgreSQL round trip:\n"
-        f"  naive (one index call per record)    {result['naive_records_per_second']:>7,}/s\n"
-        f"  streamfold (PostgreSQL + OpenSearch) "
-        f"{result['streamfold_records_per_second']:>7,}/s\n"
-        f"  speedup                                {result['speedup']:>7}x\n"
-        f"  streamfold seconds per stage           {result['streamfold_stage_seconds']}"
+        f"{postgres_latency:g} ms per PostgreSQL round trip; median of {result['runs']} "
+        "run(s) (min-max):\n"
+        f"  naive (one index call per record)    {_rate(naive)}\n"
+        f"  streamfold (PostgreSQL + OpenSearch) {_rate(streamfold)}\n"
+        f"  speedup                                {speedup['median']:>7}x"
+        f" ({speedup['min']}-{speedup['max']})\n"
+        f"  streamfold seconds per stage           {result['median_run_stage_seconds']}"
+        " (the median run)"
     )
     return 0
+
+
+def _rate(figures: dict[str, float]) -> str:
+    return f"{figures['median']:>7,}/s ({figures['min']:,}-{figures['max']:,})"
 
 
 def add_cold_start_bench(which: Any) -> None:
@@ -502,7 +516,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("queries", "--images", "5000", "--users", "2000", "--runs", "20"),
     ("rebuild", "--events", "5000", "20000"),
     ("export", "--events", "20000", "--runs", "2"),
-    ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5"),
+    ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5", "--runs", "1"),
     ("concurrency", "--users", "40", "--processes", "1", "2"),
     ("cold-start", "--runs", "2"),
     ("bootstrap", "--items", "3000", "--runs", "1", "--baseline"),

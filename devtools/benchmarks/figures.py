@@ -1,0 +1,20 @@
+"""How a benchmark reports a figure measured several times: the median, the minimum and
+the maximum."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+
+def spread(values: Sequence[float], digits: int = 0) -> dict[str, float]:
+    """``{"median": ..., "min": ..., "max": ...}``, rounded to ``digits`` (0: integers).
+
+    >>> spread([3.0, 1.0, 2.0])
+    {'median': 2, 'min': 1, 'max': 3}
+    """
+    return {
+        "median": round(statistics.median(values), digits or None),
+        "min": round(min(values), digits or None),
+        "max": round(max(values), digits or None),
+    }
