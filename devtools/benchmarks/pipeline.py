@@ -21,6 +21,7 @@ import json
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from devtools.benchmarks.figures import spread
 from devtools.benchmarks.index_share import RecordingIndex, journaled_writes, replay_in_tantivy
 from devtools.benchmarks.lower_bound import LowerBound, measure_lower_bound
 from devtools.demo import CrmWorkload, lambda_events
@@ -194,3 +196,29 @@ def _lower_bound(figures: PipelineFigures) -> dict[str, Any]:
         },
         "lower_bound_counts": {"events": bound.events, "documents": bound.documents},
     }
+
+
+# The figures of a run that are given as a median with their minimum and maximum over the
+# runs (the rest are given as the median run's), and their decimals.
+SPREAD_FIGURES: dict[str, int] = {
+    "pipeline_records_per_second": 0,
+    "floor_records_per_second": 0,
+    "pipeline_to_floor_ratio": 2,
+    "tantivy_alone_records_per_second": 0,
+    "minimal_tantivy_records_per_second": 0,
+    "lower_bound_records_per_second": 0,
+    "pipeline_to_lower_bound_ratio": 2,
+}
+
+
+def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Runs described by `describe` as one: the median run's figures, with the figures of
+    ``SPREAD_FIGURES`` replaced by their median, minimum and maximum over the runs."""
+    ordered = sorted(runs, key=lambda run: run["pipeline_to_floor_ratio"])
+    summary = dict(ordered[(len(ordered) - 1) // 2])
+    for name, digits in SPREAD_FIGURES.items():
+        if name in summary:
+            summary[name] = spread([run[name] for run in runs], digits)
+    summary["runs"] = len(runs)
+    summary["each_run"] = [{name: run.get(name) for name in SPREAD_FIGURES} for run in runs]
+    return summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devtools.benchmarks.lower_bound import _final_documents
-from devtools.benchmarks.pipeline import describe, measure_pipeline
+from devtools.benchmarks.pipeline import describe, measure_pipeline, summarize
 from projections.documents import DocumentKind
 
 
@@ -48,3 +48,21 @@ def test_a_run_past_one_hand_over_settles_in_the_second_process_and_records_its_
     assert two.documents == one.documents  # the same documents either way
     # The writes of both processes were replayed: every final document is indexed once.
     assert two.lower_bound.documents == sum(two.documents.values())
+
+
+def test_runs_are_summarized_as_the_median_run_with_the_spread_of_its_figures() -> None:
+    runs = [describe(measure_pipeline(users=6, batch_size=40)) for _ in range(3)]
+
+    summary = summarize(runs)
+
+    ratios = sorted(run["pipeline_to_floor_ratio"] for run in runs)
+    assert summary["pipeline_to_floor_ratio"] == {
+        "median": ratios[1],
+        "min": ratios[0],
+        "max": ratios[2],
+    }
+    rates = sorted(run["pipeline_records_per_second"] for run in runs)
+    assert summary["pipeline_records_per_second"]["median"] == rates[1]
+    median_runs = [run for run in runs if run["pipeline_to_floor_ratio"] == ratios[1]]
+    assert summary["stage_seconds"] in [run["stage_seconds"] for run in median_runs]
+    assert summary["runs"] == 3 and len(summary["each_run"]) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.benchmarks import cold_start
-from devtools.benchmarks.pipeline import describe, measure_pipeline
+from devtools.benchmarks.pipeline import describe, measure_pipeline, summarize
 from devtools.benchmarks.queries import measure_queries
 from domain.errors import TransientFailure
 from infrastructure.entrypoints.cli.export import add_export_bench
@@ -39,6 +39,9 @@ def add_bench_commands(commands: Any) -> None:
         help="the baseline of the second process's gain: every group settles in the "
         "recording process (ADR 0029)",
     )  # fmt: skip
+    pipeline.add_argument(
+        "--runs", type=int, default=3, help="runs, each on a fresh store (median, min, max)"
+    )
     pipeline.add_argument("--json", action="store_true")
     pipeline.set_defaults(run=run_pipeline_bench, needs_app=False)
 
@@ -103,11 +106,16 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
 
     from devtools.benchmarks.history import feed_index_off
 
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1")
+    runs = []
     with feed_index_off() if args.without_feed_index else nullcontext():
-        measured = measure_pipeline(
-            users=args.users, batch_size=args.batch_size, second_process=not args.one_process
-        )
-        figures = describe(measured)
+        for _ in range(args.runs):
+            measured = measure_pipeline(
+                users=args.users, batch_size=args.batch_size, second_process=not args.one_process
+            )
+            runs.append(describe(measured))
+    figures = summarize(runs)
     figures["feed_index"] = not args.without_feed_index
     figures["second_process"] = not args.one_process
     if args.json:
@@ -115,27 +123,35 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
         return 0
     console.print(
         f"{figures['records']:,} stream records in batches of {figures['batch_size']}"
-        f" (the command line's path: settled a group at a time, {figures['settles']['settles']}"
-        f" settles, {figures['settles']['in_background']} of them in a second process while"
-        " the next group was recorded):\n"
-        f"  whole embedded pipeline   {figures['pipeline_records_per_second']:>9,} records/s\n"
-        f"  JSON + DynamoDB decoding  {figures['floor_records_per_second']:>9,} records/s\n"
-        f"  ratio (pipeline / floor)  {figures['pipeline_to_floor_ratio']:>9}x\n"
+        f" (the command line's path: settled a group at a time; median of {figures['runs']}"
+        f" run(s), min-max; the median run: {figures['settles']['settles']} settles,"
+        f" {figures['settles']['in_background']} of them in a second process while the next"
+        " group was recorded):\n"
+        f"  whole embedded pipeline   {_spread_of(figures['pipeline_records_per_second'])}"
+        " records/s\n"
+        f"  JSON + DynamoDB decoding  {_spread_of(figures['floor_records_per_second'])}"
+        " records/s\n"
+        f"  ratio (pipeline / floor)  {_spread_of(figures['pipeline_to_floor_ratio'], 'x')}\n"
         "  tantivy alone, same writes and commits, one core:\n"
-        f"    the kinds' schemas      {figures['tantivy_alone_records_per_second']:>9,} records/s"
-        f"  ({figures['tantivy_alone_to_floor_ratio']}x the floor)\n"
-        f"    ids, bodies, full text  {figures['minimal_tantivy_records_per_second']:>9,} records/s"
-        f"  ({figures['minimal_tantivy_to_floor_ratio']}x the floor)\n"
+        f"    the kinds' schemas      {_spread_of(figures['tantivy_alone_records_per_second'])}"
+        f" records/s  (the median run: {figures['tantivy_alone_to_floor_ratio']}x the floor)\n"
+        f"    ids, bodies, full text  {_spread_of(figures['minimal_tantivy_records_per_second'])}"
+        f" records/s  (the median run: {figures['minimal_tantivy_to_floor_ratio']}x the floor)\n"
         "  lower bound of the whole job (decode, store the events, index the final documents"
         " once):\n"
-        f"                            {figures['lower_bound_records_per_second']:>9,} records/s"
-        f"  (pipeline {figures['pipeline_to_lower_bound_ratio']}x it;"
-        f" seconds {figures['lower_bound_seconds']})\n"
+        f"                            {_spread_of(figures['lower_bound_records_per_second'])}"
+        " records/s\n"
+        f"  pipeline / lower bound    {_spread_of(figures['pipeline_to_lower_bound_ratio'], 'x')}"
+        f"  (the median run's seconds: {figures['lower_bound_seconds']})\n"
         f"  seconds per stage         {figures['stage_seconds']}"
-        " (projection and search partly in the second process, beside the others)\n"
+        " (the median run; projection and search partly in the second process)\n"
         f"  documents                 {figures['documents']}"
     )
     return 0
+
+
+def _spread_of(figures: dict[str, float], unit: str = "") -> str:
+    return f"{figures['median']:>9,}{unit} ({figures['min']:,}-{figures['max']:,})"
 
 
 def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
@@ -512,7 +528,7 @@ def _spread(figures: dict[str, int]) -> str:
 # Every benchmark at a size that finishes in a few minutes on two cores: a smoke run of
 # the harnesses, not figures for docs/performance.md.
 QUICK_RUNS: tuple[tuple[str, ...], ...] = (
-    ("pipeline", "--users", "200"),
+    ("pipeline", "--users", "200", "--runs", "1"),
     ("queries", "--images", "5000", "--users", "2000", "--runs", "20"),
     ("rebuild", "--events", "5000", "20000"),
     ("export", "--events", "20000", "--runs", "2"),
