@@ -4,7 +4,10 @@ the maximum."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def spread(values: Sequence[float], digits: int = 0) -> dict[str, float]:
@@ -18,3 +21,8 @@ def spread(values: Sequence[float], digits: int = 0) -> dict[str, float]:
         "min": round(min(values), digits or None),
         "max": round(max(values), digits or None),
     }
+
+
+def median_item(items: Sequence[T], key: Callable[[T], float]) -> T:
+    """The item whose ``key`` is the median (of an even number, the lower of the two)."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]

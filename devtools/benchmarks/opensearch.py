@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeDeserializer
 from opensearchpy import NotFoundError, OpenSearch
 
-from devtools.benchmarks.figures import spread
+from devtools.benchmarks.figures import median_item, spread
 from devtools.demo import CrmWorkload, lambda_events
 from devtools.latency_proxy import LatencyProxy
 from infrastructure.composition import Streamfold
@@ -142,7 +142,7 @@ def compare(
 def describe_runs(runs: Sequence[ComparisonFigures]) -> dict[str, Any]:
     """The runs' figures as medians with their minimum and maximum, the stages of the run
     whose speedup is the median, and every run's figures."""
-    median_run = sorted(runs, key=lambda run: run.speedup)[(len(runs) - 1) // 2]
+    median_run = median_item(runs, key=lambda run: run.speedup)
     return {
         "records": runs[0].records,
         "runs": len(runs),

@@ -29,7 +29,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from devtools.benchmarks.figures import spread
+from devtools.benchmarks.figures import median_item, spread
 from devtools.benchmarks.index_share import RecordingIndex, journaled_writes, replay_in_tantivy
 from devtools.benchmarks.lower_bound import LowerBound, measure_lower_bound
 from devtools.demo import CrmWorkload, lambda_events
@@ -214,8 +214,7 @@ SPREAD_FIGURES: dict[str, int] = {
 def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Runs described by `describe` as one: the median run's figures, with the figures of
     ``SPREAD_FIGURES`` replaced by their median, minimum and maximum over the runs."""
-    ordered = sorted(runs, key=lambda run: run["pipeline_to_floor_ratio"])
-    summary = dict(ordered[(len(ordered) - 1) // 2])
+    summary = dict(median_item(runs, key=lambda run: run["pipeline_to_floor_ratio"]))
     for name, digits in SPREAD_FIGURES.items():
         if name in summary:
             summary[name] = spread([run[name] for run in runs], digits)

@@ -150,8 +150,9 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _spread_of(figures: dict[str, float], unit: str = "") -> str:
-    return f"{figures['median']:>9,}{unit} ({figures['min']:,}-{figures['max']:,})"
+def _spread_of(figures: dict[str, float], unit: str = "", width: int = 9) -> str:
+    """``median (min-max)`` of a figure measured over several runs, the median aligned."""
+    return f"{figures['median']:>{width},}{unit} ({figures['min']:,}-{figures['max']:,})"
 
 
 def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
@@ -188,18 +189,13 @@ def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
         f"{args.batch_size}, {args.latency:g} ms added per OpenSearch request, "
         f"{postgres_latency:g} ms per PostgreSQL round trip; median of {result['runs']} "
         "run(s) (min-max):\n"
-        f"  naive (one index call per record)    {_rate(naive)}\n"
-        f"  streamfold (PostgreSQL + OpenSearch) {_rate(streamfold)}\n"
-        f"  speedup                                {speedup['median']:>7}x"
-        f" ({speedup['min']}-{speedup['max']})\n"
+        f"  naive (one index call per record)    {_spread_of(naive, '/s', 7)}\n"
+        f"  streamfold (PostgreSQL + OpenSearch) {_spread_of(streamfold, '/s', 7)}\n"
+        f"  speedup                                {_spread_of(speedup, 'x', 7)}\n"
         f"  streamfold seconds per stage           {result['median_run_stage_seconds']}"
         " (the median run)"
     )
     return 0
-
-
-def _rate(figures: dict[str, float]) -> str:
-    return f"{figures['median']:>7,}/s ({figures['min']:,}-{figures['max']:,})"
 
 
 def add_cold_start_bench(which: Any) -> None:
@@ -500,8 +496,8 @@ def _print_bootstrap_row(row: dict[str, Any]) -> None:
     console.print(
         f"{row['target']}: {row['items']:,} items, median of {row['runs']} (min-max)\n"
         f"  scan alone (timed once) {row['scan_items_per_second']:>8,} items/s\n"
-        f"  bootstrap without scan  {_spread(rest)}\n"
-        f"  its CPU seconds         {cpu['median']:>8} ({cpu['min']}-{cpu['max']}), "
+        f"  bootstrap without scan  {_spread_of(rest, ' items/s', 8)}\n"
+        f"  its CPU seconds         {_spread_of(cpu, width=8)}, "
         "this process and its second one"
     )
     if "lower_bound_items_per_second" in row:
@@ -514,15 +510,12 @@ def _print_bootstrap_row(row: dict[str, Any]) -> None:
         )
     if "settled_in_groups_items_per_second" in row:
         grouped = row["settled_in_groups_cpu_seconds"]
+        rate = row["settled_in_groups_items_per_second"]
         console.print(
-            f"  settled in groups       {_spread(row['settled_in_groups_items_per_second'])}"
+            f"  settled in groups       {_spread_of(rate, ' items/s', 8)}"
             f", CPU seconds {grouped['median']} ({grouped['min']}-{grouped['max']})\n"
             f"  first build / groups    {row['first_build_over_groups']:>8}x (medians)"
         )
-
-
-def _spread(figures: dict[str, int]) -> str:
-    return f"{figures['median']:>8,} items/s ({figures['min']:,}-{figures['max']:,})"
 
 
 # Every benchmark at a size that finishes in a few minutes on two cores: a smoke run of
