@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from devtools.benchmarks import process_cpu
+from devtools.benchmarks.figures import median_item, spread
 from devtools.benchmarks.scratch import scratch_database
 from devtools.demo import CrmWorkload, lambda_events
 from devtools.latency_proxy import LatencyProxy
@@ -439,6 +440,58 @@ def describe(rows: Sequence[ConcurrencyRow]) -> list[dict[str, Any]]:
                 outcome.records_per_second / quiet[0].records_per_second, 2
             )
     return figures
+
+
+# The figures of each N given as a median with their minimum and maximum over the runs,
+# and their decimals; each run's ratios are to that run's own first N.
+SPREAD_FIGURES: dict[str, int] = {
+    "records_per_second": 0,
+    "ratio_to_first": 2,
+    "cpu_bound_ratio": 2,
+    "lock_wait_seconds": 2,
+}
+
+
+def summarize(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Runs described by `describe` (the same N in each) as one row per N: each figure
+    of ``SPREAD_FIGURES`` as its median, minimum and maximum over the runs."""
+    if not runs:
+        return []
+    counts = [row["processes"] for row in runs[0]]
+    if any([row["processes"] for row in run] != counts for run in runs):
+        raise ValueError("every run must measure the same numbers of processes")
+    summary = []
+    for position, count in enumerate(counts):
+        rows = [run[position] for run in runs]
+        row: dict[str, Any] = {"processes": count, "runs": len(rows)}
+        for name, digits in SPREAD_FIGURES.items():
+            values = [r[name] for r in rows if r.get(name) is not None]
+            row[name] = spread(values, digits) if values else None
+        summary.append(row)
+    return summary
+
+
+def median_run(runs: Sequence[Sequence[dict[str, Any]]]) -> Sequence[dict[str, Any]]:
+    """The run whose last N reached the median ratio to its first (the run the detailed
+    lines are printed from)."""
+    return median_item(runs, key=lambda run: run[-1]["ratio_to_first"])
+
+
+def summary_lines(summary: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per N: its figures' medians with their minimum and maximum."""
+
+    def shown(figure: dict[str, float] | None, unit: str = "") -> str:
+        if figure is None:
+            return "not measured"
+        return f"{figure['median']:,}{unit} ({figure['min']:,}-{figure['max']:,})"
+
+    return [
+        f"  N={row['processes']:<2} {shown(row['records_per_second'])} records/s, "
+        f"ratio to N={summary[0]['processes']} {shown(row['ratio_to_first'], 'x')}, "
+        f"CPU bound {shown(row['cpu_bound_ratio'], 'x')}, "
+        f"projection lock wait {shown(row['lock_wait_seconds'], ' s')}"
+        for row in summary
+    ]
 
 
 def report_lines(figures: Sequence[dict[str, Any]]) -> list[str]:

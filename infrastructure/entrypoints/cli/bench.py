@@ -405,6 +405,10 @@ def add_concurrency_bench(which: Any) -> None:
         "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL URL; a scratch database is created there per N and dropped after",
     )  # fmt: skip
+    concurrency.add_argument(
+        "--runs", type=int, default=3,
+        help="times every N is measured, each run against its own N=1 (median, min, max)",
+    )  # fmt: skip
     concurrency.add_argument("--json", action="store_true")
     concurrency.set_defaults(run=run_concurrency_bench, needs_app=False)
 
@@ -413,21 +417,29 @@ def run_concurrency_bench(_: Any, args: argparse.Namespace) -> int:
     from devtools.benchmarks import concurrency
     from devtools.benchmarks.scratch import search_server
 
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1")
+    runs = []
     with search_server(args.opensearch) as url:
-        rows = concurrency.measure_concurrency(
-            args.postgres, url, processes=args.processes, users=args.users,
-            postgres_ms=args.postgres_ms, search_ms=args.search_ms,
-        )  # fmt: skip
-    figures = concurrency.describe(rows)
+        for _ in range(args.runs):
+            rows = concurrency.measure_concurrency(
+                args.postgres, url, processes=args.processes, users=args.users,
+                postgres_ms=args.postgres_ms, search_ms=args.search_ms,
+            )  # fmt: skip
+            runs.append(concurrency.describe(rows))
+    summary = concurrency.summarize(runs)
     if args.json:
-        print_json(figures)
+        print_json({"runs": runs, "summary": summary})
         return 0
     console.print(
         f"stream handler processes at once, batches of {concurrency.BATCH_SIZE}, "
         f"{args.postgres_ms:g} ms per PostgreSQL round trip, {args.search_ms:g} ms per "
-        "OpenSearch request:"
+        f"OpenSearch request; median of {len(runs)} run(s), min-max:"
     )
-    for line in concurrency.report_lines(figures):
+    for line in concurrency.summary_lines(summary):
+        console.print(line)
+    console.print("the median run (by its last N's ratio to its first):")
+    for line in concurrency.report_lines(concurrency.median_run(runs)):
         console.print(line)
     return 0
 
@@ -526,7 +538,7 @@ QUICK_RUNS: tuple[tuple[str, ...], ...] = (
     ("rebuild", "--events", "5000", "20000"),
     ("export", "--events", "20000", "--runs", "2"),
     ("opensearch", "--users", "30", "--batch-size", "100", "--latency", "5", "--runs", "1"),
-    ("concurrency", "--users", "40", "--processes", "1", "2"),
+    ("concurrency", "--users", "40", "--processes", "1", "2", "--runs", "1"),
     ("cold-start", "--runs", "2"),
     ("bootstrap", "--items", "3000", "--runs", "1", "--baseline"),
     ("ui", "--users", "2000", "--images", "2000", "--keystrokes", "10"),
