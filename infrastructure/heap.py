@@ -11,7 +11,9 @@ While a holder runs, the young generation is also collected less often
 (`YOUNG_GENERATION_THRESHOLD`). A Lambda container freezes once, after building its
 composition root (it lives as long as that root). Commands that run in a process shared
 with other work (the CLI's, the rebuild, which tests also run in-process) hold the freeze
-only while they run.
+only while they run; a command's second process (`background_settle`) holds it while it
+settles, records or builds what it was handed: without it, 10 full passes over its
+imported modules took 0.43 s of the 2.8 s it spent settling 36,000 stream records.
 """
 
 from __future__ import annotations

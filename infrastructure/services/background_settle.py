@@ -34,6 +34,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from infrastructure.heap import frozen_while_running
 from infrastructure.services.write_pipeline import PipelineReport, WritePipeline
 
 if TYPE_CHECKING:
@@ -241,7 +242,11 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
             try:
                 if app is None:
                     app = build()
-                connection.send(("ok", _do(app, asked)))
+                # As the command itself holds it while it runs: the collector's passes
+                # leave out the interpreter's and the app's objects (infrastructure.heap).
+                with frozen_while_running():
+                    done = _do(app, asked)
+                connection.send(("ok", done))
             except Exception as error:  # noqa: BLE001 - handed back: the command raises it
                 connection.send(("error", _portable(error)))
     finally:
