@@ -10,21 +10,16 @@ credentials) makes the change a dead letter with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-)
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import ItemUnreadable, TransientFailure
 from domain.kinds import TableKind
 from domain.source_items import SourceItemReader
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer
+    from botocore.exceptions import ClientError
 
 _TRANSIENT_CODES = frozenset(
     (
@@ -35,7 +30,15 @@ _TRANSIENT_CODES = frozenset(
         "ThrottlingException",
     )
 )
-_DESERIALIZER = TypeDeserializer()
+
+
+@cache
+def _deserializer() -> TypeDeserializer:
+    # boto3 and botocore are imported on the first read: a command or handler that never
+    # reads a source table (most never do) does not load them (about 0.1 s).
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 class SourceTableUnavailable(TransientFailure):
@@ -56,6 +59,15 @@ class DynamoDBItemReader(SourceItemReader):
         self._client = boto3_client
 
     def read(self, kind: TableKind, key: tuple[str, ...], table: str) -> Mapping[str, Any] | None:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError,
+            HTTPClientError,
+            NoCredentialsError,
+            NoRegionError,
+        )
+
         keys = {name: {"S": value} for name, value in zip(kind.key_attributes, key, strict=True)}
         try:
             response = self._dynamodb().get_item(TableName=table, Key=keys, ConsistentRead=True)
@@ -73,7 +85,8 @@ class DynamoDBItemReader(SourceItemReader):
         item = response.get("Item")
         if item is None:
             return None
-        return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+        deserialize = _deserializer().deserialize
+        return {name: deserialize(value) for name, value in item.items()}
 
     def _dynamodb(self) -> Any:
         if self._client is None:

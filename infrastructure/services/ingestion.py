@@ -7,14 +7,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import ConcurrentChange, TransientFailure
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
-from infrastructure.adapters.streams import StreamRecord, parse_lambda_event
-from infrastructure.adapters.streams.change_records import KindOfTable
 from infrastructure.services.grouping import SettleGroups
 from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
+
+if TYPE_CHECKING:
+    from infrastructure.adapters.streams import StreamRecord
+    from infrastructure.adapters.streams.change_records import KindOfTable
 
 logger = logging.getLogger("streamfold.ingestion")
 
@@ -62,6 +64,11 @@ class StreamIngestion:
         settle: bool = False,
     ) -> BatchOutcome:
         """Parse a Lambda stream event (either shape) and apply its records."""
+        # Here, not at the top: the parser loads boto3's DynamoDB types (about 0.1 s),
+        # which a process that only settles or queries never needs. (The Lambda handler's
+        # module imports it at start-up.)
+        from infrastructure.adapters.streams import parse_lambda_event
+
         started = time.perf_counter()
         records = parse_lambda_event(event, self.kind_of_table)
         parsed = time.perf_counter() - started
