@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infrastructure.adapters.eventstore import postgres_recorder
-from infrastructure.adapters.eventstore.dialects import PostgresDialect
+from infrastructure.adapters.eventstore.postgres_dialect import PostgresDialect
 from infrastructure.adapters.eventstore.postgres_pipeline import PipelinedTransaction
 from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.services.write_pipeline import WritePipeline

@@ -58,9 +58,11 @@ def test_a_command_loads_no_library_only_other_commands_use(
     assert loaded.isdisjoint(unused), loaded & unused
 
 
-def test_a_query_of_the_embedded_store_loads_no_aws_library(tmp_path: Path) -> None:
+def test_a_query_of_the_embedded_store_loads_no_aws_or_postgresql_library(tmp_path: Path) -> None:
     # The composition root wires the stream parser and the source-table reader, which
-    # load boto3's DynamoDB types and botocore when first used, not when wired.
+    # load boto3's DynamoDB types and botocore when first used, not when wired; the event
+    # store loads its PostgreSQL recorder and dialect (and psycopg) on PostgreSQL only.
     loaded = loaded_by("count", "users", cwd=tmp_path)
     assert "tantivy" in loaded  # the command did run against the embedded index
-    assert loaded.isdisjoint({"boto3", "botocore"}), loaded & {"boto3", "botocore"}
+    unused = {"boto3", "botocore", "psycopg", "psycopg_pool"}
+    assert loaded.isdisjoint(unused), loaded & unused

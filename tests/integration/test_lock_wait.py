@@ -7,7 +7,7 @@ from pathlib import Path
 from devtools.benchmarks.lock_wait import timing_handler, timing_projection_lock
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.adapters.eventstore import postgres_recorder
-from infrastructure.adapters.eventstore.dialects import PostgresDialect
+from infrastructure.adapters.eventstore.postgres_dialect import PostgresDialect
 from infrastructure.adapters.eventstore.postgres_pipeline import PipelinedTransaction
 from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.composition import Streamfold

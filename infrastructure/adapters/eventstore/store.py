@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-import psycopg
-import psycopg.errors
 from eventsourcing.application import Application
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
@@ -26,15 +25,19 @@ from domain.errors import ConcurrentChange, TransientFailure
 from domain.identity import aggregate_id_of
 from domain.intake import ItemLedger, PositionMove
 from domain.positions import ItemPosition
-from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
 from infrastructure.adapters.eventstore.recent_events import RecentEvents
 from infrastructure.adapters.eventstore.transcoder import EventCodec, OrjsonTranscoder
 from infrastructure.settings import EventStoreTarget, PostgresStore, SQLiteStore
 
-# Named, not imported: the stream handler on PostgreSQL never loads the SQLite recorder.
+# Named, not imported: the stream handler on PostgreSQL never loads the SQLite recorder,
+# and a process on SQLite never loads the PostgreSQL one (nor psycopg, about 0.07 s).
 _SQLITE_FACTORY = "infrastructure.adapters.eventstore.sqlite_factory:TunedSQLiteFactory"
+_POSTGRES_RECORDER = "infrastructure.adapters.eventstore.postgres_recorder"
 
-if TYPE_CHECKING:  # loaded by eventsourcing only when the store is SQLite
+if TYPE_CHECKING:  # each loaded by eventsourcing only when the store is of its kind
+    from typing_extensions import TypeIs
+
+    from infrastructure.adapters.eventstore.postgres_recorder import PostgresSourceRecorder
     from infrastructure.adapters.eventstore.sqlite_recorder import SQLiteSourceRecorder
 
 _QUERY_CHUNK = 5000
@@ -85,12 +88,12 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
         # transaction finding its connection broken runs again on a fresh one instead
         # (`postgres_pipeline.opened`), so the first batch after an outage succeeds.
         "APPLICATION_RECORDER_TOPIC": (
-            "infrastructure.adapters.eventstore.postgres_recorder:PostgresSourceRecorder"
+            f"{_POSTGRES_RECORDER}:PostgresSourceRecorder"
         ),
     }
 
 
-_SCHEMA_LOCK_KEY = 0x5F_5C4E  # the same key as the dialects' DDL lock
+_SCHEMA_LOCK_KEY = 0x5F_5C4E  # the same key as the PostgreSQL dialect's DDL lock
 
 
 @contextmanager
@@ -104,6 +107,8 @@ def schema_lock(target: EventStoreTarget) -> Iterator[None]:
     if not isinstance(target, PostgresStore):
         yield
         return
+    import psycopg
+
     try:
         connection = psycopg.connect(
             host=target.host,
@@ -194,7 +199,7 @@ class EventSourcedItemLedger(ItemLedger):
         keys = list(item_keys)
         recorder = self._store.recorder
         with _transient(self._store):
-            if not isinstance(recorder, PostgresSourceRecorder):
+            if not _on_postgres(recorder):
                 found: dict[str, ItemPosition] = {}
                 for start in range(0, len(keys), _QUERY_CHUNK):
                     found.update(recorder.select_positions(keys[start : start + _QUERY_CHUNK]))
@@ -235,7 +240,7 @@ class EventSourcedItemLedger(ItemLedger):
                     found.append((originator_id, e.originator_version, e.topic, e.state))
             return found
         recorder = self._store.recorder
-        if isinstance(recorder, PostgresSourceRecorder):
+        if _on_postgres(recorder):
             id_list = list(ids)
             stored: list[StoredEvent] = []
             with _transient(self._store):
@@ -271,7 +276,7 @@ class EventSourcedItemLedger(ItemLedger):
                     events += aggregate.collect_events()
             recorder = self._store.recorder
             try:
-                if isinstance(recorder, PostgresSourceRecorder):
+                if _on_postgres(recorder):
                     stored = self._codec.stored(events)
                     ids = recorder.insert_events(stored, position_moves=moves)
                 else:  # the same rows, bound as the recorder binds stored events
@@ -288,9 +293,18 @@ class EventSourcedItemLedger(ItemLedger):
             self._store.recent.add(zip(ids, events, strict=True))
 
 
+def _on_postgres(recorder: object) -> TypeIs[PostgresSourceRecorder]:
+    """Whether ``recorder`` is PostgreSQL's. Where its module was never loaded (a store on
+    SQLite) no recorder can be one, and psycopg stays unloaded."""
+    module = sys.modules.get(_POSTGRES_RECORDER)
+    return module is not None and isinstance(recorder, module.PostgresSourceRecorder)
+
+
 def _is_deadlock(error: Exception) -> bool:
+    errors = sys.modules.get("psycopg.errors")  # loaded wherever the store is PostgreSQL
     cause = error.__cause__
-    return isinstance(cause, psycopg.errors.DeadlockDetected) or "deadlock detected" in str(error)
+    deadlock = errors is not None and isinstance(cause, errors.DeadlockDetected)
+    return deadlock or "deadlock detected" in str(error)
 
 
 class _transient:
