@@ -87,9 +87,7 @@ def application_environment(target: EventStoreTarget) -> dict[str, str]:
         # checked before use (a round trip per transaction): the first exchange of a
         # transaction finding its connection broken runs again on a fresh one instead
         # (`postgres_pipeline.opened`), so the first batch after an outage succeeds.
-        "APPLICATION_RECORDER_TOPIC": (
-            f"{_POSTGRES_RECORDER}:PostgresSourceRecorder"
-        ),
+        "APPLICATION_RECORDER_TOPIC": f"{_POSTGRES_RECORDER}:PostgresSourceRecorder",
     }
 
 
