@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from devtools.benchmarks import process_cpu
-from devtools.benchmarks.figures import median_item, spread
+from devtools.benchmarks.figures import median_item, shown, spread
 from devtools.benchmarks.scratch import scratch_database
 from devtools.demo import CrmWorkload, lambda_events
 from devtools.latency_proxy import LatencyProxy
@@ -479,12 +479,6 @@ def median_run(runs: Sequence[Sequence[dict[str, Any]]]) -> Sequence[dict[str, A
 
 def summary_lines(summary: Sequence[dict[str, Any]]) -> list[str]:
     """One line per N: its figures' medians with their minimum and maximum."""
-
-    def shown(figure: dict[str, float] | None, unit: str = "") -> str:
-        if figure is None:
-            return "not measured"
-        return f"{figure['median']:,}{unit} ({figure['min']:,}-{figure['max']:,})"
-
     return [
         f"  N={row['processes']:<2} {shown(row['records_per_second'])} records/s, "
         f"ratio to N={summary[0]['processes']} {shown(row['ratio_to_first'], 'x')}, "

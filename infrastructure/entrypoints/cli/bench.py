@@ -152,7 +152,9 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
 
 def _spread_of(figures: dict[str, float], unit: str = "", width: int = 9) -> str:
     """``median (min-max)`` of a figure measured over several runs, the median aligned."""
-    return f"{figures['median']:>{width},}{unit} ({figures['min']:,}-{figures['max']:,})"
+    from devtools.benchmarks.figures import shown
+
+    return shown(figures, unit, width)
 
 
 def run_opensearch_bench(_: Any, args: argparse.Namespace) -> int:
