@@ -18,13 +18,6 @@ docs/adr/0029-settling-in-a-second-process.md.
 >>> settler.finish().documents_written    # waits; raises what the settle raised
 >>> settler.close()
 
-A settle's process says when its fold has committed, before it writes the documents:
-the command's settle at the end folds what it recorded since then at once
-(`wait_for_fold`), while the process writes the group's documents.
-
-The process builds its app as soon as it has started, so that a first group handed
-over finds it ready.
-
 The same process builds one slice of a rebuild beside the command's own slice when a
 bootstrap builds a fresh store's documents once (`begin_slice`, `finish_slice`; see
 docs/adr/0030-a-fresh-bootstrap-builds-its-documents-once.md).
@@ -39,7 +32,6 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from infrastructure.heap import frozen_while_running
@@ -61,9 +53,6 @@ PAGES_AT_ONCE = 2
 
 # How long closing waits for a settle under way to finish before stopping its process.
 _CLOSE_SECONDS = 120.0
-
-# What a settle's process sends once its fold has committed, before its answer.
-_FOLDED = "folded"
 
 
 class SettlingApp(Protocol):
@@ -101,10 +90,6 @@ class ProcessSettler:
         self._connection: Connection | None = None
         self._asked = 0  # tasks sent whose answer has not been received
         self._used = False  # whether the process was ever asked to settle
-        # The settle under way: whether its fold has committed, and its answer if it was
-        # read before `finish` asked for it.
-        self._folded = False
-        self._ended: tuple[str, Any] | None = None
 
     @property
     def under_way(self) -> bool:
@@ -160,31 +145,9 @@ class ProcessSettler:
         if not self._asked or self._connection is None:
             return False
         try:
-            self._read_ahead(wait=False)
+            return self._connection.poll()
         except (EOFError, OSError):
             return True  # `finish` reports it
-        return self._ended is not None
-
-    def wait_for_fold(self) -> None:
-        """Wait until the settle under way has committed its fold, or has ended (or its
-        process is gone): the events recorded after its group can be folded then."""
-        if not self._asked or self._connection is None:
-            return
-        with contextlib.suppress(EOFError, OSError):  # `finish` reports it
-            self._read_ahead(wait=True)
-
-    def _read_ahead(self, wait: bool) -> None:
-        """Read what the process said of the settle under way: that it folded, and its
-        answer (kept for `_answer`). ``wait``: until one of the two has come."""
-        assert self._connection is not None
-        while self._ended is None and not (wait and self._folded):
-            if not wait and not self._connection.poll():
-                return
-            message = self._connection.recv()
-            if message[0] == _FOLDED:
-                self._folded = True
-            else:
-                self._ended = message
 
     def finish(self) -> PipelineReport:
         """Wait for the settle under way; its report, or the error it raised."""
@@ -206,16 +169,13 @@ class ProcessSettler:
             raise RuntimeError("no work is under way")
         self._asked -= 1
         assert self._connection is not None
-        message, self._ended, self._folded = self._ended, None, False
         try:
-            while message is None or message[0] == _FOLDED:
-                message = self._connection.recv()
+            outcome, value = self._connection.recv()
         except (EOFError, OSError):
             code = self._stop(wait=0.0)
             raise BackgroundSettleFailed(
                 f"the settling process stopped (exit code {code}) before it reported"
             ) from None
-        outcome, value = message
         if outcome == "error":
             raise value
         return value
@@ -251,7 +211,6 @@ class ProcessSettler:
     def _stop(self, wait: float) -> int | None:
         process, connection = self._process, self._connection
         self._process = self._connection = None
-        self._folded, self._ended = False, None
         if process is None or connection is None:
             return None
         with contextlib.suppress(OSError):  # the process is gone already
@@ -276,10 +235,6 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
     app: SettlingApp | None = None
     tasks = _received(connection)
     try:
-        # Built before the first task comes: the process is started while the command
-        # records a group's first half, and its first settle starts at once.
-        with contextlib.suppress(Exception):  # raised again for the first task
-            app = build()
         while True:
             asked = tasks.get()
             if asked is None:  # told to stop, or the command is gone
@@ -290,7 +245,7 @@ def _serve(build: Callable[[], SettlingApp], connection: Connection) -> None:
                 # As the command itself holds it while it runs: the collector's passes
                 # leave out the interpreter's and the app's objects (infrastructure.heap).
                 with frozen_while_running():
-                    done = _do(app, asked, partial(connection.send, (_FOLDED, None)))
+                    done = _do(app, asked)
                 connection.send(("ok", done))
             except Exception as error:  # noqa: BLE001 - handed back: the command raises it
                 connection.send(("error", _portable(error)))
@@ -319,8 +274,7 @@ def _received(connection: Connection) -> queue.SimpleQueue[tuple[Any, ...] | Non
     return tasks
 
 
-def _do(app: SettlingApp, task: tuple[Any, ...], folded: Callable[[], None]) -> object:
-    """Do one task; a settle calls ``folded`` once its fold has committed."""
+def _do(app: SettlingApp, task: tuple[Any, ...]) -> object:
     kind, *arguments = task
     if kind == "page":
         from infrastructure.services.bootstrap import record_page
@@ -337,7 +291,7 @@ def _do(app: SettlingApp, task: tuple[Any, ...], folded: Callable[[], None]) -> 
         return rebuild.run(list(DocumentKind))
     events_at_once, recorded = arguments
     report = PipelineReport()
-    app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded, folded=folded)
+    app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
     return report
 
 

@@ -14,8 +14,8 @@ When the pipeline has a settler (`background_settle.ProcessSettler`, which the
 composition root gives every command), groups settle in a second process while the
 command records the next one: an idle settler takes a group once it holds
 ``HAND_OVER_RECORDS``, a busy one is waited for only when the next group is full; the
-settle at the end happens here, once the one under way has committed its fold (it then
-writes its documents while this one folds; docs/adr/0029-settling-in-a-second-process.md).
+settle at the end happens here, after the one under way has finished
+(docs/adr/0029-settling-in-a-second-process.md).
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
 event store, and the next settle of any command (its catch-up starts from the projection's
@@ -156,17 +156,8 @@ class SettleGroups:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1
-        settler = self._settler
-        if self._pending and settler is not None and settler.under_way:
-            # The fold follows the events' order: what was recorded here since the group
-            # under way is folded once that group's fold has committed, while the settler
-            # still writes that group's documents.
-            settler.wait_for_fold()
-            self._settle(report)
-            self._collect(report)  # counts what it wrote; raises what it raised
-        else:
-            self._collect(report)
-            self._settle(report)
+        self._collect(report)
+        self._settle(report)
         return report
 
     def _events_at_once(self) -> int:

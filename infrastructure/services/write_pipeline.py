@@ -49,11 +49,6 @@ class GroupSettler(Protocol):
         """Whether the settle under way has ended (`finish` would not wait)."""
         ...
 
-    def wait_for_fold(self) -> None:
-        """Wait until the settle under way has committed its fold (or has ended): what
-        was recorded after its group can be folded then, while it writes its documents."""
-        ...
-
     def finish(self) -> PipelineReport: ...
 
     def close(self) -> None: ...
@@ -153,7 +148,6 @@ class WritePipeline:
         report: PipelineReport,
         events_at_once: int | None = None,
         recorded: tuple[int, int] | None = None,
-        folded: Callable[[], None] | None = None,
     ) -> None:
         """Fold every recorded event and write the documents it rendered.
 
@@ -161,15 +155,11 @@ class WritePipeline:
         projector's own batch size by default): a command's group folds in one, so that a
         document touched all over the group is rendered and written once. ``recorded``:
         the positions another process recorded and hands over to settle here
-        (`handing_over`); the settle then goes as far as they do. ``folded`` hears that
-        the fold has committed, before the documents are written (a command waiting to
-        fold what comes next need not wait for them).
+        (`handing_over`); the settle then goes as far as they do.
         """
         clock = _StageClock(report.seconds)
         projection = self._projector.catch_up(batch_size=events_at_once, recorded=recorded)
         clock.lap("projection")
-        if folded is not None:
-            folded()
         if projection.complete and projection.rendered is not None:
             # Every event recorded here was folded here: its documents are in memory.
             report.synced(self._sync.flush_rendered(projection.rendered))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
@@ -170,29 +169,15 @@ class DeferredSettler:
     def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
         assert not self.under_way, "one settle at a time"
         self.begun.append((events_at_once, recorded))
-        self._settled: PipelineReport | None = None
-
-    def wait_for_fold(self) -> None:
-        self.waited_for_fold += 1
-        with contextlib.suppress(Exception):  # `finish` raises it, as the process's does
-            self._settle()  # the fake folds and writes at once
-
-    waited_for_fold = 0
 
     def finish(self) -> PipelineReport:
-        try:
-            return self._settle()
-        finally:
-            self.finished += 1
-
-    def _settle(self) -> PipelineReport:
+        events_at_once, recorded = self.begun[self.finished]
+        self.finished += 1
         if self._fails is not None:
             raise self._fails
-        if self._settled is None:
-            events_at_once, recorded = self.begun[self.finished]
-            self._settled = PipelineReport()
-            self._pipeline.settle(self._settled, events_at_once=events_at_once, recorded=recorded)
-        return self._settled
+        report = PipelineReport()
+        self._pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+        return report
 
     def close(self) -> None:
         self.closed = True
@@ -217,8 +202,7 @@ def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> N
     assert report.documents_written >= 4  # what the first settle wrote counts here
 
     groups.record(batch(9, 1), report)
-    groups.settle(report)  # the end: once the settle under way has folded, the rest here
-    assert settler.waited_for_fold == 1
+    groups.settle(report)  # the end: the settle under way ends, the rest settles here
     assert not settler.under_way and len(settler.begun) == 2
     assert (groups.counts.settles, groups.counts.in_background, groups.counts.at_end) == (3, 2, 1)
     assert len(index.documents) == 9 and report.documents_written == 9
