@@ -112,6 +112,27 @@ def test_old_events_read_as_the_events_todays_code_records(
     assert likes and all(e.created_at and not hasattr(e, "liked_at") for e in likes)
 
 
+def test_events_read_back_to_fold_are_the_librarys_own_upcast_included(
+    earlier: Streamfold,
+) -> None:
+    store = earlier.event_store
+    mapper = store.event_log.mapper
+    library = [
+        (n.id, mapper.to_domain_event(n))
+        for n in store.recorder.select_notifications(start=1, limit=10_000)
+    ]
+    paged: list[Any] = []
+    while page := store.events_after(paged[-1].position if paged else 0, 7):
+        paged += page
+
+    assert len(paged) == len(library) > 100
+    assert [(p.position, type(p.event), vars(p.event)) for p in paged] == [
+        (position, type(event), vars(event)) for position, event in library
+    ]
+    likes = [p.event for p in paged if isinstance(p.event, Like.Liked | Like.LikedAgain)]
+    assert likes and all(e.created_at and not hasattr(e, "liked_at") for e in likes)
+
+
 def test_a_rebuild_over_the_earlier_schema_gives_todays_documents(
     earlier: Streamfold, today: Streamfold
 ) -> None:

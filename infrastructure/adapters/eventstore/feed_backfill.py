@@ -42,11 +42,7 @@ class SqlBackfillStore(BackfillStore):
 
     def events_after(self, position: int, limit: int) -> list[PositionedEvent]:
         with self._store.reachable():
-            notifications = self._store.recorder.select_notifications(
-                start=position + 1, limit=limit
-            )
-        mapper = self._store.event_log.mapper
-        return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+            return self._store.events_after(position, limit)
 
     def save(self, feeds: Collection[Feed], progress: BackfillProgress) -> None:
         # Sorted: the live projection inserts its rows in the same order, so the two never

@@ -206,9 +206,7 @@ class SqlProjectionSession(ProjectionSession):
         recent = self._store.recent.after(position, limit)
         if recent:
             return recent
-        notifications = self._store.recorder.select_notifications(start=position + 1, limit=limit)
-        mapper = self._store.event_log.mapper
-        return [PositionedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+        return self._store.events_after(position, limit)
 
     def load_rows(self, table: StateTable, keys: Collection[str]) -> dict[str, Row]:
         if not keys:

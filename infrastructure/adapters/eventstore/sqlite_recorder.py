@@ -144,6 +144,19 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
             )
             return plain.fetchall()
 
+    def select_event_rows_after(self, position: int, limit: int) -> list[Any]:
+        """(position, id as hex, version, topic, state) of at most ``limit`` events after
+        ``position``, in global order."""
+        with self.datastore.transaction(commit=False) as c:
+            plain = c.sqlite_cursor
+            plain.row_factory = None
+            plain.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (position, limit),
+            )
+            return plain.fetchall()
+
     def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
         """Every event of these aggregates (ids in hex) with its position, in global order."""
         with self.datastore.transaction(commit=False) as c:
