@@ -112,16 +112,21 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
             returning.append(cursor.lastrowid)
         return returning
 
-    def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+    def _plain_rows(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of one read, as tuples: the library's named rows cost more to build."""
         with self.datastore.transaction(commit=False) as c:
             plain = c.sqlite_cursor
-            plain.row_factory = None  # tuples: the library's named rows cost more to build
-            plain.execute(
-                "SELECT item_key, position FROM streamfold_item_positions "
-                "WHERE item_key IN (SELECT value FROM json_each(?))",
-                (_json_list(item_keys),),
-            )
-            return {key: decoded(text) for key, text in plain.fetchall()}
+            plain.row_factory = None
+            plain.execute(statement, params)
+            return plain.fetchall()
+
+    def select_positions(self, item_keys: Collection[str]) -> dict[str, ItemPosition]:
+        rows = self._plain_rows(
+            "SELECT item_key, position FROM streamfold_item_positions "
+            "WHERE item_key IN (SELECT value FROM json_each(?))",
+            (_json_list(item_keys),),
+        )
+        return {key: decoded(text) for key, text in rows}
 
     def select_events_of(self, originator_ids: Collection[UUID]) -> list[StoredEvent]:
         return [
@@ -132,30 +137,22 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
     def select_event_rows_of(self, originator_ids: Collection[str]) -> list[Any]:
         """(id as hex, version, topic, state) of these aggregates' events (ids in hex), in
         order of aggregate and version."""
-        with self.datastore.transaction(commit=False) as c:
-            plain = c.sqlite_cursor
-            plain.row_factory = None
-            plain.execute(
-                f"SELECT originator_id, originator_version, topic, state "
-                f"FROM {self.events_table_name} "
-                "WHERE originator_id IN (SELECT value FROM json_each(?)) "
-                "ORDER BY originator_id, originator_version",
-                (_json_list(originator_ids),),
-            )
-            return plain.fetchall()
+        return self._plain_rows(
+            f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} "
+            "WHERE originator_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY originator_id, originator_version",
+            (_json_list(originator_ids),),
+        )
 
     def select_event_rows_after(self, position: int, limit: int) -> list[Any]:
         """(position, id as hex, version, topic, state) of at most ``limit`` events after
         ``position``, in global order."""
-        with self.datastore.transaction(commit=False) as c:
-            plain = c.sqlite_cursor
-            plain.row_factory = None
-            plain.execute(
-                f"SELECT rowid, originator_id, originator_version, topic, state "
-                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                (position, limit),
-            )
-            return plain.fetchall()
+        return self._plain_rows(
+            f"SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (position, limit),
+        )
 
     def select_notifications_of(self, originator_ids: Collection[str]) -> list[Notification]:
         """Every event of these aggregates (ids in hex) with its position, in global order."""
