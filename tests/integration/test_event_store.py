@@ -13,7 +13,7 @@ from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ChangeIntake, PositionMove
 from domain.kinds import TableKind
-from domain.positions import ItemPosition
+from domain.positions import CreationTime, ItemPosition, StreamOrigin, Transport
 from domain.users import User
 from infrastructure.adapters.eventstore.dead_letters import (
     DeadLetterStore,
@@ -167,6 +167,52 @@ def test_a_second_first_writer_of_an_item_is_refused(store: EventStore) -> None:
     with pytest.raises(ConcurrentChange):
         ledger.record([], [late_first])
     assert ledger.positions(["likes\x1fi-1\x1fu-1"]) == {"likes\x1fi-1\x1fu-1": at(9)}
+
+
+def test_a_position_kept_in_the_earlier_json_text_moves_on(store: EventStore) -> None:
+    """A row written before the compact form holds the JSON text of its position: it reads
+    as the same position, the next change moves it, and it is then kept compact."""
+    origin = StreamOrigin(Transport.DYNAMODB_STREAMS, "users", "2024-01-01T00:00:00.000")
+    first = StreamPosition(100, origin, "r100", CreationTime(17_000_000, 1_000_000))
+    second = StreamPosition(200, origin, "r200", CreationTime(18_000_000, 1_000_000))
+    key = "users\x1fu-1"
+    earlier_text = (
+        '[{"created":17000000,"order":"100","record":"r100",'
+        '"stream":"2024-01-01T00:00:00.000","table":"users","transport":"dynamodb-streams",'
+        '"width":1000000}]'
+    )
+    _write_position_text(store, key, earlier_text)
+    ledger = EventSourcedItemLedger(store)
+    assert ledger.positions([key]) == {key: ItemPosition.at(first)}
+
+    ledger.record([], [PositionMove(key, ItemPosition.at(first), ItemPosition.at(second))])
+
+    assert ledger.positions([key]) == {key: ItemPosition.at(second)}
+    assert _position_text(store, key) == "d18000000 1000000 200 users 2024-01-01T00:00:00.000 r200"
+    # Moved once: a writer that read the earlier position is refused.
+    with pytest.raises(ConcurrentChange):
+        ledger.record([], [PositionMove(key, ItemPosition.at(first), ItemPosition.at(second))])
+
+
+def _write_position_text(store: EventStore, key: str, text: str) -> None:
+    mark = "%s" if store.is_postgres else "?"
+    with store.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(
+            f"INSERT INTO streamfold_item_positions (item_key, position) VALUES ({mark}, {mark})",
+            (key, text),
+        )
+
+
+def _position_text(store: EventStore, key: str) -> str:
+    mark = "%s" if store.is_postgres else "?"
+    with store.recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT position FROM streamfold_item_positions WHERE item_key = {mark}", (key,)
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    text: str = row["position"]
+    return text
 
 
 def _rows(target: SQLiteStore, table: str) -> dict[int, str]:

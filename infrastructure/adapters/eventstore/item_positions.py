@@ -1,11 +1,23 @@
 """Item positions as the text the ``streamfold_item_positions`` table keeps.
 
-A plain position alone is stored as before origins were recorded: its order as 48
-zero-padded digits, so event stores written by earlier versions read as they are (as
-plain positions, compared by order alone until the item's next change records its
-stream). Any other position is a JSON list with one object per stream. The text must
-come out the same for the same position: writers check that an item's row still holds
-the text they read before they move it.
+Three forms, told apart by their first character:
+
+- A plain position alone (no origin) is 48 zero-padded digits, as before origins were
+  recorded, so event stores written by earlier versions read as they are.
+- The usual position, one record of one stream with its creation time, is one line of
+  space-separated fields (about 110 bytes), led by the transport's letter: ``d`` for
+  DynamoDB Streams, ``k`` for Kinesis, then the creation time's microseconds and width,
+  the order, the table, the stream, and last the record (which may hold spaces).
+- Anything else (several streams, a table or stream name with a space) is a JSON list
+  with one object per stream, its keys sorted; so was the usual position before the
+  compact form, and such rows still read.
+
+Every intake commit rewrites the pages its batch's items touch, and a batch touches items
+all over the table: a row half as long halves the pages (docs/adr/0032-compact-item-positions.md).
+The text must come out the same for the same position: writers check that an item's row
+still holds the text they read before they move it. A row written in the JSON form before
+the compact one existed holds the other text of the same position, so writers compare
+with both (`encodings`).
 
 >>> encoded(ItemPosition.at(StreamPosition.of(7)))
 '000000000000000000000000000000000000000000000007'
@@ -26,6 +38,31 @@ _DIGITS = 48
 
 
 def encoded(position: ItemPosition) -> str:
+    """The text a row written now holds for ``position``."""
+    positions = position.positions
+    if len(positions) == 1:
+        only = positions[0]
+        origin = only.origin
+        if origin is None:
+            return str(only.order).zfill(_DIGITS)
+        created = only.created
+        if created is not None and only.record:
+            micros = created.micros
+            width = created.width
+            if type(micros) is int and type(width) is int and micros >= 0 and width >= 0:
+                prefix = _compact_origin(origin)
+                if prefix is not None:
+                    return f"{prefix[0]}{micros} {width} {only.order} {prefix[1]} {only.record}"
+    return _json_form(position)
+
+
+def encodings(position: ItemPosition) -> tuple[str, str]:
+    """The texts a row holding ``position`` may have: as written now, and as written
+    before the compact form (the same text when the position has no compact form)."""
+    return encoded(position), _json_form(position)
+
+
+def _json_form(position: ItemPosition) -> str:
     positions = position.positions
     if len(positions) == 1:
         only = positions[0]
@@ -50,6 +87,29 @@ def encoded(position: ItemPosition) -> str:
                     f'"width":{width}}}]'
                 )
     return orjson.dumps([_entry(p) for p in positions]).decode()
+
+
+# The compact form's lead letter of each transport, and back.
+_LETTER = {Transport.DYNAMODB_STREAMS: "d", Transport.KINESIS: "k"}
+_TRANSPORT_OF = {letter: transport.value for transport, letter in _LETTER.items()}
+
+# The transport's letter and "table stream" of each stream, or None if a name holds a
+# space (the JSON form then); by the origin's identity, as `_ORIGIN_TEXTS`.
+_COMPACT_ORIGINS: dict[int, tuple[StreamOrigin, tuple[str, str] | None]] = {}
+
+
+def _compact_origin(origin: StreamOrigin) -> tuple[str, str] | None:
+    known = _COMPACT_ORIGINS.get(id(origin))
+    if known is not None and known[0] is origin:
+        return known[1]
+    table, stream = origin.table, origin.stream
+    compact = None
+    if table and stream and " " not in table and " " not in stream:
+        compact = (_LETTER[origin.transport], f"{table} {stream}")
+    if len(_COMPACT_ORIGINS) >= 1024:
+        _COMPACT_ORIGINS.clear()
+    _COMPACT_ORIGINS[id(origin)] = (origin, compact)
+    return compact
 
 
 _U64 = 2**64 - 1  # orjson writes integers up to this; beyond, it refuses
@@ -84,6 +144,19 @@ def _origin_text(origin: StreamOrigin) -> str:
 def decoded(text: str) -> ItemPosition:
     if text.isdigit():
         return ItemPosition.at(StreamPosition.of(int(text)))
+    transport = _TRANSPORT_OF.get(text[:1])
+    if transport is not None:
+        micros, width, order, table, stream, record = text[1:].split(" ", 5)
+        return ItemPosition(
+            (
+                StreamPosition(
+                    int(order),
+                    _origin(transport, table, stream),
+                    record,
+                    CreationTime(int(micros), int(width)),
+                ),
+            )
+        )
     entries = orjson.loads(text)
     return ItemPosition(tuple(_position(entry) for entry in entries))
 

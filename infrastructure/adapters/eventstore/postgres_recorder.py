@@ -12,7 +12,7 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from domain.intake import PositionMove
 from domain.positions import ItemPosition
-from infrastructure.adapters.eventstore.item_positions import decoded, encoded
+from infrastructure.adapters.eventstore.item_positions import decoded, encoded, encodings
 from infrastructure.adapters.eventstore.postgres_pipeline import Statement, opened, pipelined
 
 _ASSERT_FUNCTION = "streamfold_assert"
@@ -117,19 +117,24 @@ class PostgresSourceRecorder(PostgresApplicationRecorder):
                 )
             )
             # A row whose position is no longer the one read is not updated: fewer rows.
+            # It may hold the position read in either of its texts (a row written before
+            # the compact form holds the JSON one).
+            expected = [encodings(m.expected) for m in updates if m.expected is not None]
             statements.append(
                 (
                     SQL(
                         "WITH moved AS (UPDATE {table} AS p SET position = m.position "
-                        "FROM unnest(%b::text[], %b::text[], %b::text[]) "
-                        "AS m(item_key, expected, position) "
-                        "WHERE p.item_key = m.item_key AND p.position = m.expected "
+                        "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) "
+                        "AS m(item_key, expected, written_before, position) "
+                        "WHERE p.item_key = m.item_key "
+                        "AND p.position IN (m.expected, m.written_before) "
                         "RETURNING 1) "
                         "SELECT {check}((SELECT count(*) FROM moved) = %s, %s)"
                     ).format(table=self._positions, check=self._assert),
                     (
                         keys,
-                        [encoded(m.expected) for m in updates if m.expected is not None],
+                        [texts[0] for texts in expected],
+                        [texts[1] for texts in expected],
                         [encoded(m.position) for m in updates],
                         len(updates),
                         "a stream position moved concurrently",

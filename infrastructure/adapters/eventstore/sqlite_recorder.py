@@ -13,7 +13,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from domain.intake import PositionMove
 from domain.positions import ItemPosition
-from infrastructure.adapters.eventstore.item_positions import decoded, encoded
+from infrastructure.adapters.eventstore.item_positions import decoded, encoded, encodings
 
 _LARGEST_ROWID = 2**63 - 1
 
@@ -65,8 +65,10 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
         new = sorted(
             (move.item_key, encoded(move.position)) for move in moves if move.expected is None
         )
+        # The row must still hold the position read, in either of its texts (a row
+        # written before the compact form holds the JSON one).
         moved = sorted(
-            (encoded(move.position), move.item_key, encoded(move.expected))
+            (encoded(move.position), move.item_key, *encodings(move.expected))
             for move in moves
             if move.expected is not None
         )
@@ -81,7 +83,7 @@ class SQLiteSourceRecorder(SQLiteApplicationRecorder):
         if moved:
             c.executemany(
                 "UPDATE streamfold_item_positions SET position = ? "
-                "WHERE item_key = ? AND position = ?",
+                "WHERE item_key = ? AND position IN (?, ?)",
                 moved,
             )
             if c.sqlite_cursor.rowcount != len(moved):
