@@ -3,7 +3,9 @@ read back as folded, on both event-store backends."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -12,6 +14,7 @@ from domain.intake import ChangeIntake
 from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.dialects import dialect_for
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
+from infrastructure.adapters.eventstore.sqlite_factory import projection_file
 from infrastructure.adapters.eventstore.store import EventSourcedItemLedger, EventStore
 from infrastructure.settings import PostgresStore, SQLiteStore
 from projections.documents import DocumentKind
@@ -82,6 +85,39 @@ def test_a_batchs_feed_and_state_rows(store: EventStore) -> None:
     body = documents["i-1"]
     assert body is not None and body["like_count"] == 1 and body["owner"]["name"] == "Ada"
     assert image_key == keys["images"][0]
+
+
+@pytest.mark.parametrize("created", ["now", "before"])
+def test_sqlite_keeps_the_feeds_without_a_rowid_and_reads_a_table_made_with_one(
+    sqlite_store: SQLiteStore, created: str
+) -> None:
+    if created == "before":  # the table as stores created before kept it
+        with closing(sqlite3.connect(projection_file(str(sqlite_store.path)))) as connection:
+            connection.execute(
+                "CREATE TABLE streamfold_document_feeds (kind TEXT NOT NULL, doc_id TEXT NOT NULL,"
+                " aggregate_id TEXT NOT NULL, PRIMARY KEY (kind, doc_id, aggregate_id))"
+            )
+    store = EventStore(sqlite_store)
+    try:
+        ChangeIntake(EventSourcedItemLedger(store)).record(
+            [
+                change(TableKind.USERS, ("u-1",), USER, 1),
+                change(TableKind.IMAGES, ("i-1",), IMAGE, 2),
+                change(TableKind.LIKES, ("i-1", "u-1"), LIKE, 3),
+            ]
+        )
+        DocumentProjector(SqlProjectionStore(store)).catch_up()
+        with dialect_for(store).transaction() as cursor:
+            cursor.execute(
+                "SELECT sql FROM projection.sqlite_master WHERE name = 'streamfold_document_feeds'"
+            )
+            ddl = cursor.fetchone()["sql"]
+            cursor.execute("SELECT kind, doc_id FROM streamfold_document_feeds")
+            feeds = {(r["kind"], r["doc_id"]) for r in cursor.fetchall()}
+    finally:
+        store.close()
+    assert ddl.endswith("WITHOUT ROWID") is (created == "now")
+    assert feeds == {("users", "u-1"), ("images", "i-1")}
 
 
 def _keys(store: EventStore, table: str) -> list[str]:

@@ -26,6 +26,19 @@ _CREATE = re.compile(
 )
 _INDEXED_TABLE = re.compile(r"\s+ON\s+(\w+)", re.IGNORECASE)
 
+# Tables SQLite creates ``WITHOUT ROWID`` (`for_sqlite`): short rows found only by their
+# whole primary key, where the rowid table would keep the key twice. A store created
+# before keeps its table as it was; both read and write alike.
+SQLITE_WITHOUT_ROWID = frozenset({"streamfold_document_feeds"})
+
+
+def for_sqlite(statement: str) -> str:
+    """``statement`` as SQLite creates it: a table of `SQLITE_WITHOUT_ROWID` without rowid."""
+    for table in SQLITE_WITHOUT_ROWID:
+        if statement.startswith(f"CREATE TABLE IF NOT EXISTS {table} ("):
+            return f"{statement} WITHOUT ROWID"
+    return statement
+
 
 class Cursor(Protocol):
     def execute(self, sql: Any, params: Any = ...) -> Any: ...
@@ -207,6 +220,7 @@ class SQLiteDialect(Dialect):
             cursor.execute(f"DELETE FROM {events} WHERE 0")
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
+        statements = [for_sqlite(statement) for statement in statements]
         # ``CREATE TABLE IF NOT EXISTS`` of a table that exists only reads the schema, and
         # the next one that creates must then upgrade that read: two processes creating
         # tables at once failed that way.
