@@ -119,6 +119,23 @@ class ProjectionSession(ABC):
     def advance(self, position: int) -> None:
         """Move the projection's tracking position, in this same transaction."""
 
+    def unrendered(self) -> tuple[set[str], set[str]]:
+        """The users and images earlier folds changed and left to render
+        (`mark_unrendered`); a session that always renders what it folds has none."""
+        return set(), set()
+
+    def mark_unrendered(self, users: Collection[str], images: Collection[str]) -> None:
+        """Keep these documents to render in a later transaction (they are searchable as
+        they were until then)."""
+        raise NotImplementedError("this session renders what it folds")
+
+    def clear_unrendered(self) -> None:
+        """The documents left to render are rendered, in this same transaction.
+
+        A session that always renders what it folds has none to let go of.
+        """
+        return None
+
 
 class ProjectionStore(ABC):
     """Projection state, rendered documents and tracking, all in the event-store database."""

@@ -76,6 +76,7 @@ class DocumentProjector:
         progress: Progress | None = None,
         batch_size: int | None = None,
         recorded: tuple[int, int] | None = None,
+        render: bool = True,
     ) -> ProjectionReport:
         """Project until the tracking position reaches ``until``.
 
@@ -86,6 +87,12 @@ class DocumentProjector:
         events per transaction (a command's group folds in one). ``recorded``: the lowest
         and highest positions a process recorded since its last catch-up (its store's
         `recorded`), when that process hands its catch-up to another (`take_recorded`).
+
+        Without ``render`` the events are folded and the documents they change are left
+        to render (`ProjectionSession.mark_unrendered`): a command's second process folds
+        its groups so and renders at most every few seconds, so that a document changed
+        in every group is rendered and indexed once per render, not once per group. Any
+        catch-up that renders (every other one) renders what was left too.
         """
         handed_over = until is None and recorded is not None
         if until is not None:
@@ -111,8 +118,10 @@ class DocumentProjector:
                     limit = min(limit, target - report.position)
                 events = self._next_batch(session, report.position, target, limit)
                 if not events:
+                    if render:
+                        self._render_left(session, report)
                     break
-                self._fold(session, events, report)
+                self._fold(session, events, report, render)
             if progress is not None:
                 progress(report.position)
             if report.position >= target:
@@ -146,6 +155,7 @@ class DocumentProjector:
         limit = batch_size or self._batch_size
         while events := session.events_after(report.position, limit):
             self._fold(session, events, report)
+        self._render_left(session, report)
         return report.position
 
     def _next_batch(
@@ -160,8 +170,9 @@ class DocumentProjector:
         session: ProjectionSession,
         events: Sequence[PositionedEvent],
         report: ProjectionReport,
+        render: bool = True,
     ) -> None:
-        documents = self.project(session, events)
+        documents = self.project(session, events, render)
         report.documents_rendered += len(documents)
         report.keep(session.generation, documents)
         report.position = events[-1].position
@@ -169,9 +180,25 @@ class DocumentProjector:
         report.events += len(events)
         report.batches += 1
 
+    def _render_left(self, session: ProjectionSession, report: ProjectionReport) -> None:
+        """Render what earlier folds left to render, with nothing new to fold."""
+        users, images = session.unrendered()
+        if not users and not images:
+            return
+        documents = self._render(
+            session, _Dirty(users=users, images=images), version=report.position * VERSION_STEP
+        )
+        session.save_documents(documents)
+        session.clear_unrendered()
+        report.documents_rendered += len(documents)
+        report.keep(session.generation, documents)
+
     def project(
-        self, session: ProjectionSession, events: Sequence[PositionedEvent]
+        self, session: ProjectionSession, events: Sequence[PositionedEvent], render: bool = True
     ) -> list[DocumentChange]:
+        """Fold the events into the state and render the documents they changed (with
+        those earlier folds left to render); without ``render``, leave those to render
+        too and return none."""
         folded = keyed_events(events)
         rows = self._load_rows(session, folded)
         # The rows each event changed, by table in the order the tables were first seen.
@@ -197,11 +224,20 @@ class DocumentProjector:
         )
         dirty.images |= near.images_owned
         dirty.users |= set(near.owners_of.values())
-        documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
         if feeds is not None:
             # ``owners_of`` maps the batch's liked images to their owners in the state now.
             session.save_feeds(feeds.complete(near.owners_of, near.likes_on))
+        if not render:
+            session.mark_unrendered(dirty.users, dirty.images)
+            return []
+        left_users, left_images = session.unrendered()
+        if left_users or left_images:
+            dirty.users |= left_users
+            dirty.images |= left_images
+        documents = self._render(session, dirty, version=events[-1].position * VERSION_STEP)
         session.save_documents(documents)
+        if left_users or left_images:
+            session.clear_unrendered()
         return documents
 
     @staticmethod

@@ -88,6 +88,7 @@ class FakeProjectionStore(ProjectionStore):
         self.documents: dict[tuple[DocumentKind, str], DocumentChange] = {}
         self.synced: dict[tuple[DocumentKind, str], int] = {}
         self.tracking = 0
+        self.unrendered: set[tuple[DocumentKind, str]] = set()  # left by folds to render
         self.pending_reads = 0
         self._told = 0  # events told of by `recorded`
 
@@ -97,11 +98,11 @@ class FakeProjectionStore(ProjectionStore):
 
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
-        snapshot = copy.deepcopy((self.rows, self.documents, self.tracking))
+        snapshot = copy.deepcopy((self.rows, self.documents, self.tracking, self.unrendered))
         try:
             yield FakeProjectionSession(self)
         except BaseException:
-            self.rows, self.documents, self.tracking = snapshot
+            self.rows, self.documents, self.tracking, self.unrendered = snapshot
             raise
 
     def head(self) -> int:
@@ -197,3 +198,17 @@ class FakeProjectionSession(ProjectionSession):
 
     def advance(self, position: int) -> None:
         self.store.tracking = position
+
+    def unrendered(self) -> tuple[set[str], set[str]]:
+        left = self.store.unrendered
+        return (
+            {doc_id for kind, doc_id in left if kind is DocumentKind.USERS},
+            {doc_id for kind, doc_id in left if kind is DocumentKind.IMAGES},
+        )
+
+    def mark_unrendered(self, users: Collection[str], images: Collection[str]) -> None:
+        self.store.unrendered |= {(DocumentKind.USERS, u) for u in users}
+        self.store.unrendered |= {(DocumentKind.IMAGES, i) for i in images}
+
+    def clear_unrendered(self) -> None:
+        self.store.unrendered = set()

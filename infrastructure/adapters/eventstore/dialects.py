@@ -26,18 +26,18 @@ _CREATE = re.compile(
 )
 _INDEXED_TABLE = re.compile(r"\s+ON\s+(\w+)", re.IGNORECASE)
 
-# Tables SQLite creates ``WITHOUT ROWID`` (`for_sqlite`): short rows found only by their
-# whole primary key, where the rowid table would keep the key twice. A store created
-# before keeps its table as it was; both read and write alike.
-SQLITE_WITHOUT_ROWID = frozenset({"streamfold_document_feeds"})
+# Tables SQLite creates ``WITHOUT ROWID`` (`for_sqlite`), in every generation: short rows
+# found only by their whole primary key, where a rowid table would keep the key twice. A
+# store created before keeps its table as it was; both read and write alike.
+SQLITE_WITHOUT_ROWID = frozenset({"document_feeds", "unrendered"})
+_WITHOUT_ROWID = re.compile(
+    rf"CREATE TABLE IF NOT EXISTS streamfold_(g\d+_)?({'|'.join(sorted(SQLITE_WITHOUT_ROWID))}) \("
+)
 
 
 def for_sqlite(statement: str) -> str:
     """``statement`` as SQLite creates it: a table of `SQLITE_WITHOUT_ROWID` without rowid."""
-    for table in SQLITE_WITHOUT_ROWID:
-        if statement.startswith(f"CREATE TABLE IF NOT EXISTS {table} ("):
-            return f"{statement} WITHOUT ROWID"
-    return statement
+    return f"{statement} WITHOUT ROWID" if _WITHOUT_ROWID.match(statement) else statement
 
 
 class Cursor(Protocol):

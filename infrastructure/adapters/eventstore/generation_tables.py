@@ -20,7 +20,7 @@ from infrastructure.adapters.eventstore.projection_store import (
     PROJECTION_NAME,
     SqlProjectionSession,
 )
-from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES
+from infrastructure.adapters.eventstore.schema import PROJECTION_TABLES, UNRENDERED_TABLES
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
 from projections.state import Row, StateTable
@@ -62,7 +62,7 @@ class GenerationTables:
     def _statements(self, indexes: bool) -> list[str]:
         return [
             for_generation(statement, self.generation)
-            for statement in PROJECTION_TABLES
+            for statement in (*PROJECTION_TABLES, *UNRENDERED_TABLES)
             if _is_index(statement) == indexes
         ]
 

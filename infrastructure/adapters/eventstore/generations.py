@@ -22,7 +22,7 @@ from infrastructure.adapters.eventstore.dialects import Cursor, Dialect
 
 _GENERATION_TABLES = re.compile(
     r"\bstreamfold_(user_state|image_state|like_state|payment_state|analytics_state|documents"
-    r"|tracking)"
+    r"|tracking|unrendered)"
 )
 
 REGISTRY_TABLE = (

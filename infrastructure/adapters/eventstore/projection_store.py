@@ -20,7 +20,11 @@ from infrastructure.adapters.eventstore.dialects import (
     dialect_for,
 )
 from infrastructure.adapters.eventstore.generations import GenerationRegistry, for_generation
-from infrastructure.adapters.eventstore.schema import DOCUMENT_FEED_TABLES, PROJECTION_TABLES
+from infrastructure.adapters.eventstore.schema import (
+    DOCUMENT_FEED_TABLES,
+    PROJECTION_TABLES,
+    UNRENDERED_TABLES,
+)
 from infrastructure.adapters.eventstore.state_tables import STATE_TABLES, add_declared_columns
 from infrastructure.adapters.eventstore.store import EventStore
 from projections.documents import DocumentChange, DocumentKind, fingerprint
@@ -154,6 +158,7 @@ class _Opening:
 
     position: int
     rows: dict[StateTable, tuple[frozenset[str], dict[str, Row]]]  # keys asked, rows found
+    unrendered: list[Any] | None  # rows of the documents left to render (None: read again)
 
 
 class SqlProjectionSession(ProjectionSession):
@@ -417,6 +422,35 @@ class SqlProjectionSession(ProjectionSession):
             ],
         )
 
+    def unrendered(self) -> tuple[set[str], set[str]]:
+        known = None if self._opening is None else self._opening.unrendered
+        records = known if known is not None else self._query(_UNRENDERED)
+        users: set[str] = set()
+        images: set[str] = set()
+        for record in records:
+            (users if record["kind"] == _USERS else images).add(record["doc_id"])
+        return users, images
+
+    def mark_unrendered(self, users: Collection[str], images: Collection[str]) -> None:
+        rows = [(_USERS, doc_id) for doc_id in users] + [(_IMAGES, doc_id) for doc_id in images]
+        if not rows:
+            return
+        if self._opening is not None:
+            self._opening.unrendered = None  # no longer what the table holds
+        self._dialect.upsert(
+            self._batch,
+            self._sql,
+            "streamfold_unrendered",
+            _UNRENDERED_COLUMNS,
+            "ON CONFLICT DO NOTHING",
+            sorted(rows),  # lock order
+        )
+
+    def clear_unrendered(self) -> None:
+        self._batch.write(self._sql("DELETE FROM streamfold_unrendered"), ())
+        if self._opening is not None:
+            self._opening.unrendered = []
+
     def advance(self, position: int) -> None:
         self._batch.write(
             self._sql(
@@ -429,6 +463,9 @@ class SqlProjectionSession(ProjectionSession):
 
 
 _TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection = ?"
+_UNRENDERED = "SELECT kind, doc_id FROM streamfold_unrendered"
+_UNRENDERED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"))
+_USERS, _IMAGES = DocumentKind.USERS.value, DocumentKind.IMAGES.value
 _OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
 _IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
 _LIKES_ON = "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}"
@@ -473,7 +510,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
         self._folded = 0  # the position the last session of this store ended at
 
     def create_tables(self, cursor: Cursor, generation: int) -> None:
-        statements = [for_generation(s, generation) for s in PROJECTION_TABLES]
+        statements = [
+            for_generation(s, generation) for s in (*PROJECTION_TABLES, *UNRENDERED_TABLES)
+        ]
         self._dialect.create_tables(cursor, statements)
         add_declared_columns(self._dialect, cursor, generation)
 
@@ -482,8 +521,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
 
     @contextmanager
     def session(self) -> Iterator[ProjectionSession]:
-        """The lock, the live generation, the tracking position and the state rows of the
-        events held in memory, read in the transaction's first round trip.
+        """The lock, the live generation, the tracking position, the documents left to
+        render and the state rows of the events held in memory, read in the
+        transaction's first round trip.
 
         The generation and the position are read after the lock is held (separate
         statements of one transaction). The tracking position and the state rows are read
@@ -495,7 +535,7 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
         opening: list[Statement] = []
         if self._fixed is None:
             opening.append(self.registry.live_statement())
-        reads = [(_TRACKING_POSITION, (PROJECTION_NAME,))]
+        reads = [(_TRACKING_POSITION, (PROJECTION_NAME,)), (_UNRENDERED, ())]
         # Only PostgreSQL saves a round trip by reading them now; SQLite reads them (the
         # same statement, in the same transaction) as the projector asks for them.
         asked = self._keys_in_memory() if self._store.is_postgres else {}
@@ -513,9 +553,9 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
             else:
                 rows = {
                     table: (frozenset(asked[table]), _rows_by_key(table, records))
-                    for table, records in zip(tables, read[1:], strict=True)
+                    for table, records in zip(tables, read[2:], strict=True)
                 }
-                opened = _Opening(_position_of(read[0]), rows)
+                opened = _Opening(_position_of(read[0]), rows, read[1])
                 session = SqlProjectionSession(
                     self._store, self._dialect, batch, generation, opened
                 )

@@ -34,11 +34,20 @@ PROJECTION_TABLES = [
     " name TEXT PRIMARY KEY, taken BIGINT NOT NULL DEFAULT 0)",
 ]
 
+# Documents a fold changed and left to a later transaction to render (a command's groups
+# folded in its second process, projections/projector.py): the next session that renders,
+# whoever runs it, renders them and deletes their rows. One table per generation, as
+# those above.
+UNRENDERED_TABLES = [
+    "CREATE TABLE IF NOT EXISTS streamfold_unrendered ("
+    " kind TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (kind, doc_id))",
+]
+
 # Which aggregates ever fed which documents (projections/feeds.py), for a document's
 # history. It only grows and follows from the events alone, so every generation shares it.
 # A settle adds about two rows per event (the pipeline benchmark: 107,839 for 48,729
 # events), and nothing reads it by anything but its key: on SQLite it is created without
-# a rowid (`dialects.SQLITE_WITHOUT_ROWID`), one B-tree instead of a table and its key's index.
+# a rowid (`dialects.for_sqlite`), one B-tree instead of a table and its key's index.
 DOCUMENT_FEED_TABLES = [
     "CREATE TABLE IF NOT EXISTS streamfold_document_feeds ("
     " kind TEXT NOT NULL, doc_id TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
