@@ -124,9 +124,12 @@ class ProjectionSession(ABC):
         (`mark_unrendered`); a session that always renders what it folds has none."""
         return set(), set()
 
-    def mark_unrendered(self, users: Collection[str], images: Collection[str]) -> None:
+    def mark_unrendered(
+        self, users: Collection[str], images: Collection[str], since: int
+    ) -> None:
         """Keep these documents to render in a later transaction (they are searchable as
-        they were until then)."""
+        they were until then); ``since``: the position of the first event that changed
+        them (a document already kept keeps its earlier one)."""
         raise NotImplementedError("this session renders what it folds")
 
     def clear_unrendered(self) -> None:
@@ -179,6 +182,8 @@ class ProjectionProgress:
     position: int  # the last event folded
     pending_documents: int  # rendered but not yet confirmed by the search backend
     oldest_pending_version: int | None
+    unrendered_documents: int = 0  # changed by folded events, left to render
+    oldest_unrendered_position: int | None = None  # the first event that changed one
 
 
 class ProjectionInspection(ABC):

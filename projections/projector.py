@@ -228,7 +228,7 @@ class DocumentProjector:
             # ``owners_of`` maps the batch's liked images to their owners in the state now.
             session.save_feeds(feeds.complete(near.owners_of, near.likes_on))
         if not render:
-            session.mark_unrendered(dirty.users, dirty.images)
+            session.mark_unrendered(dirty.users, dirty.images, since=events[0].position)
             return []
         left_users, left_images = session.unrendered()
         if left_users or left_images:

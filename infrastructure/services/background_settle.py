@@ -101,14 +101,17 @@ class ProcessSettler:
         """Pages handed over (`begin_page`) whose report has not been collected."""
         return self._asked
 
-    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
+    def begin(
+        self, events_at_once: int, recorded: tuple[int, int] | None, render: bool = True
+    ) -> None:
         """Start settling what is recorded; returns at once.
 
         ``recorded``: the positions the command recorded since its last settle
         (`WritePipeline.handing_over`); the settle folds that far, as the command's own
         would have, and writes what it rendered from memory when it folded all of them.
+        Without ``render`` it only folds, leaving the documents to a later settle.
         """
-        self._ask(("settle", events_at_once, recorded))
+        self._ask(("settle", events_at_once, recorded, render))
 
     def begin_slice(self, index: int, count: int) -> None:
         """Start building slice ``index`` of ``count`` of a rebuild of every kind; returns
@@ -289,9 +292,9 @@ def _do(app: SettlingApp, task: tuple[Any, ...]) -> object:
         # The command's own slice waits for this one's fold the same way (`FirstBuild`).
         rebuild = app.rebuild(partition=Partition(index, count), poll_seconds=SLICE_POLL_SECONDS)
         return rebuild.run(list(DocumentKind))
-    events_at_once, recorded = arguments
+    events_at_once, recorded, render = arguments
     report = PipelineReport()
-    app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+    app.pipeline.settle(report, events_at_once=events_at_once, recorded=recorded, render=render)
     return report
 
 

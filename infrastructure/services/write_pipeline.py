@@ -43,7 +43,9 @@ class GroupSettler(Protocol):
 
     def prepare(self) -> None: ...
 
-    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None: ...
+    def begin(
+        self, events_at_once: int, recorded: tuple[int, int] | None, render: bool = True
+    ) -> None: ...
 
     def done(self) -> bool:
         """Whether the settle under way has ended (`finish` would not wait)."""
@@ -148,6 +150,7 @@ class WritePipeline:
         report: PipelineReport,
         events_at_once: int | None = None,
         recorded: tuple[int, int] | None = None,
+        render: bool = True,
     ) -> None:
         """Fold every recorded event and write the documents it rendered.
 
@@ -155,10 +158,14 @@ class WritePipeline:
         projector's own batch size by default): a command's group folds in one, so that a
         document touched all over the group is rendered and written once. ``recorded``:
         the positions another process recorded and hands over to settle here
-        (`handing_over`); the settle then goes as far as they do.
+        (`handing_over`); the settle then goes as far as they do. Without ``render`` the
+        documents the events change are left to the next settle that renders
+        (`DocumentProjector.catch_up`): they stay searchable as they were until then.
         """
         clock = _StageClock(report.seconds)
-        projection = self._projector.catch_up(batch_size=events_at_once, recorded=recorded)
+        projection = self._projector.catch_up(
+            batch_size=events_at_once, recorded=recorded, render=render
+        )
         clock.lap("projection")
         if projection.complete and projection.rendered is not None:
             # Every event recorded here was folded here: its documents are in memory.

@@ -38,6 +38,33 @@ def test_full_groups_settle_in_a_second_process_and_the_end_leaves_all_searchabl
     assert_same_documents(found, expected_documents(workload.final_items()))
 
 
+def test_what_a_stopped_commands_groups_left_to_render_the_next_writer_renders(
+    event_store_target: SQLiteStore | PostgresStore, tmp_path: Path
+) -> None:
+    workload = CrmWorkload(seed=13, users=10)
+    *command, last = lambda_events(workload.records, batch_size=30)
+    with Streamfold.from_settings(settings_of(event_store_target, tmp_path)) as app:
+        settler = app.pipeline.settler
+        assert isinstance(settler, ProcessSettler)
+        # No group renders within the hour: the second process only folds.
+        groups = SettleGroups(app.pipeline, max_records=60, max_seconds=3600, render_seconds=3600)
+        for event in command:
+            assert not app.ingestion.handle(event, groups).failed
+        if settler.under_way:
+            settler.finish()
+        # The command stops here, before its settle at the end.
+        [left] = app.status().projections
+        assert groups.counts.folded_only == groups.counts.in_background >= 2
+        assert left.unrendered_documents > 0 and left.pending_documents == 0
+    # The next writer (a Lambda invocation, settling its one batch) renders them all.
+    with Streamfold.from_settings(settings_of(event_store_target, tmp_path)) as app:
+        assert not app.ingestion.handle(last).failed
+        [after] = app.status().projections
+        found = searchable_documents(app)
+    assert (after.unrendered_documents, after.pending_documents, after.behind) == (0, 0, 0)
+    assert_same_documents(found, expected_documents(workload.final_items()))
+
+
 def test_a_settling_process_that_dies_fails_the_batch_and_loses_nothing(
     sqlite_store: SQLiteStore, tmp_path: Path
 ) -> None:

@@ -117,6 +117,23 @@ def test_documents_the_backend_has_not_confirmed_count_as_lag(app: Streamfold) -
     assert documents.lag_seconds == 30.0
 
 
+def test_documents_left_to_render_count_and_their_first_event_dates_the_lag(
+    app: Streamfold,
+) -> None:
+    record_without_projecting(app, event_of(("users", USER), ("images", IMAGE)))
+    app.projector.catch_up(render=False)  # as a command's second process folds a group
+
+    with freeze_time(recorded_at(app, 1) + timedelta(seconds=45)):
+        [documents] = app.status().projections
+
+    assert (documents.behind, documents.pending_documents) == (0, 0)
+    assert documents.unrendered_documents == 2
+    assert documents.lag_seconds == 45.0
+    app.projector.catch_up()  # the next settle renders them
+    [documents] = app.status().projections
+    assert (documents.unrendered_documents, documents.pending_documents) == (0, 2)
+
+
 def test_dead_letters_are_counted(app: Streamfold) -> None:
     app.ingestion.handle(event_of(("users", {**USER, "plan": "gold"})))
 

@@ -150,6 +150,7 @@ class DeferredSettler:
         self._pipeline = pipeline
         self._fails = fails
         self.begun: list[tuple[int, tuple[int, int] | None]] = []
+        self.rendering: list[bool] = []  # whether each settle begun renders
         self.finished = 0
         self.closed = False
         self.prepared = 0
@@ -166,17 +167,23 @@ class DeferredSettler:
     def under_way(self) -> bool:
         return len(self.begun) > self.finished
 
-    def begin(self, events_at_once: int, recorded: tuple[int, int] | None) -> None:
+    def begin(
+        self, events_at_once: int, recorded: tuple[int, int] | None, render: bool = True
+    ) -> None:
         assert not self.under_way, "one settle at a time"
         self.begun.append((events_at_once, recorded))
+        self.rendering.append(render)
 
     def finish(self) -> PipelineReport:
         events_at_once, recorded = self.begun[self.finished]
+        render = self.rendering[self.finished]
         self.finished += 1
         if self._fails is not None:
             raise self._fails
         report = PipelineReport()
-        self._pipeline.settle(report, events_at_once=events_at_once, recorded=recorded)
+        self._pipeline.settle(
+            report, events_at_once=events_at_once, recorded=recorded, render=render
+        )
         return report
 
     def close(self) -> None:
@@ -186,7 +193,9 @@ class DeferredSettler:
 def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> None:
     pipeline, index, _, _ = wired()
     settler = DeferredSettler(pipeline)
-    groups = SettleGroups(pipeline, max_records=4, max_seconds=3600, settler=settler)
+    groups = SettleGroups(
+        pipeline, max_records=4, max_seconds=3600, settler=settler, render_seconds=0
+    )
     report = PipelineReport()
 
     groups.record(batch(1, 2), report)  # half full: the settler gets ready
@@ -212,7 +221,9 @@ def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> N
 def test_a_settle_that_failed_elsewhere_fails_the_batch_that_waits_for_it() -> None:
     pipeline, index, _, _ = wired()
     settler = DeferredSettler(pipeline, fails=TransientFailure("the index is unreachable"))
-    groups = SettleGroups(pipeline, max_records=3, max_seconds=3600, settler=settler)
+    groups = SettleGroups(
+        pipeline, max_records=3, max_seconds=3600, settler=settler, render_seconds=0
+    )
     groups.record(batch(1, 3), PipelineReport())  # handed over
     with pytest.raises(TransientFailure, match="unreachable"):
         groups.record(batch(4, 3), PipelineReport())  # waits for it: the error is raised here
@@ -261,7 +272,12 @@ def test_an_idle_settler_takes_a_group_early_and_a_busy_one_is_waited_for_only_w
     pipeline, index, _, _ = wired()
     settler = DeferredSettler(pipeline)
     groups = SettleGroups(
-        pipeline, max_records=10, max_seconds=3600, settler=settler, hand_over_records=3
+        pipeline,
+        max_records=10,
+        max_seconds=3600,
+        settler=settler,
+        hand_over_records=3,
+        render_seconds=0,
     )
     report = PipelineReport()
     groups.record(batch(1, 3), report)  # the settler is idle: it takes these three at once
@@ -282,3 +298,47 @@ def test_an_idle_settler_takes_a_group_early_and_a_busy_one_is_waited_for_only_w
     groups.settle(report)
     assert len(index.documents) == 22 and report.documents_written == 22
     assert (groups.counts.by_settler, groups.counts.in_background) == (2, 3)
+
+
+def test_the_settlers_groups_render_every_few_seconds_and_the_end_renders_the_rest() -> None:
+    pipeline, index, _, store = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline,
+        max_records=100,
+        max_seconds=3600,
+        settler=settler,
+        hand_over_records=2,
+        render_seconds=2.0,
+    )
+    report = PipelineReport()
+    with freeze_time("2026-01-01T00:00:00") as clock:
+        groups.record(batch(1, 2), report)  # handed over at once: folded only
+        settler.settled_ahead = True
+        clock.tick(1.0)
+        groups.record(batch(3, 2), report)  # a second later: folded only
+        assert settler.rendering == [False, False] and settler.finished == 1
+        assert index.documents == {}  # nothing rendered, nothing written yet
+
+        clock.tick(1.0)  # two seconds since the first record
+        groups.record(batch(5, 2), report)  # this group renders, with all that was left
+        assert settler.rendering == [False, False, True]
+        clock.tick(0.5)
+        groups.record(batch(7, 2), report)  # the next one only folds again
+        assert settler.rendering[3] is False and settler.finished == 3
+        assert len(index.documents) == 6 and store.unrendered == set()
+
+        groups.record(batch(9, 1), report)
+        groups.settle(report)  # the end renders what the last groups left
+    assert len(index.documents) == 9 and report.documents_written == 9
+    assert store.unrendered == set()
+    assert (groups.counts.in_background, groups.counts.folded_only) == (4, 3)
+
+
+def test_without_a_settler_every_group_renders_where_it_settles() -> None:
+    pipeline, index, _, store = wired()
+    groups = SettleGroups(pipeline, max_records=2, max_seconds=3600, render_seconds=3600)
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)
+    assert len(index.documents) == 2 and store.unrendered == set()
+    assert groups.counts.folded_only == 0

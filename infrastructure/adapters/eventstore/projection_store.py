@@ -431,8 +431,11 @@ class SqlProjectionSession(ProjectionSession):
             (users if record["kind"] == _USERS else images).add(record["doc_id"])
         return users, images
 
-    def mark_unrendered(self, users: Collection[str], images: Collection[str]) -> None:
-        rows = [(_USERS, doc_id) for doc_id in users] + [(_IMAGES, doc_id) for doc_id in images]
+    def mark_unrendered(
+        self, users: Collection[str], images: Collection[str], since: int
+    ) -> None:
+        rows = [(_USERS, doc_id, since) for doc_id in users]
+        rows += [(_IMAGES, doc_id, since) for doc_id in images]
         if not rows:
             return
         if self._opening is not None:
@@ -464,7 +467,7 @@ class SqlProjectionSession(ProjectionSession):
 
 _TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection = ?"
 _UNRENDERED = "SELECT kind, doc_id FROM streamfold_unrendered"
-_UNRENDERED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"))
+_UNRENDERED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"), ("since", "BIGINT"))
 _USERS, _IMAGES = DocumentKind.USERS.value, DocumentKind.IMAGES.value
 _OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
 _IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
@@ -482,6 +485,10 @@ def _state_rows_statement(table: StateTable) -> str:
 def _rows_by_key(table: StateTable, records: list[Any]) -> dict[str, Row]:
     layout = STATE_TABLES[table]
     return {record["aggregate_id"]: layout.row(record) for record in records}
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _position_of(records: list[Any]) -> int:
@@ -722,10 +729,19 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
                 )
             )
             pending = cursor.fetchone()
+            cursor.execute(
+                for_generation(
+                    "SELECT COUNT(*) AS n, MIN(since) AS oldest FROM streamfold_unrendered",
+                    generation,
+                )
+            )
+            unrendered = cursor.fetchone()
         return ProjectionProgress(
             position=position,
             pending_documents=int(pending["n"]),
             oldest_pending_version=None if pending["oldest"] is None else int(pending["oldest"]),
+            unrendered_documents=int(unrendered["n"]),
+            oldest_unrendered_position=_int_or_none(unrendered["oldest"]),
         )
 
     def live_document_ids(self, kind: DocumentKind, after: str, limit: int) -> list[str]:

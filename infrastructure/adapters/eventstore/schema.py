@@ -36,11 +36,13 @@ PROJECTION_TABLES = [
 
 # Documents a fold changed and left to a later transaction to render (a command's groups
 # folded in its second process, projections/projector.py): the next session that renders,
-# whoever runs it, renders them and deletes their rows. One table per generation, as
-# those above.
+# whoever runs it, renders them and deletes their rows. ``since`` is the position of the
+# first event of the first fold that left the document (the status's lag counts from it).
+# One table per generation, as those above.
 UNRENDERED_TABLES = [
     "CREATE TABLE IF NOT EXISTS streamfold_unrendered ("
-    " kind TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (kind, doc_id))",
+    " kind TEXT NOT NULL, doc_id TEXT NOT NULL, since BIGINT NOT NULL,"
+    " PRIMARY KEY (kind, doc_id))",
 ]
 
 # Which aggregates ever fed which documents (projections/feeds.py), for a document's

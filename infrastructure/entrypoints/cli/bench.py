@@ -126,7 +126,7 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
         f" (the command line's path: settled a group at a time; median of {figures['runs']}"
         f" run(s), min-max; the median run: {figures['settles']['settles']} settles,"
         f" {figures['settles']['in_background']} of them in a second process while the next"
-        " group was recorded):\n"
+        f" group was recorded, {figures['settles']['folded_only']} of those folding only):\n"
         f"  whole embedded pipeline   {_spread_of(figures['pipeline_records_per_second'])}"
         " records/s\n"
         f"  JSON + DynamoDB decoding  {_spread_of(figures['floor_records_per_second'])}"

@@ -32,10 +32,11 @@ def run_status(app: Streamfold, args: argparse.Namespace) -> int:
 def _print(status: PipelineStatus) -> None:
     print_table(
         f"Projections (event store head: {status.head})",
-        ["projection", "state", "position", "behind", "pending docs", "lag", "dead letters"],
+        ["projection", "state", "position", "behind", "to render", "pending docs", "lag",
+         "dead letters"],
         [
-            [p.name, p.state, p.position, p.behind, p.pending_documents, _duration(p.lag_seconds),
-             p.dead_letters]
+            [p.name, p.state, p.position, p.behind, p.unrendered_documents, p.pending_documents,
+             _duration(p.lag_seconds), p.dead_letters]
             for p in status.projections
         ],
     )  # fmt: skip

@@ -45,6 +45,8 @@ class ProjectionStatus:
     lag_seconds: float  # age of the oldest event whose effects are not searchable yet
     dead_letters: int
     indices: dict[str, str]  # kind -> physical index this projection writes
+    # Changed by folded events and left to render (a command's groups between renders).
+    unrendered_documents: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def _projection(
     candidates = [position + 1] if head > position else []
     if progress.oldest_pending_version is not None:
         candidates.append(progress.oldest_pending_version // VERSION_STEP)
+    if progress.oldest_unrendered_position is not None:
+        candidates.append(progress.oldest_unrendered_position)
     return ProjectionStatus(
         name=PROJECTION_NAME
         if generation.number == 1
@@ -143,6 +147,7 @@ def _projection(
         lag_seconds=_age(event_store, min(candidates, default=None), now),
         dead_letters=letters,
         indices=generation.indices,
+        unrendered_documents=progress.unrendered_documents,
     )
 
 
