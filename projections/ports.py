@@ -124,9 +124,7 @@ class ProjectionSession(ABC):
         (`mark_unrendered`); a session that always renders what it folds has none."""
         return set(), set()
 
-    def mark_unrendered(
-        self, users: Collection[str], images: Collection[str], since: int
-    ) -> None:
+    def mark_unrendered(self, users: Collection[str], images: Collection[str], since: int) -> None:
         """Keep these documents to render in a later transaction (they are searchable as
         they were until then); ``since``: the position of the first event that changed
         them (a document already kept keeps its earlier one)."""

@@ -206,9 +206,7 @@ class FakeProjectionSession(ProjectionSession):
             {doc_id for kind, doc_id in left if kind is DocumentKind.IMAGES},
         )
 
-    def mark_unrendered(
-        self, users: Collection[str], images: Collection[str], since: int
-    ) -> None:
+    def mark_unrendered(self, users: Collection[str], images: Collection[str], since: int) -> None:
         self.store.unrendered |= {(DocumentKind.USERS, u) for u in users}
         self.store.unrendered |= {(DocumentKind.IMAGES, i) for i in images}
 

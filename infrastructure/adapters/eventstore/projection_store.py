@@ -431,9 +431,7 @@ class SqlProjectionSession(ProjectionSession):
             (users if record["kind"] == _USERS else images).add(record["doc_id"])
         return users, images
 
-    def mark_unrendered(
-        self, users: Collection[str], images: Collection[str], since: int
-    ) -> None:
+    def mark_unrendered(self, users: Collection[str], images: Collection[str], since: int) -> None:
         rows = [(_USERS, doc_id, since) for doc_id in users]
         rows += [(_IMAGES, doc_id, since) for doc_id in images]
         if not rows:
