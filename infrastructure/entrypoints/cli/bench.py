@@ -132,6 +132,9 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
         f"  JSON + DynamoDB decoding  {_spread_of(figures['floor_records_per_second'])}"
         " records/s\n"
         f"  ratio (pipeline / floor)  {_spread_of(figures['pipeline_to_floor_ratio'], 'x')}\n"
+        f"    until the last batch was recorded"
+        f" {_spread_of(figures['recording_to_floor_ratio'], 'x', width=0)} the floor"
+        " (the rest: the command's settle at the end)\n"
         "  tantivy alone, same writes and commits, one core:\n"
         f"    the kinds' schemas      {_spread_of(figures['tantivy_alone_records_per_second'])}"
         f" records/s  (the median run: {figures['tantivy_alone_to_floor_ratio']}x the floor)\n"
@@ -146,6 +149,7 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
         f"  seconds per stage         {figures['stage_seconds']}"
         " (the median run; projection and search partly in the second process)\n"
         f"  documents                 {figures['documents']}"
+        f" ({figures['documents_written']:,} written in all, both processes)"
     )
     return 0
 
