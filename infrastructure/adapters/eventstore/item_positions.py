@@ -39,20 +39,12 @@ _DIGITS = 48
 
 def encoded(position: ItemPosition) -> str:
     """The text a row written now holds for ``position``."""
-    positions = position.positions
-    if len(positions) == 1:
-        only = positions[0]
-        origin = only.origin
-        if origin is None:
-            return str(only.order).zfill(_DIGITS)
-        created = only.created
-        if created is not None and only.record:
-            micros = created.micros
-            width = created.width
-            if type(micros) is int and type(width) is int and micros >= 0 and width >= 0:
-                prefix = _compact_origin(origin)
-                if prefix is not None:
-                    return f"{prefix[0]}{micros} {width} {only.order} {prefix[1]} {only.record}"
+    usual = _usual(position)
+    if usual is not None:
+        only, origin, micros, width = usual
+        prefix = _compact_origin(origin)
+        if prefix is not None:
+            return f"{prefix[0]}{micros} {width} {only.order} {prefix[1]} {only.record}"
     return _json_form(position)
 
 
@@ -62,30 +54,35 @@ def encodings(position: ItemPosition) -> tuple[str, str]:
     return encoded(position), _json_form(position)
 
 
+def _usual(position: ItemPosition) -> tuple[StreamPosition, StreamOrigin, int, int] | None:
+    """The usual position's one record of one stream, with its creation time's microseconds
+    and width; None for any other position."""
+    positions = position.positions
+    if len(positions) != 1:
+        return None
+    only = positions[0]
+    origin, created = only.origin, only.created
+    if origin is None or created is None or not only.record:
+        return None
+    micros, width = created.micros, created.width
+    if type(micros) is not int or type(width) is not int or micros < 0 or width < 0:
+        return None
+    return only, origin, micros, width
+
+
 def _json_form(position: ItemPosition) -> str:
     positions = position.positions
-    if len(positions) == 1:
-        only = positions[0]
-        origin = only.origin
-        if origin is None:
-            return str(only.order).zfill(_DIGITS)
-        created = only.created
-        if created is not None and only.record:
-            # The usual position (a record of a stream with its creation time), written
-            # as orjson writes its entry, without the entry.
-            micros = created.micros
-            width = created.width
-            if (
-                type(micros) is int
-                and type(width) is int
-                and 0 <= micros <= _U64
-                and 0 <= width <= _U64
-            ):
-                return (
-                    f'[{{"created":{micros},"order":"{only.order}",'
-                    f'"record":{_json_text(only.record)},{_origin_text(origin)},'
-                    f'"width":{width}}}]'
-                )
+    if len(positions) == 1 and positions[0].origin is None:
+        return str(positions[0].order).zfill(_DIGITS)
+    usual = _usual(position)
+    if usual is not None and usual[2] <= _U64 and usual[3] <= _U64:
+        # The usual position, written as orjson writes its entry, without the entry.
+        only, origin, micros, width = usual
+        return (
+            f'[{{"created":{micros},"order":"{only.order}",'
+            f'"record":{_json_text(only.record)},{_origin_text(origin)},'
+            f'"width":{width}}}]'
+        )
     return orjson.dumps([_entry(p) for p in positions]).decode()
 
 
