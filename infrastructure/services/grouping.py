@@ -177,6 +177,8 @@ class SettleGroups:
         self.counts.at_end += 1
         self._collect(report)
         self._settle(report)
+        # Nothing is left to render: the next records (a `poll` pass's) start the clock.
+        self._unrendered_since = None
         return report
 
     def _events_at_once(self) -> int:

@@ -330,9 +330,16 @@ def test_the_settlers_groups_render_every_few_seconds_and_the_end_renders_the_re
 
         groups.record(batch(9, 1), report)
         groups.settle(report)  # the end renders what the last groups left
-    assert len(index.documents) == 9 and report.documents_written == 9
-    assert store.unrendered == set()
-    assert (groups.counts.in_background, groups.counts.folded_only) == (4, 3)
+        assert len(index.documents) == 9 and report.documents_written == 9
+        assert store.unrendered == set()
+        assert (groups.counts.in_background, groups.counts.folded_only) == (4, 3)
+
+        clock.tick(60.0)  # a `poll` pass later: its records start the clock again
+        settler.settled_ahead = False
+        groups.record(batch(10, 2), report)
+        assert settler.rendering[-1] is False and len(index.documents) == 9
+        groups.settle(report)
+    assert len(index.documents) == 11 and store.unrendered == set()
 
 
 def test_without_a_settler_every_group_renders_where_it_settles() -> None:
