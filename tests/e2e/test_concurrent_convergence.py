@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from infrastructure import lambda_handlers
 from infrastructure.composition import Streamfold
+from infrastructure.services.grouping import SettleGroups
 from infrastructure.settings import PostgresStore, Settings
 from tests.conftest import event_store_url
 from tests.e2e.documents import assert_same_documents, searchable_documents
@@ -63,6 +65,57 @@ def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
         found = searchable_documents(app)
     tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
     assert_same_documents(found, expected_documents(tables))
+
+
+def test_a_command_folding_in_its_second_process_beside_two_handlers_converges(
+    reference_tables: ReferenceTables,
+    postgres_store: PostgresStore,
+    osmem_clone: Any,
+) -> None:
+    """A command's groups fold in its second process and leave their documents to render
+    (ADR 0033) while two handlers settle their own batches, rendering what it left."""
+    dynamodb = reference_tables.endpoint.dynamodb()
+    apply_random_workload(dynamodb, reference_tables.names, seed=29, operations=400)
+    records = [
+        record
+        for arn in reference_tables.stream_arns.values()
+        for record in read_stream_records(reference_tables.endpoint.streams(), arn)
+    ]
+    events = unreliable_delivery(records, seed=29, turbulence=ROUGH)
+    environment = {
+        "STREAMFOLD_EVENT_STORE": event_store_url(postgres_store),
+        "STREAMFOLD_SEARCH": osmem_clone.url,
+        "STREAMFOLD_TABLES": reference_tables.streamfold_tables_setting(),
+        "STREAMFOLD_INDEX_PREFIX": "crm",
+    }
+    command_share, *handler_shares = (events[n::3] for n in range(3))
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool,
+        Streamfold.from_settings(Settings.from_environment(environment)) as app,
+    ):
+        answers = pool.map(handle_share, [environment] * 2, handler_shares)
+        _until_recorded(app)  # the handlers are under way: the command records beside them
+        # Every group handed over folds only: only the command's end renders, or a handler.
+        groups = SettleGroups(app.pipeline, max_records=40, max_seconds=3600, render_seconds=3600)
+        outcomes = [app.ingestion.handle(event, groups) for event in command_share]
+        groups.settle()
+        assert all(a == {"batchItemFailures": []} for share in answers for a in share)
+        assert not any(outcome.failed for outcome in outcomes)
+        assert groups.counts.folded_only == groups.counts.in_background >= 2
+        [live] = app.status().projections
+        found = searchable_documents(app)
+
+    assert (live.unrendered_documents, live.pending_documents) == (0, 0)
+    tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
+    assert_same_documents(found, expected_documents(tables))
+
+
+def _until_recorded(app: Streamfold, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while app.event_store.head() == 0:
+        assert time.monotonic() < deadline, "no handler recorded anything"
+        time.sleep(0.01)
 
 
 @pytest.fixture(autouse=True)
