@@ -36,25 +36,44 @@ def handle_share(environment: Mapping[str, str], events: list[dict[str, Any]]) -
     return [lambda_handlers.stream_handler(event, None) for event in events]
 
 
-def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
-    reference_tables: ReferenceTables,
-    postgres_store: PostgresStore,
-    osmem_clone: Any,
-) -> None:
-    dynamodb = reference_tables.endpoint.dynamodb()
-    apply_random_workload(dynamodb, reference_tables.names, seed=23, operations=400)
+def turbulent_events(reference_tables: ReferenceTables, seed: int) -> list[dict[str, Any]]:
+    """A random workload's stream records, delivered with duplicates, retries and replays."""
+    apply_random_workload(
+        reference_tables.endpoint.dynamodb(), reference_tables.names, seed=seed, operations=400
+    )
     records = [
         record
         for arn in reference_tables.stream_arns.values()
         for record in read_stream_records(reference_tables.endpoint.streams(), arn)
     ]
-    events = unreliable_delivery(records, seed=23, turbulence=ROUGH)
-    environment = {
+    return unreliable_delivery(records, seed=seed, turbulence=ROUGH)
+
+
+def handler_environment(
+    reference_tables: ReferenceTables, postgres_store: PostgresStore, osmem_clone: Any
+) -> dict[str, str]:
+    return {
         "STREAMFOLD_EVENT_STORE": event_store_url(postgres_store),
         "STREAMFOLD_SEARCH": osmem_clone.url,
         "STREAMFOLD_TABLES": reference_tables.streamfold_tables_setting(),
         "STREAMFOLD_INDEX_PREFIX": "crm",
     }
+
+
+def expected(reference_tables: ReferenceTables) -> Any:
+    """The documents the tables' items now give."""
+    dynamodb = reference_tables.endpoint.dynamodb()
+    tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
+    return expected_documents(tables)
+
+
+def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
+    reference_tables: ReferenceTables,
+    postgres_store: PostgresStore,
+    osmem_clone: Any,
+) -> None:
+    events = turbulent_events(reference_tables, seed=23)
+    environment = handler_environment(reference_tables, postgres_store, osmem_clone)
     shares = [events[n::HANDLERS] for n in range(HANDLERS)]
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=HANDLERS, mp_context=spawn) as pool:
@@ -63,8 +82,7 @@ def test_four_concurrent_handlers_on_postgres_and_opensearch_converge(
 
     with Streamfold.from_settings(Settings.from_environment(environment)) as app:
         found = searchable_documents(app)
-    tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
-    assert_same_documents(found, expected_documents(tables))
+    assert_same_documents(found, expected(reference_tables))
 
 
 def test_a_command_folding_in_its_second_process_beside_two_handlers_converges(
@@ -74,20 +92,8 @@ def test_a_command_folding_in_its_second_process_beside_two_handlers_converges(
 ) -> None:
     """A command's groups fold in its second process and leave their documents to render
     (ADR 0033) while two handlers settle their own batches, rendering what it left."""
-    dynamodb = reference_tables.endpoint.dynamodb()
-    apply_random_workload(dynamodb, reference_tables.names, seed=29, operations=400)
-    records = [
-        record
-        for arn in reference_tables.stream_arns.values()
-        for record in read_stream_records(reference_tables.endpoint.streams(), arn)
-    ]
-    events = unreliable_delivery(records, seed=29, turbulence=ROUGH)
-    environment = {
-        "STREAMFOLD_EVENT_STORE": event_store_url(postgres_store),
-        "STREAMFOLD_SEARCH": osmem_clone.url,
-        "STREAMFOLD_TABLES": reference_tables.streamfold_tables_setting(),
-        "STREAMFOLD_INDEX_PREFIX": "crm",
-    }
+    events = turbulent_events(reference_tables, seed=29)
+    environment = handler_environment(reference_tables, postgres_store, osmem_clone)
     command_share, *handler_shares = (events[n::3] for n in range(3))
     spawn = multiprocessing.get_context("spawn")
     with (
@@ -107,8 +113,7 @@ def test_a_command_folding_in_its_second_process_beside_two_handlers_converges(
         found = searchable_documents(app)
 
     assert (live.unrendered_documents, live.pending_documents) == (0, 0)
-    tables = {kind: scan_items(dynamodb, name) for kind, name in reference_tables.names.items()}
-    assert_same_documents(found, expected_documents(tables))
+    assert_same_documents(found, expected(reference_tables))
 
 
 def _until_recorded(app: Streamfold, seconds: float = 60.0) -> None:
