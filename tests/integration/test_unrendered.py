@@ -102,3 +102,18 @@ def test_the_next_fold_that_renders_renders_what_was_left_with_its_own(
     assert left_to_render(projections) == (set(), set())
     body = next(d.body for d in projections.pending_documents(10) if d.doc_id == "u-1")
     assert body is not None and body["image_count"] == 1
+
+
+def test_a_generation_without_the_table_reports_nothing_left_to_render(store: EventStore) -> None:
+    """A generation retired before the table existed has none: its progress still reads."""
+    projections = SqlProjectionStore(store)
+    record_user_image_and_like(store)
+    DocumentProjector(projections).catch_up(render=False)
+    assert projections.progress(1).unrendered_documents == 2
+    with store.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("DROP TABLE streamfold_unrendered")
+
+    progress = projections.progress(1)
+
+    assert (progress.position, progress.unrendered_documents) == (3, 0)
+    assert progress.oldest_unrendered_position is None

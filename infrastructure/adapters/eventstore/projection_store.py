@@ -727,13 +727,14 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
                 )
             )
             pending = cursor.fetchone()
-            cursor.execute(
-                for_generation(
-                    "SELECT COUNT(*) AS n, MIN(since) AS oldest FROM streamfold_unrendered",
-                    generation,
+            unrendered = {"n": 0, "oldest": None}
+            # A generation retired before the table existed has none, and nothing left.
+            table = for_generation("streamfold_unrendered", generation)
+            if self._dialect.column_names(cursor, table):
+                cursor.execute(
+                    self._dialect.sql(f"SELECT COUNT(*) AS n, MIN(since) AS oldest FROM {table}")
                 )
-            )
-            unrendered = cursor.fetchone()
+                unrendered = cursor.fetchone()
         return ProjectionProgress(
             position=position,
             pending_documents=int(pending["n"]),
