@@ -727,7 +727,7 @@ class SqlProjectionStore(ProjectionStore, ProjectionInspection):
                 )
             )
             pending = cursor.fetchone()
-            unrendered = {"n": 0, "oldest": None}
+            unrendered: Any = {"n": 0, "oldest": None}
             # A generation retired before the table existed has none, and nothing left.
             table = for_generation("streamfold_unrendered", generation)
             if self._dialect.column_names(cursor, table):
