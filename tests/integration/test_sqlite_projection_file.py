@@ -101,3 +101,29 @@ def test_the_intake_records_while_another_process_holds_the_projection(tmp_path:
         groups.settle()
         found = searchable_documents(app)
     assert_same_documents(found, expected_documents(workload.final_items()))
+
+
+def test_a_store_whose_tables_exist_opens_while_another_process_writes_events(
+    tmp_path: Path,
+) -> None:
+    settings = settings_in(tmp_path)
+    Streamfold.from_settings(settings, settler=None).close()  # every table created
+    writer = sqlite3.connect(tmp_path / "events.db", isolation_level=None, timeout=60)
+    # Another process in a write transaction of the events' file (a command recording).
+    writer.execute("BEGIN")
+    writer.execute("DELETE FROM stored_events WHERE 0")
+    opened = threading.Event()
+
+    def open_and_fold() -> None:
+        with Streamfold.from_settings(settings, settler=None) as app:
+            app.projector.catch_up()  # the projection's file is not locked
+        opened.set()
+
+    thread = threading.Thread(target=open_and_fold)
+    thread.start()
+    try:
+        assert opened.wait(timeout=20), "opening the store waited for the events' write lock"
+    finally:
+        writer.execute("ROLLBACK")
+        thread.join()
+        writer.close()

@@ -221,12 +221,22 @@ class SQLiteDialect(Dialect):
 
     def create_tables(self, cursor: Cursor, statements: list[str]) -> None:
         statements = [for_sqlite(statement) for statement in statements]
+        if self._projection_attached:
+            placed = [in_projection_file(statement) for statement in statements]
+            moved = [new is not old for new, old in zip(placed, statements, strict=True)]
+        else:
+            placed, moved = statements, [False] * len(statements)
+        # Asked first, in a read of its own: a process opening a store whose tables exist
+        # (a command's second process) takes no write lock, which a command's batches may
+        # be holding until their group commits (`sqlite_factory.TunedSQLiteDatastore`).
+        # Asked in this transaction, a read snapshot would precede its write.
+        with self._datastore.transaction(commit=False) as reading:
+            if _all_exist(reading, statements, moved):
+                return
         # ``CREATE TABLE IF NOT EXISTS`` of a table that exists only reads the schema, and
         # the next one that creates must then upgrade that read: two processes creating
         # tables at once failed that way.
         if self._projection_attached:
-            placed = [in_projection_file(statement) for statement in statements]
-            moved = [new is not old for new, old in zip(placed, statements, strict=True)]
             if any(moved):
                 self.begin_writing(cursor)
             if not all(moved):
@@ -239,6 +249,23 @@ class SQLiteDialect(Dialect):
     def column_names(self, cursor: Cursor, table: str) -> set[str]:
         cursor.execute("SELECT name FROM pragma_table_info(?)", (table,))
         return {row["name"] for row in cursor.fetchall()}
+
+
+def _all_exist(cursor: Cursor, statements: list[str], in_projection: list[bool]) -> bool:
+    """Whether every table and index the statements create exists in its file."""
+    wanted: dict[str, set[str]] = {}
+    for statement, moved in zip(statements, in_projection, strict=True):
+        match = _CREATE.match(statement)
+        if match is None:
+            return False
+        wanted.setdefault(PROJECTION_SCHEMA if moved else "main", set()).add(match.group("name"))
+    for schema, names in wanted.items():
+        marks = ", ".join("?" * len(names))
+        found = f"SELECT name FROM {schema}.sqlite_master WHERE name IN ({marks})"
+        cursor.execute(found, tuple(names))
+        if len(cursor.fetchall()) != len(names):
+            return False
+    return True
 
 
 def dialect_for(store: EventStore) -> Dialect:
