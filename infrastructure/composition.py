@@ -181,7 +181,7 @@ class Streamfold:
         intake = ChangeIntake(ledger, DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index, dead_letters)
-        pipeline = WritePipeline(intake, projector, sync, dead_letters, settler)
+        pipeline = WritePipeline(intake, projector, sync, dead_letters, settler, event_store)
         ingestion = StreamIngestion(pipeline, settings.kind_of_table)
         return cls(
             settings=settings,

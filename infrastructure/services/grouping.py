@@ -131,6 +131,8 @@ class SettleGroups:
             self._opened = time.monotonic()
             if self._unrendered_since is None:
                 self._unrendered_since = self._opened
+            # The group's batches commit together, when it is handed over or settled.
+            self._pipeline.hold_commits()
         self._pipeline.record(records, report)
         self._pending += len(records)
         self.counts.records += len(records)
@@ -175,6 +177,7 @@ class SettleGroups:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1
+        self._pipeline.commit_held()  # before waiting: the settler may need the write lock
         self._collect(report)
         self._settle(report)
         # Nothing is left to render: the next records (a `poll` pass's) start the clock.
@@ -190,6 +193,9 @@ class SettleGroups:
     def _settle_group(self, report: PipelineReport) -> None:
         """A group handed to the settler, settled while the next one is recorded."""
         assert self._settler is not None
+        # Committed before waiting for the settler, which may need the write lock (a
+        # refused document's dead letter), and so that it can read the group.
+        self._pipeline.commit_held()
         self._collect(report)  # one settle at a time: the one before this group's
         render = self._render_due()
         self._settler.begin(self._events_at_once(), self._pipeline.handing_over(), render)
@@ -243,3 +249,5 @@ class SettleGroups:
     ) -> None:
         if exc_type is None:
             self.last = self.settle()
+        else:
+            self._pipeline.commit_held()  # what was recorded stays recorded

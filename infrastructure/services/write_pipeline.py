@@ -56,6 +56,14 @@ class GroupSettler(Protocol):
     def close(self) -> None: ...
 
 
+class HeldCommits(Protocol):
+    """The event store's way of committing a command's batches together (`EventStore`)."""
+
+    def hold_commits(self) -> None: ...
+
+    def commit_held(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingChange:
     """A parsed record: the change it carries (or why it carries none), and its letter.
@@ -108,9 +116,11 @@ class WritePipeline:
         sync: SearchSync,
         dead_letters: RecordLetters,
         settler: GroupSettler | None = None,
+        commits: HeldCommits | None = None,
     ) -> None:
         # Settles a command's full groups elsewhere while it records (`SettleGroups`).
         self.settler = settler
+        self._commits = commits
         self._intake = intake
         self._projector = projector
         self._sync = sync
@@ -141,6 +151,18 @@ class WritePipeline:
         if lag is not None:
             report.lag_seconds = max(lag, report.lag_seconds or 0.0)
 
+    def hold_commits(self) -> None:
+        """Let the batches recorded from now on commit together, at `commit_held` (a
+        command's group, `SettleGroups`). Where the store cannot hold commits, each batch
+        commits as it is recorded. Settling, handing over and closing commit first."""
+        if self._commits is not None:
+            self._commits.hold_commits()
+
+    def commit_held(self) -> None:
+        """Commit the batches recorded since `hold_commits` (nothing if none are held)."""
+        if self._commits is not None:
+            self._commits.commit_held()
+
     def keep(self, letters: Sequence[NewDeadLetter]) -> None:
         """Dead-letter what a caller recording on its own terms refused (resync's reconcile)."""
         self._dead_letters.put(letters)
@@ -162,6 +184,7 @@ class WritePipeline:
         documents the events change are left to the next settle that renders
         (`DocumentProjector.catch_up`): they stay searchable as they were until then.
         """
+        self.commit_held()  # what this settle folds must be in the store
         clock = _StageClock(report.seconds)
         projection = self._projector.catch_up(
             batch_size=events_at_once, recorded=recorded, render=render
@@ -178,11 +201,15 @@ class WritePipeline:
         clock.lap("search")
 
     def handing_over(self) -> tuple[int, int] | None:
-        """The positions recorded here since the last settle, for a settle elsewhere."""
+        """The positions recorded here since the last settle, for a settle elsewhere
+        (committed first, so that it can read them)."""
+        self.commit_held()
         return self._projector.take_recorded()
 
     def close(self) -> None:
-        """Stop the background settler, if there is one (after its settle under way)."""
+        """Commit what is held; stop the background settler, if there is one (after its
+        settle under way)."""
+        self.commit_held()
         if self.settler is not None:
             self.settler.close()
 

@@ -13,10 +13,21 @@ nothing. See docs/adr/0028-the-projection-in-its-own-sqlite-file.md.
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
+from eventsourcing.persistence import OperationalError
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteTransaction,
+)
 
 # Pages of write-ahead log a commit lets pile up before it copies them into the database
 # file and syncs it (SQLite's default: 1,000 pages, 4 MB, which a rebuild's bucket or page
@@ -25,6 +36,8 @@ from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteF
 # alternated). Pages written again before a checkpoint are copied once; readers find the
 # recent pages in the log as before.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+
+CACHE_KIB = 65_536
 
 PROJECTION_SCHEMA = "projection"
 # A table of the projection's file that always exists: a statement writing to it (and
@@ -52,6 +65,7 @@ class TunedConnectionPool(SQLiteConnectionPool):
         # undo the last commits. It saves an fsync per transaction.
         sqlite.execute("PRAGMA synchronous=NORMAL")
         sqlite.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        sqlite.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if self.projection_attached is None:
             self.projection_attached = not self.is_sqlite_memory_mode and not _has_table(
                 sqlite, _OLD_LAYOUT_TABLE
@@ -90,11 +104,148 @@ def _has_table(sqlite: sqlite3.Connection, name: str, schema: str = "main") -> b
     return found.fetchone() is not None
 
 
+class TunedSQLiteDatastore(SQLiteDatastore):
+    """The library's datastore with tuned connections, whose threads can hold their commits.
+
+    A thread that holds its commits (`hold_commits`) keeps one writing connection in one
+    transaction until `commit_held`: each of its transactions meanwhile (the intake's
+    writes, dead letters, a `poll`'s checkpoints, their reads) is a savepoint of it, kept
+    or rolled back on its own. A command's group of batches so commits once: every commit
+    copies each page it changed into the write-ahead log, and a batch of a thousand events
+    changes most pages of the events' index and of the items' positions (random keys), so
+    one commit per group writes each of them once instead of once per batch. The write
+    lock is held from the group's first batch to its commit: other writers of the file
+    wait for it (within the lock timeout). See docs/adr/0034-a-commands-batches-commit-together.md.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        default = self.pool
+        self.pool = TunedConnectionPool(db_name=default.db_name, lock_timeout=default.lock_timeout)
+        default.close()
+        self._held = threading.local()
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        held: _Held | None = getattr(self._held, "group", None)
+        if held is None:
+            with super().transaction(commit=commit) as cursor:
+                yield cursor
+            return
+        with _SavepointTransaction(held, commit=commit) as cursor, cursor:
+            yield cursor
+
+    @property
+    def holding(self) -> bool:
+        """Whether this thread holds its commits."""
+        return getattr(self._held, "group", None) is not None
+
+    def hold_commits(self, table: str) -> None:
+        """This thread's transactions join one from now on, until `commit_held`.
+
+        The transaction takes the write lock of ``table``'s file at once, waiting for it
+        within the lock timeout: one that read first could not take it later once another
+        writer had committed. (``BEGIN IMMEDIATE`` would lock every attached file, the
+        projection's too, which the command's second process writes meanwhile.)
+        """
+        if self.holding:
+            return
+        connection = self.pool.get_connection(is_writer=True)
+        try:
+            sqlite = connection._sqlite_conn
+            sqlite.execute("BEGIN")
+            sqlite.execute(f"DELETE FROM {table} WHERE 0")  # writes nothing, takes the lock
+        except sqlite3.Error as error:
+            if connection._sqlite_conn.in_transaction:
+                connection._sqlite_conn.execute("ROLLBACK")
+            self.pool.put_connection(connection)
+            raise OperationalError(error) from error
+        self._held.group = _Held(connection)
+
+    def commit_held(self) -> None:
+        """Commit what this thread recorded since `hold_commits` (nothing if it holds none).
+
+        Raises `OperationalError` if SQLite rolled the transaction back meanwhile (a full
+        disk, say): what was recorded since the hold is then not in the store.
+        """
+        held: _Held | None = getattr(self._held, "group", None)
+        if held is None:
+            return
+        self._held.group = None
+        sqlite = held.connection._sqlite_conn
+        try:
+            if held.lost is not None or not sqlite.in_transaction:
+                raise OperationalError(
+                    "the batches recorded since the last commit were rolled back: "
+                    f"{held.lost or 'SQLite ended the transaction'}"
+                )
+            sqlite.execute("COMMIT")
+        except sqlite3.Error as error:
+            if sqlite.in_transaction:
+                sqlite.execute("ROLLBACK")
+            raise OperationalError(error) from error
+        finally:
+            self.pool.put_connection(held.connection)
+
+
+class _Held:
+    """A thread's writing connection, in the transaction its commits join."""
+
+    def __init__(self, connection: SQLiteConnection) -> None:
+        self.connection = connection
+        self.lost: sqlite3.Error | None = None  # what rolled the transaction back, if anything
+
+
+class _SavepointTransaction(SQLiteTransaction):
+    """One transaction of a thread holding its commits: a savepoint of the held one (the
+    library's transaction, with its errors mapped the same way)."""
+
+    def __init__(self, held: _Held, *, commit: bool) -> None:
+        super().__init__(held.connection, commit=commit)
+        self.connection: Any = _Savepoint(held)
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+        return cursor
+
+
+_SAVEPOINT = "streamfold_batch"
+
+
+class _Savepoint:
+    """The held connection as `SQLiteTransaction` uses it: commit and roll back a savepoint."""
+
+    def __init__(self, held: _Held) -> None:
+        self._held = held
+        self._sqlite = held.connection._sqlite_conn
+
+    def cursor(self) -> SQLiteCursor:
+        return self._held.connection.cursor()
+
+    def commit(self) -> None:
+        self._sqlite.execute(f"RELEASE {_SAVEPOINT}")
+
+    def rollback(self) -> None:
+        if not self._sqlite.in_transaction:
+            # SQLite rolled the whole transaction back (SQLITE_FULL, SQLITE_IOERR, ...):
+            # the batches before this one are gone too, which `commit_held` reports.
+            self._held.lost = self._held.lost or sqlite3.OperationalError(
+                "SQLite rolled the transaction back"
+            )
+            return
+        self._sqlite.execute(f"ROLLBACK TO {_SAVEPOINT}")
+        self._sqlite.execute(f"RELEASE {_SAVEPOINT}")
+
+
 class TunedSQLiteFactory(SQLiteFactory):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
-        old = self.datastore.pool
-        self.datastore.pool = TunedConnectionPool(
-            db_name=old.db_name, lock_timeout=old.lock_timeout
+        default = self.datastore
+        self.datastore = TunedSQLiteDatastore(
+            db_name=default.pool.db_name,
+            lock_timeout=default.pool.lock_timeout,
+            single_row_tracking=default.single_row_tracking,
+            originator_id_type=default.originator_id_type,
         )
-        old.close()
+        default.close()

@@ -173,6 +173,29 @@ class EventStore:
         except (InterfaceError, OperationalError) as error:
             raise EventStoreUnavailable(self._unreachable(error)) from None
 
+    def hold_commits(self) -> None:
+        """Let this thread's writes from now on commit together, at `commit_held`.
+
+        On SQLite a command's group of batches so commits once
+        (`sqlite_factory.TunedSQLiteDatastore`); PostgreSQL commits each batch as before.
+        """
+        datastore = self._holding_datastore()
+        if datastore is not None:
+            with self.reachable():
+                datastore.hold_commits(self.recorder.events_table_name)
+
+    def commit_held(self) -> None:
+        """Commit what this thread wrote since `hold_commits` (nothing if it holds none)."""
+        datastore = self._holding_datastore()
+        if datastore is not None:
+            with self.reachable():
+                datastore.commit_held()
+
+    def _holding_datastore(self) -> Any:
+        """The datastore, if it can hold commits (SQLite's); else None."""
+        datastore = self.event_log.factory.datastore  # type: ignore[attr-defined]
+        return datastore if isinstance(datastore, _held_commits()) else None
+
     def head(self) -> int:
         with self.reachable():
             return self.recorder.max_notification_id() or 0
@@ -310,6 +333,13 @@ class EventSourcedItemLedger(ItemLedger):
             if len(ids) != len(events):
                 raise AssertionError("the recorder returned an id for each event or none")
             self._store.recent.add(zip(ids, events, strict=True))
+
+
+def _held_commits() -> tuple[type, ...]:
+    """The datastore that holds commits, if its module is loaded (on PostgreSQL it never
+    is): a datastore of none of these commits each transaction."""
+    module = sys.modules.get(_SQLITE_FACTORY.split(":")[0])
+    return (module.TunedSQLiteDatastore,) if module is not None else ()
 
 
 def _on_postgres(recorder: object) -> TypeIs[PostgresSourceRecorder]:
