@@ -177,9 +177,12 @@ class SettleGroups:
         """Settle now: everything recorded so far (by anyone) becomes searchable."""
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1
-        self._pipeline.commit_held()  # before waiting: the settler may need the write lock
-        self._collect(report)
+        self._pipeline.commit_held()  # what the settles fold must be in the store
+        # Beside the settler's settle under way, not after it: this one's fold waits for
+        # the projection lock only until that one's transaction commits, then runs while
+        # the settler writes its documents to the index. Both are waited for on return.
         self._settle(report)
+        self._collect(report)
         # Nothing is left to render: the next records (a `poll` pass's) start the clock.
         self._unrendered_since = None
         return report

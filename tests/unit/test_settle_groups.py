@@ -349,3 +349,33 @@ def test_without_a_settler_every_group_renders_where_it_settles() -> None:
     groups.record(batch(1, 2), report)
     assert len(index.documents) == 2 and store.unrendered == set()
     assert groups.counts.folded_only == 0
+
+
+def test_the_end_settles_beside_the_settlers_settle_under_way_then_waits_for_it() -> None:
+    pipeline, index, _, _ = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline, max_records=100, max_seconds=3600, settler=settler, hand_over_records=2
+    )
+    order: list[str] = []
+    settle_here, finish_there = pipeline.settle, settler.finish
+
+    def settling_here(*arguments: Any, **options: Any) -> None:
+        order.append("here")
+        settle_here(*arguments, **options)
+
+    def finishing_there() -> PipelineReport:
+        order.append("there")
+        return finish_there()
+
+    pipeline.settle = settling_here  # type: ignore[method-assign]
+    settler.finish = finishing_there  # type: ignore[method-assign]
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)  # handed over: under way in the settler
+    groups.record(batch(3, 1), report)
+    order.clear()
+    groups.settle(report)
+    # The settle here does not wait for the one under way to start: its fold waits only
+    # for that one's projection transaction. On return both have ended.
+    assert order[:2] == ["here", "there"] and not settler.under_way
+    assert len(index.documents) == 3 and report.documents_written == 3
