@@ -7,7 +7,6 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from domain.intake import ChangeIntake
-from domain.remembered_items import RememberingLedger
 from infrastructure.adapters.dynamodb_items import DynamoDBItemReader
 from infrastructure.adapters.eventstore.dead_letters import DeadLetterStore
 from infrastructure.adapters.eventstore.projection_store import SqlProjectionStore
@@ -175,10 +174,7 @@ class Streamfold:
         dead_letters = DeadLetterStore(event_store)
         if index is None:
             index = open_search_index(settings.search, settings.index_prefix)
-        # The items this process recorded are remembered for its next batches (optimistic:
-        # a write against a state another writer moved is refused and read again).
-        ledger = RememberingLedger(EventSourcedItemLedger(event_store))
-        intake = ChangeIntake(ledger, DynamoDBItemReader())
+        intake = ChangeIntake(EventSourcedItemLedger(event_store), DynamoDBItemReader())
         projector = DocumentProjector(projection_store)
         sync = SearchSync(projection_store, index, dead_letters)
         pipeline = WritePipeline(intake, projector, sync, dead_letters, settler, event_store)
