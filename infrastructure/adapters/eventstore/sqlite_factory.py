@@ -37,6 +37,11 @@ from eventsourcing.sqlite import (
 # recent pages in the log as before.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
+# Each connection's page cache, at most (SQLite's default: 2 MB). A command's group of
+# batches, committed together (`TunedSQLiteDatastore.hold_commits`), changes most pages of
+# the events' index and of the items' positions: with 2 MB they spilled into the log batch
+# by batch, with 64 MB each is written once, at the commit. A connection's cache grows only
+# with the pages it reads or changes.
 CACHE_KIB = 65_536
 
 PROJECTION_SCHEMA = "projection"
