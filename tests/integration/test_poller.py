@@ -247,6 +247,57 @@ def test_sigterm_stops_the_poller_cleanly_after_its_batch(
     assert_same_documents(searchable(settings), fold_of_tables(reference_tables))
 
 
+# A `poll` that dies (no handler runs, as on SIGKILL) after recording its third page, the
+# first two pages' checkpoints saved, before the group commits.
+_DIES_MID_GROUP = """
+import os, sys
+from infrastructure.entrypoints.cli.main import main
+from infrastructure.services.ingestion import StreamIngestion
+
+apply = StreamIngestion.apply
+pages = []
+
+def apply_then_die(self, *arguments, **options):
+    outcome = apply(self, *arguments, **options)
+    pages.append(outcome)
+    if len(pages) == 3:
+        os._exit(9)
+    return outcome
+
+StreamIngestion.apply = apply_then_die
+sys.exit(main(["poll", "--batch-size", "5"]))
+"""
+
+
+def test_a_poller_that_dies_while_a_group_is_held_loses_no_record(
+    reference_tables: ReferenceTables, sqlite_store: SQLiteStore, tmp_path: Path
+) -> None:
+    apply_random_workload(reference_tables.endpoint.dynamodb(), reference_tables.names, 7, 120)
+    environment = {
+        **os.environ,
+        **poll_environment(reference_tables, sqlite_store, tmp_path / "index"),
+    }
+    died = subprocess.run(
+        [sys.executable, "-c", _DIES_MID_GROUP],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert died.returncode == 9, died.stderr
+    # The group's pages and their checkpoints were one transaction: neither is in the store
+    # (docs/adr/0034-a-commands-batches-commit-together.md).
+    assert saved_checkpoints(sqlite_store) == []
+    with sqlite3.connect(sqlite_store.path) as connection:
+        assert connection.execute("SELECT count(*) FROM stored_events").fetchone() == (0,)
+
+    settings = settings_for(reference_tables, sqlite_store, tmp_path / "index")
+    with poller_of(reference_tables, settings) as (poller, _):
+        again = poller.drain()
+    assert again.records == records_in_streams(reference_tables)
+    assert_same_documents(searchable(settings), fold_of_tables(reference_tables))
+
+
 def wait_for_checkpoints(store: SQLiteStore, count: int, process: subprocess.Popen[str]) -> None:
     # The child process owns the clock here: wait, bounded, for its first checkpoints.
     deadline = time.monotonic() + 60
