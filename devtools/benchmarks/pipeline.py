@@ -96,10 +96,13 @@ def run_pipeline(
     directory: Path,
     index: RecordingIndex | None = None,
     second_process: bool = True,
+    expected_records: int | None = None,
 ) -> tuple[float, dict[str, float], Streamfold, GroupCounts, float]:
     """Run the command line's path; with ``index``, every write is recorded, also those of
     the background settler's process (into ``index``'s journal, see `journaled_writes`).
     Without ``second_process`` every group settles here (the baseline of ADR 0029).
+    ``expected_records``: the records of all the payloads, which ``ingest`` of the
+    payloads' files knows up front (`SettleGroups`).
 
     Returns the run's seconds, its stages' seconds, the app, the groups' counts, and the
     seconds until the last batch was recorded (what the command's settle at the end adds
@@ -123,9 +126,10 @@ def run_pipeline(
     # (`infrastructure.heap`).
     with frozen_while_running():
         started = time.perf_counter()
-        # The command line's path (``ingest`` of many files, ``poll``, ``demo``): every
-        # batch recorded, settled a group at a time, everything searchable at the end.
-        groups = SettleGroups(app.pipeline)
+        # The command line's path (``ingest`` of many files, which knows their records;
+        # ``demo``): every batch recorded, settled a group at a time, everything
+        # searchable at the end.
+        groups = SettleGroups(app.pipeline, expected_records=expected_records)
         for payload in payloads:
             outcome = app.ingestion.handle(json.loads(payload), groups)
             if outcome.failed:
@@ -153,7 +157,7 @@ def measure_pipeline(
         scratch = Path(directory)
         recorder = RecordingIndex(scratch / "index", "bench", scratch / "command.writes")
         seconds, stages, app, groups, recorded = run_pipeline(
-            payloads, scratch, recorder, second_process
+            payloads, scratch, recorder, second_process, expected_records=records
         )
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}

@@ -14,12 +14,15 @@ When the pipeline has a settler (`background_settle.ProcessSettler`, which the
 composition root gives every command), groups settle in a second process while the
 command records the next one: an idle settler takes a group once it holds
 ``HAND_OVER_RECORDS``, a busy one is waited for only when the next group is full; the
-settle at the end happens here, after the one under way has finished
+settle at the end happens here, beside the one under way
 (docs/adr/0029-settling-in-a-second-process.md). The settler folds every group it takes
 but renders (and commits the index) only for a group handed over ``RENDER_SECONDS`` or
 more after the last one that rendered: the others leave their documents to it, so that a
 document changed in every group is rendered once per render rather than once per group
-(docs/adr/0033-the-second-process-renders-every-few-seconds.md).
+(docs/adr/0033-the-second-process-renders-every-few-seconds.md). A command that knows how
+many records it will record (``ingest`` of files, ``demo``) leaves a render due less than
+half of ``RENDER_SECONDS`` before its end to the settle at the end. A group's batches
+commit together (docs/adr/0034-a-commands-batches-commit-together.md).
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
 event store, and the next settle of any command (its catch-up starts from the projection's
@@ -100,6 +103,7 @@ class SettleGroups:
         settler: GroupSettler | None = None,
         hand_over_records: int = HAND_OVER_RECORDS,
         render_seconds: float = RENDER_SECONDS,
+        expected_records: int | None = None,
     ) -> None:
         if max_records < 1 or max_seconds < 0 or render_seconds < 0:
             raise ValueError("a group holds at least one record and lasts no negative time")
@@ -111,6 +115,10 @@ class SettleGroups:
         self._max_seconds = max_seconds
         self._hand_over_records = min(hand_over_records, max_records)
         self._render_seconds = render_seconds
+        # How many records the command will record in all, when it knows (`ingest` of
+        # files, `demo`); a `poll` never does.
+        self._expected_records = expected_records
+        self._first_record: float | None = None
         self._pending = 0  # records recorded since the last settle
         self._opened: float | None = None  # when the first of them was recorded
         # Since when the settler's groups have only folded: the first record, then the
@@ -131,6 +139,8 @@ class SettleGroups:
             self._opened = time.monotonic()
             if self._unrendered_since is None:
                 self._unrendered_since = self._opened
+            if self._first_record is None:
+                self._first_record = self._opened
             # The group's batches commit together, when it is handed over or settled.
             self._pipeline.hold_commits()
         self._pipeline.record(records, report)
@@ -209,13 +219,32 @@ class SettleGroups:
 
     def _render_due(self) -> bool:
         """Whether the group handed over now renders: ``render_seconds`` have passed since
-        the last one that did (or since the first record)."""
+        the last one that did (or since the first record), and the command is not about to
+        end.
+
+        A command that knows how many records it will record (``expected_records``) and,
+        at the pace it has recorded so far, will have recorded them all within half of
+        ``render_seconds`` leaves the render to its settle at the end, which comes about
+        as soon: nearly every document would be rendered twice, a few tenths of a second
+        apart. The next group handed over asks again.
+        """
         now = time.monotonic()
         since = self._unrendered_since
         if since is not None and now - since < self._render_seconds:
             return False
+        if self._ends_within(self._render_seconds / 2, now):
+            return False
         self._unrendered_since = now
         return True
+
+    def _ends_within(self, seconds: float, now: float) -> bool:
+        """Whether the records still to come will be recorded within ``seconds``."""
+        expected, first = self._expected_records, self._first_record
+        recorded = self.counts.records
+        if expected is None or first is None or recorded == 0 or now <= first:
+            return False
+        remaining = max(expected - recorded, 0)
+        return remaining * (now - first) / recorded < seconds
 
     def _collect(self, report: PipelineReport) -> None:
         """Wait for the settler's settle under way, if any, and count what it did."""

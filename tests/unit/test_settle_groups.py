@@ -379,3 +379,43 @@ def test_the_end_settles_beside_the_settlers_settle_under_way_then_waits_for_it(
     # for that one's projection transaction. On return both have ended.
     assert order[:2] == ["here", "there"] and not settler.under_way
     assert len(index.documents) == 3 and report.documents_written == 3
+
+
+def renders_of_a_command(expected_records: int | None) -> tuple[list[bool], int]:
+    """Which of a command's groups rendered: two records a second, 14 in all, handed over
+    at once; three seconds between renders. Returns them, and the documents at the end."""
+    pipeline, index, _, store = wired()
+    settler = DeferredSettler(pipeline)
+    settler.settled_ahead = True
+    groups = SettleGroups(
+        pipeline,
+        max_records=100,
+        max_seconds=3600,
+        settler=settler,
+        hand_over_records=2,
+        render_seconds=3.0,
+        expected_records=expected_records,
+    )
+    report = PipelineReport()
+    with freeze_time("2026-01-01T00:00:00") as clock:
+        for first, seconds in ((1, 1), (3, 1), (5, 1), (7, 1), (9, 1), (11, 2), (13, 1)):
+            clock.tick(seconds)
+            groups.record(batch(first, 2), report)
+        groups.settle(report)
+    assert store.unrendered == set()
+    return settler.rendering, len(index.documents)
+
+
+def test_a_command_about_to_end_leaves_a_due_render_to_its_end() -> None:
+    # At 4 s (8 of 14 recorded, 2.25 s to go at that pace) the render is due and made. At
+    # 7 s (12 recorded, 1 s to go) it is due again, and left to the end, less than half
+    # the three seconds away; at 8 s nothing is left to record.
+    assert renders_of_a_command(expected_records=14) == (
+        [False, False, False, True, False, False, False],
+        14,
+    )
+    # A command that does not know how many records will come (a `poll`) renders when due.
+    assert renders_of_a_command(expected_records=None) == (
+        [False, False, False, True, False, True, False],
+        14,
+    )

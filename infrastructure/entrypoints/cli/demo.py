@@ -52,7 +52,7 @@ def run_demo(app: Streamfold, args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("ingest", total=len(workload.records), rate="-")
         # Recorded batch by batch, settled a group at a time; the last batch settles the rest.
-        groups = SettleGroups(app.pipeline)
+        groups = SettleGroups(app.pipeline, expected_records=len(workload.records))
         last = len(events)
         for number, event in enumerate(events, 1):
             outcome = app.ingestion.handle(event, groups, settle=number == last)

@@ -55,7 +55,10 @@ def load_event(path: Path) -> dict[str, Any]:
 def run_ingest(app: Streamfold, args: argparse.Namespace) -> int:
     events = [(path, load_event(path)) for path in args.files]
     failed = refused = 0
-    groups = SettleGroups(app.pipeline)
+    # The records of every file are known up front: a command about to end leaves a render
+    # due to its settle at the end (`SettleGroups`).
+    records = sum(len(event["Records"]) for _, event in events)
+    groups = SettleGroups(app.pipeline, expected_records=records)
     for number, (path, event) in enumerate(events, 1):
         try:
             outcome = app.ingestion.handle(event, groups, settle=number == len(events))
