@@ -1,11 +1,13 @@
 """Stream records per second through the whole embedded pipeline, against the floor.
 
-The pipeline takes the command line's path (``ingest`` of many files, ``poll``, ``demo``):
-Lambda-sized batches recorded one by one and settled a group at a time
-(`infrastructure.services.grouping`), a full group in a second process while the next one
-is recorded (`infrastructure.services.background_settle`), everything searchable when the
-run ends. The stream
-handler's path, which settles every batch, is not what this measures.
+The pipeline takes the command line's path, as ``ingest`` of the payloads' files does:
+Lambda-sized batches recorded one by one (a group's batches committed together) and
+settled a group at a time (`infrastructure.services.grouping`), a full group in a second
+process while the next one is recorded (`infrastructure.services.background_settle`),
+everything searchable when the run ends. Like ``ingest``, the run knows how many records
+it will record, so a render falling due just before its end is left to the end (a
+``poll`` renders it). The stream handler's path, which settles every batch, is not what
+this measures.
 
 The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
 turning its DynamoDB JSON into Python values with boto3's deserializer. The run also times
