@@ -28,12 +28,16 @@ _lock = threading.Lock()
 _holders = 0
 _thresholds: tuple[int, int, int] | None = None  # the collector's, while a holder runs
 # Allocations (net of deallocations) between two passes over the young generation while
-# a command runs: 10,000 rather than Python's 700. A batch pipeline allocates hundreds of
-# thousands of objects per batch, nearly none of them in cycles; at 700, the passes and
-# the full passes they trigger took 1.1 s of 8.4 s of CPU time for 26,532 records (the
-# pipeline benchmark at 1,000 users), at 10,000 they took 0.56 s. At most 10,000 more
-# young objects wait for a pass.
-YOUNG_GENERATION_THRESHOLD = 10_000
+# a command runs: 100,000 rather than Python's 700. A batch pipeline allocates hundreds of
+# thousands of objects per batch, nearly none of them in cycles, and frees most of them as
+# it goes (reference counting needs no pass). At 700, the passes and the full passes they
+# trigger took 1.1 s of 8.4 s of CPU time for 26,532 records (the pipeline benchmark at
+# 1,000 users); at 10,000, 0.56 s. At 10,000 the benchmark at 2,000 users still made about
+# 125 young passes, 11 middle and one full in the command's process, 0.21-0.27 s of a
+# 3.5 s run, and they found 0 to 13 objects in cycles; at 100,000 one young pass, 0.02 s
+# (docs/performance.md, "The collector's young generation"). Only garbage in cycles waits
+# for a pass: at most 100,000 more young objects.
+YOUNG_GENERATION_THRESHOLD = 100_000
 
 
 @contextmanager

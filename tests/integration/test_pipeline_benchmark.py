@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+
+import pytest
+
+import devtools.benchmarks.pipeline as pipeline_benchmark
 from devtools.benchmarks.lower_bound import _final_documents
 from devtools.benchmarks.pipeline import describe, measure_pipeline, summarize
+from infrastructure.heap import YOUNG_GENERATION_THRESHOLD
 from projections.documents import DocumentKind
 
 
@@ -70,3 +76,26 @@ def test_runs_are_summarized_as_the_median_run_with_the_spread_of_its_figures() 
     median_runs = [run for run in runs if run["pipeline_to_floor_ratio"] == ratios[1]]
     assert summary["stage_seconds"] in [run["stage_seconds"] for run in median_runs]
     assert summary["runs"] == 3 and len(summary["each_run"]) == 3
+
+
+def test_the_floor_is_timed_under_the_collector_settings_the_pipeline_runs_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the pipeline runs with (`infrastructure.heap`), and the defaults beside it.
+    timed = pipeline_benchmark.decode_floor
+    thresholds: list[int] = []
+
+    def watched(payloads: list[str]) -> float:
+        thresholds.append(gc.get_threshold()[0])
+        return timed(payloads)
+
+    monkeypatch.setattr(pipeline_benchmark, "decode_floor", watched)
+    default_young = gc.get_threshold()[0]
+
+    figures = measure_pipeline(users=6, batch_size=40)
+
+    assert thresholds == [YOUNG_GENERATION_THRESHOLD] * 3 + [default_young] * 3
+    described = describe(figures)
+    assert described["default_collector_floor_records_per_second"] == round(
+        figures.records / figures.default_collector_floor_seconds
+    )
