@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import json
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -65,6 +66,10 @@ class PipelineFigures:
     documents_written: int = 0  # by both processes, every version of every document
     # The floor with the collector's default settings, as it was measured before.
     default_collector_floor_seconds: float = 0.0
+    # CPU time: the command's process during the run, and the second process from its start
+    # to its stop (its start-up included: the command pays it too).
+    command_cpu_seconds: float = 0.0
+    second_process_cpu_seconds: float = 0.0
 
     @property
     def records_per_second(self) -> float:
@@ -77,6 +82,13 @@ class PipelineFigures:
     @property
     def ratio(self) -> float:
         return self.pipeline_seconds / self.floor_seconds
+
+    @property
+    def shared_cpu_seconds(self) -> float:
+        """Both processes' CPU time, halved: what the run would take if its work were
+        shared perfectly between two cores. No scheduling of this work between the two
+        processes can make a run shorter; only less work can."""
+        return (self.command_cpu_seconds + self.second_process_cpu_seconds) / 2
 
 
 def decode_floor(payloads: list[str]) -> float:
@@ -99,22 +111,29 @@ def _recording_app(settings: Settings, journal: Path) -> Streamfold:
     return Streamfold.from_settings(settings, index, settler=None)
 
 
+class PipelineRun(NamedTuple):
+    seconds: float
+    stage_seconds: dict[str, float]
+    app: Streamfold
+    groups: GroupCounts
+    recording_seconds: float  # until the last batch was recorded; the end is the rest
+    cpu_seconds: float  # the command's process, over the same time as ``seconds``
+
+
 def run_pipeline(
     payloads: list[str],
     directory: Path,
     index: RecordingIndex | None = None,
     second_process: bool = True,
     expected_records: int | None = None,
-) -> tuple[float, dict[str, float], Streamfold, GroupCounts, float]:
+) -> PipelineRun:
     """Run the command line's path; with ``index``, every write is recorded, also those of
     the background settler's process (into ``index``'s journal, see `journaled_writes`).
     Without ``second_process`` every group settles here (the baseline of ADR 0029).
     ``expected_records``: the records of all the payloads, which ``ingest`` of the
     payloads' files knows up front (`SettleGroups`).
 
-    Returns the run's seconds, its stages' seconds, the app, the groups' counts, and the
-    seconds until the last batch was recorded (what the command's settle at the end adds
-    is the difference)."""
+    The app is returned open, its second process (if any) still running."""
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
         search=EmbeddedSearch(directory / "index"),
@@ -133,7 +152,7 @@ def run_pipeline(
     # As a command of the command line does once its composition root is built
     # (`infrastructure.heap`).
     with frozen_while_running():
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         # The command line's path (``ingest`` of many files, which knows their records;
         # ``demo``): every batch recorded, settled a group at a time, everything
         # searchable at the end.
@@ -146,7 +165,8 @@ def run_pipeline(
         recorded = time.perf_counter() - started
         # What `handle(..., settle=True)` does after recording a command's last batch.
         stages.update(groups.settle().seconds)
-        return time.perf_counter() - started, dict(stages), app, groups.counts, recorded
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        return PipelineRun(seconds, dict(stages), app, groups.counts, recorded, cpu)
 
 
 def measure_pipeline(
@@ -168,14 +188,17 @@ def measure_pipeline(
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
         scratch = Path(directory)
         recorder = RecordingIndex(scratch / "index", "bench", scratch / "command.writes")
-        seconds, stages, app, groups, recorded = run_pipeline(
-            payloads, scratch, recorder, second_process, expected_records=records
-        )
+        # The second process is this process's only child: its CPU time is counted once it
+        # has stopped (`app.close`).
+        children = _children_cpu_seconds()
+        run = run_pipeline(payloads, scratch, recorder, second_process, expected_records=records)
+        app = run.app
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
             events_table = app.event_store.recorder.events_table_name
         finally:
             app.close()
+        second_process_cpu = _children_cpu_seconds() - children
         writes = journaled_writes([scratch / "command.writes", scratch / "settler.writes"])
         tantivy = replay_in_tantivy(writes, scratch / "tantivy", minimal=False)
         minimal = replay_in_tantivy(writes, scratch / "minimal", minimal=True)
@@ -185,18 +208,26 @@ def measure_pipeline(
     return PipelineFigures(
         records,
         batch_size,
-        seconds,
+        run.seconds,
         floor,
-        stages,
+        run.stage_seconds,
         documents,
         tantivy,
         minimal,
         bound,
-        groups,
-        recorded,
+        run.groups,
+        run.recording_seconds,
         sum(len(documents) for write in writes for documents in write.values()),
         default_collector_floor,
+        run.cpu_seconds,
+        second_process_cpu,
     )
+
+
+def _children_cpu_seconds() -> float:
+    """User and system CPU time of this process's children that have ended."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def describe(figures: PipelineFigures) -> dict[str, Any]:
@@ -213,6 +244,11 @@ def describe(figures: PipelineFigures) -> dict[str, Any]:
             figures.pipeline_seconds / figures.default_collector_floor_seconds, 2
         ),
         "recording_to_floor_ratio": round(figures.recording_seconds / figures.floor_seconds, 2),
+        "shared_cpu_to_floor_ratio": round(figures.shared_cpu_seconds / figures.floor_seconds, 2),
+        "cpu_seconds": {
+            "command": round(figures.command_cpu_seconds, 2),
+            "second_process": round(figures.second_process_cpu_seconds, 2),
+        },
         "documents_written": figures.documents_written,
         "tantivy_alone_records_per_second": round(figures.records / figures.tantivy_seconds),
         "tantivy_alone_to_floor_ratio": round(figures.tantivy_seconds / figures.floor_seconds, 2),
@@ -254,6 +290,7 @@ SPREAD_FIGURES: dict[str, int] = {
     "default_collector_floor_records_per_second": 0,
     "pipeline_to_default_collector_floor_ratio": 2,
     "recording_to_floor_ratio": 2,
+    "shared_cpu_to_floor_ratio": 2,
     "tantivy_alone_records_per_second": 0,
     "minimal_tantivy_records_per_second": 0,
     "lower_bound_records_per_second": 0,
