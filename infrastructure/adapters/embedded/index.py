@@ -3,9 +3,12 @@
 Layout of the directory::
 
     aliases.json               {"streamfold-users": "streamfold-users-v1", ...}
-    write.lock                 held by whoever checks versions, writes and commits
+    write.lock                 exclusive while the catalog changes, shared while writing
+    streamfold-users-v1.lock   held by whoever checks versions, writes and commits there
     streamfold-users-v1/       one tantivy index per kind and schema version
     streamfold-images-v1/
+
+See `locking` for the locks.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from infrastructure.adapters.embedded.catalog import IndexCatalog
 from infrastructure.adapters.embedded.codec import UnindexableDocument, decode, encode
 from infrastructure.adapters.embedded.errors import unavailable_on_failure
-from infrastructure.adapters.embedded.locking import directory_lock
+from infrastructure.adapters.embedded.locking import directory_lock, index_lock
 from infrastructure.adapters.embedded.physical import PhysicalIndex, VersionedDocument
 from infrastructure.adapters.embedded.search import count, search
 from projections.documents import DocumentChange, DocumentKind, newest_per_document
@@ -30,7 +33,8 @@ class EmbeddedSearchIndex(SearchIndex):
     """User and image documents in tantivy indexes under ``directory``, created on first use.
 
     Safe to use from several threads and several processes on the same directory: writes
-    are serialized by a file lock, and every call sees the latest commit of any writer.
+    to one physical index are serialized by its file lock (those to different indexes run
+    at once), and every call sees the latest commit of any writer.
 
     >>> index = EmbeddedSearchIndex(Path(".streamfold/index"))
     >>> index.write([DocumentChange(DocumentKind.USERS, "u-1", 7, body)]).written
@@ -115,17 +119,25 @@ class EmbeddedSearchIndex(SearchIndex):
     ) -> None:
         with unavailable_on_failure(self._directory, "write"):
             self._catalog.ensure_ready()
-            with directory_lock(self._directory), ThreadPoolExecutor(len(batches)) as writers:
-                # The kinds live in separate tantivy indexes: their commits (which let go of
-                # the interpreter while tantivy serializes and syncs segments) overlap.
+            with (
+                directory_lock(self._directory, shared=True),
+                ThreadPoolExecutor(len(batches)) as writers,
+            ):
+                # The kinds live in separate tantivy indexes, each under its own lock: their
+                # commits (which let go of the interpreter while tantivy serializes and syncs
+                # segments) overlap, as do other processes' writes to the other kind.
                 writes = [
-                    (batch, writers.submit(self._target(kind, into).write_newer, batch))
+                    (batch, writers.submit(self._write_locked, self._target(kind, into), batch))
                     for kind, batch in batches.items()
                 ]
                 for batch, write in writes:
                     written = write.result()
                     outcome.written += written
                     outcome.stale_writes_rejected += len(batch) - written
+
+    def _write_locked(self, target: PhysicalIndex, batch: list[VersionedDocument]) -> int:
+        with index_lock(self._directory, target.path.name):
+            return target.write_newer(batch)
 
     def _target(self, kind: DocumentKind, into: Mapping[DocumentKind, str] | None) -> PhysicalIndex:
         if into and kind in into:

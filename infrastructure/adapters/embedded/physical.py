@@ -2,11 +2,11 @@
 
 Readers pick up commits made by any process: `searcher` reloads when ``meta.json`` has
 changed. Writers create a tantivy writer per commit and give it back (with its lock)
-before returning, so that the next holder of the directory lock, in this process or
-another, can take it.
+before returning, so that the next holder of the index's lock (`locking.index_lock`), in
+this process or another, can take it.
 
 >>> users = PhysicalIndex.create(Path("/data/index/streamfold-users-v1"), users_schema)
->>> with directory_lock(Path("/data/index")):
+>>> with index_lock(Path("/data/index"), "streamfold-users-v1"):
 ...     users.write_newer([VersionedDocument("u-1", 7, encode(change))])
 1
 >>> users.stored("u-1").get_first("version")
@@ -83,7 +83,8 @@ class PhysicalIndex:
 
         A document whose id the index holds at the same or a higher version (a tombstone
         included) is stale and left out. The ids must be distinct, and the caller holds
-        the directory lock so that no other writer commits between the check and the write.
+        the index's lock (`locking.index_lock`) so that no other writer commits between the
+        check and the write.
         """
         stored = self.versions(self.searcher(), [d.doc_id for d in documents])
         newer = [d for d in documents if stored.get(d.doc_id, -1) < d.version]
