@@ -130,8 +130,9 @@ class ProjectionSession(ABC):
         them (a document already kept keeps its earlier one)."""
         raise NotImplementedError("this session renders what it folds")
 
-    def clear_unrendered(self) -> None:
-        """The documents left to render are rendered, in this same transaction.
+    def clear_unrendered(self, kinds: Collection[DocumentKind] | None = None) -> None:
+        """The documents left to render (of ``kinds`` only, if given) are rendered, in this
+        same transaction.
 
         A session that always renders what it folds has none to let go of.
         """

@@ -180,16 +180,39 @@ class DocumentProjector:
         report.events += len(events)
         report.batches += 1
 
-    def _render_left(self, session: ProjectionSession, report: ProjectionReport) -> None:
-        """Render what earlier folds left to render, with nothing new to fold."""
+    def render_left(self, kinds: Collection[DocumentKind] | None = None) -> ProjectionReport:
+        """Render, in a transaction of its own, what earlier folds left to render (of
+        ``kinds`` only, if given), folding nothing.
+
+        A command's end folds its last events leaving their documents to render, then
+        renders one kind here while its second process renders the other (`SettleGroups`):
+        the two transactions take turns, their index writes do not.
+        """
+        report = ProjectionReport()
+        with self._store.session() as session:
+            report.position = session.position()
+            self._render_left(session, report, kinds)
+        return report
+
+    def _render_left(
+        self,
+        session: ProjectionSession,
+        report: ProjectionReport,
+        kinds: Collection[DocumentKind] | None = None,
+    ) -> None:
+        """Render what earlier folds left to render (of ``kinds`` only, if given), with
+        nothing new to fold."""
         users, images = session.unrendered()
+        if kinds is not None:
+            users = users if DocumentKind.USERS in kinds else set()
+            images = images if DocumentKind.IMAGES in kinds else set()
         if not users and not images:
             return
         documents = self._render(
             session, _Dirty(users=users, images=images), version=report.position * VERSION_STEP
         )
         session.save_documents(documents)
-        session.clear_unrendered()
+        session.clear_unrendered(kinds)
         report.documents_rendered += len(documents)
         report.keep(session.generation, documents)
 

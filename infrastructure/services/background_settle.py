@@ -31,7 +31,7 @@ import pickle
 import queue
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, Protocol
 
 from infrastructure.heap import frozen_while_running
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from domain.kinds import TableKind
     from infrastructure.services.bootstrap import BootstrapReport
     from infrastructure.services.rebuild import Rebuild, RebuildReport
+    from projections.documents import DocumentKind
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,11 @@ class ProcessSettler:
         return self._asked > 0
 
     @property
+    def running(self) -> bool:
+        """Whether the process has been started (by `prepare` or earlier work)."""
+        return self._connection is not None
+
+    @property
     def pages_asked(self) -> int:
         """Pages handed over (`begin_page`) whose report has not been collected."""
         return self._asked
@@ -112,6 +118,12 @@ class ProcessSettler:
         Without ``render`` it only folds, leaving the documents to a later settle.
         """
         self._ask(("settle", events_at_once, recorded, render))
+
+    def begin_render(self, kinds: Collection[DocumentKind]) -> None:
+        """Start rendering and writing what folds left to render of ``kinds``
+        (`WritePipeline.render_left`); returns at once. A command's end renders the other
+        kinds meanwhile (`SettleGroups.settle`)."""
+        self._ask(("render", tuple(kind.value for kind in kinds)))
 
     def begin_slice(self, index: int, count: int) -> None:
         """Start building slice ``index`` of ``count`` of a rebuild of every kind; returns
@@ -284,6 +296,13 @@ def _do(app: SettlingApp, task: tuple[Any, ...]) -> object:
 
         table_kind, page = arguments
         return record_page(app.pipeline, table_kind, page)
+    if kind == "render":
+        from projections.documents import DocumentKind
+
+        (kinds,) = arguments
+        rendered = PipelineReport()
+        app.pipeline.render_left(rendered, [DocumentKind(value) for value in kinds])
+        return rendered
     if kind == "slice":
         from infrastructure.services.rebuilding.slices import Partition
         from projections.documents import DocumentKind

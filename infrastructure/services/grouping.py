@@ -47,6 +47,7 @@ from infrastructure.services.write_pipeline import (
     PipelineReport,
     WritePipeline,
 )
+from projections.documents import DocumentKind
 
 # A group is one settle: one commit per kind of the embedded index (15-25 ms each) and one
 # projection transaction, in which a document touched all over the group is rendered and
@@ -71,6 +72,12 @@ HAND_OVER_RECORDS = 5_000
 # rendered 19,862-23,091 documents for 7,432 rendering every group, nearly all of them
 # again in each one.
 RENDER_SECONDS = GROUP_SECONDS
+# At a command's end, with the settler's process running, which kinds each process renders
+# and writes once the last events are folded: the images (three in four of the benchmark's
+# documents) here, as soon as the fold commits; the users there, while the images are
+# written. See docs/adr/0035-the-end-rendered-by-both-processes.md.
+COMMAND_RENDERS = (DocumentKind.IMAGES,)
+SETTLER_RENDERS = (DocumentKind.USERS,)
 
 
 @dataclass
@@ -85,6 +92,7 @@ class GroupCounts:
     in_background: int = 0  # settled by the pipeline's settler while the command recorded
     by_settler: int = 0  # handed to an idle settler once it held HAND_OVER_RECORDS
     folded_only: int = 0  # of those in the background: folded, documents left to render
+    rendered_in_both: int = 0  # ends whose documents both processes rendered, a kind each
 
 
 class SettleGroups:
@@ -184,15 +192,32 @@ class SettleGroups:
             settler.prepare()
 
     def settle(self, report: PipelineReport | None = None) -> PipelineReport:
-        """Settle now: everything recorded so far (by anyone) becomes searchable."""
+        """Settle now: everything recorded so far (by anyone) becomes searchable.
+
+        With a settler whose process is running, the two processes share the rendering:
+        this one folds the rest leaving its documents to render, then renders and writes
+        the images while the settler renders and writes the users (their index writes run
+        at once, each kind under its own index lock).
+        """
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1
         self._pipeline.commit_held()  # what the settles fold must be in the store
+        shared = self._settler is not None and self._settler.running
         # Beside the settler's settle under way, not after it: this one's fold waits for
         # the projection lock only until that one's transaction commits, then runs while
         # the settler writes its documents to the index. Both are waited for on return.
-        self._settle(report)
+        self._settle(report, render=not shared)
         self._collect(report)
+        if shared:
+            assert self._settler is not None
+            self._settler.begin_render(SETTLER_RENDERS)
+            self.counts.rendered_in_both += 1
+            try:
+                rendered = PipelineReport()
+                self._pipeline.render_left(rendered, COMMAND_RENDERS)
+                self._count(rendered, report)
+            finally:
+                self._collect(report)
         # Nothing is left to render: the next records (a `poll` pass's) start the clock.
         self._unrendered_since = None
         return report
@@ -251,9 +276,9 @@ class SettleGroups:
         if self._settler is not None and self._settler.under_way:
             self._count(self._settler.finish(), report)
 
-    def _settle(self, report: PipelineReport) -> None:
+    def _settle(self, report: PipelineReport, render: bool = True) -> None:
         settled = PipelineReport()
-        self._pipeline.settle(settled, events_at_once=self._events_at_once())
+        self._pipeline.settle(settled, events_at_once=self._events_at_once(), render=render)
         self._count(settled, report)
         self.counts.settles += 1
         self._closed()

@@ -11,7 +11,7 @@ backend refuses for good). On return the changes are searchable.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -19,6 +19,7 @@ from typing import Protocol
 from domain.changes import SourceChange
 from domain.intake import ChangeIntake
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from projections.documents import DocumentKind
 from projections.projector import DocumentProjector
 from projections.sync import SearchSync, SyncReport
 
@@ -41,11 +42,21 @@ class GroupSettler(Protocol):
     @property
     def under_way(self) -> bool: ...
 
+    @property
+    def running(self) -> bool:
+        """Whether it is ready to take work at once (its process started)."""
+        ...
+
     def prepare(self) -> None: ...
 
     def begin(
         self, events_at_once: int, recorded: tuple[int, int] | None, render: bool = True
     ) -> None: ...
+
+    def begin_render(self, kinds: Collection[DocumentKind]) -> None:
+        """Start rendering and writing what folds left to render of ``kinds``
+        (`WritePipeline.render_left`); `finish` waits for it."""
+        ...
 
     def done(self) -> bool:
         """Whether the settle under way has ended (`finish` would not wait)."""
@@ -197,6 +208,22 @@ class WritePipeline:
             # Some were folded by another writer, which may not have written them yet, or
             # a writer stopped before its sync (this batch is then delivered again): what
             # is pending in the outbox is written too.
+            report.synced(self._sync.flush())
+        clock.lap("search")
+
+    def render_left(
+        self, report: PipelineReport, kinds: Collection[DocumentKind] | None = None
+    ) -> None:
+        """Render what folds left to render (of ``kinds`` only, if given) and write it,
+        folding nothing: a command's end shares this between its two processes, a kind each
+        (`SettleGroups.settle`)."""
+        self.commit_held()
+        clock = _StageClock(report.seconds)
+        projection = self._projector.render_left(kinds)
+        clock.lap("projection")
+        if projection.rendered is not None:
+            report.synced(self._sync.flush_rendered(projection.rendered))
+        else:  # more than the projection keeps in memory: read back from the outbox
             report.synced(self._sync.flush())
         clock.lap("search")
 

@@ -34,6 +34,8 @@ def test_full_groups_settle_in_a_second_process_and_the_end_leaves_all_searchabl
     assert all(not outcome.failed for outcome in outcomes)
     assert groups.counts.in_background == len(workload.records) // 120 >= 2
     assert groups.counts.settles == groups.counts.in_background + 1
+    # The end's documents were rendered by both processes, a kind each.
+    assert groups.counts.rendered_in_both == 1
     assert sum(o.documents_written for o in outcomes) == groups.settled.documents_written > 0
     assert_same_documents(found, expected_documents(workload.final_items()))
 

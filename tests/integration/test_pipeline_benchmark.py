@@ -61,9 +61,7 @@ def test_a_run_past_one_hand_over_settles_in_the_second_process_and_records_its_
     # Each process's CPU time is counted: the second one's only where there is one.
     assert two.command_cpu_seconds > 0 and two.second_process_cpu_seconds > 0
     assert one.command_cpu_seconds > 0 and one.second_process_cpu_seconds == 0
-    assert two.shared_cpu_seconds == (
-        two.command_cpu_seconds + two.second_process_cpu_seconds
-    ) / 2
+    assert two.shared_cpu_seconds == (two.command_cpu_seconds + two.second_process_cpu_seconds) / 2
 
 
 def test_runs_are_summarized_as_the_median_run_with_the_spread_of_its_figures() -> None:

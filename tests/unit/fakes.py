@@ -210,5 +210,6 @@ class FakeProjectionSession(ProjectionSession):
         self.store.unrendered |= {(DocumentKind.USERS, u) for u in users}
         self.store.unrendered |= {(DocumentKind.IMAGES, i) for i in images}
 
-    def clear_unrendered(self) -> None:
-        self.store.unrendered = set()
+    def clear_unrendered(self, kinds: Collection[DocumentKind] | None = None) -> None:
+        cleared = set(DocumentKind) if kinds is None else set(kinds)
+        self.store.unrendered = {(k, d) for k, d in self.store.unrendered if k not in cleared}

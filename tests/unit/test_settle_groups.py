@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -151,6 +152,7 @@ class DeferredSettler:
         self._fails = fails
         self.begun: list[tuple[int, tuple[int, int] | None]] = []
         self.rendering: list[bool] = []  # whether each settle begun renders
+        self.renders: list[tuple[DocumentKind, ...]] = []  # the kinds of each render begun
         self.finished = 0
         self.closed = False
         self.prepared = 0
@@ -165,7 +167,15 @@ class DeferredSettler:
 
     @property
     def under_way(self) -> bool:
-        return len(self.begun) > self.finished
+        return len(self.begun) + len(self.renders) > self.finished
+
+    @property
+    def running(self) -> bool:
+        return bool(self.begun)  # started by its first group
+
+    def begin_render(self, kinds: Collection[DocumentKind]) -> None:
+        assert not self.under_way, "one task at a time"
+        self.renders.append(tuple(kinds))
 
     def begin(
         self, events_at_once: int, recorded: tuple[int, int] | None, render: bool = True
@@ -175,6 +185,11 @@ class DeferredSettler:
         self.rendering.append(render)
 
     def finish(self) -> PipelineReport:
+        if self.renders and len(self.begun) + len(self.renders) == self.finished + 1:
+            self.finished += 1  # the render at a command's end, begun last
+            report = PipelineReport()
+            self._pipeline.render_left(report, self.renders[-1])
+            return report
         events_at_once, recorded = self.begun[self.finished]
         render = self.rendering[self.finished]
         self.finished += 1
@@ -419,3 +434,52 @@ def test_a_command_about_to_end_leaves_a_due_render_to_its_end() -> None:
         [False, False, False, True, False, True, False],
         14,
     )
+
+
+def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
+    pipeline, index, _, store = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline,
+        max_records=100,
+        max_seconds=3600,
+        settler=settler,
+        hand_over_records=2,
+        render_seconds=3600,
+    )
+    rendered_here: list[tuple[DocumentKind, ...]] = []
+    render_here = pipeline.render_left
+
+    def rendering_here(
+        report: PipelineReport, kinds: Collection[DocumentKind] | None = None
+    ) -> None:
+        rendered_here.append(tuple(kinds or ()))
+        render_here(report, kinds)
+
+    pipeline.render_left = rendering_here  # type: ignore[method-assign]
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)  # handed over (folded only): the settler runs
+    groups.record(batch(3, 1), report)
+    assert index.documents == {}
+
+    groups.settle(report)
+    # The rest is folded here, then the images are rendered here and the users there (the
+    # fake settler renders on the same pipeline, when it is finished).
+    assert settler.renders == [(DocumentKind.USERS,)] and not settler.under_way
+    assert rendered_here == [(DocumentKind.IMAGES,), (DocumentKind.USERS,)]
+    assert len(index.documents) == 3 and report.documents_written == 3  # the users, there
+    assert store.unrendered == set() and groups.counts.rendered_in_both == 1
+
+
+def test_a_command_whose_settler_never_started_renders_its_end_alone() -> None:
+    pipeline, index, _, store = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline, max_records=100, max_seconds=3600, settler=settler, hand_over_records=100
+    )
+    report = PipelineReport()
+    groups.record(batch(1, 3), report)  # too few records to hand a group over
+    groups.settle(report)
+    assert not settler.begun and not settler.renders  # no process started for the end
+    assert len(index.documents) == 3 and store.unrendered == set()
+    assert groups.counts.rendered_in_both == 0

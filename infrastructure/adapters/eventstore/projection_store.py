@@ -447,10 +447,20 @@ class SqlProjectionSession(ProjectionSession):
             sorted(rows),  # lock order
         )
 
-    def clear_unrendered(self) -> None:
-        self._batch.write(self._sql("DELETE FROM streamfold_unrendered"), ())
-        if self._opening is not None:
-            self._opening.unrendered = []
+    def clear_unrendered(self, kinds: Collection[DocumentKind] | None = None) -> None:
+        if kinds is None or set(kinds) >= _ALL_KINDS:
+            self._batch.write(self._sql("DELETE FROM streamfold_unrendered"), ())
+            if self._opening is not None:
+                self._opening.unrendered = []
+            return
+        for kind in sorted(_KIND_VALUES[k] for k in kinds):
+            self._batch.write(
+                self._sql("DELETE FROM streamfold_unrendered WHERE kind = ?"), (kind,)
+            )
+        known = None if self._opening is None else self._opening.unrendered
+        if known is not None and self._opening is not None:
+            cleared = {_KIND_VALUES[k] for k in kinds}
+            self._opening.unrendered = [r for r in known if r["kind"] not in cleared]
 
     def advance(self, position: int) -> None:
         self._batch.write(
@@ -467,6 +477,7 @@ _TRACKING_POSITION = "SELECT position FROM streamfold_tracking WHERE projection 
 _UNRENDERED = "SELECT kind, doc_id FROM streamfold_unrendered"
 _UNRENDERED_COLUMNS = (("kind", "TEXT"), ("doc_id", "TEXT"), ("since", "BIGINT"))
 _USERS, _IMAGES = DocumentKind.USERS.value, DocumentKind.IMAGES.value
+_ALL_KINDS = frozenset(DocumentKind)
 _OWNERS_OF = "SELECT image_id, owner_id FROM streamfold_image_state WHERE image_id {any}"
 _IMAGES_OWNED_BY = "SELECT image_id FROM streamfold_image_state WHERE owner_id {any}"
 _LIKES_ON = "SELECT aggregate_id, image_id FROM streamfold_like_state WHERE image_id {any}"
