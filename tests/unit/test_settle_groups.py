@@ -153,6 +153,7 @@ class DeferredSettler:
         self.begun: list[tuple[int, tuple[int, int] | None]] = []
         self.rendering: list[bool] = []  # whether each settle begun renders
         self.renders: list[tuple[DocumentKind, ...]] = []  # the kinds of each render begun
+        self.render_fails: Exception | None = None  # what its render at the end raises
         self.finished = 0
         self.closed = False
         self.prepared = 0
@@ -187,6 +188,8 @@ class DeferredSettler:
     def finish(self) -> PipelineReport:
         if self.renders and len(self.begun) + len(self.renders) == self.finished + 1:
             self.finished += 1  # the render at a command's end, begun last
+            if self.render_fails is not None:
+                raise self.render_fails
             report = PipelineReport()
             self._pipeline.render_left(report, self.renders[-1])
             return report
@@ -483,3 +486,30 @@ def test_a_command_whose_settler_never_started_renders_its_end_alone() -> None:
     assert not settler.begun and not settler.renders  # no process started for the end
     assert len(index.documents) == 3 and store.unrendered == set()
     assert groups.counts.rendered_in_both == 0
+
+
+def test_a_settler_that_fails_its_share_of_the_end_leaves_it_marked_to_render() -> None:
+    pipeline, index, _, store = wired()
+    settler = DeferredSettler(pipeline)
+    groups = SettleGroups(
+        pipeline,
+        max_records=100,
+        max_seconds=3600,
+        settler=settler,
+        hand_over_records=2,
+        render_seconds=3600,
+    )
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)  # handed over: the settler runs
+    groups.record(batch(3, 1), report)
+    settler.render_fails = TransientFailure("the settling process stopped")
+
+    with pytest.raises(TransientFailure):
+        groups.settle(report)
+    # Its kind is still marked to render, nothing of it was written; nothing is under way.
+    assert store.unrendered == {(DocumentKind.USERS, f"u-{n}") for n in (1, 2, 3)}
+    assert index.documents == {} and not settler.under_way
+
+    settler.render_fails = None
+    groups.settle(report)  # the next settle (any writer's) renders them
+    assert len(index.documents) == 3 and store.unrendered == set()
