@@ -439,7 +439,11 @@ def test_a_command_about_to_end_leaves_a_due_render_to_its_end() -> None:
     )
 
 
-def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
+def ending_with_a_running_settler() -> tuple[
+    WritePipeline, Any, FakeProjectionStore, DeferredSettler, SettleGroups, PipelineReport
+]:
+    """A command whose first group was handed over (folded only: the settler's process
+    runs) and which recorded one more record, about to end."""
     pipeline, index, _, store = wired()
     settler = DeferredSettler(pipeline)
     groups = SettleGroups(
@@ -450,6 +454,15 @@ def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
         hand_over_records=2,
         render_seconds=3600,
     )
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)
+    groups.record(batch(3, 1), report)
+    assert index.documents == {}
+    return pipeline, index, store, settler, groups, report
+
+
+def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
+    pipeline, index, store, settler, groups, report = ending_with_a_running_settler()
     rendered_here: list[tuple[DocumentKind, ...]] = []
     render_here = pipeline.render_left
 
@@ -460,10 +473,6 @@ def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
         render_here(report, kinds)
 
     pipeline.render_left = rendering_here  # type: ignore[method-assign]
-    report = PipelineReport()
-    groups.record(batch(1, 2), report)  # handed over (folded only): the settler runs
-    groups.record(batch(3, 1), report)
-    assert index.documents == {}
 
     groups.settle(report)
     # The rest is folded here, then the images are rendered here and the users there (the
@@ -489,19 +498,7 @@ def test_a_command_whose_settler_never_started_renders_its_end_alone() -> None:
 
 
 def test_a_settler_that_fails_its_share_of_the_end_leaves_it_marked_to_render() -> None:
-    pipeline, index, _, store = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline,
-        max_records=100,
-        max_seconds=3600,
-        settler=settler,
-        hand_over_records=2,
-        render_seconds=3600,
-    )
-    report = PipelineReport()
-    groups.record(batch(1, 2), report)  # handed over: the settler runs
-    groups.record(batch(3, 1), report)
+    _, index, store, settler, groups, report = ending_with_a_running_settler()
     settler.render_fails = TransientFailure("the settling process stopped")
 
     with pytest.raises(TransientFailure):
