@@ -99,8 +99,9 @@ class ProcessSettler:
 
     @property
     def running(self) -> bool:
-        """Whether the process has been started (by `prepare` or earlier work)."""
-        return self._connection is not None
+        """Whether the process has started and been handed work: it is ready, or nearly
+        (one only readied by `prepare` may still be importing)."""
+        return self._connection is not None and self._used
 
     @property
     def pages_asked(self) -> int:

@@ -15,7 +15,9 @@ composition root gives every command), groups settle in a second process while t
 command records the next one: an idle settler takes a group once it holds
 ``HAND_OVER_RECORDS``, a busy one is waited for only when the next group is full; the
 settle at the end happens here, beside the one under way
-(docs/adr/0029-settling-in-a-second-process.md). The settler folds every group it takes
+(docs/adr/0029-settling-in-a-second-process.md), and once the settler has taken a group the
+end's rendering is shared, the images here and the users there
+(docs/adr/0035-the-end-rendered-by-both-processes.md). The settler folds every group it takes
 but renders (and commits the index) only for a group handed over ``RENDER_SECONDS`` or
 more after the last one that rendered: the others leave their documents to it, so that a
 document changed in every group is rendered once per render rather than once per group
@@ -194,10 +196,10 @@ class SettleGroups:
     def settle(self, report: PipelineReport | None = None) -> PipelineReport:
         """Settle now: everything recorded so far (by anyone) becomes searchable.
 
-        With a settler whose process is running, the two processes share the rendering:
-        this one folds the rest leaving its documents to render, then renders and writes
-        the images while the settler renders and writes the users (their index writes run
-        at once, each kind under its own index lock).
+        With a settler that has taken a group (`GroupSettler.running`), the two processes
+        share the rendering: this one folds the rest leaving its documents to render, then
+        renders and writes the images while the settler renders and writes the users
+        (their index writes run at once, each kind under its own index lock).
         """
         report = PipelineReport() if report is None else report
         self.counts.at_end += 1

@@ -44,7 +44,7 @@ class GroupSettler(Protocol):
 
     @property
     def running(self) -> bool:
-        """Whether it is ready to take work at once (its process started)."""
+        """Whether it has taken work before, so that more starts at once."""
         ...
 
     def prepare(self) -> None: ...

@@ -99,5 +99,6 @@ def test_a_settler_readied_and_never_asked_ends_with_the_command(
     settler.prepare()  # a group half full: the process starts
     process = settler._process
     assert process is not None and process.is_alive()
+    assert not settler.running  # never handed work: a command's end renders alone
     app.close()  # the command ends before any group was handed over
     assert not process.is_alive() and process.exitcode is not None
