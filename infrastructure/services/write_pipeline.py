@@ -20,7 +20,7 @@ from domain.changes import SourceChange
 from domain.intake import ChangeIntake
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from projections.documents import DocumentKind
-from projections.projector import DocumentProjector
+from projections.projector import DocumentProjector, Rendered
 from projections.sync import SearchSync, SyncReport
 
 Letter = Callable[[str], NewDeadLetter]  # the record as a dead letter, given the reason
@@ -201,14 +201,11 @@ class WritePipeline:
             batch_size=events_at_once, recorded=recorded, render=render
         )
         clock.lap("projection")
-        if projection.complete and projection.rendered is not None:
-            # Every event recorded here was folded here: its documents are in memory.
-            report.synced(self._sync.flush_rendered(projection.rendered))
-        else:
-            # Some were folded by another writer, which may not have written them yet, or
-            # a writer stopped before its sync (this batch is then delivered again): what
-            # is pending in the outbox is written too.
-            report.synced(self._sync.flush())
+        # Unless every event recorded here was folded here (its documents are then in
+        # memory), some were folded by another writer, which may not have written them yet,
+        # or a writer stopped before its sync (this batch is then delivered again): what is
+        # pending in the outbox is written too.
+        self._write(report, projection.rendered if projection.complete else None)
         clock.lap("search")
 
     def render_left(
@@ -221,11 +218,17 @@ class WritePipeline:
         clock = _StageClock(report.seconds)
         projection = self._projector.render_left(kinds)
         clock.lap("projection")
-        if projection.rendered is not None:
-            report.synced(self._sync.flush_rendered(projection.rendered))
-        else:  # more than the projection keeps in memory: read back from the outbox
-            report.synced(self._sync.flush())
+        # All it rendered is in memory, unless more than the projection keeps there.
+        self._write(report, projection.rendered)
         clock.lap("search")
+
+    def _write(self, report: PipelineReport, rendered: Rendered | None) -> None:
+        """Write the documents rendered, from memory; without them, what is pending in the
+        outbox."""
+        if rendered is not None:
+            report.synced(self._sync.flush_rendered(rendered))
+        else:
+            report.synced(self._sync.flush())
 
     def handing_over(self) -> tuple[int, int] | None:
         """The positions recorded here since the last settle, for a settle elsewhere
