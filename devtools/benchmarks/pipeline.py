@@ -12,7 +12,8 @@ this measures.
 The floor is the irreducible part of any consumer: decoding the Lambda payload's JSON and
 turning its DynamoDB JSON into Python values with boto3's deserializer. It is timed under
 the garbage collector's settings the pipeline itself runs with (`infrastructure.heap`): with
-Python's defaults its passes add about a third, which is not irreducible. The floor with the
+Python's defaults its passes added up to a third (in a process holding the pipeline's
+modules), which is not irreducible. The floor with the
 defaults is printed beside it (`default_collector_floor_records_per_second`), as the
 figures before December 5 were measured. The run also times
 tantivy alone on the same document writes (`index_share`): the part of the pipeline that
