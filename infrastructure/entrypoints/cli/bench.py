@@ -121,12 +121,15 @@ def run_pipeline_bench(_: Any, args: argparse.Namespace) -> int:
     if args.json:
         print_json(figures)
         return 0
+    settles = figures["settles"]
+    shared_end = "; the end rendered by both processes" if settles.get("rendered_in_both") else ""
     console.print(
         f"{figures['records']:,} stream records in batches of {figures['batch_size']}"
         f" (the command line's path: settled a group at a time; median of {figures['runs']}"
         f" run(s), min-max; the median run: {figures['settles']['settles']} settles,"
         f" {figures['settles']['in_background']} of them in a second process while the next"
-        f" group was recorded, {figures['settles']['folded_only']} of those folding only):\n"
+        f" group was recorded, {figures['settles']['folded_only']} of those folding only"
+        f"{shared_end}):\n"
         f"  whole embedded pipeline   {_spread_of(figures['pipeline_records_per_second'])}"
         " records/s\n"
         f"  JSON + DynamoDB decoding  {_spread_of(figures['floor_records_per_second'])}"
