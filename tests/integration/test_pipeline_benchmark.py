@@ -98,8 +98,30 @@ def test_the_floor_is_timed_under_the_collector_settings_the_pipeline_runs_with(
 
     figures = measure_pipeline(users=6, batch_size=40)
 
-    assert thresholds == [YOUNG_GENERATION_THRESHOLD] * 3 + [default_young] * 3
+    # Before the run, then after it.
+    assert thresholds == ([YOUNG_GENERATION_THRESHOLD] * 3 + [default_young] * 3) * 2
     described = describe(figures)
     assert described["default_collector_floor_records_per_second"] == round(
         figures.records / figures.default_collector_floor_seconds
     )
+
+
+def test_each_floor_is_the_fastest_of_its_passes_before_and_after_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Timed at a slow moment on one side, a floor would flatter the run's ratio.
+    passes = iter(
+        [
+            *(3.0, 2.0, 2.5),  # under the pipeline's collector, before the run
+            *(5.0, 5.0, 5.0),  # under Python's defaults, before
+            *(1.5, 4.0, 4.0),  # under the pipeline's collector, after the run
+            *(6.0, 4.5, 6.0),  # under Python's defaults, after
+        ]
+    )
+    monkeypatch.setattr(pipeline_benchmark, "decode_floor", lambda payloads: next(passes))
+
+    figures = measure_pipeline(users=6, batch_size=40)
+
+    assert figures.floor_seconds == 1.5
+    assert figures.default_collector_floor_seconds == 4.5
+    assert next(passes, None) is None
