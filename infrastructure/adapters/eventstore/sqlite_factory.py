@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import ConnectionUnavailableError, OperationalError
 from eventsourcing.sqlite import (
     SQLiteConnection,
     SQLiteConnectionPool,
@@ -77,6 +78,42 @@ class TunedConnectionPool(SQLiteConnectionPool):
             )
         if self.projection_attached:
             self._attach_projection(sqlite)
+        return connection
+
+    def get_connection(
+        self, timeout: float | None = None, *, is_writer: bool | None = None
+    ) -> SQLiteConnection:
+        """The library's, except that a request for the writing connection waits for it
+        before it joins the queue for connections, not at its head.
+
+        The library's queue (its "fairness") is held by the request at its head while that
+        request waits for the writing connection to be returned. A thread that holds the
+        writing connection and asks for a reading one (a projection's locked transaction
+        reading the events it folds) would then wait behind it: neither could move until
+        the writer's wait timed out (``pool_timeout``) and failed its batch. Waiting for the
+        writer's turn outside the queue leaves the queue to requests that can be answered.
+        """
+        if is_writer is not True or self._mutually_exclusive_read_write:
+            return super().get_connection(timeout, is_writer=is_writer)
+        if self.closed:
+            return super().get_connection(timeout, is_writer=is_writer)  # which raises
+        timeout = self.pool_timeout if timeout is None else timeout
+        started = time.time()  # as the library counts its timeouts
+        if not self._writer_lock.acquire(timeout=timeout):
+            raise ConnectionUnavailableError("Timed out waiting for return of writer")
+        try:
+            if not self._get_semaphore.acquire(timeout=self._time_remaining(timeout, started)):
+                raise ConnectionUnavailableError("Timed out waiting for connection pool semaphore")
+            try:
+                connection = self._get_connection(timeout=self._time_remaining(timeout, started))
+            finally:
+                self._get_semaphore.release()
+        except BaseException:
+            self._writer_lock.release()
+            raise
+        # What the library counts and `put_connection` undoes: the writer returned.
+        self._num_writers += 1
+        connection.is_writer = True
         return connection
 
     def _attach_projection(self, sqlite: sqlite3.Connection) -> None:
