@@ -93,10 +93,8 @@ class TunedConnectionPool(SQLiteConnectionPool):
         the writer's wait timed out (``pool_timeout``) and failed its batch. Waiting for the
         writer's turn outside the queue leaves the queue to requests that can be answered.
         """
-        if is_writer is not True or self._mutually_exclusive_read_write:
-            return super().get_connection(timeout, is_writer=is_writer)
-        if self.closed:
-            return super().get_connection(timeout, is_writer=is_writer)  # which raises
+        if is_writer is not True or self._mutually_exclusive_read_write or self.closed:
+            return super().get_connection(timeout, is_writer=is_writer)  # (closed: raises)
         timeout = self.pool_timeout if timeout is None else timeout
         started = time.time()  # as the library counts its timeouts
         if not self._writer_lock.acquire(timeout=timeout):
