@@ -208,6 +208,17 @@ class DeferredSettler:
         self.closed = True
 
 
+def handing_over(
+    pipeline: WritePipeline, *, settled_ahead: bool = False, **options: Any
+) -> tuple[DeferredSettler, SettleGroups]:
+    """Groups of up to 100 records, open for an hour, handed over to a `DeferredSettler`
+    once they hold two records (``options`` override any of these)."""
+    settler = DeferredSettler(pipeline)
+    settler.settled_ahead = settled_ahead
+    settings: dict[str, Any] = {"max_records": 100, "max_seconds": 3600, "hand_over_records": 2}
+    return settler, SettleGroups(pipeline, settler=settler, **(settings | options))
+
+
 def test_full_groups_settle_in_the_settler_while_the_next_one_is_recorded() -> None:
     pipeline, index, _, _ = wired()
     settler = DeferredSettler(pipeline)
@@ -288,15 +299,7 @@ def test_a_handed_over_settle_folds_exactly_what_it_was_handed_and_writes_from_m
 
 def test_an_idle_settler_takes_a_group_early_and_a_busy_one_is_waited_for_only_when_full() -> None:
     pipeline, index, _, _ = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline,
-        max_records=10,
-        max_seconds=3600,
-        settler=settler,
-        hand_over_records=3,
-        render_seconds=0,
-    )
+    settler, groups = handing_over(pipeline, max_records=10, hand_over_records=3, render_seconds=0)
     report = PipelineReport()
     groups.record(batch(1, 3), report)  # the settler is idle: it takes these three at once
     assert len(settler.begun) == 1 and groups.counts.by_settler == 1
@@ -320,15 +323,7 @@ def test_an_idle_settler_takes_a_group_early_and_a_busy_one_is_waited_for_only_w
 
 def test_the_settlers_groups_render_every_few_seconds_and_the_end_renders_the_rest() -> None:
     pipeline, index, _, store = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline,
-        max_records=100,
-        max_seconds=3600,
-        settler=settler,
-        hand_over_records=2,
-        render_seconds=2.0,
-    )
+    settler, groups = handing_over(pipeline, render_seconds=2.0)
     report = PipelineReport()
     with freeze_time("2026-01-01T00:00:00") as clock:
         groups.record(batch(1, 2), report)  # handed over at once: folded only
@@ -371,10 +366,7 @@ def test_without_a_settler_every_group_renders_where_it_settles() -> None:
 
 def test_the_end_settles_beside_the_settlers_settle_under_way_then_waits_for_it() -> None:
     pipeline, index, _, _ = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline, max_records=100, max_seconds=3600, settler=settler, hand_over_records=2
-    )
+    settler, groups = handing_over(pipeline)
     order: list[str] = []
     settle_here, finish_there = pipeline.settle, settler.finish
 
@@ -403,16 +395,8 @@ def renders_of_a_command(expected_records: int | None) -> tuple[list[bool], int]
     """Which of a command's groups rendered: two records a second, 14 in all, handed over
     at once; three seconds between renders. Returns them, and the documents at the end."""
     pipeline, index, _, store = wired()
-    settler = DeferredSettler(pipeline)
-    settler.settled_ahead = True
-    groups = SettleGroups(
-        pipeline,
-        max_records=100,
-        max_seconds=3600,
-        settler=settler,
-        hand_over_records=2,
-        render_seconds=3.0,
-        expected_records=expected_records,
+    settler, groups = handing_over(
+        pipeline, settled_ahead=True, render_seconds=3.0, expected_records=expected_records
     )
     report = PipelineReport()
     with freeze_time("2026-01-01T00:00:00") as clock:
@@ -445,15 +429,7 @@ def ending_with_a_running_settler() -> tuple[
     """A command whose first group was handed over (folded only: the settler's process
     runs) and which recorded one more record, about to end."""
     pipeline, index, _, store = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline,
-        max_records=100,
-        max_seconds=3600,
-        settler=settler,
-        hand_over_records=2,
-        render_seconds=3600,
-    )
+    settler, groups = handing_over(pipeline, render_seconds=3600)
     report = PipelineReport()
     groups.record(batch(1, 2), report)
     groups.record(batch(3, 1), report)
@@ -485,10 +461,7 @@ def test_the_end_shares_its_render_with_a_running_settler_a_kind_each() -> None:
 
 def test_a_command_whose_settler_never_started_renders_its_end_alone() -> None:
     pipeline, index, _, store = wired()
-    settler = DeferredSettler(pipeline)
-    groups = SettleGroups(
-        pipeline, max_records=100, max_seconds=3600, settler=settler, hand_over_records=100
-    )
+    settler, groups = handing_over(pipeline, hand_over_records=100)
     report = PipelineReport()
     groups.record(batch(1, 3), report)  # too few records to hand a group over
     groups.settle(report)
