@@ -1,7 +1,8 @@
 """The least any design could pay for the pipeline's whole job, with its fixed choices.
 
-Whatever a pipeline does in between, it must at least decode the stream records (the
-floor: JSON and DynamoDB JSON), store the domain events through `eventsourcing`'s SQLite
+Whatever a pipeline does in between, it must at least decode the stream records (JSON
+and DynamoDB JSON, timed as the faster of the floor's decoding and the same with
+streamfold's own deserializer), store the domain events through `eventsourcing`'s SQLite
 recorder, and index the final documents into tantivy. Timed here, each part as cheaply as
 it can be done: the events the pipeline recorded, already serialized (their topic and
 state bytes), inserted by the library's own recorder in transactions of 10,000 (on the

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
 import devtools.benchmarks.pipeline as pipeline_benchmark
 from devtools.benchmarks.lower_bound import _final_documents
 from devtools.benchmarks.pipeline import describe, measure_pipeline, summarize
+from devtools.demo import CrmWorkload, lambda_events
+from infrastructure.adapters.streams.attribute_values import deserialize_image
 from infrastructure.heap import YOUNG_GENERATION_THRESHOLD
 from projections.documents import DocumentKind
 
@@ -119,9 +122,36 @@ def test_each_floor_is_the_fastest_of_its_passes_before_and_after_the_run(
         ]
     )
     monkeypatch.setattr(pipeline_benchmark, "decode_floor", lambda payloads: next(passes))
+    # The same decoding with streamfold's deserializer, before the run and after it.
+    own = iter([*(1.4, 1.2, 1.3), *(1.1, 2.0, 2.0)])
+    monkeypatch.setattr(
+        pipeline_benchmark, "decode_with_own_deserializer", lambda payloads: next(own)
+    )
 
     figures = measure_pipeline(users=6, batch_size=40)
 
     assert figures.floor_seconds == 1.5
     assert figures.default_collector_floor_seconds == 4.5
-    assert next(passes, None) is None
+    assert figures.own_decoding_seconds == 1.1
+    assert next(passes, None) is None and next(own, None) is None
+    # The lower bound decodes as the faster of the two does.
+    assert figures.lower_bound is not None and figures.lower_bound.decode_seconds == 1.1
+    described = describe(figures)
+    assert described["own_decoding_records_per_second"] == round(figures.records / 1.1)
+    assert described["pipeline_to_own_decoding_ratio"] == round(figures.pipeline_seconds / 1.1, 2)
+
+
+def test_streamfolds_own_decoding_gives_the_values_the_floors_decoder_gives() -> None:
+    # The two decodings compared are the same work: the same values out of the same records.
+    workload = CrmWorkload(seed=3, users=20)
+    deserializer = TypeDeserializer()
+    images = 0
+    for event in lambda_events(workload.records, 100):
+        for record in event["Records"]:
+            for name in ("Keys", "NewImage", "OldImage"):
+                if name in record["dynamodb"]:
+                    image = record["dynamodb"][name]
+                    reference = {k: deserializer.deserialize(v) for k, v in image.items()}
+                    assert deserialize_image(image, name) == reference
+                    images += 1
+    assert images > len(workload.records)  # keys and new images at least
