@@ -31,8 +31,9 @@ from infrastructure.adapters.embedded.snapshots import WatchedFile
 # the whole batch becomes one segment. Tantivy wants at least 15 MB per indexing thread;
 # batches took the same time with arenas from 15 to 128 MB.
 WRITER_HEAP_BYTES = 64_000_000
-# One indexing thread: each commit then produces a single segment, and the pipeline runs
-# on one core anyway.
+# One indexing thread: each commit then produces a single segment. Two made a command's end
+# no shorter: both of the machine's cores are busy then, each process writing one kind
+# (docs/performance.md).
 WRITER_THREADS = 1
 _RELOAD_ATTEMPTS = 3
 
