@@ -1,16 +1,17 @@
 """The least any design could pay for the pipeline's whole job, with its fixed choices.
 
 Whatever a pipeline does in between, it must at least decode the stream records (JSON
-and DynamoDB JSON, timed as the faster of the floor's decoding and the same with
-streamfold's own deserializer), store the domain events through `eventsourcing`'s SQLite
-recorder, and index the final documents into tantivy. Timed here, each part as cheaply as
-it can be done: the events the pipeline recorded, already serialized (their topic and
-state bytes), inserted by the library's own recorder in transactions of 10,000 (on the
-embedded store's tuned connections); and the final live documents, already encoded, added
-to fresh indexes with the kinds' real schemas and one commit per kind, no deletes, no
-tombstones. Nothing else: no parsing beyond decoding, no deciding, no projection state, no
-version checks. A pipeline cannot be faster than the sum, so the ratio to it tells how
-much of the pipeline's time a better design could still save.
+and DynamoDB JSON, timed as the faster of the floor's decoding and the same done as
+streamfold does it, with orjson and its own deserializer), store the domain events
+through `eventsourcing`'s SQLite recorder, and index the final documents into tantivy.
+Timed here, each part as cheaply as it can be done: the events the pipeline recorded,
+already serialized (their topic and state bytes), inserted by the library's own recorder
+in transactions of 10,000 (on the embedded store's tuned connections); and the final
+live documents, already encoded, added to fresh indexes with the kinds' real schemas and
+one commit per kind, no deletes, no tombstones. Nothing else: no parsing beyond
+decoding, no deciding, no projection state, no version checks. A pipeline cannot be
+faster than the sum, so the ratio to it tells how much of the pipeline's time a better
+design could still save.
 
 >>> bound = measure_lower_bound(payloads, events_db, writes, scratch)
 >>> bound.seconds

@@ -11,10 +11,11 @@ this measures.
 
 The floor is the decoding every consumer does: the Lambda payload's JSON, and its DynamoDB
 JSON turned into Python values with boto3's deserializer, the reference decoder the
-targets are stated against. streamfold's own deserializer (which checks what boto3's does
-not, and sizes each item) is faster than boto3's, so the same decoding with it is timed
-too (`own_decoding_records_per_second`) and the ratio to it printed beside; the faster of
-the two is the decode part of the lower bound. The floor is timed under
+targets are stated against. streamfold decodes faster: the JSON with orjson (as ``ingest``
+reads a file), the DynamoDB JSON with its own deserializer (which checks what boto3's does
+not, and sizes each item). So the same decoding done as streamfold does it is timed too
+(`own_decoding_records_per_second`) and the ratio to it printed beside; the faster of the
+two is the decode part of the lower bound. The floor is timed under
 the garbage collector's settings the pipeline itself runs with (`infrastructure.heap`): with
 Python's defaults its passes added up to a third (in a process holding the pipeline's
 modules), which is not irreducible. The floor with the
@@ -49,6 +50,7 @@ from devtools.benchmarks.lower_bound import LowerBound, measure_lower_bound
 from devtools.demo import CrmWorkload, lambda_events
 from infrastructure.adapters.streams.attribute_values import deserialize_image
 from infrastructure.composition import Streamfold
+from infrastructure.entrypoints.cli.ingest import decode_event
 from infrastructure.heap import frozen_while_running
 from infrastructure.services.background_settle import ProcessSettler
 from infrastructure.services.grouping import GroupCounts, SettleGroups
@@ -78,7 +80,7 @@ class PipelineFigures:
     # to its stop (its start-up included: the command pays it too).
     command_cpu_seconds: float = 0.0
     second_process_cpu_seconds: float = 0.0
-    # The floor's decoding with streamfold's own deserializer instead of boto3's.
+    # The floor's decoding as streamfold does it: orjson and its own deserializer.
     own_decoding_seconds: float = 0.0
 
     @property
@@ -114,14 +116,16 @@ def decode_floor(payloads: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def decode_with_own_deserializer(payloads: list[str]) -> float:
-    """Seconds for the floor's decoding with streamfold's deserializer (`deserialize_image`).
+def decode_as_streamfold(files: list[bytes]) -> float:
+    """Seconds for the floor's decoding as streamfold does it: each event file's JSON as
+    ``ingest`` decodes it (`decode_event`, orjson) and the DynamoDB JSON with its
+    deserializer (`deserialize_image`).
 
-    The floor's loop written out again rather than shared: a loop taking the deserializer
-    as an argument would add a call per image to the floor's own timing."""
+    The floor's loop written out again rather than shared: a loop taking the decoders as
+    arguments would add calls per record to the floor's own timing."""
     started = time.perf_counter()
-    for payload in payloads:
-        for record in json.loads(payload)["Records"]:
+    for payload in files:
+        for record in decode_event(payload)["Records"]:
             change = record["dynamodb"]
             for image in ("Keys", "NewImage", "OldImage"):
                 if image in change:
@@ -146,7 +150,7 @@ class PipelineRun(NamedTuple):
 
 
 def run_pipeline(
-    payloads: list[str],
+    payloads: list[bytes],
     directory: Path,
     index: RecordingIndex | None = None,
     second_process: bool = True,
@@ -158,6 +162,7 @@ def run_pipeline(
     ``expected_records``: the records of all the payloads, which ``ingest`` of the
     payloads' files knows up front (`SettleGroups`).
 
+    Each payload is an event file's bytes, decoded as ``ingest`` decodes a file's.
     The app is returned open, its second process (if any) still running."""
     settings = Settings(
         event_store=SQLiteStore(directory / "events.db"),
@@ -183,7 +188,7 @@ def run_pipeline(
         # searchable at the end.
         groups = SettleGroups(app.pipeline, expected_records=expected_records)
         for payload in payloads:
-            outcome = app.ingestion.handle(json.loads(payload), groups)
+            outcome = app.ingestion.handle(decode_event(payload), groups)
             if outcome.failed:
                 raise RuntimeError(f"the benchmark batch failed: {outcome.error}")
             stages.update(outcome.seconds)
@@ -205,14 +210,15 @@ def measure_pipeline(
     # millions of objects would make every full garbage collection of the run scan them.
     del workload
     gc.collect()
-    floor, default_collector_floor, own_decoding = _floors(payloads)
+    files = [payload.encode() for payload in payloads]  # as `ingest` reads its files
+    floor, default_collector_floor, own_decoding = _floors(payloads, files)
     with tempfile.TemporaryDirectory(prefix="streamfold-bench-") as directory:
         scratch = Path(directory)
         recorder = RecordingIndex(scratch / "index", "bench", scratch / "command.writes")
         # The second process is this process's only child: its CPU time is counted once it
         # has stopped (`app.close`).
         children = _children_cpu_seconds()
-        run = run_pipeline(payloads, scratch, recorder, second_process, expected_records=records)
+        run = run_pipeline(files, scratch, recorder, second_process, expected_records=records)
         app = run.app
         try:
             documents = {kind.value: app.search.count(kind) for kind in DocumentKind}
@@ -222,7 +228,7 @@ def measure_pipeline(
         second_process_cpu = _children_cpu_seconds() - children
         # The floors again, just after the run (its second process stopped): each is the
         # fastest of its passes on either side of the run.
-        after, default_after, own_after = _floors(payloads)
+        after, default_after, own_after = _floors(payloads, files)
         floor, default_collector_floor, own_decoding = (
             min(floor, after),
             min(default_collector_floor, default_after),
@@ -259,14 +265,17 @@ def measure_pipeline(
 FLOOR_PASSES = 3
 
 
-def _floors(payloads: list[str], passes: int = FLOOR_PASSES) -> tuple[float, float, float]:
+def _floors(
+    payloads: list[str], files: list[bytes], passes: int = FLOOR_PASSES
+) -> tuple[float, float, float]:
     """The fastest of ``passes`` timings of the floor under the pipeline's collector
     settings (`run_pipeline`: the collector's passes off the objects that exist, the young
     generation collected less often), the fastest under Python's defaults, and the fastest
-    of the same decoding with streamfold's deserializer, under the pipeline's settings."""
+    of the same decoding as streamfold does it (of the payloads' ``files``), under the
+    pipeline's settings."""
     with frozen_while_running():
         floor = min(decode_floor(payloads) for _ in range(passes))
-        own = min(decode_with_own_deserializer(payloads) for _ in range(passes))
+        own = min(decode_as_streamfold(files) for _ in range(passes))
     return floor, min(decode_floor(payloads) for _ in range(passes)), own
 
 

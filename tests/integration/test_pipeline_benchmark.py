@@ -122,11 +122,9 @@ def test_each_floor_is_the_fastest_of_its_passes_before_and_after_the_run(
         ]
     )
     monkeypatch.setattr(pipeline_benchmark, "decode_floor", lambda payloads: next(passes))
-    # The same decoding with streamfold's deserializer, before the run and after it.
+    # The same decoding as streamfold does it, before the run and after it.
     own = iter([*(1.4, 1.2, 1.3), *(1.1, 2.0, 2.0)])
-    monkeypatch.setattr(
-        pipeline_benchmark, "decode_with_own_deserializer", lambda payloads: next(own)
-    )
+    monkeypatch.setattr(pipeline_benchmark, "decode_as_streamfold", lambda files: next(own))
 
     figures = measure_pipeline(users=6, batch_size=40)
 
