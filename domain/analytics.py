@@ -55,7 +55,7 @@ class WebTraffic(SourceAggregate, created_event_name="Counted"):
         return aggregate_id(ImportedKind.ANALYTICS, (user_id, visited_on, source))
 
     @classmethod
-    def from_item(cls, item: WebTrafficItem, aggregate_id: UUID | None = None) -> WebTraffic:
+    def creation(cls, item: WebTrafficItem, aggregate_id: UUID | None = None) -> Any:
         return cls._create_from(cls.Counted, item, aggregate_id)
 
     def revise(self, item: SourceItem) -> None:

@@ -109,7 +109,7 @@ class Image(SourceAggregate, created_event_name="Uploaded"):
         return aggregate_id(TableKind.IMAGES, (image_id,))
 
     @classmethod
-    def from_item(cls, item: ImageItem, aggregate_id: UUID | None = None) -> Image:
+    def creation(cls, item: ImageItem, aggregate_id: UUID | None = None) -> Any:
         return cls._create_from(cls.Uploaded, item, aggregate_id)
 
     def restore(self, item: ImageItem) -> None:

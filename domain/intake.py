@@ -17,6 +17,10 @@ from domain.mappers import MAPPERS
 from domain.positions import ItemPosition, Precedence
 from domain.source_items import SourceItemReader
 
+# What the intake hands the ledger per touched item: its aggregate, or the event that
+# creates it when that is all the batch did to a new item (`SourceAggregate.creation`).
+Pending = SourceAggregate | SourceAggregate.Event
+
 
 @dataclass(frozen=True, slots=True)
 class PositionMove:
@@ -39,8 +43,12 @@ class ItemLedger(ABC):
         """The current state of each aggregate that has events."""
 
     @abstractmethod
-    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+    def record(self, aggregates: Sequence[Pending], moves: Sequence[PositionMove]) -> None:
         """Store the aggregates' pending events and the position moves atomically.
+
+        An aggregate created by its first event alone may come as that event instead
+        (`SourceAggregate.creation`): it is stored as the aggregate's only pending event,
+        in its place among the others.
 
         Raises ConcurrentChange if an aggregate or a position moved since it was read.
         """
@@ -92,7 +100,7 @@ class ChangeIntake:
 
     def _decide(
         self, changes: Sequence[SourceChange]
-    ) -> tuple[IntakeReport, list[SourceAggregate], list[PositionMove]]:
+    ) -> tuple[IntakeReport, list[Pending], list[PositionMove]]:
         report = IntakeReport()
         # Each change's item key and aggregate id, derived once for the whole attempt.
         item_keys = [change.item_key for change in changes]
@@ -105,7 +113,11 @@ class ChangeIntake:
         else:
             aggregates = dict.fromkeys(ids)
         latest: dict[str, ItemPosition] = dict(recorded)
-        touched: dict[str, SourceAggregate] = {}
+        touched: dict[str, Pending] = {}
+        # The creation events of items new in this batch, their aggregates not built: most
+        # are touched once. A later change of the same item builds the aggregate.
+        created: dict[str, SourceAggregate.Event] = {}
+        created_by = SourceAggregate.created_by
         # Read again on every attempt: a concurrent writer may have applied newer changes.
         reads = _Reads(self._reader)
         newer, duplicate, stale = Precedence.NEWER, Precedence.DUPLICATE, Precedence.STALE
@@ -122,7 +134,16 @@ class ChangeIntake:
             mapper = MAPPERS[change.kind]
             try:
                 applied = change if verdict is newer else reads.settle(change)
-                aggregate = mapper.apply(applied, aggregates[key], ids[key])
+                aggregate = aggregates[key]
+                if aggregate is None and key in created:
+                    # A later change of an item created in this batch: its aggregate now.
+                    aggregate = aggregates[key] = created_by(created.pop(key))
+                    touched[key] = aggregate
+                if aggregate is None and applied.item is not None:
+                    creation = mapper.creation(applied, ids[key])
+                else:
+                    creation = None
+                    aggregate = mapper.apply(applied, aggregate, ids[key])
             except (InvalidItem, ItemUnreadable) as refused:
                 report.rejected.append((change, refused.reason))
                 continue
@@ -132,11 +153,18 @@ class ChangeIntake:
                 latest[key] = current.settled(change.position)  # type: ignore[union-attr]
                 report.settled.append(change)
             applied_count += 1
-            if aggregate is not None:
+            if creation is not None:
+                created[key] = creation
+                touched[key] = creation
+            elif aggregate is not None:
                 aggregates[key] = aggregate
                 touched[key] = aggregate
         report.changes_applied = applied_count
-        report.events_recorded = sum(len(a.pending_events) for a in touched.values())
+        report.events_recorded = len(created) + sum(
+            len(entry.pending_events)
+            for entry in touched.values()
+            if isinstance(entry, SourceAggregate)
+        )
         moves = []
         for key, position in latest.items():
             before = recorded.get(key)

@@ -66,7 +66,7 @@ class Like(SourceAggregate, created_event_name="Liked"):
         return aggregate_id(TableKind.LIKES, (image_id, user_id))
 
     @classmethod
-    def from_item(cls, item: LikeItem, aggregate_id: UUID | None = None) -> Like:
+    def creation(cls, item: LikeItem, aggregate_id: UUID | None = None) -> Any:
         return cls._create_from(cls.Liked, item, aggregate_id)
 
     def restore(self, item: LikeItem) -> None:

@@ -82,6 +82,19 @@ class SourceMapper:
             current.revise(item)
         return current
 
+    def creation(self, change: SourceChange, aggregate_id: UUID | None = None) -> Any:
+        """The event creating the aggregate of ``change``'s new item, not applied:
+        `apply` of a change that has an item, for an item with no aggregate, as the
+        aggregate's `SourceAggregate.creation` event alone.
+
+        Raises InvalidItem when the change's item breaks the domain's rules.
+        """
+        if change.item is None:
+            raise ValueError("a change without an item creates nothing")
+        item = self._parse(change.item)
+        self._check_key(change, item)
+        return self.aggregate_class.creation(item, aggregate_id)
+
     def _check_key(self, change: SourceChange, item: object) -> None:
         stated = self._stated_key(item)
         if stated != change.key:

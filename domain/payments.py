@@ -75,7 +75,7 @@ class Payment(SourceAggregate, created_event_name="Recorded"):
         return aggregate_id(TableKind.PAYMENTS, (user_id, payment_id))
 
     @classmethod
-    def from_item(cls, item: PaymentItem, aggregate_id: UUID | None = None) -> Payment:
+    def creation(cls, item: PaymentItem, aggregate_id: UUID | None = None) -> Any:
         return cls._create_from(cls.Recorded, item, aggregate_id)
 
     def restore(self, item: PaymentItem) -> None:

@@ -109,7 +109,7 @@ class User(SourceAggregate, created_event_name="Registered"):
         return aggregate_id(TableKind.USERS, (user_id,))
 
     @classmethod
-    def from_item(cls, item: UserItem, aggregate_id: UUID | None = None) -> User:
+    def creation(cls, item: UserItem, aggregate_id: UUID | None = None) -> Any:
         return cls._create_from(cls.Registered, item, aggregate_id)
 
     def restore(self, item: UserItem) -> None:

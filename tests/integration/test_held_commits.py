@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from devtools.demo import CrmWorkload, lambda_events
-from domain.aggregate import SourceAggregate
 from domain.changes import SourceChange
 from domain.errors import ConcurrentChange
-from domain.intake import ChangeIntake, PositionMove
+from domain.intake import ChangeIntake, Pending, PositionMove
 from domain.kinds import TableKind
 from infrastructure.adapters.eventstore.store import (
     EventSourcedItemLedger,
@@ -67,7 +66,7 @@ def test_held_batches_are_seen_elsewhere_once_committed_together(
 class StaleLedger(EventSourcedItemLedger):
     """Writes as a writer that read the items before anyone recorded them."""
 
-    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+    def record(self, aggregates: Sequence[Pending], moves: Sequence[PositionMove]) -> None:
         super().record(aggregates, [PositionMove(m.item_key, None, m.position) for m in moves])
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.aggregate import SourceAggregate
 from domain.errors import ConcurrentChange, ItemUnreadable
-from domain.intake import ItemLedger, PositionMove
+from domain.intake import ItemLedger, Pending, PositionMove
 from domain.kinds import TableKind
 from domain.positions import ItemPosition
 from domain.source_items import SourceItemReader
@@ -47,7 +47,7 @@ class FakeLedger(ItemLedger):
                 loaded[aggregate_id] = aggregate
         return loaded  # type: ignore[return-value]
 
-    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+    def record(self, aggregates: Sequence[Pending], moves: Sequence[PositionMove]) -> None:
         if self.conflicts_to_raise:
             self.conflicts_to_raise -= 1
             raise ConcurrentChange("another writer was first")
@@ -55,8 +55,13 @@ class FakeLedger(ItemLedger):
             if self.item_positions.get(move.item_key) != move.expected:
                 raise ConcurrentChange(move.item_key)
         for aggregate in aggregates:
-            for event in aggregate.collect_events():
-                self.events.setdefault(aggregate.id, []).append(event)
+            pending = (
+                aggregate.collect_events()
+                if isinstance(aggregate, SourceAggregate)
+                else [aggregate]  # a new item's creation event alone
+            )
+            for event in pending:
+                self.events.setdefault(event.originator_id, []).append(event)
                 self.log.append(event)
         for move in moves:
             self.item_positions[move.item_key] = move.position

@@ -98,3 +98,71 @@ def test_a_writer_that_keeps_conflicting_is_reported_after_the_last_attempt() ->
     ledger.conflicts_to_raise = 100
     with pytest.raises(ConcurrentChange):
         ChangeIntake(ledger, max_attempts=3).record([user_change(1)])
+
+
+class HandedOver(FakeLedger):
+    """Keeps what the intake handed over for each record: aggregates and creation events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[list[Any]] = []
+
+    def record(self, aggregates: Any, moves: Any) -> None:
+        self.handed.append(list(aggregates))
+        super().record(aggregates, moves)
+
+
+def other_user(user_id: str, position: int) -> SourceChange:
+    item = {**USER, "userId": user_id, "email": f"{user_id}@example.com"}
+    return SourceChange(
+        TableKind.USERS, (user_id,), ChangeType.INSERT, item, StreamPosition.of(position), "r"
+    )
+
+
+def test_a_new_item_touched_once_is_handed_over_as_its_creation_event_alone() -> None:
+    ledger = HandedOver()
+    report = ChangeIntake(ledger).record([user_change(1)])
+    [[created]] = ledger.handed
+    assert isinstance(created, User.Registered)
+    assert (created.originator_id, created.originator_version) == (User.create_id("u-1"), 1)
+    assert report.events_recorded == 1
+    # The aggregate its event creates is the one the item's change would have built.
+    [aggregate] = ledger.load([User.create_id("u-1")]).values()
+    assert isinstance(aggregate, User) and aggregate.email == "ada@example.com"
+
+
+def test_a_new_item_changed_again_in_its_batch_is_handed_over_as_its_aggregate() -> None:
+    ledger = HandedOver()
+    changes = [user_change(1), other_user("u-2", 2), user_change(3, plan="pro")]
+    report = ChangeIntake(ledger).record(changes)
+    [handed] = ledger.handed
+    # In the order the batch first touched them: u-1's aggregate, u-2's creation event.
+    assert isinstance(handed[0], User) and isinstance(handed[1], User.Registered)
+    registered, changed = ledger.events[User.create_id("u-1")]
+    assert isinstance(registered, User.Registered) and registered.plan == "free"
+    assert changed.originator_version == 2 and changed.plan == "pro"
+    assert report.events_recorded == 3 and current_plan(ledger) == "pro"
+
+
+def test_a_new_item_removed_in_its_batch_is_created_then_deleted() -> None:
+    ledger = HandedOver()
+    report = ChangeIntake(ledger).record([user_change(1), user_change(2, removed=True)])
+    assert [type(e).__name__ for e in ledger.log] == ["Registered", "Deleted"]
+    assert report.events_recorded == 2
+
+
+def test_a_refused_change_after_a_new_items_creation_leaves_the_creation_recorded() -> None:
+    ledger = HandedOver()
+    report = ChangeIntake(ledger).record([user_change(1), user_change(2, plan="gold")])
+    assert [type(e).__name__ for e in ledger.log] == ["Registered"]
+    assert len(report.rejected) == 1 and report.events_recorded == 1
+    assert ledger.item_positions["users\x1fu-1"].positions == (StreamPosition.of(1),)
+
+
+def test_a_creation_retried_after_a_conflict_is_decided_again() -> None:
+    ledger = HandedOver()
+    ledger.conflicts_to_raise = 1
+    report = ChangeIntake(ledger).record([user_change(1)])
+    assert report.attempts == 2 and len(ledger.log) == 1
+    first, second = ledger.handed
+    assert first[0] is not second[0]  # a new event for the new attempt

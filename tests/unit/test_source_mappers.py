@@ -10,7 +10,7 @@ import pytest
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.errors import InvalidItem
 from domain.images import Image
-from domain.kinds import TableKind
+from domain.kinds import ImportedKind, TableKind
 from domain.likes import Like
 from domain.mappers import MAPPERS
 from domain.payments import Payment
@@ -165,3 +165,69 @@ def test_aggregate_ids_are_derived_from_kind_and_key() -> None:
     users = MAPPERS[TableKind.USERS]
     assert users.aggregate_id(("u-1",)) == users.aggregate_id(("u-1",))
     assert users.aggregate_id(("u-1",)) != MAPPERS[TableKind.IMAGES].aggregate_id(("u-1",))
+
+
+# One valid item of each kind, with its key.
+SAMPLES: dict[Any, tuple[tuple[str, ...], dict[str, Any]]] = {
+    TableKind.USERS: (("u-1",), USER),
+    TableKind.IMAGES: (("i-1",), {**IMAGE, "tags": {"sea", "dawn"}}),
+    TableKind.LIKES: (
+        ("i-1", "u-2"),
+        {"imageId": "i-1", "userId": "u-2", "createdAt": "2024-03-01"},
+    ),
+    TableKind.PAYMENTS: (
+        ("u-1", "p-1"),
+        {
+            "userId": "u-1",
+            "paymentId": "p-1",
+            "amountCents": Decimal(1999),
+            "paidAt": "2024-03-02T00:00:00Z",
+            "status": "paid",
+        },
+    ),
+    ImportedKind.ANALYTICS: (
+        ("u-1", "2024-03-03", "newsletter"),
+        {
+            "userId": "u-1",
+            "date": "2024-03-03",
+            "source": "newsletter",
+            "sessions": Decimal(3),
+            "pageviews": Decimal(7),
+        },
+    ),
+}
+
+
+def comparable(aggregate: Any) -> dict[str, Any]:
+    """An aggregate's state, its clock readings and pending events left out."""
+    ignored = ("_created_on", "_modified_on", "_pending_events")
+    return {k: v for k, v in vars(aggregate).items() if k not in ignored}
+
+
+@pytest.mark.parametrize("kind", list(MAPPERS))
+@pytest.mark.parametrize("id_given", [True, False])
+def test_a_creation_event_builds_the_aggregate_that_from_item_builds(
+    kind: Any, id_given: bool
+) -> None:
+    assert set(SAMPLES) == set(MAPPERS)
+    mapper = MAPPERS[kind]
+    key, attributes = SAMPLES[kind]
+    expected_id = mapper.aggregate_id(key)
+    created = mapper.creation(change(kind, key, attributes), expected_id if id_given else None)
+    assert created.originator_id == expected_id and created.originator_version == 1
+    assert isinstance(created, mapper.aggregate_class.Created)
+    built = mapper.aggregate_class.created_by(created)
+    applied = mapper.apply(change(kind, key, attributes), None, expected_id)
+    assert applied is not None
+    assert comparable(built) == comparable(applied)
+    assert built.collect_events() == [created]
+    [applied_event] = applied.collect_events()
+    assert type(applied_event) is type(created)
+    assert {**vars(applied_event), "timestamp": None} == {**vars(created), "timestamp": None}
+
+
+def test_a_creation_refuses_an_invalid_item_and_a_remove() -> None:
+    with pytest.raises(InvalidItem, match="plan"):
+        MAPPERS[TableKind.USERS].creation(change(TableKind.USERS, ("u-1",), {**USER, "plan": "x"}))
+    with pytest.raises(ValueError, match="creates nothing"):
+        MAPPERS[TableKind.USERS].creation(change(TableKind.USERS, ("u-1",), None))

@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
 from domain.aggregate import SourceAggregate
 from domain.errors import ConcurrentChange, TransientFailure
 from domain.identity import aggregate_id_of
-from domain.intake import ItemLedger, PositionMove
+from domain.intake import ItemLedger, Pending, PositionMove
 from domain.positions import ItemPosition
 from infrastructure.adapters.eventstore.recent_events import RecentEvents
 from infrastructure.adapters.eventstore.transcoder import EventCodec, OrjsonTranscoder
@@ -300,7 +300,7 @@ class EventSourcedItemLedger(ItemLedger):
                 rows += recorder.select_event_rows_of(hex_ids[start : start + _QUERY_CHUNK])
         return [(by_hex[row[0]], row[1], row[2], row[3]) for row in rows]
 
-    def record(self, aggregates: Sequence[SourceAggregate], moves: Sequence[PositionMove]) -> None:
+    def record(self, aggregates: Sequence[Pending], moves: Sequence[PositionMove]) -> None:
         if not aggregates and not moves:
             return
         with _transient(self._store):
@@ -309,7 +309,9 @@ class EventSourcedItemLedger(ItemLedger):
             # library's mapping to stored events, then its recorder's insert.
             events: list[Any] = []
             for aggregate in aggregates:
-                if type(aggregate).collect_events is _COLLECT_EVENTS:
+                if not isinstance(aggregate, BaseAggregate):
+                    events.append(aggregate)  # a new item's creation event alone
+                elif type(aggregate).collect_events is _COLLECT_EVENTS:
                     # The library's collect_events, which pops the events one by one.
                     pending = aggregate._pending_events
                     events += pending
