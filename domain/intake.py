@@ -87,7 +87,10 @@ class ChangeIntake:
 
     def record(self, changes: Sequence[SourceChange]) -> IntakeReport:
         for attempt in range(1, self._max_attempts + 1):
-            report, aggregates, moves = self._decide(changes)
+            # The first attempt loads only the aggregates of items with a position (or
+            # removed); any later one, or an only one, loads every item's.
+            first = attempt == 1 and attempt < self._max_attempts
+            report, aggregates, moves = self._decide(changes, load_all=not first)
             report.attempts = attempt
             try:
                 self._ledger.record(aggregates, moves)
@@ -99,14 +102,30 @@ class ChangeIntake:
         raise AssertionError("unreachable")
 
     def _decide(
-        self, changes: Sequence[SourceChange]
+        self, changes: Sequence[SourceChange], load_all: bool = True
     ) -> tuple[IntakeReport, list[Pending], list[PositionMove]]:
         report = IntakeReport()
         # Each change's item key and aggregate id, derived once for the whole attempt.
         item_keys = [change.item_key for change in changes]
         ids = {key: aggregate_id_of(key) for key in item_keys}
         recorded = self._ledger.positions(ids.keys())
-        loaded = self._ledger.load(list(ids.values()))  # one id per key, each once
+        if load_all:
+            wanted = list(ids.values())  # one id per key, each once
+        else:
+            # Every writer records an item's position in the transaction of its first
+            # event, so an item without a position has no aggregate, and most items of a
+            # batch are new: only the others are read. Were an aggregate without a
+            # position found all the same, the creation decided for it would conflict with
+            # its first event, and the next attempt, loading every aggregate, would decide
+            # again. A removed item is read whatever its position: deciding nothing for it
+            # could not conflict.
+            removed = {change.item_key for change in changes if change.item is None}
+            wanted = [
+                aggregate_id
+                for key, aggregate_id in ids.items()
+                if key in recorded or key in removed
+            ]
+        loaded = self._ledger.load(wanted)
         # The aggregates by item key: a string keeps its hash, a UUID computes it each time.
         if loaded:
             aggregates = {key: loaded.get(aggregate_id) for key, aggregate_id in ids.items()}

@@ -12,6 +12,7 @@ import pytest
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.errors import ConcurrentChange
 from domain.intake import ChangeIntake, PositionMove
+from domain.items import parse_item
 from domain.kinds import TableKind
 from domain.positions import CreationTime, ItemPosition, StreamOrigin, Transport
 from domain.users import User
@@ -90,6 +91,20 @@ def test_a_position_moved_by_someone_else_refuses_the_whole_write(store: EventSt
     with pytest.raises(ConcurrentChange):
         ledger.record([user], [stale])
     assert store.head() == 1  # the event was not stored either
+
+
+def test_an_aggregate_recorded_without_a_position_is_decided_from_its_events(
+    store: EventStore,
+) -> None:
+    # No writer leaves an aggregate without its item's position; were one found, the
+    # first attempt's creation conflicts with its first event and the next one loads it.
+    ledger = EventSourcedItemLedger(store)
+    ledger.record([User.from_item(parse_item(TableKind.USERS, USER))], [])
+    report = ChangeIntake(ledger).record([user_change(3, plan="pro")])
+    assert report.attempts == 2 and report.events_recorded == 1
+    [user] = ledger.load([User.create_id("u-1")]).values()
+    assert (user.version, user.plan) == (2, "pro")
+    assert ledger.positions(["users\x1fu-1"]) == {"users\x1fu-1": at(3)}
 
 
 def test_two_writers_of_the_same_aggregate_version_conflict(store: EventStore) -> None:

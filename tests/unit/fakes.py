@@ -54,15 +54,25 @@ class FakeLedger(ItemLedger):
         for move in moves:
             if self.item_positions.get(move.item_key) != move.expected:
                 raise ConcurrentChange(move.item_key)
+        events: list[Any] = []
         for aggregate in aggregates:
-            pending = (
-                aggregate.collect_events()
-                if isinstance(aggregate, SourceAggregate)
-                else [aggregate]  # a new item's creation event alone
-            )
-            for event in pending:
-                self.events.setdefault(event.originator_id, []).append(event)
-                self.log.append(event)
+            if isinstance(aggregate, SourceAggregate):
+                events += aggregate.collect_events()
+            else:
+                events.append(aggregate)  # a new item's creation event alone
+        # As the stores' unique (aggregate, version): each event follows the last one.
+        versions = {
+            event.originator_id: len(self.events.get(event.originator_id, [])) for event in events
+        }
+        for event in events:
+            versions[event.originator_id] += 1
+            if event.originator_version != versions[event.originator_id]:
+                raise ConcurrentChange(
+                    f"version {event.originator_version} of {event.originator_id}"
+                )
+        for event in events:
+            self.events.setdefault(event.originator_id, []).append(event)
+            self.log.append(event)
         for move in moves:
             self.item_positions[move.item_key] = move.position
 

@@ -166,3 +166,45 @@ def test_a_creation_retried_after_a_conflict_is_decided_again() -> None:
     assert report.attempts == 2 and len(ledger.log) == 1
     first, second = ledger.handed
     assert first[0] is not second[0]  # a new event for the new attempt
+
+
+class Loads(FakeLedger):
+    """Counts the aggregates each load asks for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[set[Any]] = []
+
+    def load(self, ids: Any) -> Any:
+        self.asked.append(set(ids))
+        return super().load(ids)
+
+
+def test_a_first_attempt_reads_the_aggregates_of_items_with_a_position_or_removed() -> None:
+    ledger = Loads()
+    intake = ChangeIntake(ledger)
+    intake.record([user_change(1)])
+    removed = SourceChange(
+        TableKind.USERS, ("u-3",), ChangeType.REMOVE, None, StreamPosition.of(4), "r4"
+    )
+    intake.record([user_change(2, plan="pro"), other_user("u-2", 3), removed])
+    assert ledger.asked[-1] == {User.create_id("u-1"), User.create_id("u-3")}
+
+
+def test_an_aggregate_without_a_position_is_read_on_the_next_attempt() -> None:
+    ledger = Loads()
+    ChangeIntake(ledger).record([user_change(1)])
+    ledger.item_positions.clear()  # as if no position had been recorded with its event
+    report = ChangeIntake(ledger).record([user_change(2, plan="team")])
+    assert report.attempts == 2 and report.events_recorded == 1
+    assert ledger.asked[-1] == {User.create_id("u-1")}
+    assert current_plan(ledger) == "team"
+    assert [e.originator_version for e in ledger.events[User.create_id("u-1")]] == [1, 2]
+
+
+def test_a_single_attempt_reads_every_aggregate() -> None:
+    ledger = Loads()
+    ChangeIntake(ledger).record([user_change(1)])
+    ledger.item_positions.clear()
+    report = ChangeIntake(ledger, max_attempts=1).record([user_change(2, plan="team")])
+    assert report.attempts == 1 and current_plan(ledger) == "team"
