@@ -72,8 +72,7 @@ class SourceMapper:
             if current is not None and not current.deleted:
                 current.delete(expired=change.expired)
             return current
-        item = self._parse(change.item)
-        self._check_key(change, item)
+        item = self._valid_item(change, change.item)
         if current is None:
             return self.aggregate_class.from_item(item, aggregate_id)
         if current.deleted:
@@ -91,17 +90,18 @@ class SourceMapper:
         """
         if change.item is None:
             raise ValueError("a change without an item creates nothing")
-        item = self._parse(change.item)
-        self._check_key(change, item)
-        return self.aggregate_class.creation(item, aggregate_id)
+        return self.aggregate_class.creation(self._valid_item(change, change.item), aggregate_id)
 
-    def _check_key(self, change: SourceChange, item: object) -> None:
+    def _valid_item(self, change: SourceChange, attributes: Mapping[str, Any]) -> Any:
+        """The change's item validated, its key checked against the record's Keys."""
+        item = self._parse(attributes)
         stated = self._stated_key(item)
         if stated != change.key:
             raise InvalidItem(
                 f"{self.kind.value} item: its key {stated} differs from the record's Keys "
                 f"{change.key}"
             )
+        return item
 
 
 MAPPERS: dict[SourceKind, SourceMapper] = {
