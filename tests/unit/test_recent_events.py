@@ -36,3 +36,16 @@ def test_holds_at_most_its_capacity() -> None:
 
     assert positions(recent, 0) == []
     assert positions(recent, 2) == [3, 4, 5]
+
+
+def test_asking_after_the_highest_lets_go_of_every_event_added_in_any_order() -> None:
+    recent = RecentEvents()
+    # Two threads' batches, the later one added first.
+    recent.add((position, f"event {position}") for position in (4, 5, 6))
+    recent.add((position, f"event {position}") for position in (1, 2, 3))
+
+    assert positions(recent, 5) == [6]
+    assert positions(recent, 6) == []
+    recent.add([(7, "event 7")])
+    assert positions(recent, 6) == [7]
+    assert positions(recent, 3) == []  # let go of: read from the store

@@ -29,6 +29,7 @@ class RecentEvents:
         self._capacity = capacity
         self._lock = Lock()
         self._recorded: tuple[int, int] | None = None  # since `take_recorded` last answered
+        self._highest = 0  # the highest position ever added
 
     def add(self, positioned: Iterable[tuple[int, Any]]) -> None:
         with self._lock:
@@ -42,6 +43,8 @@ class RecentEvents:
                     low = position
                 elif position > high:
                     high = position
+            if high is not None and high > self._highest:
+                self._highest = high
             if low is not None and high is not None:
                 if self._recorded is not None:
                     low, high = min(low, self._recorded[0]), max(high, self._recorded[1])
@@ -76,6 +79,8 @@ class RecentEvents:
         found = []
         with self._lock:
             events = self._events
+            if events and self._highest <= position:
+                events.clear()  # all of them at once: a hand-over lets go of a whole group
             while events and next(iter(events)) <= position:
                 events.popitem(last=False)
             for next_position in range(position + 1, position + 1 + limit):
