@@ -11,6 +11,7 @@ from typing import Any
 from domain.identity import item_key
 from domain.kinds import SourceKind
 from domain.positions import StreamPosition
+from domain.values import quick_init
 
 __all__ = ["ChangeType", "SourceChange", "StreamPosition"]
 
@@ -21,6 +22,7 @@ class ChangeType(StrEnum):
     REMOVE = "REMOVE"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceChange:
     """One INSERT, MODIFY or REMOVE of a source item.

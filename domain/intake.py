@@ -16,12 +16,14 @@ from domain.kinds import TableKind
 from domain.mappers import MAPPERS
 from domain.positions import ItemPosition, Precedence
 from domain.source_items import SourceItemReader
+from domain.values import quick_init
 
 # What the intake hands the ledger per touched item: its aggregate, or the event that
 # creates it when that is all the batch did to a new item (`SourceAggregate.creation`).
 Pending = SourceAggregate | SourceAggregate.Event
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PositionMove:
     """Advance one item's stream position, provided nobody else moved it first."""

@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 
 from domain.errors import InvalidItem
 from domain.kinds import ImportedKind, SourceKind, TableKind
+from domain.values import quick_init
 
 _LARGEST_WHOLE_NUMBER = 2**63 - 1
 
@@ -104,6 +105,7 @@ SOURCE_TABLE = ConfigDict(
 
 
 @with_config(SOURCE_TABLE)
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UserItem:
     user_id: Id
@@ -118,6 +120,7 @@ class UserItem:
 
 
 @with_config(SOURCE_TABLE)
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ImageItem:
     image_id: Id
@@ -132,6 +135,7 @@ class ImageItem:
 
 
 @with_config(SOURCE_TABLE)
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LikeItem:
     image_id: Id
@@ -140,6 +144,7 @@ class LikeItem:
 
 
 @with_config(SOURCE_TABLE)
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PaymentItem:
     user_id: Id
@@ -150,6 +155,7 @@ class PaymentItem:
 
 
 @with_config(SOURCE_TABLE)
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WebTrafficItem:
     """One row of a web-analytics export: a user's traffic on one day from one source."""

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from domain.values import quick_init
+
 _POSITION_DIGITS = 48
 _POSITION_BOUND = 10**_POSITION_DIGITS
 # A DynamoDB stream label is the stream's creation time, e.g. 2015-05-11T21:21:33.291.
@@ -61,6 +63,7 @@ class StreamOrigin:
         return self.stream > other.stream
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CreationTime:
     """``ApproximateCreationDateTime`` as an interval: ``micros`` up to ``micros + width``."""
@@ -72,6 +75,7 @@ class CreationTime:
         return self.micros + self.width <= other.micros
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StreamPosition:
     """A change's place in its stream: ``order`` (SequenceNumber, or the Kinesis
@@ -142,6 +146,7 @@ def _by_creation(incoming: CreationTime | None, recorded: CreationTime | None) -
     return Precedence.AMBIGUOUS
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemPosition:
     """What is recorded of an item: the positions its current state is known to follow.

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from domain.values import quick_init
 from projections.declarations import Indexed, Revision, Shape
 
 DELETED = "deleted"
@@ -119,6 +120,7 @@ DOCUMENT_MODELS: dict[DocumentKind, type[_Document]] = {
 ID_FIELDS = {DocumentKind.USERS: "user_id", DocumentKind.IMAGES: "image_id"}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DocumentChange:
     """A document to write (``body``) or to delete (``body is None``) at ``version``.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import TransientFailure
 from domain.kinds import TableKind
+from domain.values import quick_init
 from projections.documents import DocumentChange, DocumentKind
 from projections.state import ImageRow, Row, StateTable, UserRow, UserStats
 
@@ -21,6 +22,7 @@ class SearchUnavailable(TransientFailure):
     """The search backend cannot take or answer requests right now."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PositionedEvent:
     position: int

@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from domain.items import ImageItem, UserItem, WebTrafficItem
+from domain.values import quick_init
 
 
 class StateTable(StrEnum):
@@ -40,12 +41,14 @@ class ImageRow(ImageItem):
         return sortable_instant(self.created_at)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LikeRow:
     image_id: str
     user_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PaymentRow:
     user_id: str
@@ -57,6 +60,7 @@ class PaymentRow:
 Row = UserRow | ImageRow | LikeRow | PaymentRow | WebTrafficRow
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WebAnalytics:
     """A user's web traffic over every imported analytics row, whatever the day or source.
@@ -88,6 +92,7 @@ class WebAnalytics:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UserStats:
     """What a user document counts over other items."""

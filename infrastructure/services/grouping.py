@@ -45,7 +45,7 @@ from types import TracebackType
 
 from infrastructure.services.write_pipeline import (
     GroupSettler,
-    IncomingChange,
+    Incoming,
     PipelineReport,
     WritePipeline,
 )
@@ -143,7 +143,7 @@ class SettleGroups:
         """Records recorded and not settled yet."""
         return self._pending
 
-    def record(self, records: Sequence[IncomingChange], report: PipelineReport) -> None:
+    def record(self, records: Sequence[Incoming], report: PipelineReport) -> None:
         """Record a batch; settle the group if it is full or has been open long enough."""
         if self._opened is None:
             self._opened = time.monotonic()

@@ -6,13 +6,11 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import ConcurrentChange, TransientFailure
-from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from infrastructure.services.grouping import SettleGroups
-from infrastructure.services.write_pipeline import IncomingChange, PipelineReport, WritePipeline
+from infrastructure.services.write_pipeline import PipelineReport, WritePipeline
 
 if TYPE_CHECKING:
     from infrastructure.adapters.streams import StreamRecord
@@ -89,12 +87,11 @@ class StreamIngestion:
         with them it is recorded, and searchable once its group settles.
         """
         try:
-            incoming = [_incoming(record) for record in records]
             if groups is None:
-                report = self._pipeline.apply(incoming)
+                report = self._pipeline.apply(records)
             else:
                 report = PipelineReport()
-                groups.record(incoming, report)
+                groups.record(records, report)
                 if settle:
                     groups.settle(report)
         except (TransientFailure, ConcurrentChange) as failure:
@@ -110,13 +107,3 @@ def _retried(records: Sequence[StreamRecord], reason: str) -> BatchOutcome:
     return BatchOutcome(
         records=len(records), failed=[r.item_identifier for r in records], error=reason
     )
-
-
-def _incoming(record: StreamRecord) -> IncomingChange:
-    return IncomingChange(record.change, record.error, partial(_record_letter, record))
-
-
-def _record_letter(record: StreamRecord, reason: str) -> NewDeadLetter:
-    """The dead letter of a stream record: the record as received, and the reason."""
-    raw = dict(record.raw) if isinstance(record.raw, Mapping) else {"record": record.raw}
-    return NewDeadLetter(record.source, record.table_name, reason, raw)

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from domain.changes import SourceChange
 from domain.intake import ChangeIntake
+from domain.values import quick_init
 from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
 from projections.documents import DocumentKind
 from projections.projector import DocumentProjector, Rendered
@@ -75,13 +76,28 @@ class HeldCommits(Protocol):
     def commit_held(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingChange:
-    """A parsed record: the change it carries (or why it carries none), and its letter.
+class Incoming(Protocol):
+    """A parsed record as the pipeline takes it: the change it carries (or why it carries
+    none), and its dead letter.
 
     Exactly one of ``change`` and ``error`` is set. ``letter`` builds the record's dead
-    letter from a reason, so each transport keeps its own raw record and letter id.
+    letter from a reason, so each source keeps its own raw record and letter id. A stream
+    record is one itself (`StreamRecord`); other sources wrap theirs in an `IncomingChange`.
     """
+
+    @property
+    def change(self) -> SourceChange | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    def letter(self, reason: str) -> NewDeadLetter: ...
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class IncomingChange:
+    """An `Incoming` made of its parts: the change (or the error) and the letter's maker."""
 
     change: SourceChange | None
     error: str | None
@@ -137,14 +153,14 @@ class WritePipeline:
         self._sync = sync
         self._dead_letters = dead_letters
 
-    def apply(self, records: Sequence[IncomingChange]) -> PipelineReport:
+    def apply(self, records: Sequence[Incoming]) -> PipelineReport:
         """Record, catch up and flush one batch; on return it is searchable."""
         report = PipelineReport()
         self.record(records, report)
         self.settle(report)
         return report
 
-    def record(self, records: Sequence[IncomingChange], report: PipelineReport) -> None:
+    def record(self, records: Sequence[Incoming], report: PipelineReport) -> None:
         """Record the batch's events; dead-letter what cannot be parsed or is rejected."""
         clock = _StageClock(report.seconds)
         letters = [r.letter(r.error or "") for r in records if r.change is None]
@@ -245,8 +261,8 @@ class WritePipeline:
 
 
 def _rejected(
-    records: Sequence[IncomingChange], rejected: Sequence[tuple[SourceChange, str]]
-) -> Iterator[tuple[IncomingChange, str]]:
+    records: Sequence[Incoming], rejected: Sequence[tuple[SourceChange, str]]
+) -> Iterator[tuple[Incoming, str]]:
     """Each rejected change's record: the intake reports them in the batch's order."""
     pending = iter(rejected)
     current = next(pending, None)

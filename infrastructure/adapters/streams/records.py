@@ -6,17 +6,22 @@ import hashlib
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from domain.changes import SourceChange
+
+if TYPE_CHECKING:
+    from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+from domain.values import quick_init
 
 DYNAMODB_STREAMS = "dynamodb-streams"
 KINESIS = "kinesis"
 UNKNOWN_SOURCE = "unknown"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StreamRecord:
     """A record of a Lambda event and the change it carries, or why it carries none.
@@ -33,6 +38,15 @@ class StreamRecord:
     table_name: str | None
     change: SourceChange | None
     error: str | None
+
+    def letter(self, reason: str) -> NewDeadLetter:
+        """The record's dead letter: the record as received, and ``reason``."""
+        # Here, not at the top: parsing never needs the event store's modules, and only a
+        # failed record needs a letter.
+        from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
+
+        raw = dict(self.raw) if isinstance(self.raw, Mapping) else {"record": self.raw}
+        return NewDeadLetter(self.source, self.table_name, reason, raw)
 
 
 class MalformedEvent(ValueError):
