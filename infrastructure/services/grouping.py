@@ -23,7 +23,8 @@ more after the last one that rendered: the others leave their documents to it, s
 document changed in every group is rendered once per render rather than once per group
 (docs/adr/0033-the-second-process-renders-every-few-seconds.md). A command that knows how
 many records it will record (``ingest`` of files, ``demo``) leaves a render due less than
-half of ``RENDER_SECONDS`` before its end to the settle at the end. A group's batches
+half of ``RENDER_SECONDS`` before its end to the settle at the end, and never hands over the
+group its last record closes: the settle at the end folds that one here. A group's batches
 commit together (docs/adr/0034-a-commands-batches-commit-together.md).
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
@@ -158,6 +159,11 @@ class SettleGroups:
         self.counts.records += len(records)
         open_for = time.monotonic() - self._opened
         if self._settler is not None:
+            if self._recorded_all():
+                # The settle at the end comes next and folds the group here, from the
+                # events this process still holds: handed over, the group would be read
+                # back from the store there while this process waited for it.
+                return
             self._hand_over_when_due(open_for, report)
         elif self._pending >= self._max_records:
             self.counts.by_size += 1
@@ -263,6 +269,11 @@ class SettleGroups:
             return False
         self._unrendered_since = now
         return True
+
+    def _recorded_all(self) -> bool:
+        """Whether the command has just recorded the last record it said it would (past
+        it, an estimate fell short: the groups go on as if it knew none)."""
+        return self.counts.records == self._expected_records
 
     def _ends_within(self, seconds: float, now: float) -> bool:
         """Whether the records still to come will be recorded within ``seconds``."""

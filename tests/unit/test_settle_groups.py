@@ -411,9 +411,10 @@ def renders_of_a_command(expected_records: int | None) -> tuple[list[bool], int]
 def test_a_command_about_to_end_leaves_a_due_render_to_its_end() -> None:
     # At 4 s (8 of 14 recorded, 2.25 s to go at that pace) the render is due and made. At
     # 7 s (12 recorded, 1 s to go) it is due again, and left to the end, less than half
-    # the three seconds away; at 8 s nothing is left to record.
+    # the three seconds away; at 8 s nothing is left to record, and the last group is not
+    # handed over: the settle at the end folds it.
     assert renders_of_a_command(expected_records=14) == (
-        [False, False, False, True, False, False, False],
+        [False, False, False, True, False, False],
         14,
     )
     # A command that does not know how many records will come (a `poll`) renders when due.
@@ -483,3 +484,17 @@ def test_a_settler_that_fails_its_share_of_the_end_leaves_it_marked_to_render() 
     settler.render_fails = None
     groups.settle(report)  # the next settle (any writer's) renders them
     assert len(index.documents) == 3 and store.unrendered == set()
+
+
+def test_a_command_that_recorded_all_it_expected_leaves_its_last_group_to_its_end() -> None:
+    pipeline, index, _, _ = wired()
+    settler, groups = handing_over(pipeline, settled_ahead=True, expected_records=6)
+    report = PipelineReport()
+    groups.record(batch(1, 2), report)  # handed over at once
+    groups.record(batch(3, 2), report)  # the settler is done: handed over again
+    assert len(settler.begun) == 2
+    groups.record(batch(5, 2), report)  # the last records: the settle at the end is next
+    assert len(settler.begun) == 2 and groups.pending == 2
+    groups.settle(report)
+    assert len(settler.begun) == 2 and groups.counts.at_end == 1
+    assert len(index.documents) == 6 and report.records == 6
