@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from domain.changes import SourceChange
@@ -286,7 +285,7 @@ class _StageClock:
 
 
 def _lag(changes: Sequence[SourceChange]) -> float | None:
-    times = [c.occurred_at for c in changes if c.occurred_at is not None]
+    times = [c.occurred_micros for c in changes if c.occurred_micros is not None]
     if not times:
         return None
-    return max(0.0, (datetime.now(UTC) - min(times)).total_seconds())
+    return max(0.0, time.time() - min(times) / 1_000_000)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
+
+from freezegun import freeze_time
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
 from domain.intake import ChangeIntake
@@ -196,3 +200,17 @@ def test_a_batch_whose_events_another_writer_folded_writes_what_that_writer_rend
 
     assert {doc_id for _, doc_id in index.documents} == {"u-1"}
     assert store.pending_documents(100) == []
+
+
+def test_a_batch_reports_the_lag_of_its_oldest_change() -> None:
+    pipeline, _, _, _ = wired()
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    micros = (made - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    older = replace(user("u-1", 1), occurred_micros=micros)
+    newer = replace(user("u-2", 2), occurred_micros=micros + 30_000_000)
+    assert older.occurred_at == made
+    with freeze_time(made + timedelta(seconds=90)):
+        report = pipeline.apply([incoming(newer, "r2"), incoming(older, "r1")])
+        unknown = pipeline.apply([incoming(user("u-3", 3), "r3")])
+    assert report.lag_seconds == 90.0
+    assert unknown.lag_seconds is None  # no change said when it was made

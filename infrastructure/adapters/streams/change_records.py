@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from domain.changes import ChangeType, SourceChange, StreamPosition
@@ -70,7 +69,7 @@ def source_change(
     order: int,
     origin: StreamOrigin,
     created: CreationTime | None,
-    occurred_at: datetime | None,
+    occurred_micros: int | None,
 ) -> SourceChange:
     """The change a record's ``body`` (with its ``dynamodb`` ``block``) describes, at
     ``order`` in the ``origin`` stream.
@@ -98,7 +97,7 @@ def source_change(
     if type(record_id) is not str or not record_id or "\x00" in record_id:
         record_id = _record_id(record_id)
     expired = change_type is ChangeType.REMOVE and _by_ttl(body.get("userIdentity"))
-    # kind, key, change_type, item, position, record_id, occurred_at, expired
+    # kind, key, change_type, item, position, record_id, occurred_micros, expired
     return SourceChange(
         kind,
         key,
@@ -106,7 +105,7 @@ def source_change(
         item,
         StreamPosition(order, origin, record_id, created),
         record_id,
-        occurred_at,
+        occurred_micros,
         expired,
     )
 

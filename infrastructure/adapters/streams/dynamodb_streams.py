@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from domain.changes import SourceChange
@@ -23,7 +22,7 @@ from infrastructure.adapters.streams.records import (
     refused,
     shown,
 )
-from infrastructure.adapters.streams.timestamps import EPOCH, epoch_micros, utc_datetime
+from infrastructure.adapters.streams.timestamps import LAST_MICROS, checked_micros, epoch_micros
 
 EVENT_SOURCE = "aws:dynamodb"
 # StreamPosition holds at most 48 digits; DynamoDB's sequence numbers have up to 40.
@@ -122,13 +121,11 @@ def _change(
         micros = created * _MICROS_PER_SECOND
     else:
         micros = epoch_micros(created, "SECOND", field)
-    try:
-        occurred_at = EPOCH + timedelta(microseconds=micros)
-    except OverflowError:
-        occurred_at = utc_datetime(micros, field)  # which names the field
+    if micros > LAST_MICROS:
+        checked_micros(micros, field)  # which names the field
     # DynamoDB Streams round the creation time down to the second.
     interval = CreationTime(micros, _MICROS_PER_SECOND)
-    return source_change(record, block, kind, order, origin, interval, occurred_at)
+    return source_change(record, block, kind, order, origin, interval, micros)
 
 
 def _sequence_number(sequence_number: object) -> int:

@@ -32,7 +32,7 @@ from infrastructure.adapters.streams.records import (
     refused,
     shown,
 )
-from infrastructure.adapters.streams.timestamps import epoch_micros, utc_datetime
+from infrastructure.adapters.streams.timestamps import checked_micros, epoch_micros
 
 EVENT_SOURCE = "aws:kinesis"
 # A Kinesis record holds at most 1 MiB, which base64 spells in this many characters.
@@ -102,9 +102,9 @@ def _change(
     field = "dynamodb.ApproximateCreationDateTime"
     precision = _precision(body, block)
     micros = epoch_micros(block.get("ApproximateCreationDateTime"), precision, field)
-    occurred_at = utc_datetime(micros, field)
+    checked_micros(micros, field)
     created = CreationTime(micros, _WIDTHS[precision])
-    return source_change(body, block, kind, micros, origin, created, occurred_at)
+    return source_change(body, block, kind, micros, origin, created, micros)
 
 
 def _precision(body: Mapping[str, Any], block: Mapping[str, Any]) -> str:

@@ -33,16 +33,19 @@ def epoch_micros(value: object, unit: str, field: str) -> int:
     return round(scaled)
 
 
-def utc_datetime(micros: int, field: str) -> datetime:
-    """The UTC moment ``micros`` microseconds after the epoch.
+# The last microsecond a `datetime` can hold, since the epoch.
+LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
-    >>> utc_datetime(1704067200123000, "ApproximateCreationDateTime").isoformat()
-    '2024-01-01T00:00:00.123000+00:00'
+
+def checked_micros(micros: int, field: str) -> int:
+    """``micros`` (non-negative, since the epoch), refused past the year 9999.
+
+    >>> checked_micros(1704067200123000, "ApproximateCreationDateTime")
+    1704067200123000
     """
-    try:
-        return EPOCH + timedelta(microseconds=micros)
-    except OverflowError:
-        raise RecordError(f"{field} is beyond the year 9999") from None
+    if micros > LAST_MICROS:
+        raise RecordError(f"{field} is beyond the year 9999")
+    return micros
 
 
 def _plural(unit: str) -> str:
