@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.changes import SourceChange
+from domain.values import quick_init
 
 if TYPE_CHECKING:
     from infrastructure.adapters.eventstore.dead_letters import NewDeadLetter
-from domain.values import quick_init
 
 DYNAMODB_STREAMS = "dynamodb-streams"
 KINESIS = "kinesis"
