@@ -30,12 +30,19 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-# Pages of write-ahead log a commit lets pile up before it copies them into the database
-# file and syncs it (SQLite's default: 1,000 pages, 4 MB, which a rebuild's bucket or page
-# of documents fills in a few commits; its commits took 27 ms each on average). At 10,000
+from infrastructure.adapters.eventstore.wal_checkpoints import (
+    BACKSTOP_MARKS,
+    WalCheckpointer,
+    log_bytes,
+)
+
+# Pages of write-ahead log that pile up before they are copied into the database file and
+# synced (SQLite's default: 1,000 pages, 4 MB, which a rebuild's bucket or page of
+# documents fills in a few commits; its commits took 27 ms each on average). At 10,000
 # pages (40 MB) a two-worker rebuild of a million events ran 15 % faster (four runs each,
 # alternated). Pages written again before a checkpoint are copied once; readers find the
-# recent pages in the log as before.
+# recent pages in the log as before. The copy runs in a thread of its own
+# (`wal_checkpoints`), not in the commit that passes the mark.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 # Each connection's page cache, at most (SQLite's default: 2 MB). A command's group of
@@ -63,6 +70,9 @@ class TunedConnectionPool(SQLiteConnectionPool):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.projection_attached: bool | None = None  # decided by the first connection
+        # The logs' checkpoints, beside the commits (none for an in-memory database).
+        self.checkpointer: WalCheckpointer | None = None
+        self._mark_bytes = 0
 
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
@@ -70,15 +80,42 @@ class TunedConnectionPool(SQLiteConnectionPool):
         # In WAL mode NORMAL still survives any application crash; only a power loss can
         # undo the last commits. It saves an fsync per transaction.
         sqlite.execute("PRAGMA synchronous=NORMAL")
-        sqlite.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        # SQLite's own checkpoint, run by the commit that passes it, only as a backstop.
+        sqlite.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_MARKS * WAL_AUTOCHECKPOINT_PAGES}")
         sqlite.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if self.projection_attached is None:
             self.projection_attached = not self.is_sqlite_memory_mode and not _has_table(
                 sqlite, _OLD_LAYOUT_TABLE
             )
+            if not self.is_sqlite_memory_mode:
+                self._start_checkpoints(sqlite)
         if self.projection_attached:
             self._attach_projection(sqlite)
+        if self.checkpointer is not None:
+            # A log that starts again from its beginning is cut back to the mark: a larger
+            # file then holds more than the mark of new frames (`wal_checkpoints`).
+            for schema in (PROJECTION_SCHEMA,) if self.projection_attached else ():
+                sqlite.execute(f"PRAGMA {schema}.journal_size_limit={self._mark_bytes}")
+            sqlite.execute(f"PRAGMA main.journal_size_limit={self._mark_bytes}")
         return connection
+
+    def _start_checkpoints(self, sqlite: sqlite3.Connection) -> None:
+        (page_size,) = sqlite.execute("PRAGMA page_size").fetchone()
+        self._mark_bytes = log_bytes(WAL_AUTOCHECKPOINT_PAGES, int(page_size))
+        files = {"main": self.db_name}
+        if self.projection_attached:
+            files[PROJECTION_SCHEMA] = str(projection_file(self.db_name))
+        self.checkpointer = WalCheckpointer(self.db_name, files, self._mark_bytes)
+
+    def after_commit(self) -> None:
+        """A commit ended: the checkpointer copies a log it left past the mark."""
+        if self.checkpointer is not None:
+            self.checkpointer.after_commit()
+
+    def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+        super().close()
 
     def get_connection(
         self, timeout: float | None = None, *, is_writer: bool | None = None
@@ -161,7 +198,9 @@ class TunedSQLiteDatastore(SQLiteDatastore):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         default = self.pool
-        self.pool = TunedConnectionPool(db_name=default.db_name, lock_timeout=default.lock_timeout)
+        self.pool = self._tuned = TunedConnectionPool(
+            db_name=default.db_name, lock_timeout=default.lock_timeout
+        )
         default.close()
         self._held = threading.local()
 
@@ -171,6 +210,8 @@ class TunedSQLiteDatastore(SQLiteDatastore):
         if held is None:
             with super().transaction(commit=commit) as cursor:
                 yield cursor
+            if commit:
+                self._tuned.after_commit()
             return
         with _SavepointTransaction(held, commit=commit) as cursor, cursor:
             yield cursor
@@ -226,6 +267,7 @@ class TunedSQLiteDatastore(SQLiteDatastore):
             raise OperationalError(error) from error
         finally:
             self.pool.put_connection(held.connection)
+        self._tuned.after_commit()
 
 
 class _Held:
