@@ -22,9 +22,10 @@ but renders (and commits the index) only for a group handed over ``RENDER_SECOND
 more after the last one that rendered: the others leave their documents to it, so that a
 document changed in every group is rendered once per render rather than once per group
 (docs/adr/0033-the-second-process-renders-every-few-seconds.md). A command that knows how
-many records it will record (``ingest`` of files, ``demo``) leaves a render due less than
-half of ``RENDER_SECONDS`` before its end to the settle at the end, and never hands over the
-group its last record closes: the settle at the end folds that one here. A group's batches
+many records it will record (``ingest`` of files, ``demo``) starts the settler's process
+as it starts when it will hand a group over, leaves a render due less than half of
+``RENDER_SECONDS`` before its end to the settle at the end, and never hands over the group
+its last record closes: the settle at the end folds that one here. A group's batches
 commit together (docs/adr/0034-a-commands-batches-commit-together.md).
 
 Nothing recorded is lost if a command stops between two settles: the events are in the
@@ -138,6 +139,10 @@ class SettleGroups:
         self.counts = GroupCounts()
         self.last = PipelineReport()  # what the settle at the end of the block did
         self.settled = PipelineReport()  # what every settle did: documents written, refused
+        if self._settler is not None and self._will_hand_over():
+            # Its process starts now (its imports take a few tenths of a second) rather
+            # than half way through the first group: it is ready sooner for that group.
+            self._settler.prepare()
 
     @property
     def pending(self) -> int:
@@ -269,6 +274,14 @@ class SettleGroups:
             return False
         self._unrendered_since = now
         return True
+
+    def _will_hand_over(self) -> bool:
+        """Whether the command will surely hand a group over: it will record more than
+        ``hand_over_records`` (it knows how many), so its first group reaches them before
+        its last record, whose group the settle at the end folds here."""
+        return self._expected_records is not None and (
+            self._expected_records > self._hand_over_records
+        )
 
     def _recorded_all(self) -> bool:
         """Whether the command has just recorded the last record it said it would (past

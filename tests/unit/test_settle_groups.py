@@ -498,3 +498,26 @@ def test_a_command_that_recorded_all_it_expected_leaves_its_last_group_to_its_en
     groups.settle(report)
     assert len(settler.begun) == 2 and groups.counts.at_end == 1
     assert len(index.documents) == 6 and report.records == 6
+
+
+def test_a_command_that_will_hand_a_group_over_starts_the_settler_as_it_starts() -> None:
+    pipeline, _, _, _ = wired()
+    # More records than a group handed over holds: the settler's process starts at once.
+    settler, _ = handing_over(pipeline, hand_over_records=4, expected_records=5)
+    assert settler.prepared == 1 and not settler.begun
+
+    # As many as a hand-over holds: the last record's group is folded at the end, nothing
+    # is handed over, and no process is started for it.
+    settler, groups = handing_over(pipeline, hand_over_records=4, expected_records=4)
+    assert settler.prepared == 0
+    groups.record(batch(1, 1), PipelineReport())
+    assert settler.prepared == 0
+    groups.record(batch(2, 3), PipelineReport())  # the last record: not handed over
+    groups.settle()
+    assert settler.prepared == 0 and not settler.begun
+
+    # A `poll` never knows: readied half way through its first group, as before.
+    settler, groups = handing_over(pipeline, hand_over_records=4)
+    assert settler.prepared == 0
+    groups.record(batch(5, 2), PipelineReport())
+    assert settler.prepared == 1
