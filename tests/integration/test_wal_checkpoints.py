@@ -42,6 +42,14 @@ def database(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
+@pytest.fixture
+def checkpointer(tmp_path: Path) -> Iterator[WalCheckpointer]:
+    file = str(tmp_path / "events.db")
+    checkpointer = WalCheckpointer({"main": file}, MARK)
+    yield checkpointer
+    checkpointer.close()
+
+
 def _commit_pages(connection: sqlite3.Connection, pages: int) -> None:
     connection.execute("BEGIN")
     connection.executemany(
@@ -51,50 +59,41 @@ def _commit_pages(connection: sqlite3.Connection, pages: int) -> None:
 
 
 def test_a_log_past_the_mark_is_copied_by_the_thread(
-    database: sqlite3.Connection, tmp_path: Path
+    database: sqlite3.Connection, checkpointer: WalCheckpointer, tmp_path: Path
 ) -> None:
     file = tmp_path / "events.db"
-    checkpointer = WalCheckpointer(str(file), {"main": str(file)}, MARK)
-    try:
-        _commit_pages(database, MARK_PAGES // 4)
-        checkpointer.after_commit()
-        assert not checkpointer.started  # below the mark: no thread, nothing copied
+    _commit_pages(database, MARK_PAGES // 4)
+    checkpointer.after_commit()
+    assert not checkpointer.started  # below the mark: no thread, nothing copied
 
-        before = file.stat().st_size
-        _commit_pages(database, 2 * MARK_PAGES)
-        assert Path(f"{file}-wal").stat().st_size > MARK
-        checkpointer.after_commit()
+    before = file.stat().st_size
+    _commit_pages(database, 2 * MARK_PAGES)
+    assert Path(f"{file}-wal").stat().st_size > MARK
+    checkpointer.after_commit()
 
-        assert checkpointer.wait_for(1, WAITS)
-        # The pages the commits left in the log are in the database file now.
-        assert file.stat().st_size > before + MARK_PAGES * PAGE
-    finally:
-        checkpointer.close()
+    assert checkpointer.wait_for(1, WAITS)
+    # The pages the commits left in the log are in the database file now.
+    assert file.stat().st_size > before + MARK_PAGES * PAGE
 
 
 def test_a_log_that_starts_again_is_cut_back_to_the_mark(
-    database: sqlite3.Connection, tmp_path: Path
+    database: sqlite3.Connection, checkpointer: WalCheckpointer, tmp_path: Path
 ) -> None:
-    file = tmp_path / "events.db"
-    checkpointer = WalCheckpointer(str(file), {"main": str(file)}, MARK)
-    try:
-        _commit_pages(database, 3 * MARK_PAGES)
-        checkpointer.after_commit()
-        assert checkpointer.wait_for(1, WAITS)
+    _commit_pages(database, 3 * MARK_PAGES)
+    checkpointer.after_commit()
+    assert checkpointer.wait_for(1, WAITS)
 
-        # Everything was copied and nobody reads the old frames: the next commit starts
-        # the log again from its beginning and cuts the file back to the mark.
-        _commit_pages(database, 1)
-        assert Path(f"{file}-wal").stat().st_size <= MARK
-        checkpointer.after_commit()
-        assert checkpointer.checkpoints == 1
-    finally:
-        checkpointer.close()
+    # Everything was copied and nobody reads the old frames: the next commit starts the
+    # log again from its beginning and cuts the file back to the mark.
+    _commit_pages(database, 1)
+    assert (tmp_path / "events.db-wal").stat().st_size <= MARK
+    checkpointer.after_commit()
+    assert checkpointer.checkpoints == 1
 
 
-def test_closing_stops_the_thread(database: sqlite3.Connection, tmp_path: Path) -> None:
-    file = tmp_path / "events.db"
-    checkpointer = WalCheckpointer(str(file), {"main": str(file)}, MARK)
+def test_closing_stops_the_thread(
+    database: sqlite3.Connection, checkpointer: WalCheckpointer
+) -> None:
     _commit_pages(database, 2 * MARK_PAGES)
     checkpointer.after_commit()
     assert checkpointer.wait_for(1, WAITS)

@@ -72,7 +72,6 @@ class TunedConnectionPool(SQLiteConnectionPool):
         self.projection_attached: bool | None = None  # decided by the first connection
         # The logs' checkpoints, beside the commits (none for an in-memory database).
         self.checkpointer: WalCheckpointer | None = None
-        self._mark_bytes = 0
 
     def _create_connection(self) -> SQLiteConnection:
         connection = super()._create_connection()
@@ -94,18 +93,19 @@ class TunedConnectionPool(SQLiteConnectionPool):
         if self.checkpointer is not None:
             # A log that starts again from its beginning is cut back to the mark: a larger
             # file then holds more than the mark of new frames (`wal_checkpoints`).
-            for schema in (PROJECTION_SCHEMA,) if self.projection_attached else ():
-                sqlite.execute(f"PRAGMA {schema}.journal_size_limit={self._mark_bytes}")
-            sqlite.execute(f"PRAGMA main.journal_size_limit={self._mark_bytes}")
+            mark = self.checkpointer.mark_bytes
+            for schema in ("main", PROJECTION_SCHEMA) if self.projection_attached else ("main",):
+                sqlite.execute(f"PRAGMA {schema}.journal_size_limit={mark}")
         return connection
 
     def _start_checkpoints(self, sqlite: sqlite3.Connection) -> None:
         (page_size,) = sqlite.execute("PRAGMA page_size").fetchone()
-        self._mark_bytes = log_bytes(WAL_AUTOCHECKPOINT_PAGES, int(page_size))
         files = {"main": self.db_name}
         if self.projection_attached:
             files[PROJECTION_SCHEMA] = str(projection_file(self.db_name))
-        self.checkpointer = WalCheckpointer(self.db_name, files, self._mark_bytes)
+        self.checkpointer = WalCheckpointer(
+            files, log_bytes(WAL_AUTOCHECKPOINT_PAGES, int(page_size))
+        )
 
     def after_commit(self) -> None:
         """A commit ended: the checkpointer copies a log it left past the mark."""

@@ -16,7 +16,7 @@ checkpoint copied all of it), so a file larger than the mark holds more than the
 frames written since. The connections keep SQLite's own checkpoint as a backstop at
 `BACKSTOP_MARKS` times the mark, for a log the thread does not keep up with.
 
->>> checkpointer = WalCheckpointer("events.db", {"main": "events.db"}, mark_bytes=40_000_000)
+>>> checkpointer = WalCheckpointer({"main": "events.db"}, mark_bytes=40_000_000)
 >>> checkpointer.after_commit()   # after each commit: wakes the thread if a log is past it
 >>> checkpointer.close()
 """
@@ -48,16 +48,15 @@ def log_bytes(pages: int, page_size: int) -> int:
 class WalCheckpointer:
     """Checkpoints the logs of a database and its attached files past ``mark_bytes``.
 
-    ``files`` maps each schema of the connection (``main``, an attached one) to its
-    database file. The thread starts with the first log past the mark, opens a connection
-    of its own, and stops at `close`.
+    ``files`` maps each schema of a connection to its database file: ``main``, the one it
+    opens, and those it attaches. The thread starts with the first log past the mark,
+    opens a connection of its own, and stops at `close`.
     """
 
-    def __init__(self, database: str, files: Mapping[str, str], mark_bytes: int) -> None:
-        self._database = database
+    def __init__(self, files: Mapping[str, str], mark_bytes: int) -> None:
         self._files = dict(files)
         self._logs = {schema: Path(f"{path}-wal") for schema, path in files.items()}
-        self._mark = mark_bytes
+        self.mark_bytes = mark_bytes
         self._wake = threading.Event()
         self._done = threading.Condition()
         self._checkpoints = 0
@@ -106,14 +105,14 @@ class WalCheckpointer:
         logs = self._logs.values() if schema is None else (self._logs[schema],)
         for log in logs:
             try:
-                if log.stat().st_size > self._mark:
+                if log.stat().st_size > self.mark_bytes:
                     return True
             except OSError:  # no log yet (or the file is gone): nothing to copy
                 continue
         return False
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self._database, isolation_level=None)
+        connection = sqlite3.connect(self._files["main"], isolation_level=None)
         try:
             for schema, path in self._files.items():
                 if schema != "main":
