@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,7 +99,9 @@ class WalCheckpointer:
             self._stopping = True
             thread = self._thread
         self._wake.set()
-        if thread is not None:
+        # An interpreter that is exiting (a store closed by the collector then) runs no
+        # more threads: waiting for this one would never end.
+        if thread is not None and not sys.is_finalizing():
             thread.join()
 
     def _past_mark(self, schema: str | None = None) -> bool:
